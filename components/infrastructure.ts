@@ -1,0 +1,61 @@
+// Wires the slices together from one validated configuration. index.ts and the tests both
+// call this, so the program the tests inspect is the program that deploys.
+import * as pulumi from "@pulumi/pulumi";
+import { AbevalflowConfig } from "./config";
+import { LiteLLM } from "./litellm";
+import { NetworkInputs } from "./networkPolicies";
+import { Security } from "./security";
+import { Storage } from "./storage";
+
+export interface Infrastructure {
+    namespace: pulumi.Output<string>;
+    llmMode: string;
+    serviceAccounts: pulumi.Output<Record<string, string>>;
+    volumeClaims: pulumi.Output<{ workspace: string; deadLetter: string }>;
+    networkPolicies: pulumi.Output<string[]>;
+    litellmUrl?: pulumi.Output<string>;
+}
+
+/** opts apply to every slice (a provider, say) and through them to every child. */
+export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.ComponentResourceOptions = {}): Infrastructure {
+    const network: NetworkInputs = {
+        namespace: cfg.namespace,
+        llmMode: cfg.llmMode,
+        trial: cfg.trial,
+        dns: cfg.dns,
+        directApi: cfg.directApi,
+        selfHosted: cfg.selfHosted,
+        litellmPort: cfg.litellm?.port,
+    };
+    const security = new Security("security", {
+        namespace: cfg.namespace,
+        manageNamespace: cfg.manageNamespace,
+        podSecurity: cfg.podSecurity,
+        quota: cfg.quota,
+        containerDefaults: cfg.containerDefaults,
+        trial: cfg.trial,
+        pipeline: cfg.pipeline,
+        network,
+        protectNamespace: cfg.storage.protect,
+    }, opts);
+    const namespace = security.namespace;
+    const storage = new Storage("storage", { namespace, storage: cfg.storage, skipAwait: cfg.localControlPlane }, opts);
+    const litellm = cfg.litellm
+        ? new LiteLLM("litellm", { namespace, litellm: cfg.litellm, network, skipAwait: cfg.localControlPlane }, opts)
+        : undefined;
+
+    const serviceAccounts: Record<string, pulumi.Output<string>> = { pipeline: security.pipelineServiceAccountName };
+    if (litellm) {
+        serviceAccounts.litellm = litellm.serviceAccountName;
+    }
+    return {
+        namespace,
+        llmMode: cfg.llmMode,
+        serviceAccounts: pulumi.output(serviceAccounts),
+        volumeClaims: pulumi.output({ workspace: storage.workspaceClaimName, deadLetter: storage.deadLetterClaimName }),
+        networkPolicies: pulumi
+            .all([security.networkPolicyNames, litellm?.networkPolicyNames ?? pulumi.output([])])
+            .apply(([trial, proxy]) => [...trial, ...proxy]),
+        litellmUrl: litellm?.url,
+    };
+}

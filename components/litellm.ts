@@ -1,0 +1,144 @@
+// The LiteLLM proxy in front of Vertex AI: its own identity with no API access, generated
+// config, secrets, a highly available Deployment and the proxy's network rules.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { LiteLLMConfig } from "./config";
+import { renderLiteLLMConfig, sha256 } from "./litellmConfig";
+import { LITELLM, NETWORK_POLICIES, PART_OF, SKIP_AWAIT } from "./names";
+import { litellmDefaultDenySpec, litellmProxySpec, NetworkInputs } from "./networkPolicies";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements } from "./trialBaseline";
+
+export interface LiteLLMArgs {
+    namespace: pulumi.Input<string>;
+    litellm: LiteLLMConfig;
+    network: NetworkInputs;
+    /** Only on the local control plane, whose bare API server never makes pods ready. */
+    skipAwait: boolean;
+}
+
+export class LiteLLM extends pulumi.ComponentResource {
+    readonly url: pulumi.Output<string>;
+    readonly serviceAccountName: pulumi.Output<string>;
+    readonly networkPolicyNames: pulumi.Output<string[]>;
+
+    constructor(name: string, args: LiteLLMArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("abevalflow:litellm:LiteLLM", name, {}, opts);
+        const cfg = args.litellm;
+        const labels = { ...PART_OF, ...LITELLM.podLabels };
+        const annotations = args.skipAwait ? { ...SKIP_AWAIT } : undefined;
+        const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
+
+        // The proxy needs nothing from the Kubernetes API: no token, no bindings.
+        const serviceAccount = new k8s.core.v1.ServiceAccount("litellm", {
+            metadata: meta(LITELLM.name),
+            automountServiceAccountToken: false,
+        }, { parent: this });
+
+        const configText = renderLiteLLMConfig(cfg);
+        const configMap = new k8s.core.v1.ConfigMap("litellm-config", {
+            metadata: meta(LITELLM.configMap),
+            data: { [LITELLM.configFile]: configText },
+        }, { parent: this });
+
+        const masterKey = new random.RandomPassword("litellm-master-key", { length: 48, special: false }, { parent: this });
+        const masterKeySecret = new k8s.core.v1.Secret("litellm-master-key", {
+            metadata: meta(LITELLM.masterKeySecret),
+            type: "Opaque",
+            // LiteLLM accepts only master keys that start with sk-.
+            stringData: { [LITELLM.masterKeyEnv]: pulumi.interpolate`sk-${masterKey.result}` },
+        }, { parent: this });
+
+        const credentialsSecretName = cfg.vertexCredentials
+            ? new k8s.core.v1.Secret("litellm-vertex-credentials", {
+                metadata: meta(LITELLM.credentialsSecret),
+                type: "Opaque",
+                stringData: { [LITELLM.credentialsKey]: cfg.vertexCredentials },
+            }, { parent: this }).metadata.name
+            : pulumi.output(cfg.vertexCredentialsSecretName as string);
+
+        const deployment = new k8s.apps.v1.Deployment("litellm", {
+            metadata: { ...meta(LITELLM.name), annotations },
+            spec: {
+                replicas: cfg.replicas,
+                selector: { matchLabels: LITELLM.podLabels },
+                strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+                template: {
+                    metadata: {
+                        labels,
+                        // A config change must roll the pods; the proxy reads its config only at start.
+                        annotations: { "abevalflow/config-sha256": sha256(configText) },
+                    },
+                    spec: {
+                        serviceAccountName: serviceAccount.metadata.name,
+                        automountServiceAccountToken: false,
+                        securityContext: RESTRICTED_POD,
+                        topologySpreadConstraints: [{
+                            maxSkew: 1,
+                            topologyKey: "kubernetes.io/hostname",
+                            whenUnsatisfiable: "ScheduleAnyway",
+                            labelSelector: { matchLabels: LITELLM.podLabels },
+                        }],
+                        containers: [{
+                            name: "litellm",
+                            image: cfg.image,
+                            args: ["--config", `${LITELLM.configMountPath}/${LITELLM.configFile}`, "--port", String(cfg.port)],
+                            ports: [{ name: "http", containerPort: cfg.port, protocol: "TCP" }],
+                            env: [
+                                { name: LITELLM.masterKeyEnv, valueFrom: { secretKeyRef: { name: masterKeySecret.metadata.name, key: LITELLM.masterKeyEnv } } },
+                                // The root filesystem is read-only; caches go to the writable /tmp.
+                                { name: "HOME", value: "/tmp" },
+                                { name: "XDG_CACHE_HOME", value: "/tmp/.cache" },
+                            ],
+                            resources: resourceRequirements(cfg.resources),
+                            securityContext: RESTRICTED_CONTAINER,
+                            startupProbe: { httpGet: { path: LITELLM.probes.liveness, port: "http" }, periodSeconds: 5, failureThreshold: 60 },
+                            livenessProbe: { httpGet: { path: LITELLM.probes.liveness, port: "http" }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 3 },
+                            readinessProbe: { httpGet: { path: LITELLM.probes.readiness, port: "http" }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },
+                            volumeMounts: [
+                                { name: "config", mountPath: LITELLM.configMountPath, readOnly: true },
+                                { name: "vertex-credentials", mountPath: LITELLM.credentialsMountPath, readOnly: true },
+                                { name: "tmp", mountPath: "/tmp" },
+                            ],
+                        }],
+                        volumes: [
+                            { name: "config", configMap: { name: configMap.metadata.name } },
+                            { name: "vertex-credentials", secret: { secretName: credentialsSecretName, items: [{ key: LITELLM.credentialsKey, path: LITELLM.credentialsKey }] } },
+                            { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+                        ],
+                    },
+                },
+            },
+        }, { parent: this });
+
+        new k8s.policy.v1.PodDisruptionBudget("litellm", {
+            metadata: meta(LITELLM.name),
+            // maxUnavailable rather than minAvailable, so a single-replica dev proxy never blocks a drain.
+            spec: { maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels } },
+        }, { parent: this });
+
+        const service = new k8s.core.v1.Service("litellm", {
+            metadata: { ...meta(LITELLM.name), annotations },
+            spec: {
+                type: "ClusterIP",
+                selector: deployment.spec.selector.matchLabels,
+                ports: [{ name: "http", port: cfg.port, targetPort: "http", protocol: "TCP" }],
+            },
+        }, { parent: this });
+
+        const net = { ...args.network, litellmPort: cfg.port };
+        const deny = new k8s.networking.v1.NetworkPolicy("litellm-default-deny", {
+            metadata: meta(NETWORK_POLICIES.litellmDefaultDeny),
+            spec: litellmDefaultDenySpec(),
+        }, { parent: this });
+        const allow = new k8s.networking.v1.NetworkPolicy("litellm-proxy", {
+            metadata: meta(NETWORK_POLICIES.litellmProxy),
+            spec: litellmProxySpec(net),
+        }, { parent: this });
+
+        this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${cfg.port}`;
+        this.serviceAccountName = serviceAccount.metadata.name;
+        this.networkPolicyNames = pulumi.all([deny.metadata.name, allow.metadata.name]);
+        this.registerOutputs({ url: this.url, serviceAccountName: this.serviceAccountName, networkPolicyNames: this.networkPolicyNames });
+    }
+}

@@ -1,0 +1,45 @@
+// Names, labels and ports that more than one slice, test or policy refers to. Each value
+// lives here once; everything else imports it.
+export const PART_OF = { "app.kubernetes.io/part-of": "abevalflow" } as const;
+
+export const LITELLM = {
+    name: "litellm",
+    podLabels: { "app.kubernetes.io/name": "litellm", "app.kubernetes.io/component": "llm-proxy" },
+    masterKeySecret: "litellm-master-key",
+    masterKeyEnv: "LITELLM_MASTER_KEY",
+    credentialsSecret: "litellm-vertex-credentials",
+    credentialsKey: "credentials.json",
+    configMap: "litellm-config",
+    configFile: "config.yaml",
+    configMountPath: "/etc/litellm",
+    credentialsMountPath: "/var/run/secrets/vertex",
+    probes: { liveness: "/health/liveliness", readiness: "/health/readiness" },
+} as const;
+
+/** Pods the pipeline itself runs (Tekton labels every TaskRun pod with this key). */
+export const PIPELINE_POD_SELECTOR = {
+    matchExpressions: [{ key: "tekton.dev/pipelineRun", operator: "Exists" }],
+};
+
+export const HTTPS_PORT = 443;
+
+/**
+ * Never reachable through the direct-api allow rule: private networks, link-local (cloud
+ * metadata endpoints) and the shared address space OpenShift uses for its cluster network.
+ */
+export const NON_PUBLIC_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] as const;
+
+export const PIPELINE_ROLE = "pipeline-trial-manager";
+export const TRIAL_BASELINE_CONFIGMAP = "trial-pod-security-baseline";
+
+export const VOLUMES = { workspace: "abevalflow-workspace", deadLetter: "abevalflow-dead-letter" } as const;
+
+export const NETWORK_POLICIES = {
+    trialDefaultDeny: "trial-egress-default-deny",
+    trialAllow: { "direct-api": "trial-egress-direct-api", litellm: "trial-egress-litellm", "self-hosted": "trial-egress-self-hosted" },
+    litellmDefaultDeny: "litellm-default-deny",
+    litellmProxy: "litellm-proxy",
+} as const;
+
+/** Marks objects on the local test control plane, whose bare API server never makes a workload ready. */
+export const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" } as const;

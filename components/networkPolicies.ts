@@ -1,0 +1,84 @@
+// NetworkPolicy specs as plain data, so the security and litellm slices, the unit tests and
+// the reachability analysis all use one definition. NetworkPolicies are additive: a pod is
+// isolated for egress once any policy selecting it lists Egress, so each allow policy stands
+// beside a default-deny that keeps the pod isolated if the allow policy is ever removed.
+import * as k8s from "@pulumi/kubernetes";
+import { AbevalflowConfig, Labels, LlmMode } from "./config";
+import { HTTPS_PORT, LITELLM, NON_PUBLIC_CIDRS, PIPELINE_POD_SELECTOR } from "./names";
+
+type Spec = k8s.types.input.networking.v1.NetworkPolicySpec;
+type EgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+
+const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+export type NetworkInputs = Pick<AbevalflowConfig, "namespace" | "llmMode" | "trial" | "dns" | "directApi" | "selfHosted"> & {
+    litellmPort?: number;
+};
+
+function namespacePeer(namespace: string, podLabels: Labels): Peer {
+    // One peer with both selectors: pods with these labels in that namespace only.
+    return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } }, podSelector: { matchLabels: podLabels } };
+}
+
+export function dnsEgressRule(dns: NetworkInputs["dns"]): EgressRule {
+    return {
+        to: [namespacePeer(dns.namespace, dns.podLabels)],
+        ports: dns.ports.flatMap((port) => [{ protocol: "UDP", port }, { protocol: "TCP", port }]),
+    };
+}
+
+export function publicHttpsEgressRule(extraExceptCidrs: readonly string[]): EgressRule {
+    return {
+        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_CIDRS, ...extraExceptCidrs] } }],
+        ports: [{ protocol: "TCP", port: HTTPS_PORT }],
+    };
+}
+
+export function defaultDenyEgressSpec(podLabels: Labels): Spec {
+    return { podSelector: { matchLabels: podLabels }, policyTypes: ["Egress"] };
+}
+
+/** The one allow policy for trial pods in the stack's LLM mode: DNS plus the mode's target. */
+export function trialAllowSpec(net: NetworkInputs): Spec {
+    return {
+        podSelector: { matchLabels: net.trial.podLabels },
+        policyTypes: ["Egress"],
+        egress: [dnsEgressRule(net.dns), modeEgressRule(net.llmMode, net)],
+    };
+}
+
+function modeEgressRule(mode: LlmMode, net: NetworkInputs): EgressRule {
+    switch (mode) {
+        case "direct-api":
+            return publicHttpsEgressRule(net.directApi.extraExceptCidrs);
+        case "litellm":
+            if (net.litellmPort === undefined) {
+                throw new Error("trialAllowSpec: litellm mode needs the proxy port");
+            }
+            return { to: [namespacePeer(net.namespace, LITELLM.podLabels)], ports: [{ protocol: "TCP", port: net.litellmPort }] };
+        case "self-hosted":
+            return {
+                to: [namespacePeer(net.selfHosted.namespace, net.selfHosted.podLabels)],
+                ports: [{ protocol: "TCP", port: net.selfHosted.port }],
+            };
+    }
+}
+
+/** The proxy's own rules: callers are trial and pipeline pods; it calls DNS and Vertex AI. */
+export function litellmProxySpec(net: NetworkInputs & { litellmPort: number }): Spec {
+    return {
+        podSelector: { matchLabels: LITELLM.podLabels },
+        policyTypes: ["Ingress", "Egress"],
+        ingress: [{
+            from: [{ podSelector: { matchLabels: net.trial.podLabels } }, { podSelector: PIPELINE_POD_SELECTOR }],
+            ports: [{ protocol: "TCP", port: net.litellmPort }],
+        }],
+        egress: [dnsEgressRule(net.dns), publicHttpsEgressRule(net.directApi.extraExceptCidrs)],
+    };
+}
+
+/** Isolates the proxy pods in both directions, under the allow policy above. */
+export function litellmDefaultDenySpec(): Spec {
+    return { podSelector: { matchLabels: LITELLM.podLabels }, policyTypes: ["Ingress", "Egress"] };
+}

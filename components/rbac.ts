@@ -1,0 +1,69 @@
+// The pipeline's least-privilege RBAC: its own ServiceAccount, the image builder binding,
+// and a Role with exactly the verbs the pipeline uses. Secrets are reachable only by name.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AbevalflowConfig } from "./config";
+import { PART_OF, PIPELINE_ROLE } from "./names";
+
+type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
+
+export type PipelineRbacInputs = AbevalflowConfig["pipeline"];
+
+export interface PipelineRbacArgs {
+    namespace: pulumi.Input<string>;
+    pipeline: PipelineRbacInputs;
+}
+
+/** The Role's rules as data: the component applies them and the RBAC proofs test them. */
+export function pipelineRoleRules(pipeline: PipelineRbacInputs): PolicyRule[] {
+    const rules: PolicyRule[] = [
+        { apiGroups: [""], resources: ["pods"], verbs: ["create", "get", "list", "watch", "delete"] },
+        { apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] },
+        { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
+        { apiGroups: [""], resources: ["events"], verbs: ["get", "list"] },
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
+        {
+            apiGroups: [""],
+            resources: ["persistentvolumeclaims"],
+            verbs: pipeline.managesPvcs ? ["get", "list", "create", "delete"] : ["get", "list", "create"],
+        },
+    ];
+    if (pipeline.secretNames.length > 0) {
+        // get by name only: list or watch would return every Secret in the namespace.
+        rules.push({ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: [...pipeline.secretNames] });
+    }
+    return rules;
+}
+
+export class PipelineRbac extends pulumi.ComponentResource {
+    readonly serviceAccountName: pulumi.Output<string>;
+    readonly roleName: pulumi.Output<string>;
+
+    constructor(name: string, args: PipelineRbacArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("abevalflow:security:PipelineRbac", name, {}, opts);
+        const labels = { ...PART_OF, "app.kubernetes.io/component": "pipeline" };
+        const serviceAccount = new k8s.core.v1.ServiceAccount("pipeline", {
+            metadata: { name: args.pipeline.serviceAccountName, namespace: args.namespace, labels },
+        }, { parent: this });
+        const subjects = [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: serviceAccount.metadata.namespace }];
+
+        new k8s.rbac.v1.RoleBinding("pipeline-image-builder", {
+            metadata: { name: "pipeline-image-builder", namespace: args.namespace, labels },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:image-builder" },
+            subjects,
+        }, { parent: this });
+        const role = new k8s.rbac.v1.Role("pipeline-trial-manager", {
+            metadata: { name: PIPELINE_ROLE, namespace: args.namespace, labels },
+            rules: pipelineRoleRules(args.pipeline),
+        }, { parent: this });
+        new k8s.rbac.v1.RoleBinding("pipeline-trial-manager", {
+            metadata: { name: PIPELINE_ROLE, namespace: args.namespace, labels },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+            subjects,
+        }, { parent: this });
+
+        this.serviceAccountName = serviceAccount.metadata.name;
+        this.roleName = role.metadata.name;
+        this.registerOutputs({ serviceAccountName: this.serviceAccountName, roleName: this.roleName });
+    }
+}

@@ -1,0 +1,48 @@
+// The data volumes. They outlive every Pulumi operation: retained on delete (so destroy,
+// a replacement or a removed resource leaves the claim and its data in place), aliased so a
+// renamed or re-parented resource is the same claim, and protected where the stack says so.
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import { AbevalflowConfig, VolumeConfig } from "./config";
+import { PART_OF, SKIP_AWAIT, VOLUMES } from "./names";
+
+export interface StorageArgs {
+    namespace: pulumi.Input<string>;
+    storage: AbevalflowConfig["storage"];
+    /** Only on the local control plane, which has no provisioner to bind claims. */
+    skipAwait: boolean;
+}
+
+export class Storage extends pulumi.ComponentResource {
+    readonly workspaceClaimName: pulumi.Output<string>;
+    readonly deadLetterClaimName: pulumi.Output<string>;
+
+    constructor(name: string, args: StorageArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("abevalflow:storage:Storage", name, {}, opts);
+        const claim = (logicalName: string, claimName: string, volume: VolumeConfig, purpose: string) =>
+            new k8s.core.v1.PersistentVolumeClaim(logicalName, {
+                metadata: {
+                    name: claimName,
+                    namespace: args.namespace,
+                    labels: { ...PART_OF, "app.kubernetes.io/component": purpose },
+                    annotations: args.skipAwait ? { ...SKIP_AWAIT } : undefined,
+                },
+                spec: {
+                    accessModes: [volume.accessMode],
+                    storageClassName: volume.storageClass,
+                    resources: { requests: { storage: volume.size } },
+                },
+            }, {
+                parent: this,
+                retainOnDelete: true,
+                protect: args.storage.protect,
+                // A claim imported at the top level of a stack (pulumi import of an existing
+                // volume) is the same claim as the one this component declares.
+                aliases: [{ parent: pulumi.rootStackResource }],
+            });
+
+        this.workspaceClaimName = claim("workspace", VOLUMES.workspace, args.storage.workspace, "workspace").metadata.name;
+        this.deadLetterClaimName = claim("dead-letter", VOLUMES.deadLetter, args.storage.deadLetter, "dead-letter").metadata.name;
+        this.registerOutputs({ workspaceClaimName: this.workspaceClaimName, deadLetterClaimName: this.deadLetterClaimName });
+    }
+}

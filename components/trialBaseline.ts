@@ -1,0 +1,54 @@
+// The security baseline every trial pod gets. The pod launcher reads it from a ConfigMap
+// the security slice publishes; tests and policies import the same object, so the baseline
+// has one definition.
+import * as k8s from "@pulumi/kubernetes";
+import { Resources } from "./config";
+
+type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
+type SecurityContext = k8s.types.input.core.v1.SecurityContext;
+type ResourceRequirements = k8s.types.input.core.v1.ResourceRequirements;
+type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+
+export interface TrialPodBaseline {
+    podSecurityContext: PodSecurityContext;
+    containerSecurityContext: SecurityContext;
+    resources: ResourceRequirements;
+    volumes: Volume[];
+    volumeMounts: VolumeMount[];
+    automountServiceAccountToken: boolean;
+}
+
+/** Security context shared by every container this program runs (restricted profile). */
+export const RESTRICTED_CONTAINER: SecurityContext = {
+    allowPrivilegeEscalation: false,
+    runAsNonRoot: true,
+    readOnlyRootFilesystem: true,
+    capabilities: { drop: ["ALL"] },
+    seccompProfile: { type: "RuntimeDefault" },
+};
+
+export const RESTRICTED_POD: PodSecurityContext = {
+    runAsNonRoot: true,
+    seccompProfile: { type: "RuntimeDefault" },
+};
+
+export function resourceRequirements(r: Resources): ResourceRequirements {
+    return {
+        requests: { cpu: r.cpuRequest, memory: r.memoryRequest },
+        limits: { cpu: r.cpuLimit, memory: r.memoryLimit },
+    };
+}
+
+export function trialPodBaseline(resources: Resources, tmpSizeLimit: string): TrialPodBaseline {
+    return {
+        podSecurityContext: RESTRICTED_POD,
+        containerSecurityContext: RESTRICTED_CONTAINER,
+        resources: resourceRequirements(resources),
+        // The root filesystem is read-only; /tmp is the one writable place, and bounded.
+        volumes: [{ name: "tmp", emptyDir: { sizeLimit: tmpSizeLimit } }],
+        volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+        // Trial pods call an LLM; they have no business with the Kubernetes API.
+        automountServiceAccountToken: false,
+    };
+}

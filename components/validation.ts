@@ -1,0 +1,159 @@
+// Validators for stack configuration values. Each returns undefined when the value is
+// acceptable, or the expected form as a phrase that completes "expected ...", so that the
+// config loader can report every problem in one message.
+
+export type Check<T> = (value: T) => string | undefined;
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+// Kubernetes resource.Quantity: a signed decimal number with an optional binary, decimal
+// or exponent suffix.
+const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
+const IMAGE_DIGEST = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
+const CRON_FIELD = /^(\*|[0-9]+(-[0-9]+)?|\*\/[0-9]+|[0-9]+(-[0-9]+)?\/[0-9]+)(,([0-9]+(-[0-9]+)?|[0-9]+(-[0-9]+)?\/[0-9]+))*$/;
+const IANA_ZONE = /^[A-Za-z]+(\/[A-Za-z0-9_+-]+)*$/;
+
+export const oneOf = <T extends string>(allowed: readonly T[]): Check<string> => (value) =>
+    (allowed as readonly string[]).includes(value) ? undefined : `one of ${allowed.join(", ")}`;
+
+export const dns1123Label: Check<string> = (value) =>
+    value.length <= 63 && DNS1123_LABEL.test(value)
+        ? undefined
+        : "a DNS-1123 label: lower-case letters, digits and '-', starting and ending alphanumeric, at most 63 characters";
+
+export const dns1123Subdomain: Check<string> = (value) =>
+    value.length <= 253 && DNS1123_SUBDOMAIN.test(value)
+        ? undefined
+        : "a DNS-1123 subdomain: lower-case alphanumeric segments joined by '.' or '-', at most 253 characters";
+
+export const optional = (check: Check<string>): Check<string> => (value) =>
+    value === "" ? undefined : check(value);
+
+export const quantity: Check<string> = (value) =>
+    QUANTITY.test(value) ? undefined : "a Kubernetes quantity such as 500m, 2, 512Mi or 64Gi";
+
+export const digestPinnedImage: Check<string> = (value) =>
+    IMAGE_DIGEST.test(value)
+        ? undefined
+        : "an image pinned by digest: repository[:tag]@sha256:<64 lower-case hex digits>";
+
+export const port: Check<number> = (value) =>
+    Number.isInteger(value) && value >= 1 && value <= 65535 ? undefined : "a port number from 1 to 65535";
+
+export const atLeast = (min: number): Check<number> => (value) =>
+    value >= min ? undefined : `an integer of at least ${min}`;
+
+export const cronSchedule: Check<string> = (value) => {
+    const fields = value.trim().split(/\s+/);
+    return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))
+        ? undefined
+        : "a five-field cron schedule such as '0 3 * * *'";
+};
+
+export const timeZone: Check<string> = (value) => {
+    if (!IANA_ZONE.test(value)) {
+        return "an IANA time zone such as Etc/UTC or Europe/Berlin";
+    }
+    try {
+        new Intl.DateTimeFormat("en-US", { timeZone: value });
+        return undefined;
+    } catch {
+        return "an IANA time zone such as Etc/UTC or Europe/Berlin";
+    }
+};
+
+export function parseIpv4Cidr(value: string): { address: number; prefix: number } | undefined {
+    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+    if (!match) {
+        return undefined;
+    }
+    const octets = match.slice(1, 5).map(Number);
+    const prefix = Number(match[5]);
+    if (octets.some((o) => o > 255) || prefix > 32) {
+        return undefined;
+    }
+    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
+    const hostBits = 32 - prefix;
+    // A CIDR with host bits set is almost always a typo for another network.
+    if (hostBits > 0 && address % 2 ** hostBits !== 0) {
+        return undefined;
+    }
+    return { address, prefix };
+}
+
+export const ipv4Cidr: Check<string> = (value) =>
+    parseIpv4Cidr(value) ? undefined : "an IPv4 network in CIDR form with no host bits set, such as 100.64.0.0/10";
+
+/** Parses "key=value" label strings; returns the map or the expected form. */
+export function parseLabels(entries: readonly string[]): Record<string, string> | string {
+    const expected =
+        "a non-empty list of key=value labels with valid Kubernetes label keys ([prefix/]name) and values";
+    if (entries.length === 0) {
+        return expected;
+    }
+    const labels: Record<string, string> = {};
+    for (const entry of entries) {
+        const eq = entry.indexOf("=");
+        if (eq <= 0) {
+            return expected;
+        }
+        const key = entry.slice(0, eq);
+        const value = entry.slice(eq + 1);
+        if (!labelKey(key) || !LABEL_VALUE.test(value) || key in labels) {
+            return expected;
+        }
+        labels[key] = value;
+    }
+    return labels;
+}
+
+function labelKey(key: string): boolean {
+    const slash = key.indexOf("/");
+    if (slash === -1) {
+        return LABEL_NAME.test(key);
+    }
+    const prefix = key.slice(0, slash);
+    return prefix.length <= 253 && DNS1123_SUBDOMAIN.test(prefix) && LABEL_NAME.test(key.slice(slash + 1));
+}
+
+export const labelList: Check<string[]> = (value) => {
+    const parsed = parseLabels(value);
+    return typeof parsed === "string" ? parsed : undefined;
+};
+
+export const eachOf = <T>(check: Check<T>): Check<T[]> => (values) => {
+    for (const v of values) {
+        const problem = check(v);
+        if (problem) {
+            return `a list whose every entry is ${problem}`;
+        }
+    }
+    return undefined;
+};
+
+export const uniquePorts: Check<number[]> = (values) =>
+    values.length > 0 && new Set(values).size === values.length && values.every((p) => port(p) === undefined)
+        ? undefined
+        : "a non-empty list of distinct port numbers from 1 to 65535";
+
+/** "model" or "publicName=model"; model ids are Vertex AI model names. */
+export function parseModel(entry: string): { name: string; model: string } | undefined {
+    const match = /^(?:([A-Za-z0-9][A-Za-z0-9._-]*)=)?([A-Za-z0-9][A-Za-z0-9._@-]*)$/.exec(entry);
+    if (!match) {
+        return undefined;
+    }
+    return { name: match[1] ?? match[2], model: match[2] };
+}
+
+export const modelList: Check<string[]> = (values) => {
+    const expected =
+        "a non-empty list of Vertex AI model ids, each 'model' or 'publicName=model', with distinct public names";
+    const parsed = values.map(parseModel);
+    if (values.length === 0 || parsed.some((m) => m === undefined)) {
+        return expected;
+    }
+    const names = parsed.map((m) => m?.name);
+    return new Set(names).size === names.length ? undefined : expected;
+};

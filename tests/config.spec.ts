@@ -1,0 +1,154 @@
+import * as fs from "fs";
+import * as path from "path";
+import { expect } from "chai";
+import * as YAML from "yaml";
+import { CHECKED_KEYS, ConfigValidationError, declarations, loadConfig, objectConfigSource } from "../components/config";
+import { REPO_ROOT, stackConfig } from "./harness";
+
+const SERVICE_ACCOUNT_JSON = JSON.stringify({
+    type: "service_account",
+    project_id: "abevalflow-dev",
+    private_key: "-----BEGIN PRIVATE KEY-----\nnot-a-real-key\n-----END PRIVATE KEY-----\n",
+    client_email: "litellm@abevalflow-dev.iam.gserviceaccount.com",
+});
+
+function problemsFor(values: Record<string, unknown>): string[] {
+    try {
+        loadConfig(objectConfigSource(values));
+    } catch (e) {
+        if (e instanceof ConfigValidationError) {
+            return e.problems;
+        }
+        throw e;
+    }
+    return [];
+}
+
+describe("stack configuration", () => {
+    it("checks exactly the keys Pulumi.yaml declares", () => {
+        expect([...CHECKED_KEYS].sort()).to.deep.equal(Object.keys(declarations()).sort());
+    });
+
+    it("declares a type and a description for every key", () => {
+        for (const [key, decl] of Object.entries(declarations())) {
+            expect(decl.type, key).to.be.oneOf(["string", "integer", "boolean", "array"]);
+            expect(decl.description, key).to.be.a("string").and.not.empty;
+        }
+    });
+
+    for (const stack of ["dev", "prod"]) {
+        it(`loads and validates Pulumi.${stack}.yaml`, () => {
+            const cfg = loadConfig(objectConfigSource(stackConfig(stack)));
+            expect(cfg.environment).to.equal(stack);
+            expect(cfg.namespace).to.equal(stackConfig(stack)["abevalflow:namespace"]);
+        });
+    }
+
+    it("gives prod protected volumes and at least two proxy replicas", () => {
+        const prod = loadConfig(objectConfigSource(stackConfig("prod")));
+        expect(prod.storage.protect).to.equal(true);
+        expect(prod.litellm?.replicas).to.be.at.least(2);
+    });
+
+    it("applies the Pulumi.yaml defaults when a stack sets only the required keys", () => {
+        const cfg = loadConfig(objectConfigSource({ namespace: "team-a", llmMode: "direct-api" }));
+        expect(cfg.quota.pods).to.equal(declarations().quotaPods.default);
+        expect(cfg.dns.ports).to.deep.equal([5353, 53]);
+        expect(cfg.trial.podLabels).to.deep.equal({ "abevalflow/role": "trial" });
+        expect(cfg.litellm).to.equal(undefined);
+        expect(cfg.selfHosted.namespace).to.equal("team-a");
+    });
+
+    it("accepts inline Vertex credentials as a secret-shaped JSON", () => {
+        const cfg = loadConfig(objectConfigSource({
+            ...stackConfig("dev"),
+            "abevalflow:litellmVertexCredentialsSecretName": "",
+            "abevalflow:litellmVertexCredentials": SERVICE_ACCOUNT_JSON,
+        }));
+        expect(cfg.litellm?.vertexCredentials).to.not.equal(undefined);
+        expect(cfg.litellm?.vertexCredentialsSecretName).to.equal(undefined);
+    });
+
+    it("keeps values out of the message for secret keys", () => {
+        const problems = problemsFor({
+            ...stackConfig("dev"),
+            "abevalflow:litellmVertexCredentialsSecretName": "",
+            "abevalflow:litellmVertexCredentials": "{\"private_key\": \"hunter2\"}",
+        });
+        expect(problems.join("\n")).to.contain("abevalflow:litellmVertexCredentials").and.not.contain("hunter2");
+    });
+
+    it("reports every problem in one error that says nothing was deployed", () => {
+        let error: unknown;
+        try {
+            loadConfig(objectConfigSource({ ...stackConfig("dev"), "abevalflow:llmMode": "gpt", "abevalflow:quotaPods": "many", "abevalflow:dnsPorts": [0] }));
+        } catch (e) {
+            error = e;
+        }
+        expect(error).to.be.instanceOf(ConfigValidationError);
+        const message = (error as Error).message;
+        expect(message).to.contain("3 problems").and.contain("nothing was deployed");
+        expect(message).to.contain("abevalflow:llmMode").and.contain("abevalflow:quotaPods").and.contain("abevalflow:dnsPorts");
+    });
+
+    // Each row breaks one thing; the message must name the key, show the value and say what is expected.
+    const base = stackConfig("dev");
+    const badConfigs: { what: string; set: Record<string, unknown>; key: string; expected: RegExp }[] = [
+        { what: "unknown llmMode", set: { llmMode: "openai" }, key: "llmMode", expected: /one of direct-api, litellm, self-hosted/ },
+        { what: "floating LiteLLM tag", set: { litellmImage: "ghcr.io/berriai/litellm:main-latest" }, key: "litellmImage", expected: /pinned by digest/ },
+        { what: "tag without digest", set: { litellmImage: "ghcr.io/berriai/litellm:v1.84.10" }, key: "litellmImage", expected: /@sha256/ },
+        { what: "short digest", set: { cleanupImage: "registry.access.redhat.com/ubi9/nodejs-20-minimal@sha256:abc" }, key: "cleanupImage", expected: /64 lower-case hex/ },
+        { what: "prod proxy with one replica", set: { environment: "prod", litellmReplicas: 1 }, key: "litellmReplicas", expected: /at least 2 when environment is prod/ },
+        { what: "quota that is not a quantity", set: { quotaRequestsMemory: "64 gigs" }, key: "quotaRequestsMemory", expected: /Kubernetes quantity/ },
+        { what: "volume size that is not a quantity", set: { workspaceSize: "10GB" }, key: "workspaceSize", expected: /Kubernetes quantity/ },
+        { what: "malformed CIDR", set: { directApiExtraExceptCidrs: ["100.64.0.0/33"] }, key: "directApiExtraExceptCidrs", expected: /CIDR/ },
+        { what: "CIDR with host bits", set: { directApiExtraExceptCidrs: ["10.1.2.3/8"] }, key: "directApiExtraExceptCidrs", expected: /no host bits/ },
+        { what: "port above 65535", set: { litellmPort: 70000 }, key: "litellmPort", expected: /1 to 65535/ },
+        { what: "port zero", set: { selfHostedPort: 0 }, key: "selfHostedPort", expected: /1 to 65535/ },
+        { what: "DNS port out of range", set: { dnsPorts: [5353, 65536] }, key: "dnsPorts", expected: /port numbers from 1 to 65535/ },
+        { what: "namespace that is not DNS-1123", set: { namespace: "AB_Eval" }, key: "namespace", expected: /DNS-1123 label/ },
+        { what: "secret name that is not DNS-1123", set: { pipelineSecretNames: ["Db Credentials"] }, key: "pipelineSecretNames", expected: /DNS-1123/ },
+        { what: "no secret names though the pipeline needs secrets", set: { pipelineSecretNames: [] }, key: "pipelineSecretNames", expected: /at least one Secret name/ },
+        { what: "empty model list in litellm mode", set: { litellmModels: [] }, key: "litellmModels", expected: /non-empty list of Vertex AI model ids/ },
+        { what: "duplicate public model names", set: { litellmModels: ["fast=gemini-2.5-flash", "fast=gemini-2.5-pro"] }, key: "litellmModels", expected: /distinct public names/ },
+        { what: "no Vertex project in litellm mode", set: { litellmVertexProject: "" }, key: "litellmVertexProject", expected: /Google Cloud project/ },
+        { what: "both credential sources", set: { litellmVertexCredentials: SERVICE_ACCOUNT_JSON }, key: "litellmVertexCredentialsSecretName", expected: /exactly one of/ },
+        { what: "unknown pod security level", set: { podSecurityEnforce: "strict" }, key: "podSecurityEnforce", expected: /privileged, baseline, restricted/ },
+        { what: "trial labels without '='", set: { trialPodLabels: ["abevalflow/role"] }, key: "trialPodLabels", expected: /key=value/ },
+        { what: "integer that is not one", set: { quotaPods: "fifty" }, key: "quotaPods", expected: /an integer/ },
+        { what: "boolean that is not one", set: { protectVolumes: "yes" }, key: "protectVolumes", expected: /true or false/ },
+        { what: "list that is not one", set: { litellmModels: "gemini-2.5-flash" }, key: "litellmModels", expected: /a list of strings/ },
+        { what: "bad cron schedule", set: { cleanupSchedule: "daily" }, key: "cleanupSchedule", expected: /five-field cron/ },
+        { what: "bad time zone", set: { cleanupTimeZone: "Mars/Olympus" }, key: "cleanupTimeZone", expected: /IANA time zone/ },
+        { what: "access mode typo", set: { deadLetterAccessMode: "ReadWriteMost" }, key: "deadLetterAccessMode", expected: /ReadWriteOnce/ },
+        { what: "misspelt key", set: { litellmReplica: 2 }, key: "litellmReplica", expected: /no such key.*litellmReplicas/ },
+    ];
+
+    for (const row of badConfigs) {
+        it(`rejects ${row.what}`, () => {
+            const values = { ...base };
+            for (const [key, value] of Object.entries(row.set)) {
+                values[`abevalflow:${key}`] = value;
+            }
+            const problems = problemsFor(values);
+            const mine = problems.filter((p) => p.startsWith(`abevalflow:${row.key} = `));
+            expect(mine, `problems were: ${problems.join(" | ")}`).to.have.length(1);
+            expect(mine[0]).to.match(row.expected);
+            const shownValue = row.key === "litellmVertexCredentialsSecretName" ? "vertex-service-account" : row.set[row.key];
+            if (shownValue !== undefined && typeof shownValue === "string" && shownValue !== "") {
+                expect(mine[0]).to.contain(JSON.stringify(shownValue));
+            }
+        });
+    }
+
+    it("keeps the committed stack files free of plaintext secrets", () => {
+        for (const file of fs.readdirSync(REPO_ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
+            const cfg = (YAML.parse(fs.readFileSync(path.join(REPO_ROOT, file), "utf8")) as { config?: Record<string, unknown> }).config ?? {};
+            for (const [key, value] of Object.entries(cfg)) {
+                if (declarations()[key.replace(/^abevalflow:/, "")]?.secret) {
+                    expect(value, `${file} ${key}`).to.have.property("secure");
+                }
+            }
+        }
+    });
+});
