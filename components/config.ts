@@ -127,6 +127,13 @@ export function findProjectFile(start: string = __dirname): string {
     }
 }
 
+/** The `config:` block of a committed stack file, e.g. stackFileConfig("dev"). */
+export function stackFileConfig(stack: string): Record<string, unknown> {
+    const file = path.join(path.dirname(findProjectFile()), `Pulumi.${stack}.yaml`);
+    const parsed = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null;
+    return parsed?.config ?? {};
+}
+
 let declarationsCache: Record<string, KeyDeclaration> | undefined;
 
 /** The config keys Pulumi.yaml declares, without the project prefix. */

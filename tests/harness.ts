@@ -1,11 +1,9 @@
 // Runs the program under Pulumi mocks and records every resource it registers: type, name,
 // the inputs the engine would receive (outputs resolved), and the resource options that
 // matter for data safety. Tests and the policy mutation suite use it.
-import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import * as YAML from "yaml";
-import { AbevalflowConfig, loadConfig, objectConfigSource } from "../components/config";
+import { AbevalflowConfig, loadConfig, objectConfigSource, stackFileConfig } from "../components/config";
 import { buildInfrastructure } from "../components/infrastructure";
 
 export interface RecordedResource {
@@ -15,6 +13,27 @@ export interface RecordedResource {
     inputs: Record<string, unknown>;
     opts: { protect?: boolean; retainOnDelete?: boolean; aliases?: unknown[] };
     parentType?: string;
+    /** Dotted paths of the inputs the engine receives as secrets, e.g. "stringData". */
+    secretPaths: string[];
+}
+
+// How the SDK marks a secret value on the wire (sdk/nodejs/runtime/rpc.ts specialSigKey).
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+
+function unwrapSecrets(value: unknown, at: string, secretPaths: string[]): unknown {
+    if (Array.isArray(value)) {
+        return value.map((item, i) => unwrapSecrets(item, `${at}[${i}]`, secretPaths));
+    }
+    if (value !== null && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[SIG_KEY] === SECRET_SIG) {
+            secretPaths.push(at);
+            return unwrapSecrets(obj.value, at, secretPaths);
+        }
+        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, secretPaths)]));
+    }
+    return value;
 }
 
 export interface ProgramRun {
@@ -25,12 +44,7 @@ export interface ProgramRun {
 
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
-/** The `config:` block of a committed stack file, e.g. stackConfig("dev"). */
-export function stackConfig(stack: string): Record<string, unknown> {
-    const file = path.join(REPO_ROOT, `Pulumi.${stack}.yaml`);
-    const parsed = YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
-    return parsed.config ?? {};
-}
+export const stackConfig = stackFileConfig;
 
 function unwrap<T>(output: pulumi.Output<T> | undefined): Promise<T | undefined> {
     return output === undefined ? Promise.resolve(undefined) : new Promise((resolve) => output.apply(resolve));
@@ -74,13 +88,11 @@ export async function runProgram(values: Record<string, unknown>): Promise<Progr
     };
     // Registration is asynchronous: a resource's URN resolves once the mock has seen it.
     await Promise.all(registered.map((r) => unwrap(r.resource.urn)));
-    const resources = registered.map((r) => ({
-        type: r.type,
-        name: r.name,
-        inputs: inputsByKey.get(`${r.type}::${r.name}`) ?? {},
-        opts: r.opts,
-        parentType: r.parentType,
-    }));
+    const resources = registered.map((r) => {
+        const secretPaths: string[] = [];
+        const inputs = unwrapSecrets(inputsByKey.get(`${r.type}::${r.name}`) ?? {}, "", secretPaths) as Record<string, unknown>;
+        return { type: r.type, name: r.name, inputs, opts: r.opts, parentType: r.parentType, secretPaths };
+    });
     return { config, resources, outputs };
 }
 
@@ -94,4 +106,24 @@ export function named(run: ProgramRun, type: string, metadataName: string): Reco
         throw new Error(`no ${type} named ${metadataName}; have: ${ofType(run, type).map((r) => r.name).join(", ")}`);
     }
     return found;
+}
+
+export const LLM_MODE_VALUES = ["direct-api", "litellm", "self-hosted"] as const;
+
+/** A committed stack's values with the LLM mode switched. */
+export function withMode(stack: string, mode: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+    const values: Record<string, unknown> = { ...stackConfig(stack), "abevalflow:llmMode": mode };
+    for (const [key, value] of Object.entries(extra)) {
+        values[`abevalflow:${key}`] = value;
+    }
+    return values;
+}
+
+/** Shorthand for a nested field of recorded inputs, e.g. field(r, "spec", "replicas"). */
+export function field(resource: RecordedResource, ...pathParts: string[]): unknown {
+    let value: unknown = resource.inputs;
+    for (const part of pathParts) {
+        value = (value as Record<string, unknown> | undefined)?.[part];
+    }
+    return value;
 }

@@ -1,0 +1,23 @@
+import { expect } from "chai";
+import { regenerate, staleFiles } from "../scripts/docs/generate";
+import { declarations } from "../components/config";
+import { configKeys } from "../scripts/docs/sections";
+
+describe("generated docs", () => {
+    it("match what `npm run docs` produces", () => {
+        expect(staleFiles(), "run `npm run docs` and commit the result").to.deep.equal([]);
+    });
+
+    it("list every config key", () => {
+        const table = configKeys();
+        for (const key of Object.keys(declarations())) {
+            expect(table).to.contain(`| \`${key}\` |`);
+        }
+    });
+
+    it("detect a hand edit inside a generated section", () => {
+        const text = "x\n<!-- BEGIN GENERATED: config-keys -->\nhand-written\n<!-- END GENERATED: config-keys -->\n";
+        expect(regenerate(text, "t.md")).to.not.equal(text);
+        expect(() => regenerate("<!-- BEGIN GENERATED: nope -->\n<!-- END GENERATED: nope -->", "t.md")).to.throw(/unknown generated section "nope"/);
+    });
+});

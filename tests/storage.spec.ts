@@ -1,0 +1,45 @@
+import { expect } from "chai";
+import { VOLUMES } from "../components/names";
+import { field, named, ofType, runProgram, stackConfig, withMode } from "./harness";
+
+const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
+
+describe("storage slice", () => {
+    for (const stack of ["dev", "prod"]) {
+        it(`${stack}: workspace and dead-letter claims are retained on delete and aliased`, async () => {
+            const run = await runProgram(stackConfig(stack));
+            const claims = ofType(run, PVC);
+            expect(claims.map((c) => field(c, "metadata", "name"))).to.have.members([VOLUMES.workspace, VOLUMES.deadLetter]);
+            for (const claim of claims) {
+                expect(claim.opts.retainOnDelete, claim.name).to.equal(true);
+                expect(claim.opts.aliases, claim.name).to.have.length(1);
+                expect(claim.opts.protect, claim.name).to.equal(stack === "prod");
+            }
+        });
+    }
+
+    it("takes size, class and access mode per stack", async () => {
+        const run = await runProgram(withMode("dev", "litellm", {
+            workspaceSize: "42Gi", workspaceStorageClass: "ocs-storagecluster-cephfs", workspaceAccessMode: "ReadWriteMany",
+        }));
+        const workspace = named(run, PVC, VOLUMES.workspace);
+        expect(field(workspace, "spec")).to.deep.equal({
+            accessModes: ["ReadWriteMany"],
+            storageClassName: "ocs-storagecluster-cephfs",
+            resources: { requests: { storage: "42Gi" } },
+        });
+        const deadLetter = named(run, PVC, VOLUMES.deadLetter);
+        expect(field(deadLetter, "spec", "storageClassName")).to.equal(undefined);
+        expect(field(deadLetter, "spec", "resources")).to.deep.equal({ requests: { storage: "1Gi" } });
+    });
+
+    it("skips the provider's bind wait only on the local control plane", async () => {
+        for (const local of [false, true]) {
+            const run = await runProgram(withMode("dev", "litellm", { localControlPlane: local }));
+            for (const claim of ofType(run, PVC)) {
+                const annotations = field(claim, "metadata", "annotations") as Record<string, string> | undefined;
+                expect(annotations?.["pulumi.com/skipAwait"]).to.equal(local ? "true" : undefined);
+            }
+        }
+    });
+});
