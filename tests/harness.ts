@@ -42,6 +42,9 @@ export interface ProgramRun {
     outputs: Record<string, unknown>;
 }
 
+// The SDK's own drain point (also used by pulumi.runtime.disconnect); not in its typings.
+const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
+
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
 export const stackConfig = stackFileConfig;
@@ -86,8 +89,11 @@ export async function runProgram(values: Record<string, unknown>): Promise<Progr
         networkPolicies: await unwrap(infra.networkPolicies),
         litellmUrl: await unwrap(infra.litellmUrl),
     };
-    // Registration is asynchronous: a resource's URN resolves once the mock has seen it.
+    // Registration is asynchronous: a resource's URN resolves once the mock has seen it, and
+    // a component's outputs are registered later still. Waiting for the SDK's RPC queue to
+    // drain keeps one run's late calls from reaching the next run's mocks.
     await Promise.all(registered.map((r) => unwrap(r.resource.urn)));
+    await waitForRPCs();
     const resources = registered.map((r) => {
         const secretPaths: string[] = [];
         const inputs = unwrapSecrets(inputsByKey.get(`${r.type}::${r.name}`) ?? {}, "", secretPaths) as Record<string, unknown>;
