@@ -1,50 +1,66 @@
 // `npm run docs` rewrites the generated sections of the docs; `--check` only compares and
-// exits 1 naming each stale section, for CI and the test suite.
+// exits 1 naming each stale file, for CI and the test suite.
 import * as fs from "fs";
 import * as path from "path";
 import { SECTIONS } from "./sections";
 
-export const DOC_FILES = ["README.md"];
+export const DOC_FILES = ["README.md", "docs/operations.md"];
 const ROOT = path.resolve(__dirname, "..", "..");
 const MARKER = /<!-- BEGIN GENERATED: ([a-z0-9-]+) -->\n[\s\S]*?<!-- END GENERATED: \1 -->/g;
 
-/** The text the file should have; throws when a marker names an unknown section. */
-export function regenerate(text: string, file: string): string {
-    return text.replace(MARKER, (_whole, name: string) => {
+/** The text the file should have; rejects when a marker names an unknown section. */
+export async function regenerate(text: string, file: string): Promise<string> {
+    const names = [...text.matchAll(MARKER)].map((m) => m[1]);
+    const rendered = new Map<string, string>();
+    for (const name of names) {
         const section = SECTIONS[name];
         if (!section) {
             throw new Error(`${file}: unknown generated section "${name}"; known: ${Object.keys(SECTIONS).join(", ")}`);
         }
-        return `<!-- BEGIN GENERATED: ${name} -->\n${section()}\n<!-- END GENERATED: ${name} -->`;
-    });
+        if (!rendered.has(name)) {
+            rendered.set(name, await section());
+        }
+    }
+    return text.replace(MARKER, (_whole, name: string) =>
+        `<!-- BEGIN GENERATED: ${name} -->\n${rendered.get(name)}\n<!-- END GENERATED: ${name} -->`);
 }
 
 /** Files whose committed text differs from the generated text. */
-export function staleFiles(): string[] {
-    return DOC_FILES.filter((file) => {
+export async function staleFiles(): Promise<string[]> {
+    const stale: string[] = [];
+    for (const file of DOC_FILES) {
         const text = fs.readFileSync(path.join(ROOT, file), "utf8");
-        return regenerate(text, file) !== text;
-    });
+        if ((await regenerate(text, file)) !== text) {
+            stale.push(file);
+        }
+    }
+    return stale;
 }
 
-if (require.main === module) {
-    const check = process.argv.includes("--check");
-    if (check) {
-        const stale = staleFiles();
+async function main(): Promise<void> {
+    if (process.argv.includes("--check")) {
+        const stale = await staleFiles();
         if (stale.length > 0) {
             console.error(`Generated docs are out of date: ${stale.join(", ")}. Run: npm run docs`);
             process.exit(1);
         }
         console.log(`docs up to date (${DOC_FILES.length} files)`);
-    } else {
-        for (const file of DOC_FILES) {
-            const full = path.join(ROOT, file);
-            const text = fs.readFileSync(full, "utf8");
-            const next = regenerate(text, file);
-            if (next !== text) {
-                fs.writeFileSync(full, next);
-                console.log(`updated ${file}`);
-            }
+        return;
+    }
+    for (const file of DOC_FILES) {
+        const full = path.join(ROOT, file);
+        const text = fs.readFileSync(full, "utf8");
+        const next = await regenerate(text, file);
+        if (next !== text) {
+            fs.writeFileSync(full, next);
+            console.log(`updated ${file}`);
         }
     }
+}
+
+if (require.main === module) {
+    main().catch((e: Error) => {
+        console.error(e.message);
+        process.exit(2);
+    });
 }

@@ -1,9 +1,12 @@
 // Tables in the docs that restate code or config. Each is generated here from its source
 // of truth; `npm run docs` writes them between markers, and a test fails when the
 // committed docs differ from what these functions produce.
-import { declarations, stackFileConfig } from "../../components/config";
+import { declarations, LLM_MODES, stackFileConfig } from "../../components/config";
+import { field, ofType, RecordedResource, runProgram, stackConfig, withMode } from "../../tests/harness";
 
-export type Section = () => string;
+export type Section = () => string | Promise<string>;
+
+const STACKS = ["dev", "prod"];
 
 function cell(value: unknown): string {
     if (value === undefined) {
@@ -17,21 +20,109 @@ function oneLine(text: string): string {
     return text.replace(/\s+/g, " ").trim().replace(/\|/g, "\\|");
 }
 
-/** Every config key: type, default, the committed stacks' values, description. */
-export const configKeys: Section = () => {
-    const stacks = ["dev", "prod"];
-    const values = Object.fromEntries(stacks.map((s) => [s, stackFileConfig(s)]));
-    const rows = Object.entries(declarations()).map(([key, decl]) => {
+function table(header: string[], rows: string[][]): string {
+    return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
+function configRows(filter: (key: string) => boolean): string[][] {
+    const values = Object.fromEntries(STACKS.map((s) => [s, stackFileConfig(s)]));
+    return Object.entries(declarations()).filter(([key]) => filter(key)).map(([key, decl]) => {
         const type = decl.type === "array" ? `${decl.items?.type ?? "string"}[]` : decl.type;
-        const perStack = stacks.map((s) => cell(values[s][`abevalflow:${key}`]));
         const required = decl.default === undefined ? " **required**" : "";
-        return `| \`${key}\` | ${type}${decl.secret ? " (secret)" : ""} | ${cell(decl.default)}${required} | ${perStack.join(" | ")} | ${oneLine(decl.description)} |`;
+        return [`\`${key}\``, `${type}${decl.secret ? " (secret)" : ""}`, `${cell(decl.default)}${required}`,
+            ...STACKS.map((s) => cell(values[s][`abevalflow:${key}`])), oneLine(decl.description)];
     });
-    return [
-        `| key (\`abevalflow:\`) | type | default | dev | prod | description |`,
-        `|---|---|---|---|---|---|`,
-        ...rows,
-    ].join("\n");
+}
+
+/** Every config key: type, default, the committed stacks' values, description. */
+export const configKeys: Section = () =>
+    table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows(() => true));
+
+export const cleanupKeys: Section = () =>
+    table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows((k) => k.startsWith("cleanup")));
+
+/** Quota and container defaults as each committed stack deploys them. */
+export const quota: Section = async () => {
+    const rows: string[][] = [];
+    for (const stack of STACKS) {
+        const run = await runProgram(stackConfig(stack));
+        const hard = field(ofType(run, "kubernetes:core/v1:ResourceQuota")[0], "spec", "hard") as Record<string, string>;
+        const limits = (field(ofType(run, "kubernetes:core/v1:LimitRange")[0], "spec", "limits") as Record<string, Record<string, string>>[])[0];
+        rows.push([stack, ...["pods", "requests.cpu", "limits.cpu", "requests.memory", "limits.memory", "persistentvolumeclaims"].map((k) => cell(hard[k])),
+            `${cell(limits.defaultRequest.cpu)} / ${cell(limits.defaultRequest.memory)}`, `${cell(limits.default.cpu)} / ${cell(limits.default.memory)}`]);
+    }
+    return table(["stack", "pods", "requests.cpu", "limits.cpu", "requests.memory", "limits.memory", "PVCs", "container default request (cpu / memory)", "container default limit"], rows);
 };
 
-export const SECTIONS: Record<string, Section> = { "config-keys": configKeys };
+interface Rule { apiGroups?: string[]; resources?: string[]; verbs?: string[]; resourceNames?: string[] }
+
+function ruleRows(account: string, rules: Rule[]): string[][] {
+    return rules.map((r) => [account, (r.apiGroups ?? []).map((g) => `\`${g || "core"}\``).join(", "), (r.resources ?? []).map((x) => `\`${x}\``).join(", "),
+        (r.verbs ?? []).join(", "), (r.resourceNames ?? []).map((n) => `\`${n}\``).join(", ") || "any"]);
+}
+
+/** What every ServiceAccount the program creates may do, from the rules it applies. */
+export const rbac: Section = async () => {
+    const run = await runProgram(stackConfig("dev"));
+    const roleRows = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:Role").flatMap((role) => {
+        const bindings = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+            .filter((b) => (field(b, "roleRef") as { kind: string; name: string }).name === field(role, "metadata", "name"));
+        const accounts = bindings.flatMap((b) => (field(b, "subjects") as { name: string }[]).map((s) => s.name));
+        return ruleRows(accounts.join(", "), field(role, "rules") as Rule[]);
+    });
+    const clusterRoleBindings = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
+        .filter((b) => (field(b, "roleRef") as { kind: string }).kind === "ClusterRole")
+        .map((b) => [(field(b, "subjects") as { name: string }[]).map((s) => s.name).join(", "), "", `ClusterRole \`${(field(b, "roleRef") as { name: string }).name}\` (namespaced binding)`, "", ""]);
+    const noAccess = ofType(run, "kubernetes:core/v1:ServiceAccount")
+        .filter((sa) => field(sa, "automountServiceAccountToken") === false)
+        .map((sa) => [String(field(sa, "metadata", "name")), "", "nothing: no binding, no token mounted", "", ""]);
+    return table(["ServiceAccount", "API groups", "resources", "verbs", "resourceNames"], [...roleRows, ...clusterRoleBindings, ...noAccess]) +
+        "\n\nValues of the dev stack; the pipeline's secret names come from `pipelineSecretNames`.";
+};
+
+function peers(rule: { to?: Record<string, unknown>[]; from?: Record<string, unknown>[] }): string {
+    const list = rule.to ?? rule.from ?? [];
+    return list.map((p) => {
+        const ip = p.ipBlock as { cidr: string; except?: string[] } | undefined;
+        if (ip) {
+            return `\`${ip.cidr}\` except ${(ip.except ?? []).map((c) => `\`${c}\``).join(", ")}`;
+        }
+        const ns = (p.namespaceSelector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels?.["kubernetes.io/metadata.name"];
+        const pods = p.podSelector as { matchLabels?: Record<string, string>; matchExpressions?: { key: string }[] } | undefined;
+        const podText = pods?.matchLabels ? Object.entries(pods.matchLabels).map(([k, v]) => `${k}=${v}`).join(",")
+            : pods?.matchExpressions ? pods.matchExpressions.map((e) => `${e.key} exists`).join(",") : "any pod";
+        return `${podText}${ns ? ` in \`${ns}\`` : ""}`;
+    }).join("; ");
+}
+
+function policyRows(mode: string, policy: RecordedResource): string[][] {
+    const spec = field(policy, "spec") as { podSelector: { matchLabels: Record<string, string> }; policyTypes: string[]; egress?: Record<string, unknown>[]; ingress?: Record<string, unknown>[] };
+    const selects = Object.entries(spec.podSelector.matchLabels).map(([k, v]) => `${k}=${v}`).join(",");
+    const name = `\`${String(field(policy, "metadata", "name"))}\``;
+    const rules = [...(spec.ingress ?? []).map((r) => ["ingress from", r] as const), ...(spec.egress ?? []).map((r) => ["egress to", r] as const)];
+    if (rules.length === 0) {
+        return [[mode, name, selects, `deny all ${spec.policyTypes.join(" and ").toLowerCase()}`, ""]];
+    }
+    return rules.map(([direction, r]) => [mode, name, selects, `${direction} ${peers(r as { to?: Record<string, unknown>[] })}`,
+        ((r.ports ?? []) as { protocol: string; port: number }[]).map((p) => `${p.protocol}/${p.port}`).join(", ")]);
+}
+
+/** The NetworkPolicies each LLM mode deploys (dev stack values), rule by rule. */
+export const networkPolicies: Section = async () => {
+    const rows: string[][] = [];
+    for (const mode of LLM_MODES) {
+        const run = await runProgram(withMode("dev", mode));
+        for (const policy of ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy")) {
+            rows.push(...policyRows(`\`${mode}\``, policy));
+        }
+    }
+    return table(["llmMode", "policy", "selects pods", "rule", "ports"], rows);
+};
+
+export const SECTIONS: Record<string, Section> = {
+    "config-keys": configKeys,
+    "cleanup-keys": cleanupKeys,
+    quota,
+    rbac,
+    "network-policies": networkPolicies,
+};
