@@ -1,0 +1,247 @@
+// Generated from cleanup.js by cleanup/generate-dts.sh; do not edit. A unit test fails when it is stale.
+export type ObjectMeta = {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    ownerReferences?: {
+        uid?: string;
+    }[];
+};
+export type ContainerStatus = {
+    state?: {
+        terminated?: {
+            finishedAt?: string;
+        };
+    };
+};
+export type Pod = {
+    metadata?: ObjectMeta;
+    status?: {
+        phase?: string;
+        startTime?: string;
+        containerStatuses?: ContainerStatus[];
+        initContainerStatuses?: ContainerStatus[];
+    };
+};
+export type Condition = {
+    type?: string;
+    status?: string;
+    reason?: string;
+};
+export type PipelineRun = {
+    metadata?: ObjectMeta;
+    status?: {
+        completionTime?: string;
+        conditions?: Condition[];
+    };
+};
+export type ImageStream = {
+    metadata?: ObjectMeta;
+    status?: {
+        tags?: {
+            tag?: string;
+            items?: {
+                created?: string;
+            }[] | null;
+        }[] | null;
+    };
+};
+export type KubeObject = {
+    metadata?: ObjectMeta;
+};
+export type Selection<T> = {
+    stale: T[];
+    kept: T[];
+};
+export type Config = {
+    namespace: string;
+    trialPodLabels: Record<string, string>;
+    trialPodMaxAgeMs: number;
+    pipelineRunMaxAgeMs: number;
+    pipelineRunKeepRecent: number;
+    imageStreamMaxAgeMs: number;
+    deadLetterDir: string | undefined;
+    deadLetterRetentionDays: number;
+    dryRun: boolean;
+    concurrency: number;
+    kinds: string[];
+    apiUrl: URL;
+    token: string;
+    ca: string | undefined;
+    insecure: boolean;
+};
+export type ApiResponse = {
+    status: number;
+    body: unknown;
+    date?: number;
+    message: string;
+    retryAfter?: string;
+};
+export type Client = {
+    requests: number;
+    call: (method: string, urlPath: string, body?: unknown) => Promise<ApiResponse>;
+};
+export type Summary = {
+    kind: string;
+    examined: number;
+    deleted: number;
+    kept: number;
+    failed: number;
+    wouldDelete: number;
+    transient: number;
+    permanent: number;
+    extra?: string;
+};
+export type KindPlan = {
+    label: string;
+    collection: string;
+    query: Record<string, string>;
+    keep: (item: unknown, now: number) => KubeObject;
+    select: (items: KubeObject[], now: number) => Selection<KubeObject>;
+    referenceTime: (obj: KubeObject) => number | undefined;
+    deleteOptions?: Record<string, unknown>;
+    beforeDelete?: (obj: KubeObject) => Promise<{
+        ok: true;
+    } | {
+        ok: false;
+        status: number;
+        message: string;
+    }>;
+};
+export const ENV: Readonly<{
+    namespace: "NAMESPACE";
+    trialPodSelector: "TRIAL_POD_SELECTOR";
+    trialPodMaxAgeHours: "TRIAL_POD_MAX_AGE_HOURS";
+    pipelineRunMaxAgeHours: "PIPELINERUN_MAX_AGE_HOURS";
+    pipelineRunKeepRecent: "PIPELINERUN_KEEP_RECENT";
+    imageStreamMaxAgeHours: "IMAGESTREAM_MAX_AGE_HOURS";
+    deadLetterDir: "DEAD_LETTER_DIR";
+    deadLetterRetentionDays: "DEAD_LETTER_RETENTION_DAYS";
+    dryRun: "DRY_RUN";
+    concurrency: "CONCURRENCY";
+    kinds: "CLEANUP_KINDS";
+    apiUrl: "KUBE_API_URL";
+    token: "KUBE_TOKEN";
+    tokenFile: "KUBE_TOKEN_FILE";
+    caFile: "KUBE_CA_FILE";
+    insecure: "KUBE_INSECURE_SKIP_TLS_VERIFY";
+}>;
+export const ALL_KINDS: string[];
+/**
+ * @typedef {{ name?: string, namespace?: string, uid?: string, labels?: Record<string, string>,
+ *   creationTimestamp?: string, deletionTimestamp?: string, ownerReferences?: { uid?: string }[] }} ObjectMeta
+ * @typedef {{ state?: { terminated?: { finishedAt?: string } } }} ContainerStatus
+ * @typedef {{ metadata?: ObjectMeta, status?: { phase?: string, startTime?: string,
+ *   containerStatuses?: ContainerStatus[], initContainerStatuses?: ContainerStatus[] } }} Pod
+ * @typedef {{ type?: string, status?: string, reason?: string }} Condition
+ * @typedef {{ metadata?: ObjectMeta, status?: { completionTime?: string, conditions?: Condition[] } }} PipelineRun
+ * @typedef {{ metadata?: ObjectMeta, status?: { tags?: { tag?: string, items?: { created?: string }[] | null }[] | null } }} ImageStream
+ * @typedef {{ metadata?: ObjectMeta }} KubeObject
+ */
+/**
+ * @template T
+ * @typedef {{ stale: T[], kept: T[] }} Selection
+ */
+/** @param {unknown} text @returns {number | undefined} epoch ms, or undefined if absent or malformed */
+export function parseTime(text: unknown): number | undefined;
+/**
+ * Strictly older: an object exactly at the limit stays, and one stamped in the future (a
+ * skewed clock) has a negative age and stays too.
+ * @param {number | undefined} at @param {number} now @param {number} maxAgeMs
+ */
+export function isOlderThan(at: number | undefined, now: number, maxAgeMs: number): boolean;
+/**
+ * When a pod finished: its last container termination; else its start; else its creation,
+ * which the API server always sets, so a pod that failed before starting is still aged.
+ * @param {Pod} pod
+ */
+export function podFinishedAt(pod: Pod): number | undefined;
+/** @param {KubeObject} obj @param {Record<string, string>} labels */
+export function hasLabels(obj: KubeObject, labels: Record<string, string>): boolean;
+/**
+ * The server filters by label already; checking again here means a selector bug can never
+ * reach an unlabelled pod.
+ * @param {Pod[]} pods @param {{ now: number, maxAgeMs: number, labels: Record<string, string> }} opts
+ * @returns {Selection<Pod>}
+ */
+export function selectTrialPods(pods: Pod[], { now, maxAgeMs, labels }: {
+    now: number;
+    maxAgeMs: number;
+    labels: Record<string, string>;
+}): Selection<Pod>;
+/** @param {PipelineRun} run */
+export function pipelineRunCompletedAt(run: PipelineRun): number | undefined;
+/** Failed includes cancelled and timed out: Tekton reports all three as Succeeded=False. @param {PipelineRun} run */
+export function isPipelineRunFailed(run: PipelineRun): boolean;
+/**
+ * A run without completionTime is running or pending and is never touched. Of the completed
+ * ones, the keepRecent most recently completed stay whatever their age.
+ * @param {PipelineRun[]} runs @param {{ now: number, maxAgeMs: number, keepRecent: number }} opts
+ * @returns {Selection<PipelineRun>}
+ */
+export function selectPipelineRuns(runs: PipelineRun[], { now, maxAgeMs, keepRecent }: {
+    now: number;
+    maxAgeMs: number;
+    keepRecent: number;
+}): Selection<PipelineRun>;
+/**
+ * The newest image of any tag; without any image, the stream's creation, so that a stream a
+ * running build has just created is not deleted before its first push.
+ * @param {ImageStream} stream
+ */
+export function imageStreamNewestAt(stream: ImageStream): number | undefined;
+/** @param {ImageStream[]} streams @param {{ now: number, maxAgeMs: number }} opts @returns {Selection<ImageStream>} */
+export function selectImageStreams(streams: ImageStream[], { now, maxAgeMs }: {
+    now: number;
+    maxAgeMs: number;
+}): Selection<ImageStream>;
+/**
+ * Where a failed run's record goes, relative to the dead-letter root:
+ * pipelineruns/<UTC completion date>/<name>-<uid>. The uid keeps a re-created run of the
+ * same name from overwriting an older record.
+ * @param {PipelineRun} run
+ */
+export function deadLetterEntryPath(run: PipelineRun): string;
+/**
+ * Day folders (YYYY-MM-DD) whose every run completed more than retentionDays ago, that is
+ * whose day ended before the cut-off; anything else in the folder is left alone.
+ * @param {string[]} days @param {number} now @param {number} retentionDays
+ */
+export function expiredDeadLetterDays(days: string[], now: number, retentionDays: number): string[];
+/**
+ * Waiting time before retry number `attempt` (1-based): the server's Retry-After when it
+ * gives one, else exponential backoff with full jitter, both capped.
+ * @param {number} attempt @param {string | undefined} retryAfter @param {() => number} [random]
+ */
+export function retryDelayMs(attempt: number, retryAfter: string | undefined, random?: () => number): number;
+/** @param {number} status HTTP status, 0 for a network error */
+export function isTransient(status: number): boolean;
+/** @param {string} text @returns {Record<string, string> | string} the labels, or what is wrong */
+export function parseSelector(text: string): Record<string, string> | string;
+/** @param {Record<string, string>} labels */
+export function selectorString(labels: Record<string, string>): string;
+/**
+ * @typedef {{ namespace: string, trialPodLabels: Record<string, string>, trialPodMaxAgeMs: number,
+ *   pipelineRunMaxAgeMs: number, pipelineRunKeepRecent: number, imageStreamMaxAgeMs: number,
+ *   deadLetterDir: string | undefined, deadLetterRetentionDays: number, dryRun: boolean,
+ *   concurrency: number, kinds: string[], apiUrl: URL, token: string, ca: string | undefined,
+ *   insecure: boolean }} Config
+ */
+/**
+ * Reads the whole configuration and reports every problem at once, each naming the variable,
+ * the value given and the form expected.
+ * @param {Record<string, string | undefined>} env
+ * @param {(file: string) => string} [readFile]
+ * @returns {{ config?: Config, problems: string[] }}
+ */
+export function parseConfig(env: Record<string, string | undefined>, readFile?: (file: string) => string): {
+    config?: Config;
+    problems: string[];
+};
+/** @param {Summary[]} summaries */
+export function exitCodeFor(summaries: Summary[]): 0 | 1 | 2;
+/** @param {Summary} s @param {boolean} dryRun */
+export function summaryLine(s: Summary, dryRun: boolean): string;

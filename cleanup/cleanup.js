@@ -1,0 +1,917 @@
+// @ts-check
+/*
+ * abevalflow cleanup: prunes finished trial pods, completed PipelineRuns and stale
+ * ImageStreams in one namespace, and keeps the record of every failed PipelineRun on the
+ * dead-letter volume before pruning it. One file, Node.js 20 built-ins only: the CronJob
+ * mounts it from a ConfigMap and runs `node /opt/cleanup/cleanup.js`. Manual: docs/cleanup.md.
+ *
+ * Environment (the CronJob sets every one from typed stack config):
+ *   NAMESPACE                    namespace to clean; default: the ServiceAccount's namespace
+ *   TRIAL_POD_SELECTOR           trial pod labels, key=value[,key=value...]; never empty
+ *   TRIAL_POD_MAX_AGE_HOURS      Succeeded/Failed trial pods finished longer ago are deleted
+ *   PIPELINERUN_MAX_AGE_HOURS    PipelineRuns completed longer ago are deleted
+ *   PIPELINERUN_KEEP_RECENT      the K most recently completed PipelineRuns are kept anyway
+ *   IMAGESTREAM_MAX_AGE_HOURS    ImageStreams whose newest image (or, without any, whose
+ *                                creation) is older are deleted
+ *   DEAD_LETTER_DIR              mounted dead-letter volume; empty or unset: no dead letter
+ *   DEAD_LETTER_RETENTION_DAYS   dead-letter entries older than this are removed
+ *   DRY_RUN                      true: report what would go, change nothing (default false)
+ *   CONCURRENCY                  deletes in flight at once
+ *   CLEANUP_KINDS                subset of pods,pipelineruns,imagestreams (default: all)
+ * Connection: inside a pod the ServiceAccount token and CA; outside one (tests, benchmark)
+ *   KUBE_API_URL, KUBE_TOKEN or KUBE_TOKEN_FILE, and KUBE_CA_FILE or
+ *   KUBE_INSECURE_SKIP_TLS_VERIFY=true.
+ * Exit codes: 0 done; 1 something failed for a transient reason (retrying is safe);
+ *   2 bad configuration or a refusal that retrying cannot fix (403, unknown resource).
+ */
+"use strict";
+
+const fs = require("fs");
+const fsp = require("fs/promises");
+const http = require("http");
+const https = require("https");
+const path = require("path");
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
+// Pages stay small because a PipelineRun carries its whole resolved pipeline spec in status.
+const PAGE_SIZE = 250;
+const MAX_ATTEMPTS = 6;
+const MAX_BACKOFF_MS = 30_000;
+const REQUEST_TIMEOUT_MS = 60_000;
+// Label values are at most 63 characters, and a set-based selector per batch keeps the
+// URL short while avoiding one TaskRun list per PipelineRun.
+const TASKRUN_BATCH = 50;
+const ALL_KINDS = ["pods", "pipelineruns", "imagestreams"];
+
+const ENV = Object.freeze({
+    namespace: "NAMESPACE",
+    trialPodSelector: "TRIAL_POD_SELECTOR",
+    trialPodMaxAgeHours: "TRIAL_POD_MAX_AGE_HOURS",
+    pipelineRunMaxAgeHours: "PIPELINERUN_MAX_AGE_HOURS",
+    pipelineRunKeepRecent: "PIPELINERUN_KEEP_RECENT",
+    imageStreamMaxAgeHours: "IMAGESTREAM_MAX_AGE_HOURS",
+    deadLetterDir: "DEAD_LETTER_DIR",
+    deadLetterRetentionDays: "DEAD_LETTER_RETENTION_DAYS",
+    dryRun: "DRY_RUN",
+    concurrency: "CONCURRENCY",
+    kinds: "CLEANUP_KINDS",
+    apiUrl: "KUBE_API_URL",
+    token: "KUBE_TOKEN",
+    tokenFile: "KUBE_TOKEN_FILE",
+    caFile: "KUBE_CA_FILE",
+    insecure: "KUBE_INSECURE_SKIP_TLS_VERIFY",
+});
+
+/**
+ * @typedef {{ name?: string, namespace?: string, uid?: string, labels?: Record<string, string>,
+ *   creationTimestamp?: string, deletionTimestamp?: string, ownerReferences?: { uid?: string }[] }} ObjectMeta
+ * @typedef {{ state?: { terminated?: { finishedAt?: string } } }} ContainerStatus
+ * @typedef {{ metadata?: ObjectMeta, status?: { phase?: string, startTime?: string,
+ *   containerStatuses?: ContainerStatus[], initContainerStatuses?: ContainerStatus[] } }} Pod
+ * @typedef {{ type?: string, status?: string, reason?: string }} Condition
+ * @typedef {{ metadata?: ObjectMeta, status?: { completionTime?: string, conditions?: Condition[] } }} PipelineRun
+ * @typedef {{ metadata?: ObjectMeta, status?: { tags?: { tag?: string, items?: { created?: string }[] | null }[] | null } }} ImageStream
+ * @typedef {{ metadata?: ObjectMeta }} KubeObject
+ */
+/**
+ * @template T
+ * @typedef {{ stale: T[], kept: T[] }} Selection
+ */
+
+// ---------------------------------------------------------------------------------------
+// Selection: pure functions of the listed objects and the time; exported for unit tests.
+
+/** @param {unknown} text @returns {number | undefined} epoch ms, or undefined if absent or malformed */
+function parseTime(text) {
+    if (typeof text !== "string" || text === "") {
+        return undefined;
+    }
+    const ms = Date.parse(text);
+    return Number.isNaN(ms) ? undefined : ms;
+}
+
+/**
+ * Strictly older: an object exactly at the limit stays, and one stamped in the future (a
+ * skewed clock) has a negative age and stays too.
+ * @param {number | undefined} at @param {number} now @param {number} maxAgeMs
+ */
+function isOlderThan(at, now, maxAgeMs) {
+    return at !== undefined && now - at > maxAgeMs;
+}
+
+/**
+ * When a pod finished: its last container termination; else its start; else its creation,
+ * which the API server always sets, so a pod that failed before starting is still aged.
+ * @param {Pod} pod
+ */
+function podFinishedAt(pod) {
+    const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+    /** @type {number | undefined} */
+    let latest;
+    for (const s of statuses) {
+        const t = parseTime(s?.state?.terminated?.finishedAt);
+        if (t !== undefined && (latest === undefined || t > latest)) {
+            latest = t;
+        }
+    }
+    return latest ?? parseTime(pod.status?.startTime) ?? parseTime(pod.metadata?.creationTimestamp);
+}
+
+/** @param {KubeObject} obj @param {Record<string, string>} labels */
+function hasLabels(obj, labels) {
+    const own = obj.metadata?.labels ?? {};
+    return Object.keys(labels).length > 0 && Object.entries(labels).every(([k, v]) => own[k] === v);
+}
+
+/**
+ * The server filters by label already; checking again here means a selector bug can never
+ * reach an unlabelled pod.
+ * @param {Pod[]} pods @param {{ now: number, maxAgeMs: number, labels: Record<string, string> }} opts
+ * @returns {Selection<Pod>}
+ */
+function selectTrialPods(pods, { now, maxAgeMs, labels }) {
+    /** @type {Selection<Pod>} */
+    const out = { stale: [], kept: [] };
+    for (const pod of pods) {
+        const phase = pod.status?.phase;
+        const finished = phase === "Succeeded" || phase === "Failed";
+        const stale = finished && hasLabels(pod, labels) && !pod.metadata?.deletionTimestamp &&
+            isOlderThan(podFinishedAt(pod), now, maxAgeMs);
+        (stale ? out.stale : out.kept).push(pod);
+    }
+    return out;
+}
+
+/** @param {PipelineRun} run */
+function pipelineRunCompletedAt(run) {
+    return parseTime(run.status?.completionTime);
+}
+
+/** Failed includes cancelled and timed out: Tekton reports all three as Succeeded=False. @param {PipelineRun} run */
+function isPipelineRunFailed(run) {
+    return (run.status?.conditions ?? []).some((c) => c.type === "Succeeded" && c.status === "False");
+}
+
+/**
+ * A run without completionTime is running or pending and is never touched. Of the completed
+ * ones, the keepRecent most recently completed stay whatever their age.
+ * @param {PipelineRun[]} runs @param {{ now: number, maxAgeMs: number, keepRecent: number }} opts
+ * @returns {Selection<PipelineRun>}
+ */
+function selectPipelineRuns(runs, { now, maxAgeMs, keepRecent }) {
+    /** @type {Selection<PipelineRun>} */
+    const out = { stale: [], kept: [] };
+    const completed = [];
+    for (const run of runs) {
+        if (pipelineRunCompletedAt(run) === undefined || run.metadata?.deletionTimestamp) {
+            out.kept.push(run);
+        } else {
+            completed.push(run);
+        }
+    }
+    const newestFirst = completed.sort((a, b) =>
+        (pipelineRunCompletedAt(b) ?? 0) - (pipelineRunCompletedAt(a) ?? 0) ||
+        (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+    newestFirst.forEach((run, index) => {
+        const stale = index >= keepRecent && isOlderThan(pipelineRunCompletedAt(run), now, maxAgeMs);
+        (stale ? out.stale : out.kept).push(run);
+    });
+    return out;
+}
+
+/**
+ * The newest image of any tag; without any image, the stream's creation, so that a stream a
+ * running build has just created is not deleted before its first push.
+ * @param {ImageStream} stream
+ */
+function imageStreamNewestAt(stream) {
+    /** @type {number | undefined} */
+    let newest;
+    for (const tag of stream.status?.tags ?? []) {
+        for (const item of tag?.items ?? []) {
+            const t = parseTime(item?.created);
+            if (t !== undefined && (newest === undefined || t > newest)) {
+                newest = t;
+            }
+        }
+    }
+    return newest ?? parseTime(stream.metadata?.creationTimestamp);
+}
+
+/** @param {ImageStream[]} streams @param {{ now: number, maxAgeMs: number }} opts @returns {Selection<ImageStream>} */
+function selectImageStreams(streams, { now, maxAgeMs }) {
+    /** @type {Selection<ImageStream>} */
+    const out = { stale: [], kept: [] };
+    for (const stream of streams) {
+        const stale = !stream.metadata?.deletionTimestamp && isOlderThan(imageStreamNewestAt(stream), now, maxAgeMs);
+        (stale ? out.stale : out.kept).push(stream);
+    }
+    return out;
+}
+
+/**
+ * Where a failed run's record goes, relative to the dead-letter root:
+ * pipelineruns/<UTC completion date>/<name>-<uid>. The uid keeps a re-created run of the
+ * same name from overwriting an older record.
+ * @param {PipelineRun} run
+ */
+function deadLetterEntryPath(run) {
+    const completed = pipelineRunCompletedAt(run);
+    const day = completed === undefined ? "undated" : new Date(completed).toISOString().slice(0, 10);
+    return path.posix.join("pipelineruns", day, `${run.metadata?.name}-${run.metadata?.uid}`);
+}
+
+/**
+ * Day folders (YYYY-MM-DD) whose every run completed more than retentionDays ago, that is
+ * whose day ended before the cut-off; anything else in the folder is left alone.
+ * @param {string[]} days @param {number} now @param {number} retentionDays
+ */
+function expiredDeadLetterDays(days, now, retentionDays) {
+    return days.filter((day) => {
+        const start = /^\d{4}-\d{2}-\d{2}$/.test(day) ? parseTime(`${day}T00:00:00Z`) : undefined;
+        return start !== undefined && start + DAY_MS < now - retentionDays * DAY_MS;
+    });
+}
+
+/**
+ * Waiting time before retry number `attempt` (1-based): the server's Retry-After when it
+ * gives one, else exponential backoff with full jitter, both capped.
+ * @param {number} attempt @param {string | undefined} retryAfter @param {() => number} [random]
+ */
+function retryDelayMs(attempt, retryAfter, random = Math.random) {
+    const seconds = retryAfter === undefined ? NaN : Number(retryAfter);
+    if (Number.isFinite(seconds) && seconds >= 0) {
+        return Math.min(seconds * 1000, MAX_BACKOFF_MS);
+    }
+    return Math.round(random() * Math.min(MAX_BACKOFF_MS, 200 * 2 ** attempt));
+}
+
+/** @param {number} status HTTP status, 0 for a network error */
+function isTransient(status) {
+    return status === 0 || status === 429 || status >= 500;
+}
+
+// ---------------------------------------------------------------------------------------
+// Configuration
+
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** @param {string} text @returns {Record<string, string> | string} the labels, or what is wrong */
+function parseSelector(text) {
+    /** @type {Record<string, string>} */
+    const labels = {};
+    for (const term of text.split(",").map((t) => t.trim())) {
+        const match = /^([^=!]+)=([^=]*)$/.exec(term);
+        const key = match?.[1] ?? "";
+        const slash = key.lastIndexOf("/");
+        const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+        const name = key.slice(slash + 1);
+        const value = match?.[2] ?? "";
+        const keyOk = LABEL_NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)));
+        if (!match || !keyOk || (value !== "" && !LABEL_NAME.test(value))) {
+            return `key=value terms separated by commas, with valid label keys and values (bad term ${JSON.stringify(term)})`;
+        }
+        labels[key] = value;
+    }
+    return labels;
+}
+
+/** @param {Record<string, string>} labels */
+function selectorString(labels) {
+    return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+}
+
+/**
+ * @typedef {{ namespace: string, trialPodLabels: Record<string, string>, trialPodMaxAgeMs: number,
+ *   pipelineRunMaxAgeMs: number, pipelineRunKeepRecent: number, imageStreamMaxAgeMs: number,
+ *   deadLetterDir: string | undefined, deadLetterRetentionDays: number, dryRun: boolean,
+ *   concurrency: number, kinds: string[], apiUrl: URL, token: string, ca: string | undefined,
+ *   insecure: boolean }} Config
+ */
+
+/**
+ * Reads the whole configuration and reports every problem at once, each naming the variable,
+ * the value given and the form expected.
+ * @param {Record<string, string | undefined>} env
+ * @param {(file: string) => string} [readFile]
+ * @returns {{ config?: Config, problems: string[] }}
+ */
+function parseConfig(env, readFile = (file) => fs.readFileSync(file, "utf8")) {
+    /** @type {string[]} */
+    const problems = [];
+    /** @param {string} name @param {string} expected */
+    const bad = (name, expected) => problems.push(`${name}=${JSON.stringify(env[name] ?? "")}: expected ${expected}`);
+    /** @param {string} name @param {number} min */
+    const integer = (name, min) => {
+        const raw = (env[name] ?? "").trim();
+        if (!/^[0-9]+$/.test(raw) || Number(raw) < min) {
+            bad(name, `an integer >= ${min}`);
+            return min;
+        }
+        return Number(raw);
+    };
+    /** @param {string} name @param {string} what */
+    const fromFile = (name, what) => {
+        try {
+            return readFile(name).trim();
+        } catch (e) {
+            problems.push(`cannot read ${what} from ${name}: ${e instanceof Error ? e.message : String(e)}`);
+            return "";
+        }
+    };
+
+    const namespace = env[ENV.namespace] || fromFile(path.join(SA_DIR, "namespace"), `${ENV.namespace} (unset)`);
+    if (namespace && !DNS_LABEL.test(namespace)) {
+        bad(ENV.namespace, "a namespace name (DNS-1123 label)");
+    }
+    const selector = parseSelector(env[ENV.trialPodSelector] ?? "");
+    if (typeof selector === "string") {
+        bad(ENV.trialPodSelector, selector);
+    }
+    const dryRunRaw = env[ENV.dryRun] ?? "false";
+    if (dryRunRaw !== "true" && dryRunRaw !== "false") {
+        bad(ENV.dryRun, "true or false");
+    }
+    const kinds = (env[ENV.kinds] || ALL_KINDS.join(",")).split(",").map((k) => k.trim());
+    if (kinds.some((k) => !ALL_KINDS.includes(k))) {
+        bad(ENV.kinds, `a comma-separated subset of ${ALL_KINDS.join(",")}`);
+    }
+    const deadLetterDir = env[ENV.deadLetterDir] || undefined;
+    if (deadLetterDir !== undefined && !path.isAbsolute(deadLetterDir)) {
+        bad(ENV.deadLetterDir, "an absolute path to the mounted dead-letter volume, or empty to disable");
+    }
+
+    let apiUrl;
+    const host = env.KUBERNETES_SERVICE_HOST;
+    const urlText = env[ENV.apiUrl] ||
+        (host ? `https://${host.includes(":") ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT || "443"}` : "");
+    try {
+        apiUrl = new URL(urlText);
+        if (apiUrl.protocol !== "https:" && apiUrl.protocol !== "http:") {
+            throw new Error("not http(s)");
+        }
+    } catch {
+        bad(ENV.apiUrl, "the API server URL (https://host:port); it is only optional inside a pod");
+    }
+    const token = env[ENV.token] || fromFile(env[ENV.tokenFile] || path.join(SA_DIR, "token"), "the API token");
+    const insecure = env[ENV.insecure] === "true";
+    const ca = insecure || apiUrl?.protocol !== "https:" ? undefined : fromFile(env[ENV.caFile] || path.join(SA_DIR, "ca.crt"), "the API server CA");
+
+    const config = {
+        namespace,
+        trialPodLabels: typeof selector === "string" ? {} : selector,
+        trialPodMaxAgeMs: integer(ENV.trialPodMaxAgeHours, 1) * HOUR_MS,
+        pipelineRunMaxAgeMs: integer(ENV.pipelineRunMaxAgeHours, 1) * HOUR_MS,
+        pipelineRunKeepRecent: integer(ENV.pipelineRunKeepRecent, 0),
+        imageStreamMaxAgeMs: integer(ENV.imageStreamMaxAgeHours, 1) * HOUR_MS,
+        deadLetterDir,
+        deadLetterRetentionDays: deadLetterDir === undefined ? 0 : integer(ENV.deadLetterRetentionDays, 1),
+        dryRun: dryRunRaw === "true",
+        concurrency: integer(ENV.concurrency, 1),
+        kinds,
+        apiUrl: apiUrl ?? new URL("https://invalid"),
+        token,
+        ca,
+        insecure,
+    };
+    return problems.length > 0 ? { problems } : { config, problems };
+}
+
+// ---------------------------------------------------------------------------------------
+// API client: keep-alive connections, retries with backoff, a request counter.
+
+/**
+ * @typedef {{ status: number, body: unknown, date?: number, message: string, retryAfter?: string }} ApiResponse
+ * @typedef {{ requests: number, call: (method: string, urlPath: string, body?: unknown) => Promise<ApiResponse> }} Client
+ */
+
+/** @param {Config} config @returns {Client} */
+function createClient(config) {
+    const secure = config.apiUrl.protocol === "https:";
+    const agentOptions = { keepAlive: true, maxSockets: config.concurrency + 2 };
+    const agent = secure
+        ? new https.Agent({ ...agentOptions, ca: config.ca, rejectUnauthorized: !config.insecure })
+        : new http.Agent(agentOptions);
+    const client = { requests: 0, call };
+
+    /** @param {string} method @param {string} urlPath @param {string | undefined} payload @returns {Promise<ApiResponse>} */
+    function once(method, urlPath, payload) {
+        client.requests += 1;
+        return new Promise((resolve) => {
+            const req = (secure ? https : http).request(new URL(urlPath, config.apiUrl), {
+                method,
+                agent,
+                timeout: REQUEST_TIMEOUT_MS,
+                headers: {
+                    Authorization: `Bearer ${config.token}`,
+                    Accept: "application/json",
+                    ...(payload === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) }),
+                },
+            }, (res) => {
+                /** @type {Buffer[]} */
+                const chunks = [];
+                res.on("data", (c) => chunks.push(c));
+                res.on("error", (e) => resolve({ status: 0, body: undefined, date: undefined, message: e.message }));
+                res.on("end", () => {
+                    const text = Buffer.concat(chunks).toString("utf8");
+                    let body;
+                    try {
+                        body = text ? JSON.parse(text) : undefined;
+                    } catch {
+                        body = undefined;
+                    }
+                    const status = res.statusCode ?? 0;
+                    const message = /** @type {{ message?: string } | undefined} */ (body)?.message ?? text.slice(0, 200);
+                    const retryAfter = res.headers["retry-after"];
+                    resolve({ status, body, date: parseTime(res.headers.date), message, retryAfter });
+                });
+            });
+            req.on("timeout", () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)));
+            req.on("error", (e) => resolve({ status: 0, body: undefined, date: undefined, message: e.message }));
+            req.end(payload);
+        });
+    }
+
+    /** @param {string} method @param {string} urlPath @param {unknown} [body] */
+    async function call(method, urlPath, body) {
+        const payload = body === undefined ? undefined : JSON.stringify(body);
+        for (let attempt = 1; ; attempt++) {
+            const res = await once(method, urlPath, payload);
+            if (!isTransient(res.status) || attempt >= MAX_ATTEMPTS) {
+                return res;
+            }
+            await new Promise((r) => setTimeout(r, retryDelayMs(attempt, res.retryAfter)));
+        }
+    }
+    return client;
+}
+
+/**
+ * Every page of a list; `keep` maps each item to what the caller holds on to, so a large
+ * namespace never sits in memory whole. An expired continue token restarts the list.
+ * @template T
+ * @param {Client} client @param {string} urlPath @param {Record<string, string>} query
+ * @param {(item: unknown, now: number) => T} keep
+ * @returns {Promise<{ items: T[], now: number } | { error: ApiResponse }>}
+ */
+async function listAll(client, urlPath, query, keep) {
+    /** @type {T[]} */
+    let items = [];
+    let next = "";
+    /** @type {number | undefined} */
+    let now;
+    for (let restarts = 0; ;) {
+        const params = new URLSearchParams({ ...query, limit: String(PAGE_SIZE), ...(next ? { continue: next } : {}) });
+        const res = await client.call("GET", `${urlPath}?${params}`);
+        if (res.status === 410 && next && restarts < 2) {
+            restarts += 1;
+            items = [];
+            next = "";
+            continue;
+        }
+        if (res.status !== 200) {
+            return { error: res };
+        }
+        // The API server's clock, not this node's, is what stamped most of the times compared.
+        now ??= res.date ?? Date.now();
+        const list = /** @type {{ items?: unknown[], metadata?: { continue?: string } }} */ (res.body);
+        for (const item of list.items ?? []) {
+            items.push(keep(item, now));
+        }
+        next = list.metadata?.continue ?? "";
+        if (!next) {
+            return { items, now };
+        }
+    }
+}
+
+/**
+ * @template T
+ * @param {T[]} items @param {number} concurrency @param {(item: T) => Promise<void>} worker never rejects
+ */
+async function runPool(items, concurrency, worker) {
+    let next = 0;
+    const lane = async () => {
+        while (next < items.length) {
+            await worker(items[next++]);
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, items.length) }, lane));
+}
+
+// ---------------------------------------------------------------------------------------
+// The kinds
+
+/**
+ * @typedef {{ kind: string, examined: number, deleted: number, kept: number, failed: number,
+ *   wouldDelete: number, transient: number, permanent: number, extra?: string }} Summary
+ */
+
+/** @param {string} kind @returns {Summary} */
+function emptySummary(kind) {
+    return { kind, examined: 0, deleted: 0, kept: 0, failed: 0, wouldDelete: 0, transient: 0, permanent: 0 };
+}
+
+/** @param {Summary} summary @param {string} what @param {ApiResponse | { status: number, message: string }} res */
+function recordFailure(summary, what, res) {
+    summary.failed += 1;
+    if (isTransient(res.status)) {
+        summary.transient += 1;
+    } else {
+        summary.permanent += 1;
+    }
+    console.log(`failed ${what}: ${res.status || "network error"} ${res.message}`);
+}
+
+/** @param {number} ms */
+function hoursAgo(ms) {
+    return `${(ms / HOUR_MS).toFixed(1)}h ago`;
+}
+
+/**
+ * Deletes exactly the listed object: the uid precondition turns a same-named replacement
+ * into a 409 instead of a deletion. 404 and 409 both mean the listed object is gone.
+ * @param {Client} client @param {string} collection @param {KubeObject} obj @param {Record<string, unknown>} [extra]
+ */
+async function deleteObject(client, collection, obj, extra = {}) {
+    const res = await client.call("DELETE", `${collection}/${encodeURIComponent(obj.metadata?.name ?? "")}`, {
+        apiVersion: "v1",
+        kind: "DeleteOptions",
+        propagationPolicy: "Background",
+        preconditions: { uid: obj.metadata?.uid },
+        ...extra,
+    });
+    const gone = (res.status >= 200 && res.status < 300) || res.status === 404 || res.status === 409;
+    return { gone, res };
+}
+
+/**
+ * @typedef {{ label: string, collection: string, query: Record<string, string>,
+ *   keep: (item: unknown, now: number) => KubeObject, select: (items: KubeObject[], now: number) => Selection<KubeObject>,
+ *   referenceTime: (obj: KubeObject) => number | undefined, deleteOptions?: Record<string, unknown>,
+ *   beforeDelete?: (obj: KubeObject) => Promise<{ ok: true } | { ok: false, status: number, message: string }> }} KindPlan
+ */
+
+/**
+ * Lists one kind, selects, and deletes the stale objects with bounded concurrency.
+ * @param {Client} client @param {Config} config @param {KindPlan} plan
+ * @param {(stale: KubeObject[]) => Promise<void>} [prepare] runs once between selection and deletes
+ */
+async function cleanKind(client, config, plan, prepare) {
+    const summary = emptySummary(plan.label);
+    const listed = await listAll(client, plan.collection, plan.query, plan.keep);
+    if ("error" in listed) {
+        recordFailure(summary, `list ${plan.label}`, listed.error);
+        return summary;
+    }
+    const { stale, kept } = plan.select(listed.items, listed.now);
+    summary.examined = listed.items.length;
+    summary.kept = kept.length;
+    if (prepare && !config.dryRun) {
+        await prepare(stale);
+    }
+    await runPool(stale, config.concurrency, async (obj) => {
+        const name = `${plan.label}/${obj.metadata?.name}`;
+        const at = plan.referenceTime(obj);
+        const why = at === undefined ? "" : ` (${new Date(at).toISOString()}, ${hoursAgo(listed.now - at)})`;
+        if (config.dryRun) {
+            console.log(`would delete ${name}${why}`);
+            summary.wouldDelete += 1;
+            return;
+        }
+        const ready = plan.beforeDelete ? await plan.beforeDelete(obj) : { ok: /** @type {const} */ (true) };
+        if (!ready.ok) {
+            recordFailure(summary, `dead-letter copy of ${name}, so it was kept`, ready);
+            return;
+        }
+        const { gone, res } = await deleteObject(client, plan.collection, obj, plan.deleteOptions);
+        if (gone) {
+            summary.deleted += 1;
+            console.log(`deleted ${name}${why}`);
+        } else {
+            recordFailure(summary, `delete ${name}`, res);
+        }
+    });
+    return summary;
+}
+
+/** @param {unknown} item @returns {Pod} only the fields selection reads */
+function slimPod(item) {
+    const pod = /** @type {Pod} */ (item);
+    /** @param {ContainerStatus[] | undefined} list */
+    const finishes = (list) => (list ?? []).map((s) => ({ state: { terminated: { finishedAt: s?.state?.terminated?.finishedAt } } }));
+    return {
+        metadata: slimMeta(pod.metadata),
+        status: {
+            phase: pod.status?.phase,
+            startTime: pod.status?.startTime,
+            containerStatuses: finishes(pod.status?.containerStatuses),
+            initContainerStatuses: finishes(pod.status?.initContainerStatuses),
+        },
+    };
+}
+
+/** @param {ObjectMeta | undefined} m @returns {ObjectMeta} */
+function slimMeta(m) {
+    return {
+        name: m?.name,
+        uid: m?.uid,
+        labels: m?.labels,
+        creationTimestamp: m?.creationTimestamp,
+        deletionTimestamp: m?.deletionTimestamp,
+    };
+}
+
+/** @param {Config} config @param {string} ns @returns {KindPlan} */
+function podPlan(config, ns) {
+    return {
+        label: "pod",
+        collection: `/api/v1/namespaces/${ns}/pods`,
+        query: { labelSelector: selectorString(config.trialPodLabels) },
+        keep: slimPod,
+        select: (items, now) => selectTrialPods(items, { now, maxAgeMs: config.trialPodMaxAgeMs, labels: config.trialPodLabels }),
+        referenceTime: podFinishedAt,
+        // A Succeeded or Failed pod has no running container left to stop, so there is
+        // nothing to wait for (the API server itself uses 0 for terminal pods).
+        deleteOptions: { gracePeriodSeconds: 0 },
+    };
+}
+
+/** @param {Config} config @param {string} ns @returns {KindPlan} */
+function imageStreamPlan(config, ns) {
+    return {
+        label: "imagestream",
+        collection: `/apis/image.openshift.io/v1/namespaces/${ns}/imagestreams`,
+        query: {},
+        keep: (item) => {
+            const s = /** @type {ImageStream} */ (item);
+            const tags = (s.status?.tags ?? []).map((t) => ({ items: (t?.items ?? []).slice(0, 1).map((i) => ({ created: i?.created })) }));
+            return { metadata: slimMeta(s.metadata), status: { tags } };
+        },
+        select: (items, now) => selectImageStreams(items, { now, maxAgeMs: config.imageStreamMaxAgeMs }),
+        referenceTime: imageStreamNewestAt,
+    };
+}
+
+/**
+ * PipelineRuns, with the dead letter: the full object of each failed run old enough to go
+ * is held from the list; before deleting, its TaskRuns are fetched in batches and both are
+ * written to the volume. A run whose copy fails is kept, to be tried again next time.
+ * @param {Client} client @param {Config} config @param {string} ns
+ */
+async function cleanPipelineRuns(client, config, ns) {
+    const tekton = `/apis/tekton.dev/v1/namespaces/${ns}`;
+    /** @type {Map<string, PipelineRun>} */
+    const failedRecords = new Map();
+    /** @type {Map<string, unknown[] | ApiResponse>} TaskRuns per run uid, or the failed list */
+    const taskRunsByRun = new Map();
+    const deadLetter = config.deadLetterDir;
+    const cutoffMs = config.pipelineRunMaxAgeMs;
+    let deadLettered = 0;
+
+    /** @type {KindPlan} */
+    const plan = {
+        label: "pipelinerun",
+        collection: `${tekton}/pipelineruns`,
+        query: {},
+        keep: (item, now) => {
+            const run = /** @type {PipelineRun} */ (item);
+            // Selection uses the same `now`, so this holds a superset of the failed runs that go.
+            if (deadLetter && isPipelineRunFailed(run) && isOlderThan(pipelineRunCompletedAt(run), now, cutoffMs)) {
+                failedRecords.set(run.metadata?.uid ?? "", run);
+            }
+            const succeeded = (run.status?.conditions ?? []).filter((c) => c.type === "Succeeded");
+            return { metadata: slimMeta(run.metadata), status: { completionTime: run.status?.completionTime, conditions: succeeded } };
+        },
+        select: (items, now) => selectPipelineRuns(items, { now, maxAgeMs: cutoffMs, keepRecent: config.pipelineRunKeepRecent }),
+        referenceTime: pipelineRunCompletedAt,
+        beforeDelete: async (obj) => {
+            const uid = obj.metadata?.uid ?? "";
+            const record = failedRecords.get(uid);
+            if (!deadLetter || !isPipelineRunFailed(obj) || !record) {
+                return { ok: true };
+            }
+            const taskRuns = taskRunsByRun.get(uid) ?? [];
+            if (!Array.isArray(taskRuns)) {
+                return { ok: false, status: taskRuns.status, message: `listing its TaskRuns: ${taskRuns.message}` };
+            }
+            try {
+                await writeDeadLetter(deadLetter, record, taskRuns);
+                deadLettered += 1;
+                return { ok: true };
+            } catch (e) {
+                // A full or unwritable volume may clear up; the run stays until it does.
+                return { ok: false, status: 0, message: e instanceof Error ? e.message : String(e) };
+            }
+        },
+    };
+
+    /** @param {KubeObject[]} stale */
+    const fetchTaskRuns = async (stale) => {
+        const failed = stale.filter((r) => deadLetter && isPipelineRunFailed(r) && failedRecords.has(r.metadata?.uid ?? ""));
+        const batches = [];
+        for (let i = 0; i < failed.length; i += TASKRUN_BATCH) {
+            batches.push(failed.slice(i, i + TASKRUN_BATCH));
+        }
+        await runPool(batches, config.concurrency, async (batch) => {
+            const names = batch.map((r) => r.metadata?.name ?? "").filter((n) => n.length <= 63);
+            const selector = `tekton.dev/pipelineRun in (${names.join(",")})`;
+            const listed = names.length === 0 ? { items: [], now: 0 } : await listAll(client, `${tekton}/taskruns`, { labelSelector: selector }, (t) => t);
+            for (const run of batch) {
+                const uid = run.metadata?.uid ?? "";
+                if ("error" in listed) {
+                    taskRunsByRun.set(uid, listed.error);
+                    continue;
+                }
+                taskRunsByRun.set(uid, listed.items.filter((t) => {
+                    const meta = /** @type {KubeObject} */ (t).metadata;
+                    return meta?.labels?.["tekton.dev/pipelineRun"] === run.metadata?.name &&
+                        (meta?.ownerReferences ?? [{ uid }]).some((o) => o.uid === uid);
+                }));
+            }
+        });
+    };
+
+    const summary = await cleanKind(client, config, plan, fetchTaskRuns);
+    if (deadLetter) {
+        summary.extra = `deadLettered=${config.dryRun ? 0 : deadLettered}`;
+    }
+    return summary;
+}
+
+// ---------------------------------------------------------------------------------------
+// Dead-letter volume
+
+/** @param {string} file @param {string} text */
+async function writeDurably(file, text) {
+    const handle = await fsp.open(file, "wx", 0o640);
+    try {
+        await handle.writeFile(text);
+        await handle.sync();
+    } finally {
+        await handle.close();
+    }
+}
+
+/**
+ * Writes pipelinerun.json and taskruns.json into a scratch folder and renames it into place,
+ * so an entry is either complete or absent. An entry already there (copied by a run whose
+ * delete then failed) counts as done.
+ * @param {string} root @param {PipelineRun} run @param {unknown[]} taskRuns
+ */
+async function writeDeadLetter(root, run, taskRuns) {
+    const final = path.join(root, deadLetterEntryPath(run));
+    const scratch = path.join(root, "pipelineruns", ".incoming", `${path.basename(final)}.${process.pid}`);
+    await fsp.rm(scratch, { recursive: true, force: true });
+    await fsp.mkdir(scratch, { recursive: true });
+    await writeDurably(path.join(scratch, "pipelinerun.json"), JSON.stringify(run, null, 2));
+    await writeDurably(path.join(scratch, "taskruns.json"),
+        JSON.stringify({ apiVersion: "tekton.dev/v1", kind: "TaskRunList", items: taskRuns }, null, 2));
+    await fsp.mkdir(path.dirname(final), { recursive: true });
+    try {
+        await fsp.rename(scratch, final);
+    } catch (e) {
+        const code = /** @type {NodeJS.ErrnoException} */ (e).code;
+        if (code !== "ENOTEMPTY" && code !== "EEXIST") {
+            throw e;
+        }
+        await fsp.rm(scratch, { recursive: true, force: true });
+    }
+}
+
+/**
+ * Removes day folders past retention, and scratch folders a crashed run left behind.
+ * @param {Config} config @param {string} root @param {number} now
+ */
+async function pruneDeadLetter(config, root, now) {
+    const summary = emptySummary("dead-letter");
+    const base = path.join(root, "pipelineruns");
+    try {
+        const days = (await fsp.readdir(base).catch(() => [])).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d));
+        const expired = new Set(expiredDeadLetterDays(days, now, config.deadLetterRetentionDays));
+        for (const day of days) {
+            const entries = await fsp.readdir(path.join(base, day));
+            summary.examined += entries.length;
+            if (!expired.has(day)) {
+                summary.kept += entries.length;
+                continue;
+            }
+            if (config.dryRun) {
+                summary.wouldDelete += entries.length;
+            } else {
+                await fsp.rm(path.join(base, day), { recursive: true, force: true });
+                summary.deleted += entries.length;
+            }
+            console.log(`${config.dryRun ? "would remove" : "removed"} dead-letter day ${day} (${entries.length} entries)`);
+        }
+        const incoming = path.join(base, ".incoming");
+        for (const leftover of await fsp.readdir(incoming).catch(() => [])) {
+            const stat = await fsp.stat(path.join(incoming, leftover));
+            if (!config.dryRun && now - stat.mtimeMs > HOUR_MS) {
+                await fsp.rm(path.join(incoming, leftover), { recursive: true, force: true });
+            }
+        }
+    } catch (e) {
+        recordFailure(summary, `dead-letter retention in ${base}`, { status: 0, message: e instanceof Error ? e.message : String(e) });
+    }
+    return summary;
+}
+
+// ---------------------------------------------------------------------------------------
+// Main
+
+/** @param {Summary[]} summaries */
+function exitCodeFor(summaries) {
+    if (summaries.some((s) => s.permanent > 0)) {
+        return 2;
+    }
+    return summaries.some((s) => s.transient > 0) ? 1 : 0;
+}
+
+/** @param {Summary} s @param {boolean} dryRun */
+function summaryLine(s, dryRun) {
+    const would = dryRun ? ` wouldDelete=${s.wouldDelete}` : "";
+    return `summary ${s.kind}: examined=${s.examined} deleted=${s.deleted} kept=${s.kept} failed=${s.failed}${would}${s.extra ? ` ${s.extra}` : ""}`;
+}
+
+async function main() {
+    const started = Date.now();
+    const { config, problems } = parseConfig(process.env);
+    if (!config) {
+        for (const problem of problems) {
+            console.error(`configuration: ${problem}`);
+        }
+        console.error("cleanup did not run: fix the configuration (docs/cleanup.md lists every variable)");
+        process.exitCode = 2;
+        return;
+    }
+    if (config.deadLetterDir) {
+        try {
+            await fsp.access(config.deadLetterDir, fs.constants.W_OK);
+        } catch (e) {
+            console.error(`configuration: ${ENV.deadLetterDir}=${JSON.stringify(config.deadLetterDir)}: expected a writable directory (${e instanceof Error ? e.message : e})`);
+            process.exitCode = 2;
+            return;
+        }
+    }
+    const client = createClient(config);
+    const ns = encodeURIComponent(config.namespace);
+    console.log(`cleanup of namespace ${config.namespace}${config.dryRun ? " (dry run: nothing is deleted)" : ""}`);
+
+    /** @type {Summary[]} */
+    const summaries = [];
+    if (config.kinds.includes("pods")) {
+        summaries.push(await cleanKind(client, config, podPlan(config, ns)));
+    }
+    if (config.kinds.includes("pipelineruns")) {
+        summaries.push(await cleanPipelineRuns(client, config, ns));
+    }
+    if (config.kinds.includes("imagestreams")) {
+        summaries.push(await cleanKind(client, config, imageStreamPlan(config, ns)));
+    }
+    if (config.deadLetterDir) {
+        summaries.push(await pruneDeadLetter(config, config.deadLetterDir, Date.now()));
+    }
+    for (const s of summaries) {
+        console.log(summaryLine(s, config.dryRun));
+    }
+    const code = exitCodeFor(summaries);
+    const seconds = ((Date.now() - started) / 1000).toFixed(2);
+    console.log(`done in ${seconds}s: ${client.requests} API requests, exit ${code}${config.dryRun ? ", dry run" : ""}`);
+    process.exitCode = code;
+}
+
+module.exports = {
+    ENV,
+    ALL_KINDS,
+    parseTime,
+    isOlderThan,
+    podFinishedAt,
+    hasLabels,
+    selectTrialPods,
+    pipelineRunCompletedAt,
+    isPipelineRunFailed,
+    selectPipelineRuns,
+    imageStreamNewestAt,
+    selectImageStreams,
+    deadLetterEntryPath,
+    expiredDeadLetterDays,
+    retryDelayMs,
+    isTransient,
+    parseSelector,
+    selectorString,
+    parseConfig,
+    exitCodeFor,
+    summaryLine,
+};
+
+if (require.main === module) {
+    main().catch((e) => {
+        console.error(`cleanup crashed: ${e instanceof Error ? e.stack : e}`);
+        process.exitCode = 1;
+    });
+}
