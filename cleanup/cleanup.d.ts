@@ -245,3 +245,8 @@ export function parseConfig(env: Record<string, string | undefined>, readFile?: 
 export function exitCodeFor(summaries: Summary[]): 0 | 1 | 2;
 /** @param {Summary} s @param {boolean} dryRun */
 export function summaryLine(s: Summary, dryRun: boolean): string;
+/**
+ * @template T
+ * @param {T[]} items @param {number} concurrency @param {(item: T) => Promise<void>} worker never rejects
+ */
+export function runPool<T>(items: T[], concurrency: number, worker: (item: T) => Promise<void>): Promise<void>;

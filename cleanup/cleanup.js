@@ -907,6 +907,7 @@ module.exports = {
     parseConfig,
     exitCodeFor,
     summaryLine,
+    runPool,
 };
 
 if (require.main === module) {
