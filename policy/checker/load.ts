@@ -1,0 +1,101 @@
+// Loads plain Kubernetes YAML the way `kubectl apply -f` reads it: files or directories
+// (recursively), several documents per file, `List` kinds expanded into their items.
+import * as fs from "fs";
+import * as path from "path";
+import * as yaml from "js-yaml";
+import { isRecord, K8sObject } from "../lib/k8s";
+
+export interface Manifest {
+    object: K8sObject;
+    /** `file#3`: the file and the document's position in it, for notes and errors. */
+    source: string;
+}
+
+export interface Loaded {
+    manifests: Manifest[];
+    /** Documents that are not Kubernetes objects (no apiVersion/kind), skipped. */
+    skipped: string[];
+    files: number;
+}
+
+/** Unreadable input or YAML that does not parse: the message names the file and line. */
+export class InputError extends Error {}
+
+// YAML 1.2 core types plus merge keys, like the Go YAML Kubernetes uses: no timestamp
+// conversion, so a date in an annotation stays the string it is.
+// (The typings do not export js-yaml's own merge type; this is its definition.)
+const MERGE_KEY = new yaml.Type("tag:yaml.org,2002:merge", { kind: "scalar", resolve: (data: unknown) => data === "<<" || data === null });
+const SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [MERGE_KEY] });
+
+const MANIFEST_FILE = /\.ya?ml$/i;
+
+function filesUnder(dir: string): string[] {
+    const found: string[] = [];
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules") {
+            found.push(...filesUnder(full));
+        } else if (entry.isFile() && MANIFEST_FILE.test(entry.name)) {
+            found.push(full);
+        }
+    }
+    return found;
+}
+
+function expand(doc: unknown, source: string, into: Loaded): void {
+    if (doc === null || doc === undefined) {
+        return;
+    }
+    if (isRecord(doc) && typeof doc.kind === "string" && doc.kind.endsWith("List") && Array.isArray(doc.items)) {
+        doc.items.forEach((item, i) => expand(item, `${source} items[${i}]`, into));
+        return;
+    }
+    if (isRecord(doc) && typeof doc.apiVersion === "string" && typeof doc.kind === "string") {
+        into.manifests.push({ object: doc, source });
+        return;
+    }
+    into.skipped.push(source);
+}
+
+export function parseManifests(text: string, file: string, into: Loaded): void {
+    let docs: unknown[];
+    try {
+        docs = yaml.loadAll(text, null, { filename: file, schema: SCHEMA });
+    } catch (err) {
+        if (err instanceof yaml.YAMLException) {
+            throw new InputError(`${file}:${err.mark.line + 1}:${err.mark.column + 1}: YAML does not parse: ${err.reason}`);
+        }
+        throw err;
+    }
+    docs.forEach((doc, i) => expand(doc, `${file}#${i + 1}`, into));
+    into.files += 1;
+}
+
+function readText(file: string): string {
+    try {
+        return file === "-" ? fs.readFileSync(0, "utf8") : fs.readFileSync(file, "utf8");
+    } catch (err) {
+        throw new InputError(`${file === "-" ? "standard input" : file}: cannot read: ${(err as Error).message}`);
+    }
+}
+
+/** `-` reads standard input, so `helm template . | policy:check -- -` works. */
+export function loadPaths(paths: readonly string[]): Loaded {
+    const loaded: Loaded = { manifests: [], skipped: [], files: 0 };
+    for (const given of paths) {
+        let files = [given];
+        if (given !== "-") {
+            let stat: fs.Stats;
+            try {
+                stat = fs.statSync(given);
+            } catch (err) {
+                throw new InputError(`${given}: cannot read: ${(err as Error).message}`);
+            }
+            files = stat.isDirectory() ? filesUnder(given) : [given];
+        }
+        for (const file of files) {
+            parseManifests(readText(file), file, loaded);
+        }
+    }
+    return loaded;
+}

@@ -1,0 +1,143 @@
+// The offline checker as teams run it: `npm run --silent policy:check -- ...` in a subprocess,
+// so exit codes, stdout and stderr are the real ones.
+import { expect } from "chai";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import type { Violation } from "../policy/checker/engine";
+
+const ROOT = path.resolve(__dirname, "..");
+const FIXTURES = "tests/fixtures/policy-yaml";
+const DEV = "policy/config/dev.json";
+const PROD = "policy/config/prod.json";
+
+interface Run {
+    status: number | null;
+    stdout: string;
+    stderr: string;
+}
+
+function check(args: string[], input?: string): Run {
+    const run = spawnSync("npm", ["run", "--silent", "policy:check", "--", ...args], { cwd: ROOT, encoding: "utf8", input });
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr.replace(/^npm warn .*\n/gm, "") };
+}
+
+function json(run: Run): Violation[] {
+    return JSON.parse(run.stdout) as Violation[];
+}
+
+function caught(violations: Violation[], policy: string, kind: string, name: string, text: string): boolean {
+    return violations.some((v) => v.policy === policy && v.kind === kind && v.name === name && v.message.includes(text));
+}
+
+describe("policy:check (the offline checker)", function () {
+    this.timeout(60_000);
+
+    it("exits 0 on the fixed configuration, even under the prod config where every rule blocks", () => {
+        const run = check(["--config", PROD, `${FIXTURES}/compliant`]);
+        expect(run.stderr).to.equal("");
+        expect(run.stdout).to.equal("no violations in 18 objects from 4 files\n");
+        expect(run.status).to.equal(0);
+    });
+
+    describe("on a reproduction of the reviewed config/ folder", () => {
+        let run: Run;
+        let found: Violation[];
+        before(() => {
+            run = check(["--json", "--config", DEV, `${FIXTURES}/original-config`]);
+            found = json(run);
+        });
+
+        it("exits 1", () => {
+            expect(run.status).to.equal(1);
+        });
+
+        const defects: [string, string, string, string, string][] = [
+            ["floating LiteLLM tag", "pinned-images", "Deployment", "litellm", 'floating tag "main-latest"'],
+            ["unpinned CLI image", "pinned-images", "CronJob", "abevalflow-cleanup", "pipelines-cli-tkn-rhel9:latest"],
+            ["pipeline ServiceAccount on the proxy", "dedicated-service-account", "Deployment", "litellm", '"pipeline"'],
+            ["pipeline ServiceAccount on the cleanup job", "dedicated-service-account", "CronJob", "abevalflow-cleanup", '"pipeline"'],
+            ["unscoped secrets get", "scoped-secret-access", "Role", "pipeline-trial-manager", "no resourceNames"],
+            ["DNS to every namespace", "default-deny-plus-allow", "NetworkPolicy", "trial-allow-litellm", "every namespace"],
+            ["INSTEAD OF default-deny annotation", "default-deny-plus-allow", "NetworkPolicy", "trial-allow-direct-api", "instead of the default-deny"],
+            ["three mode policies at once", "default-deny-plus-allow", "NetworkPolicy", "trial-allow-self-hosted", "3 egress allow policies"],
+            ["LiteLLM probed on /health", "deployment-probes", "Deployment", "litellm", '"/health"'],
+            ["HA proxy without a PDB", "replicated-deployment-pdb", "Deployment", "litellm", "2 replicas"],
+            ["--keep fed with days", "prune-by-age", "ConfigMap", "abevalflow-cleanup-script", "PIPELINERUN_AGE_DAYS"],
+            ["metadata endpoint reachable", "egress-excepts-internal", "NetworkPolicy", "trial-allow-direct-api", "169.254.0.0/16"],
+            ["DNS on port 53 only", "dns-egress-ports", "NetworkPolicy", "trial-allow-litellm", "5353/UDP"],
+            ["quota without LimitRange", "quota-has-limitrange", "ResourceQuota", "abevalflow-quota", "no LimitRange"],
+            ["claims deleted with the stack", "pvc-retained", "PersistentVolumeClaim", "abevalflow-workspace", "retain annotation"],
+        ];
+        for (const [defect, policy, kind, name, text] of defects) {
+            it(`catches the ${defect} (${policy})`, () => {
+                expect(caught(found, policy, kind, name, text), JSON.stringify(found.filter((v) => v.policy === policy), null, 1)).to.equal(true);
+            });
+        }
+    });
+
+    it("exits 1 on an allow policy applied INSTEAD OF default-deny, with no deny beside it", () => {
+        const run = check([`${FIXTURES}/instead-of-deny`]);
+        expect(run.status).to.equal(1);
+        expect(run.stdout).to.match(/^mandatory default-deny-plus-allow NetworkPolicy\/ab-eval-flow\/trial-allow-litellm: allows egress .* no separate default-deny/m);
+        expect(run.stdout).to.match(/^2 violations \(2 mandatory, 0 advisory\) in 1 object from 1 file$/m);
+    });
+
+    it("prints JSON on stdout only: an array of {policy, enforcementLevel, kind, namespace, name, message}", () => {
+        const run = check(["--json", `${FIXTURES}/instead-of-deny`]);
+        const found = json(run);
+        expect(run.stderr).to.equal("");
+        expect(found).to.have.length(2);
+        for (const v of found) {
+            expect(Object.keys(v)).to.deep.equal(["policy", "enforcementLevel", "kind", "namespace", "name", "message"]);
+            expect(v).to.include({ policy: "default-deny-plus-allow", enforcementLevel: "mandatory", kind: "NetworkPolicy", namespace: "ab-eval-flow", name: "trial-allow-litellm" });
+            expect(v.message).to.include("Remediation:");
+        }
+        expect(json(check(["--json", `${FIXTURES}/compliant`]))).to.deep.equal([]);
+    });
+
+    it("exits 0 when every violation is advisory, still listing them, and notes skipped non-Kubernetes documents", () => {
+        const run = check(["--config", DEV, `${FIXTURES}/advisory-only`]);
+        expect(run.status).to.equal(0);
+        expect(run.stdout).to.match(/^advisory pvc-retained PersistentVolumeClaim\/ab-eval-flow\/scratch: /m);
+        expect(run.stderr).to.include("skipped 1 document without apiVersion and kind").and.include("values.yaml#1");
+    });
+
+    it("exits 1 on the same input when the prod config makes the rule mandatory", () => {
+        expect(check(["--config", PROD, `${FIXTURES}/advisory-only`]).status).to.equal(1);
+    });
+
+    it("exits 2 on YAML that does not parse, naming the file and line, with nothing on stdout", () => {
+        const run = check(["--json", `${FIXTURES}/malformed`]);
+        expect(run.status).to.equal(2);
+        expect(run.stdout).to.equal("");
+        expect(run.stderr).to.include(`${FIXTURES}/malformed/deployment.yaml:5:`).and.include("YAML does not parse");
+    });
+
+    it("exits 2 on a path that cannot be read", () => {
+        const run = check([`${FIXTURES}/no-such-dir`]);
+        expect(run.status).to.equal(2);
+        expect(run.stderr).to.include("no-such-dir: cannot read");
+    });
+
+    it("exits 2 on a policy config the pack would refuse, naming the problem", () => {
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "policy-config-")), "bad.json");
+        fs.writeFileSync(file, JSON.stringify({ "pinned-images": { enforcementLevel: "blocking" } }));
+        const run = check(["--config", file, `${FIXTURES}/compliant`]);
+        expect(run.status).to.equal(2);
+        expect(run.stderr).to.include("pinned-images.enforcementLevel must be one of advisory, mandatory, remediate, disabled");
+    });
+
+    it("exits 2 with usage when given nothing to check or an unknown option", () => {
+        expect(check([]).stderr).to.include("no file or directory to check").and.include("usage:");
+        expect(check(["--strict", "x"]).status).to.equal(2);
+    });
+
+    it("reads standard input for `-`, as `helm template . | policy:check -- -` does", () => {
+        const manifest = fs.readFileSync(path.join(ROOT, FIXTURES, "original-config/litellm/deployment.yaml"), "utf8");
+        const run = check(["--json", "-"], manifest);
+        expect(run.status).to.equal(1);
+        expect(json(run).map((v) => v.policy)).to.include("pinned-images");
+    });
+});
