@@ -1,7 +1,7 @@
 // Runs the pack's rules over plain objects, the way the Pulumi engine runs the pack over a
 // stack: resource rules on each object of their kinds, stack rules once over all objects.
 import type { EnforcementLevel } from "@pulumi/policy";
-import { K8sObject, kindKeyOf, nameOf, namespaceOf } from "../lib/k8s";
+import { groupBy, K8sObject, kindKeyOf, nameOf, namespaceOf } from "../lib/k8s";
 import { ResourceContext, violationMessage } from "../lib/rule";
 import { ResolvedPolicy } from "./config";
 
@@ -45,16 +45,7 @@ function guarded<T>(policy: ResolvedPolicy, what: string, run: () => T): T {
 
 export function checkSubjects(subjects: readonly Subject[], policies: readonly ResolvedPolicy[]): Violation[] {
     const active = policies.filter((p) => p.level !== "disabled");
-    const byKind = new Map<string, Subject[]>();
-    for (const subject of subjects) {
-        const key = kindKeyOf(subject.object);
-        const group = byKind.get(key);
-        if (group === undefined) {
-            byKind.set(key, [subject]);
-        } else {
-            group.push(subject);
-        }
-    }
+    const byKind = groupBy(subjects, (subject) => kindKeyOf(subject.object));
     const found: Violation[] = [];
     for (const policy of active) {
         const { rule, config } = policy;

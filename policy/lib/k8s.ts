@@ -119,6 +119,26 @@ export function records(value: unknown): Record<string, unknown>[] {
     return Array.isArray(value) ? value.filter(isRecord) : [];
 }
 
+/** An object's `spec`, or an empty one when it has none or it is not an object. */
+export function specOf(obj: K8sObject): Record<string, unknown> {
+    return isRecord(obj.spec) ? obj.spec : {};
+}
+
+/** Items grouped by a key, each group in input order. */
+export function groupBy<T>(items: Iterable<T>, keyOf: (item: T) => string): Map<string, T[]> {
+    const groups = new Map<string, T[]>();
+    for (const item of items) {
+        const key = keyOf(item);
+        const group = groups.get(key);
+        if (group === undefined) {
+            groups.set(key, [item]);
+        } else {
+            group.push(item);
+        }
+    }
+    return groups;
+}
+
 export function isRecord(value: unknown): value is Record<string, unknown> {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
@@ -171,7 +191,7 @@ export function podTemplateOf(obj: K8sObject): PodTemplate | undefined {
     }
     let holder: unknown = obj;
     if (key !== "Pod") {
-        const spec = isRecord(obj.spec) ? obj.spec : {};
+        const spec = specOf(obj);
         const jobSpec = key === "CronJob.batch" && isRecord(spec.jobTemplate) ? spec.jobTemplate.spec : spec;
         holder = isRecord(jobSpec) ? jobSpec.template : undefined;
     }

@@ -1,15 +1,11 @@
 // NetworkPolicy reading shared by the egress rules: which policies allow egress, which deny it,
 // and what each egress rule lets through.
-import { isRecord, K8sObject, kindKeyOf, records, strings } from "./k8s";
+import { K8sObject, kindKeyOf, records, specOf, strings } from "./k8s";
 
 export const NETWORK_POLICY: string = "NetworkPolicy.networking.k8s.io";
 
 export function isNetworkPolicy(obj: K8sObject): boolean {
     return kindKeyOf(obj) === NETWORK_POLICY;
-}
-
-function specOf(np: K8sObject): Record<string, unknown> {
-    return isRecord(np.spec) ? np.spec : {};
 }
 
 export interface EgressPort {

@@ -1,7 +1,7 @@
 // NetworkPolicies are additive. An allow policy standing alone isolates its pods only while it
 // exists: delete it and they can reach everything. A separate default-deny keeps them isolated,
 // so the review's "apply INSTEAD OF default-deny" advice is exactly what this rule forbids.
-import { K8sObject, Labels, nameOf, namespaceOf } from "../lib/k8s";
+import { groupBy, isRecord, K8sObject, Labels, nameOf, namespaceOf } from "../lib/k8s";
 import { allowsEgress, EgressRule, egressRulesOf, isDefaultDenyEgress, isNetworkPolicy, podSelectorOf, portNumbers } from "../lib/netpol";
 import { StackFinding, StackRule } from "../lib/rule";
 import { integer, integerList, stringMap, text } from "../lib/schema";
@@ -30,7 +30,7 @@ const INSTEAD_OF_DENY = /instead\s+of\s+(the\s+)?default[-\s]?deny/i;
 
 function ipBlockCidr(peer: Record<string, unknown>): string | undefined {
     const block = peer.ipBlock;
-    return typeof block === "object" && block !== null && "cidr" in block && typeof block.cidr === "string" ? block.cidr : undefined;
+    return isRecord(block) && typeof block.cidr === "string" ? block.cidr : undefined;
 }
 
 function pinsNamespace(selector: unknown, config: DefaultDenyPlusAllowConfig): boolean {
@@ -131,18 +131,7 @@ export const defaultDenyPlusAllow: StackRule<DefaultDenyPlusAllowConfig> = {
         },
     },
     check(objects: readonly K8sObject[], config: DefaultDenyPlusAllowConfig): StackFinding[] {
-        const byNamespace = new Map<string, K8sObject[]>();
-        for (const obj of objects) {
-            if (isNetworkPolicy(obj)) {
-                const ns = namespaceOf(obj) ?? "";
-                const group = byNamespace.get(ns);
-                if (group === undefined) {
-                    byNamespace.set(ns, [obj]);
-                } else {
-                    group.push(obj);
-                }
-            }
-        }
+        const byNamespace = groupBy(objects.filter(isNetworkPolicy), (np) => namespaceOf(np) ?? "");
         return [...byNamespace.values()].flatMap((policies) => namespaceProblems(policies, config));
     },
 };

@@ -1,7 +1,7 @@
 // A cpu/memory ResourceQuota makes the API server reject every pod that does not declare the
 // quota'd requests or limits, including pods Tekton creates from tasks nobody here wrote. A
 // LimitRange with container defaults fills them in.
-import { isRecord, K8sObject, kindKeyOf, namespaceOf, records } from "../lib/k8s";
+import { isRecord, K8sObject, kindKeyOf, namespaceOf, records, specOf } from "../lib/k8s";
 import { StackFinding, StackRule } from "../lib/rule";
 
 export type QuotaHasLimitRangeConfig = Record<string, never>;
@@ -17,8 +17,7 @@ const SUPPLIED_BY: Record<string, [string, string]> = {
 };
 
 function containerDefaults(limitRange: K8sObject): Record<string, unknown>[] {
-    const spec = isRecord(limitRange.spec) ? limitRange.spec : {};
-    return records(spec.limits).filter((limit) => limit.type === "Container");
+    return records(specOf(limitRange).limits).filter((limit) => limit.type === "Container");
 }
 
 export const quotaHasLimitRange: StackRule<QuotaHasLimitRangeConfig> = {
@@ -34,10 +33,10 @@ export const quotaHasLimitRange: StackRule<QuotaHasLimitRangeConfig> = {
         const limitRanges = objects.filter((o) => kindKeyOf(o) === "LimitRange");
         const findings: StackFinding[] = [];
         for (const quota of objects.filter((o) => kindKeyOf(o) === "ResourceQuota")) {
-            const spec = isRecord(quota.spec) ? quota.spec : {};
-            const hard = isRecord(spec.hard) ? Object.keys(spec.hard) : [];
+            const { hard } = specOf(quota);
+            const limited = isRecord(hard) ? Object.keys(hard) : [];
             const entries = limitRanges.filter((lr) => namespaceOf(lr) === namespaceOf(quota)).flatMap(containerDefaults);
-            const unsupplied = hard.filter((key) => {
+            const unsupplied = limited.filter((key) => {
                 const source = SUPPLIED_BY[key];
                 return source !== undefined && !entries.some((entry) => {
                     const values = entry[source[0]];

@@ -1,7 +1,7 @@
 // Replicas protect against a node failing, not against a node drain evicting all of them at
 // once: that takes a PodDisruptionBudget, and one that still lets at least one pod go, or the
 // drain blocks forever.
-import { isRecord, K8sObject, kindKeyOf, namespaceOf, podTemplateOf } from "../lib/k8s";
+import { K8sObject, kindKeyOf, namespaceOf, podTemplateOf, specOf } from "../lib/k8s";
 import { StackFinding, StackRule } from "../lib/rule";
 import { integer } from "../lib/schema";
 import { selects } from "../lib/selectors";
@@ -13,10 +13,6 @@ export interface ReplicatedDeploymentPdbConfig {
 const defaults: ReplicatedDeploymentPdbConfig = { minReplicas: 2 };
 
 const PDB = "PodDisruptionBudget.policy";
-
-function specOf(obj: K8sObject): Record<string, unknown> {
-    return isRecord(obj.spec) ? obj.spec : {};
-}
 
 /** Whether the budget lets no pod be evicted voluntarily. */
 function blocksEviction(pdb: K8sObject, replicas: number): boolean {

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { dedicatedServiceAccount } from "../../policy/policies/dedicated-service-account";
-import { checkResource, firing, specOf, WORKLOADS } from "./fixtures";
+import { checkResource, firing, podSpecOf, WORKLOADS } from "./fixtures";
 
 const NAME = "dedicated-service-account";
 
@@ -9,7 +9,7 @@ describe(NAME, () => {
         it(`${kind}: passes its own ServiceAccount, fails the pipeline's`, () => {
             expect(checkResource(dedicatedServiceAccount, make())).to.deep.equal([]);
             const workload = make();
-            specOf(workload).serviceAccountName = "pipeline";
+            podSpecOf(workload).serviceAccountName = "pipeline";
             expect(checkResource(dedicatedServiceAccount, workload)[0]).to.include('"pipeline"');
             expect(firing([workload])).to.deep.equal([NAME]);
         });
@@ -17,14 +17,14 @@ describe(NAME, () => {
 
     it("reads the deprecated serviceAccount field too", () => {
         const workload = WORKLOADS.Deployment();
-        delete specOf(workload).serviceAccountName;
-        specOf(workload).serviceAccount = "builder";
+        delete podSpecOf(workload).serviceAccountName;
+        podSpecOf(workload).serviceAccount = "builder";
         expect(checkResource(dedicatedServiceAccount, workload)[0]).to.include('"builder"');
     });
 
     it("takes the reserved names from config", () => {
         const workload = WORKLOADS.Pod();
-        specOf(workload).serviceAccountName = "pipeline";
+        podSpecOf(workload).serviceAccountName = "pipeline";
         expect(checkResource(dedicatedServiceAccount, workload, { reservedServiceAccounts: ["root-like"] })).to.deep.equal([]);
     });
 });

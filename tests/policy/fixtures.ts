@@ -73,7 +73,7 @@ export const WORKLOADS: Record<string, () => K8sObject> = {
 };
 
 /** The pod spec inside any workload, for editing in place. */
-export function specOf(workload: K8sObject): PodSpec {
+export function podSpecOf(workload: K8sObject): PodSpec {
     const template = podTemplateOf(workload);
     if (template === undefined) {
         throw new Error(`${String(workload.kind)} is not a workload`);
@@ -82,7 +82,7 @@ export function specOf(workload: K8sObject): PodSpec {
 }
 
 export function firstContainer(workload: K8sObject): Container {
-    const first = specOf(workload).containers?.[0];
+    const first = podSpecOf(workload).containers?.[0];
     if (first === undefined) {
         throw new Error("the workload has no container");
     }

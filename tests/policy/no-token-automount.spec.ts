@@ -1,12 +1,12 @@
 import { expect } from "chai";
 import { noTokenAutomount } from "../../policy/policies/no-token-automount";
-import { checkStack, firing, NS, roleBinding, serviceAccount, specOf, WORKLOADS } from "./fixtures";
+import { checkStack, firing, NS, roleBinding, serviceAccount, podSpecOf, WORKLOADS } from "./fixtures";
 
 const NAME = "no-token-automount";
 
 function withoutAutomount(make: () => ReturnType<typeof WORKLOADS.Pod>) {
     const workload = make();
-    delete specOf(workload).automountServiceAccountToken;
+    delete podSpecOf(workload).automountServiceAccountToken;
     return workload;
 }
 
@@ -22,7 +22,7 @@ describe(NAME, () => {
 
     it("fails automountServiceAccountToken: true explicitly", () => {
         const workload = WORKLOADS.Deployment();
-        specOf(workload).automountServiceAccountToken = true;
+        podSpecOf(workload).automountServiceAccountToken = true;
         expect(checkStack(noTokenAutomount, [workload])).to.have.length(1);
     });
 
@@ -44,7 +44,7 @@ describe(NAME, () => {
 
     it("treats a pod without serviceAccountName as running as default", () => {
         const workload = withoutAutomount(WORKLOADS.Pod);
-        delete specOf(workload).serviceAccountName;
+        delete podSpecOf(workload).serviceAccountName;
         expect(checkStack(noTokenAutomount, [workload])[0].message).to.include('"default"');
     });
 

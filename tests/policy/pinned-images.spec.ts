@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { parseImage, pinnedImages } from "../../policy/policies/pinned-images";
-import { checkResource, container, DIGEST, firing, firstContainer, specOf, WORKLOADS } from "./fixtures";
+import { checkResource, container, DIGEST, firing, firstContainer, podSpecOf, WORKLOADS } from "./fixtures";
 
 describe("pinned-images", () => {
     for (const [kind, make] of Object.entries(WORKLOADS)) {
@@ -33,8 +33,8 @@ describe("pinned-images", () => {
 
     it("checks init and ephemeral containers too", () => {
         const workload = WORKLOADS.Deployment();
-        specOf(workload).initContainers = [container("setup", "busybox:1.36")];
-        specOf(workload).ephemeralContainers = [container("debug", "busybox")];
+        podSpecOf(workload).initContainers = [container("setup", "busybox:1.36")];
+        podSpecOf(workload).ephemeralContainers = [container("debug", "busybox")];
         const problems = checkResource(pinnedImages, workload);
         expect(problems).to.have.length(2);
         expect(problems[0]).to.include('initContainers/"setup"').and.include("busybox:1.36");

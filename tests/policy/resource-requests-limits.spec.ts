@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { resourceRequestsLimits } from "../../policy/policies/resource-requests-limits";
-import { checkResource, container, firing, firstContainer, specOf, WORKLOADS } from "./fixtures";
+import { checkResource, container, firing, firstContainer, podSpecOf, WORKLOADS } from "./fixtures";
 
 const NAME = "resource-requests-limits";
 
@@ -26,8 +26,8 @@ describe(NAME, () => {
         const workload = WORKLOADS.Pod();
         const init = container("setup");
         delete init.resources;
-        specOf(workload).initContainers = [init];
-        specOf(workload).ephemeralContainers = [{ ...container("debug"), resources: undefined }];
+        podSpecOf(workload).initContainers = [init];
+        podSpecOf(workload).ephemeralContainers = [{ ...container("debug"), resources: undefined }];
         expect(checkResource(resourceRequestsLimits, workload)).to.have.length(1);
         expect(checkResource(resourceRequestsLimits, workload)[0]).to.include('initContainers/"setup"');
     });

@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { SecurityContext } from "../../policy/lib/k8s";
 import { restrictedSecurityContext } from "../../policy/policies/restricted-security-context";
-import { checkResource, container, firing, firstContainer, specOf, WORKLOADS } from "./fixtures";
+import { checkResource, container, firing, firstContainer, podSpecOf, WORKLOADS } from "./fixtures";
 
 const NAME = "restricted-security-context";
 
@@ -42,7 +42,7 @@ describe(NAME, () => {
             delete sc.runAsNonRoot;
             delete sc.seccompProfile;
         });
-        specOf(workload).securityContext = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
+        podSpecOf(workload).securityContext = { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } };
         expect(checkResource(restrictedSecurityContext, workload)).to.deep.equal([]);
     });
 
@@ -50,14 +50,14 @@ describe(NAME, () => {
         const workload = WORKLOADS.Job();
         const init = container("setup");
         init.securityContext = {};
-        specOf(workload).initContainers = [init];
+        podSpecOf(workload).initContainers = [init];
         expect(checkResource(restrictedSecurityContext, workload)[0]).to.include('initContainers/"setup"');
     });
 
     it("fails host namespaces and hostPath volumes", () => {
         const workload = WORKLOADS.DaemonSet();
-        specOf(workload).hostNetwork = true;
-        specOf(workload).volumes = [{ name: "root", hostPath: { path: "/" } }];
+        podSpecOf(workload).hostNetwork = true;
+        podSpecOf(workload).volumes = [{ name: "root", hostPath: { path: "/" } }];
         expect(checkResource(restrictedSecurityContext, workload)).to.have.members([
             "the pod sets hostNetwork: true", 'the pod mounts the hostPath volume "root"']);
     });
