@@ -1,6 +1,7 @@
 // Wires the slices together from one validated configuration. index.ts and the tests both
 // call this, so the program the tests inspect is the program that deploys.
 import * as pulumi from "@pulumi/pulumi";
+import { Cleanup } from "./cleanup";
 import { AbevalflowConfig } from "./config";
 import { LiteLLM } from "./litellm";
 import { NetworkInputs } from "./networkPolicies";
@@ -44,7 +45,18 @@ export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.Componen
         ? new LiteLLM("litellm", { namespace, litellm: cfg.litellm, network, skipAwait: cfg.localControlPlane }, opts)
         : undefined;
 
-    const serviceAccounts: Record<string, pulumi.Output<string>> = { pipeline: security.pipelineServiceAccountName };
+    const cleanup = new Cleanup("cleanup", {
+        namespace,
+        config: cfg.cleanup,
+        trialPodLabels: cfg.trial.podLabels,
+        deadLetterClaimName: storage.deadLetterClaimName,
+        skipAwait: cfg.localControlPlane,
+    }, opts);
+
+    const serviceAccounts: Record<string, pulumi.Output<string>> = {
+        pipeline: security.pipelineServiceAccountName,
+        cleanup: cleanup.serviceAccountName,
+    };
     if (litellm) {
         serviceAccounts.litellm = litellm.serviceAccountName;
     }
