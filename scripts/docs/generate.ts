@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { SECTIONS } from "./sections";
 
-export const DOC_FILES = ["README.md", "docs/operations.md"];
+export const DOC_FILES = ["README.md", "docs/operations.md", "docs/reachability.md"];
 const ROOT = path.resolve(__dirname, "..", "..");
 const MARKER = /<!-- BEGIN GENERATED: ([a-z0-9-]+) -->\n[\s\S]*?<!-- END GENERATED: \1 -->/g;
 

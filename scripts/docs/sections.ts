@@ -3,6 +3,7 @@
 // committed docs differ from what these functions produce.
 import { declarations, LLM_MODES, stackFileConfig } from "../../components/config";
 import { field, ofType, RecordedResource, runProgram, stackConfig, withMode } from "../../tests/harness";
+import { reachabilityMatrix } from "../netpol/docs";
 
 export type Section = () => string | Promise<string>;
 
@@ -125,4 +126,5 @@ export const SECTIONS: Record<string, Section> = {
     quota,
     rbac,
     "network-policies": networkPolicies,
+    "reachability-matrix": () => reachabilityMatrix(),
 };

@@ -1,0 +1,76 @@
+// The real LiteLLM proxy (PyPI litellm[proxy] at the version of the pinned image) on the
+// config.yaml the program generates, with the Deployment's own args, port and probe paths.
+// No cloud credentials: only configuration, auth and probes are exercised.
+import { expect } from "chai";
+import * as YAML from "yaml";
+import { checkLiteLLM, ensureLiteLLM, formatReport, LiteLLMReport } from "../../scripts/litellm-check/check";
+import { litellmVersionOf } from "../../scripts/litellm-check/deployment";
+import { declarations } from "../../components/config";
+import { withMode } from "../harness";
+
+function passed(report: LiteLLMReport): void {
+    expect(report.failures, `${formatReport(report)}\nlog: ${report.proxyLog}`).to.deep.equal([]);
+}
+
+describe("LiteLLM proxy for real (litellm[proxy] from PyPI)", function () {
+    this.timeout(30 * 60_000);
+    let venv = "";
+
+    before(() => {
+        const start = Date.now();
+        venv = ensureLiteLLM(litellmVersionOf(String(declarations().litellmImage.default)));
+        console.log(`      litellm virtualenv ready in ${Date.now() - start} ms (${venv})`);
+    });
+
+    it("dev stack: probes answer without a key, /v1/models lists exactly the configured models with the key and refuses without it", async () => {
+        const report = await checkLiteLLM(withMode("dev", "litellm"), { venv });
+        console.log(formatReport(report).replace(/^/gm, "      "));
+        passed(report);
+        expect(report.version).to.equal(litellmVersionOf(String(declarations().litellmImage.default)));
+        expect(report.started).to.equal(true);
+        expect(report.results.map((r) => r.name)).to.include("/v1/models lists exactly the stack's litellmModels");
+    });
+
+    it("a model list change shows up in the proxy", async () => {
+        const report = await checkLiteLLM(withMode("dev", "litellm", { litellmModels: ["gemini-2.5-flash", "pro=gemini-2.5-pro"] }), { venv });
+        passed(report);
+        expect(report.results.find((r) => r.name.startsWith("/v1/models lists"))?.detail).to.contain("listed [").and.contain("pro");
+    });
+
+    it("a configuration the program refuses never reaches the proxy", async () => {
+        const report = await checkLiteLLM(withMode("dev", "litellm", { litellmImage: "ghcr.io/berriai/litellm:main-latest" }), { venv });
+        expect(report.started).to.equal(false);
+        expect(report.failures.join("\n")).to.match(/the program refuses this configuration, so the proxy was not started: .*litellmImage/s);
+    });
+
+    describe("a deliberately broken generated config is reported", () => {
+        it("a model dropped from model_list", async () => {
+            const report = await checkLiteLLM(withMode("dev", "litellm", { litellmModels: ["gemini-2.5-flash", "pro=gemini-2.5-pro"] }), {
+                venv,
+                mutateConfig: (text) => {
+                    const doc = YAML.parse(text) as { model_list: unknown[] };
+                    doc.model_list = doc.model_list.slice(0, 1);
+                    return YAML.stringify(doc);
+                },
+            });
+            expect(report.started).to.equal(true);
+            expect(report.failures.join("\n")).to.match(/lists exactly the stack's litellmModels: listed \[gemini-2.5-flash\], configured \[gemini-2.5-flash, pro\]/);
+        });
+
+        it("master_key read from an env var the Deployment does not set", async () => {
+            const report = await checkLiteLLM(withMode("dev", "litellm"), {
+                venv,
+                mutateConfig: (text) => {
+                    const doc = YAML.parse(text) as { general_settings: Record<string, unknown> };
+                    doc.general_settings.master_key = "os.environ/LITELLM_MASTERKEY";
+                    return YAML.stringify(doc);
+                },
+            });
+            expect(report.started).to.equal(true);
+            const failures = report.failures.join("\n");
+            expect(failures).to.match(/reads the master key from LITELLM_MASTERKEY, which the Deployment does not set/);
+            // An unset os.environ/X is an empty key, and the proxy then serves everyone.
+            expect(failures).to.match(/GET \/v1\/models without a key is refused \(401\/403\): HTTP 200/);
+        });
+    });
+});
