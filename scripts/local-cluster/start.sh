@@ -1,0 +1,254 @@
+#!/usr/bin/env bash
+# Start a bare local Kubernetes control plane (etcd + kube-apiserver on loopback, no
+# controllers, no nodes) for tests of the Pulumi program: it stores and validates
+# objects, runs admission and RBAC, and issues ServiceAccount tokens.
+#
+# Usage:
+#   scripts/local-cluster/start.sh                 foreground; Ctrl-C stops and cleans up
+#   scripts/local-cluster/start.sh -- CMD [ARG...] start, run CMD with KUBECONFIG set, stop;
+#                                                   exits with CMD's status
+#   eval "$(scripts/local-cluster/start.sh --background)"
+#                                                   start and return; prints export lines for
+#                                                   KUBECONFIG and ABEVALFLOW_CLUSTER_STATE;
+#                                                   stop with scripts/local-cluster/stop.sh
+# Options:
+#   --state-file PATH   also write the state file there (background mode)
+#   --keep-dir          keep the temp dir (logs, certs) after stopping
+#
+# Environment:
+#   ABEVALFLOW_TOOLCHAIN_ENV   env file from scripts/toolchain/ensure.sh, sourced when it
+#                              exists (default: ~/.cache/abevalflow/toolchain/env.sh)
+#   ABEVALFLOW_CLUSTER_TIMEOUT seconds to wait for readiness (default 120)
+#
+# What a bare control plane does not do (no kube-controller-manager): no `default`
+# ServiceAccount in new namespaces, no garbage collection, deleted namespaces stay
+# Terminating, no workload ever becomes ready.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+
+mode=foreground
+state_copy=
+keep_dir=0
+cmd=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --background) mode=background; shift ;;
+    --state-file) [ $# -ge 2 ] || lc_die "--state-file needs a path"; state_copy=$2; shift 2 ;;
+    --keep-dir) keep_dir=1; shift ;;
+    --) shift; [ $# -gt 0 ] || lc_die "-- needs a command"; mode=command; cmd=("$@"); break ;;
+    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) lc_die "unknown argument '$1' (see --help)" ;;
+  esac
+done
+
+# --- binaries ---------------------------------------------------------------
+toolchain_env=${ABEVALFLOW_TOOLCHAIN_ENV:-${ABEVALFLOW_TOOLCHAIN_CACHE:-$HOME/.cache/abevalflow/toolchain}/env.sh}
+if [ -f "$toolchain_env" ]; then
+  # shellcheck disable=SC1090
+  . "$toolchain_env"
+fi
+for b in etcd kube-apiserver kubectl openssl; do
+  command -v "$b" >/dev/null 2>&1 || lc_die "'$b' not found on PATH; run scripts/toolchain/ensure.sh etcd kube-apiserver kubectl (env file: $toolchain_env)"
+done
+KUBECTL=$(command -v kubectl)
+
+# --- ports ------------------------------------------------------------------
+# Holding all sockets open until every port is chosen keeps the three ports distinct;
+# the short window before the servers bind them is accepted.
+free_ports() {
+  if command -v python3 >/dev/null 2>&1; then
+    python3 -c '
+import socket, sys
+socks = []
+for _ in range(int(sys.argv[1])):
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); socks.append(s)
+print(" ".join(str(s.getsockname()[1]) for s in socks))' "$1"
+  else
+    node -e '
+const net = require("net"); const n = +process.argv[1]; const servers = [];
+(function next() {
+  if (servers.length === n) { console.log(servers.map(s => s.address().port).join(" ")); servers.forEach(s => s.close()); return; }
+  const s = net.createServer(); s.listen(0, "127.0.0.1", () => { servers.push(s); next(); });
+})();' "$1"
+  fi
+}
+read -r ETCD_CLIENT_PORT ETCD_PEER_PORT API_PORT <<<"$(free_ports 3)" || lc_die "could not find free loopback ports"
+[ -n "${API_PORT:-}" ] || lc_die "could not find free loopback ports (neither python3 nor node worked)"
+
+# --- directory and credentials ---------------------------------------------
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/abevalflow-cluster.XXXXXX")
+chmod 700 "$DIR"
+# The state file is read back as plain KEY=value lines (stop.sh never sources it), so
+# its values must not need quoting.
+case "$DIR" in *[!A-Za-z0-9_./-]*) rm -rf -- "$DIR"; lc_die "TMPDIR must be a path without spaces or special characters: $DIR" ;; esac
+ETCD_PID=
+APISERVER_PID=
+started_ok=0
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [ "$mode" = background ] && [ "$started_ok" = 1 ]; then exit "$rc"; fi
+  # Signals (130, 143) are a normal stop; any other failure shows why before the logs go.
+  if [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ] && [ "$mode" != command -o "$started_ok" = 0 ]; then
+    for f in etcd apiserver; do
+      [ -s "$DIR/$f.log" ] && { lc_log "last lines of $f.log:"; tail -n 25 "$DIR/$f.log" >&2; }
+    done
+  fi
+  lc_stop_cluster "$DIR" "$APISERVER_PID" "$ETCD_PID" "$keep_dir"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+mkdir -p "$DIR/pki" "$DIR/etcd-data"
+lc_log "dir $DIR; etcd 127.0.0.1:$ETCD_CLIENT_PORT, apiserver https://127.0.0.1:$API_PORT"
+(
+  cd "$DIR/pki"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+    -keyout ca.key -out ca.crt -subj "/CN=abevalflow-local-ca" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver"
+  printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:10.0.0.1" \
+    "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" > apiserver.ext
+  openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
+    -out apiserver.crt -extfile apiserver.ext
+  # ServiceAccount tokens (TokenRequest) are signed with this key and verified with its public half.
+  openssl genrsa -out sa.key 2048
+  openssl rsa -in sa.key -pubout -out sa.pub
+) >"$DIR/pki/openssl.log" 2>&1 || { cat "$DIR/pki/openssl.log" >&2; lc_die "generating certificates failed"; }
+
+# A fresh random admin token per cluster: nothing secret is stored in the repository.
+ADMIN_TOKEN=$(openssl rand -hex 32)
+umask 077
+printf '%s,admin,admin,"system:masters"\n' "$ADMIN_TOKEN" > "$DIR/pki/tokens.csv"
+KUBECONFIG_FILE=$DIR/kubeconfig
+cat > "$KUBECONFIG_FILE" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+  - name: abevalflow-local
+    cluster:
+      server: https://127.0.0.1:$API_PORT
+      certificate-authority-data: $(base64 -w0 < "$DIR/pki/ca.crt")
+users:
+  - name: admin
+    user:
+      token: $ADMIN_TOKEN
+contexts:
+  - name: abevalflow-local
+    context:
+      cluster: abevalflow-local
+      user: admin
+      namespace: default
+current-context: abevalflow-local
+EOF
+umask 022
+
+# --- processes ----------------------------------------------------------------
+# setsid: the servers leave the terminal's process group, so Ctrl-C reaches only this
+# script, which then stops them in order (and background mode survives the shell).
+setsid etcd \
+  --name default \
+  --data-dir "$DIR/etcd-data" \
+  --listen-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
+  --advertise-client-urls "http://127.0.0.1:$ETCD_CLIENT_PORT" \
+  --listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster "default=http://127.0.0.1:$ETCD_PEER_PORT" \
+  --unsafe-no-fsync \
+  --log-level warn \
+  >"$DIR/etcd.log" 2>&1 </dev/null &
+ETCD_PID=$!
+
+# --endpoint-reconciler-type=none: the `kubernetes` Service's endpoints would point at
+# 127.0.0.1, which endpoint validation rejects on every reconcile.
+setsid kube-apiserver \
+  --etcd-servers "http://127.0.0.1:$ETCD_CLIENT_PORT" \
+  --bind-address 127.0.0.1 \
+  --advertise-address 127.0.0.1 \
+  --secure-port "$API_PORT" \
+  --cert-dir "$DIR/pki" \
+  --tls-cert-file "$DIR/pki/apiserver.crt" \
+  --tls-private-key-file "$DIR/pki/apiserver.key" \
+  --token-auth-file "$DIR/pki/tokens.csv" \
+  --authorization-mode RBAC \
+  --service-account-issuer https://kubernetes.default.svc.cluster.local \
+  --service-account-key-file "$DIR/pki/sa.pub" \
+  --service-account-signing-key-file "$DIR/pki/sa.key" \
+  --service-cluster-ip-range 10.0.0.0/24 \
+  --endpoint-reconciler-type none \
+  --allow-privileged=true \
+  --profiling=false \
+  >"$DIR/apiserver.log" 2>&1 </dev/null &
+APISERVER_PID=$!
+
+# --- readiness ------------------------------------------------------------------
+timeout=${ABEVALFLOW_CLUSTER_TIMEOUT:-120}
+start=$(date +%s)
+until "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" get --raw /readyz >/dev/null 2>&1; do
+  kill -0 "$ETCD_PID" 2>/dev/null || lc_die "etcd exited during startup (log: $DIR/etcd.log)"
+  kill -0 "$APISERVER_PID" 2>/dev/null || lc_die "kube-apiserver exited during startup (log: $DIR/apiserver.log)"
+  if [ $(( $(date +%s) - start )) -ge "$timeout" ]; then
+    "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" get --raw '/readyz?verbose' >&2 || true
+    lc_die "kube-apiserver not ready after ${timeout}s (log: $DIR/apiserver.log)"
+  fi
+  sleep 0.5
+done
+lc_log "apiserver ready after $(( $(date +%s) - start ))s"
+
+k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
+k apply -f "$HERE/crds/" >&2 || lc_die "registering the project's CRDs failed"
+k wait --for condition=Established --timeout 60s \
+  crd/pipelineruns.tekton.dev crd/imagestreams.image.openshift.io >&2 \
+  || lc_die "CRDs did not become Established"
+k create namespace openshift-dns >&2 || lc_die "creating namespace openshift-dns failed"
+# Discovery for freshly established CRDs can lag a moment behind the Established
+# condition; wait until clients can resolve the kinds.
+for ((i = 0; i < 40; i++)); do
+  k get pipelineruns.v1.tekton.dev,imagestreams.v1.image.openshift.io -A >/dev/null 2>&1 && break
+  sleep 0.25
+done
+
+STATE_FILE=$DIR/state.env
+{
+  echo "# Written by scripts/local-cluster/start.sh. Plain KEY=value lines; safe to source."
+  echo "CLUSTER_DIR=$DIR"
+  echo "KUBECONFIG=$KUBECONFIG_FILE"
+  echo "API_SERVER_URL=https://127.0.0.1:$API_PORT"
+  echo "ETCD_ENDPOINT=http://127.0.0.1:$ETCD_CLIENT_PORT"
+  echo "ETCD_PID=$ETCD_PID"
+  echo "APISERVER_PID=$APISERVER_PID"
+  echo "KEEP_DIR=$keep_dir"
+} > "$STATE_FILE"
+if [ -n "$state_copy" ]; then
+  mkdir -p "$(dirname "$state_copy")"
+  cp "$STATE_FILE" "$state_copy"
+fi
+started_ok=1
+lc_log "ready: KUBECONFIG=$KUBECONFIG_FILE (state: $STATE_FILE)"
+
+case "$mode" in
+  background)
+    printf 'export KUBECONFIG=%q\n' "$KUBECONFIG_FILE"
+    printf 'export ABEVALFLOW_CLUSTER_STATE=%q\n' "${state_copy:-$STATE_FILE}"
+    lc_log "stop with: scripts/local-cluster/stop.sh ${state_copy:-$STATE_FILE}"
+    ;;
+  command)
+    set +e
+    KUBECONFIG=$KUBECONFIG_FILE ABEVALFLOW_CLUSTER_STATE=$STATE_FILE "${cmd[@]}"
+    rc=$?
+    set -e
+    exit "$rc"
+    ;;
+  foreground)
+    lc_log "running in the foreground; Ctrl-C to stop. In another shell: export KUBECONFIG=$KUBECONFIG_FILE"
+    # Returns when either server dies, or when a trapped signal interrupts it.
+    wait -n "$ETCD_PID" "$APISERVER_PID" || true
+    lc_die "a control-plane process exited unexpectedly (logs in $DIR)"
+    ;;
+esac
