@@ -4,6 +4,9 @@
 // docs/reachability.yaml. The same analysis through a real API server runs in
 // tests/e2e/netpol.e2e.ts.
 import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { LLM_MODES, LlmMode } from "../components/config";
 import { analyzeRun, connAllows, evaluate, parseConn, parseEndpoint } from "../scripts/netpol/analyze";
 import { openLitellmIngress, widenDns, wrongLitellmPort } from "../scripts/netpol/breaks";
@@ -76,13 +79,21 @@ describe("reachability per llmMode, measured by np-guard netpolicy", function ()
     // The first run builds the analyzer from the Go module proxy into the toolchain cache.
     this.timeout(30 * 60_000);
     const matrix = loadMatrix();
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-netpol-spec-"));
     let binary = "";
     before(() => {
         binary = ensureNetpolicy();
     });
+    let failed = false;
+    afterEach(function () {
+        failed ||= this.currentTest?.state === "failed";
+    });
+    // Kept when a test failed: its message names the manifests to look at.
+    after(() => failed || fs.rmSync(workDir, { recursive: true, force: true }));
 
+    let runs = 0;
     const analyze = async (mode: LlmMode, extra: Record<string, unknown> = {}, mutate?: NonNullable<Parameters<typeof analyzeRun>[3]>["mutate"]) =>
-        analyzeRun(await runProgram(withMode("dev", mode, extra)), matrix, binary, { apiServer: false, mutate });
+        analyzeRun(await runProgram(withMode("dev", mode, extra)), matrix, binary, { apiServer: false, mutate, workDir: path.join(workDir, String(runs++)) });
 
     for (const mode of LLM_MODES) {
         it(`${mode}: the program's policies give exactly the matrix`, async () => {

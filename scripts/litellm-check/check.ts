@@ -155,6 +155,7 @@ function sameSet(a: string[], b: string[]): boolean {
 /** Runs the check for the stack values `values` (as in a stack file); never throws for a failed check. */
 export async function checkLiteLLM(values: Record<string, unknown>, options: LiteLLMCheckOptions = {}): Promise<LiteLLMReport> {
     const workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-litellm-"));
+    fs.mkdirSync(workDir, { recursive: true });
     const report: LiteLLMReport = {
         version: "", venv: "", port: NaN, probePaths: [], started: false, results: [], failures: [],
         timings: { programMs: 0, installMs: 0, startMs: 0, checksMs: 0, stopMs: 0 }, workDir, proxyLog: path.join(workDir, "proxy.log"),
@@ -246,6 +247,10 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
                 report.failures.push(`the proxy did not stop within the grace period after SIGTERM and was killed; log: ${report.proxyLog}\n${tail(report.proxyLog)}`);
             }
         }
+    }
+    // A failing run keeps its files and the proxy log for a look; a passing one leaves nothing behind.
+    if (!options.workDir && report.failures.length === 0) {
+        fs.rmSync(workDir, { recursive: true, force: true });
     }
     return report;
 }

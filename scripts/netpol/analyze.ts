@@ -205,7 +205,12 @@ export function analyzeRun(run: ProgramRun, matrix: Matrix, binary: string, opti
     }
     writeManifests(set, dir);
     const { connections, stderr } = runNetpolicy(binary, dir);
-    return { ...evaluate(matrix, mode, set, connections), warnings: stderr, dir, source: useApiServer ? "api-server" : "program" };
+    const report = { ...evaluate(matrix, mode, set, connections), warnings: stderr, dir, source: useApiServer ? "api-server" as const : "program" as const };
+    // A failing run keeps its manifests for a look; a passing one leaves nothing behind.
+    if (!options.workDir && report.failures.length === 0) {
+        fs.rmSync(base, { recursive: true, force: true });
+    }
+    return report;
 }
 
 /** The measured matrix: one row per probe, one column per mode; a mismatch is marked. */

@@ -2,6 +2,9 @@
 // config.yaml the program generates, with the Deployment's own args, port and probe paths.
 // No cloud credentials: only configuration, auth and probes are exercised.
 import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import * as YAML from "yaml";
 import { checkLiteLLM, ensureLiteLLM, formatReport, LiteLLMReport } from "../../scripts/litellm-check/check";
 import { litellmVersionOf } from "../../scripts/litellm-check/deployment";
@@ -15,6 +18,15 @@ function passed(report: LiteLLMReport): void {
 describe("LiteLLM proxy for real (litellm[proxy] from PyPI)", function () {
     this.timeout(30 * 60_000);
     let venv = "";
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-litellm-e2e-"));
+    let runs = 0;
+    const workDir = () => path.join(scratch, String(runs++));
+    let failed = false;
+    afterEach(function () {
+        failed ||= this.currentTest?.state === "failed";
+    });
+    // Kept when a test failed: the proxy logs are there.
+    after(() => failed || fs.rmSync(scratch, { recursive: true, force: true }));
 
     before(() => {
         const start = Date.now();
@@ -23,7 +35,7 @@ describe("LiteLLM proxy for real (litellm[proxy] from PyPI)", function () {
     });
 
     it("dev stack: probes answer without a key, /v1/models lists exactly the configured models with the key and refuses without it", async () => {
-        const report = await checkLiteLLM(withMode("dev", "litellm"), { venv });
+        const report = await checkLiteLLM(withMode("dev", "litellm"), { venv, workDir: workDir() });
         console.log(formatReport(report).replace(/^/gm, "      "));
         passed(report);
         expect(report.version).to.equal(litellmVersionOf(String(declarations().litellmImage.default)));
@@ -32,13 +44,13 @@ describe("LiteLLM proxy for real (litellm[proxy] from PyPI)", function () {
     });
 
     it("a model list change shows up in the proxy", async () => {
-        const report = await checkLiteLLM(withMode("dev", "litellm", { litellmModels: ["gemini-2.5-flash", "pro=gemini-2.5-pro"] }), { venv });
+        const report = await checkLiteLLM(withMode("dev", "litellm", { litellmModels: ["gemini-2.5-flash", "pro=gemini-2.5-pro"] }), { venv, workDir: workDir() });
         passed(report);
         expect(report.results.find((r) => r.name.startsWith("/v1/models lists"))?.detail).to.contain("listed [").and.contain("pro");
     });
 
     it("a configuration the program refuses never reaches the proxy", async () => {
-        const report = await checkLiteLLM(withMode("dev", "litellm", { litellmImage: "ghcr.io/berriai/litellm:main-latest" }), { venv });
+        const report = await checkLiteLLM(withMode("dev", "litellm", { litellmImage: "ghcr.io/berriai/litellm:main-latest" }), { venv, workDir: workDir() });
         expect(report.started).to.equal(false);
         expect(report.failures.join("\n")).to.match(/the program refuses this configuration, so the proxy was not started: .*litellmImage/s);
     });
@@ -47,6 +59,7 @@ describe("LiteLLM proxy for real (litellm[proxy] from PyPI)", function () {
         it("a model dropped from model_list", async () => {
             const report = await checkLiteLLM(withMode("dev", "litellm", { litellmModels: ["gemini-2.5-flash", "pro=gemini-2.5-pro"] }), {
                 venv,
+                workDir: workDir(),
                 mutateConfig: (text) => {
                     const doc = YAML.parse(text) as { model_list: unknown[] };
                     doc.model_list = doc.model_list.slice(0, 1);
@@ -60,6 +73,7 @@ describe("LiteLLM proxy for real (litellm[proxy] from PyPI)", function () {
         it("master_key read from an env var the Deployment does not set", async () => {
             const report = await checkLiteLLM(withMode("dev", "litellm"), {
                 venv,
+                workDir: workDir(),
                 mutateConfig: (text) => {
                     const doc = YAML.parse(text) as { general_settings: Record<string, unknown> };
                     doc.general_settings.master_key = "os.environ/LITELLM_MASTERKEY";

@@ -3,6 +3,9 @@
 // netpolicy against docs/reachability.yaml. tests/reachability.spec.ts runs the same check
 // on the objects as the program produced them.
 import { expect } from "chai";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { LLM_MODES } from "../../components/config";
 import { analyzeRun, formatReports, ModeReport } from "../../scripts/netpol/analyze";
 import { widenDns } from "../../scripts/netpol/breaks";
@@ -15,6 +18,7 @@ describe("reachability through the API server (np-guard netpolicy)", function ()
     this.timeout(30 * 60_000);
     const matrix = loadMatrix();
     const reports: ModeReport[] = [];
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-netpol-e2e-"));
     let binary = "";
 
     before(() => {
@@ -26,7 +30,15 @@ describe("reachability through the API server (np-guard netpolicy)", function ()
         console.log(`      netpolicy ready in ${Date.now() - start} ms`);
     });
 
+    let failed = false;
+    afterEach(function () {
+        failed ||= this.currentTest?.state === "failed";
+    });
     after(() => {
+        // Kept when a test failed: its message names the manifests to look at.
+        if (!failed) {
+            fs.rmSync(scratch, { recursive: true, force: true });
+        }
         if (reports.length > 0) {
             console.log(formatReports(matrix, reports).replace(/^/gm, "      "));
         }
@@ -35,7 +47,7 @@ describe("reachability through the API server (np-guard netpolicy)", function ()
     for (const mode of LLM_MODES) {
         it(`${mode}: the stored policies give exactly the matrix`, async () => {
             const start = Date.now();
-            const report = analyzeRun(await runProgram(withMode("dev", mode)), matrix, binary, { apiServer: true });
+            const report = analyzeRun(await runProgram(withMode("dev", mode)), matrix, binary, { apiServer: true, workDir: path.join(scratch, "matrix") });
             reports.push(report);
             expect(report.source).to.equal("api-server");
             expect(report.failures, `manifests in ${report.dir}`).to.deep.equal([]);
@@ -44,7 +56,7 @@ describe("reachability through the API server (np-guard netpolicy)", function ()
     }
 
     it("reports a broken policy here too", async () => {
-        const report = analyzeRun(await runProgram(withMode("dev", "litellm")), matrix, binary, { apiServer: true, mutate: widenDns });
+        const report = analyzeRun(await runProgram(withMode("dev", "litellm")), matrix, binary, { apiServer: true, mutate: widenDns, workDir: path.join(scratch, "broken") });
         expect(report.failures).to.include("litellm: trial -> dns UDP/5353: expected allowed, netpolicy says denied");
     });
 });
