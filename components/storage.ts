@@ -4,6 +4,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig, VolumeConfig } from "./config";
+import { RETAIN_ANNOTATION } from "../policy/policies/pvc-retained";
 import { PART_OF, SKIP_AWAIT, VOLUMES } from "./names";
 
 export interface StorageArgs {
@@ -25,7 +26,9 @@ export class Storage extends pulumi.ComponentResource {
                     name: claimName,
                     namespace: args.namespace,
                     labels: { ...PART_OF, "app.kubernetes.io/component": purpose },
-                    annotations: args.skipAwait ? { ...SKIP_AWAIT } : undefined,
+                    // retainOnDelete is invisible to policy packs and to anyone reading the
+                    // object; the annotation says on the claim itself that it is kept.
+                    annotations: { ...RETAIN_ANNOTATION, ...(args.skipAwait ? SKIP_AWAIT : {}) },
                 },
                 spec: {
                     accessModes: [volume.accessMode],

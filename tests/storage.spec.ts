@@ -14,6 +14,7 @@ describe("storage slice", () => {
                 expect(claim.opts.retainOnDelete, claim.name).to.equal(true);
                 expect(claim.opts.aliases, claim.name).to.have.length(1);
                 expect(claim.opts.protect, claim.name).to.equal(stack === "prod");
+                expect(field(claim, "metadata", "annotations"), claim.name).to.include({ "helm.sh/resource-policy": "keep" });
             }
         });
     }

@@ -11,8 +11,11 @@ export interface PvcRetainedConfig {
     acceptProtect: boolean;
 }
 
+/** The annotation that marks a claim as retained; the program sets it on its own claims. */
+export const RETAIN_ANNOTATION = { "helm.sh/resource-policy": "keep" } as const;
+
 const defaults: PvcRetainedConfig = {
-    retainAnnotations: { "helm.sh/resource-policy": "keep" },
+    retainAnnotations: { ...RETAIN_ANNOTATION },
     acceptProtect: true,
 };
 
