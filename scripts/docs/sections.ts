@@ -2,7 +2,10 @@
 // of truth; `npm run docs` writes them between markers, and a test fails when the
 // committed docs differ from what these functions produce.
 import { declarations, LLM_MODES, stackFileConfig } from "../../components/config";
-import { field, ofType, RecordedResource, runProgram, stackConfig, withMode } from "../../tests/harness";
+import * as fs from "fs";
+import * as path from "path";
+import { RULES } from "../../policy/policies";
+import { field, ofType, RecordedResource, REPO_ROOT, runProgram, stackConfig, withMode } from "../../tests/harness";
 import { reachabilityMatrix } from "../netpol/docs";
 
 export type Section = () => string | Promise<string>;
@@ -120,7 +123,18 @@ export const networkPolicies: Section = async () => {
     return table(["llmMode", "policy", "selects pods", "rule", "ports"], rows);
 };
 
+/** The pack's rules with the level each stack's policy config sets. */
+export const policyRules: Section = () => {
+    const levels = Object.fromEntries(STACKS.map((s) => [s,
+        JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${s}.json`), "utf8")) as Record<string, { enforcementLevel?: string }>]));
+    return table(["policy", "scope", "what it requires", ...STACKS.map((s) => `${s} level`)], RULES.map((rule) => [
+        `\`${rule.name}\``, rule.scope, oneLine(rule.description),
+        ...STACKS.map((s) => levels[s][rule.name]?.enforcementLevel ?? `${rule.enforcementLevel} (default)`),
+    ]));
+};
+
 export const SECTIONS: Record<string, Section> = {
+    "policy-rules": policyRules,
     "config-keys": configKeys,
     "cleanup-keys": cleanupKeys,
     quota,
