@@ -134,6 +134,30 @@ describe("policy:check (the offline checker)", function () {
         expect(check(["--strict", "x"]).status).to.equal(2);
     });
 
+    it("gives the same answer from a fresh compile cache, a warm one, and none at all", () => {
+        const cache = path.join(ROOT, "node_modules", ".cache", "abevalflow-policy-check");
+        const args = ["--json", `${FIXTURES}/original-config`];
+        fs.rmSync(cache, { recursive: true, force: true });
+        const cold = check(args);
+        expect(fs.readdirSync(cache)).to.have.length(1);
+        const warm = check(args);
+        fs.rmSync(cache, { recursive: true, force: true });
+        // A file where the cache directory should be makes the cache unusable.
+        fs.writeFileSync(cache, "");
+        let uncached: Run;
+        try {
+            uncached = check(args);
+        } finally {
+            fs.rmSync(cache, { force: true });
+        }
+        expect(uncached.stderr).to.include("cannot use the compile cache");
+        for (const run of [warm, uncached]) {
+            expect(run.status).to.equal(cold.status);
+            expect(run.stdout).to.equal(cold.stdout);
+        }
+        expect(json(cold).length).to.be.greaterThan(20);
+    });
+
     it("reads standard input for `-`, as `helm template . | policy:check -- -` does", () => {
         const manifest = fs.readFileSync(path.join(ROOT, FIXTURES, "original-config/litellm/deployment.yaml"), "utf8");
         const run = check(["--json", "-"], manifest);
