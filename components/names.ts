@@ -1,5 +1,7 @@
 // Names, labels and ports that more than one slice, test or policy refers to. Each value
 // lives here once; everything else imports it.
+import { REQUIRED_EGRESS_EXCEPTS } from "../policy/policies/egress-excepts-internal";
+
 export const PART_OF = { "app.kubernetes.io/part-of": "abevalflow" } as const;
 
 export const LITELLM = {
@@ -24,10 +26,10 @@ export const PIPELINE_POD_SELECTOR = {
 export const HTTPS_PORT = 443;
 
 /**
- * Never reachable through the direct-api allow rule: private networks, link-local (cloud
- * metadata endpoints) and the shared address space OpenShift uses for its cluster network.
+ * Never reachable through a public-HTTPS allow rule: the ranges the policy pack requires every
+ * such rule to except.
  */
-export const NON_PUBLIC_CIDRS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] as const;
+export const NON_PUBLIC_CIDRS = REQUIRED_EGRESS_EXCEPTS;
 
 export const PIPELINE_ROLE = "pipeline-trial-manager";
 export const TRIAL_BASELINE_CONFIGMAP = "trial-pod-security-baseline";

@@ -2,6 +2,8 @@
 // acceptable, or the expected form as a phrase that completes "expected ...", so that the
 // config loader can report every problem in one message.
 
+import { Ipv4Range, parseIpv4Cidr } from "../policy/lib/cidr";
+
 export type Check<T> = (value: T) => string | undefined;
 
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -64,27 +66,19 @@ export const timeZone: Check<string> = (value) => {
     }
 };
 
-export function parseIpv4Cidr(value: string): { address: number; prefix: number } | undefined {
-    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
-    if (!match) {
+/** An IPv4 network for config: parsed by the pack's parser, and with no host bits set. */
+export function parseIpv4Network(value: string): Ipv4Range | undefined {
+    const range = parseIpv4Cidr(value);
+    if (!range || value !== value.trim()) {
         return undefined;
     }
-    const octets = match.slice(1, 5).map(Number);
-    const prefix = Number(match[5]);
-    if (octets.some((o) => o > 255) || prefix > 32) {
-        return undefined;
-    }
-    const address = octets.reduce((acc, o) => acc * 256 + o, 0);
-    const hostBits = 32 - prefix;
+    const hostBits = 32 - range.prefix;
     // A CIDR with host bits set is almost always a typo for another network.
-    if (hostBits > 0 && address % 2 ** hostBits !== 0) {
-        return undefined;
-    }
-    return { address, prefix };
+    return hostBits > 0 && range.base % 2 ** hostBits !== 0 ? undefined : range;
 }
 
 export const ipv4Cidr: Check<string> = (value) =>
-    parseIpv4Cidr(value) ? undefined : "an IPv4 network in CIDR form with no host bits set, such as 100.64.0.0/10";
+    parseIpv4Network(value) ? undefined : "an IPv4 network in CIDR form with no host bits set, such as 100.64.0.0/10";
 
 /** Parses "key=value" label strings; returns the map or the expected form. */
 export function parseLabels(entries: readonly string[]): Record<string, string> | string {

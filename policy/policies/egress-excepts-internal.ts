@@ -1,6 +1,7 @@
 // An ipBlock meant as "the internet" (0.0.0.0/0) also contains the cluster, the private
 // networks and the link-local cloud metadata endpoint (169.254.169.254), which hands out
 // credentials. The original excepted only the RFC1918 ranges.
+import { Ipv4Range, parseIpv4Cidr } from "../lib/cidr";
 import { isRecord, K8sObject, strings } from "../lib/k8s";
 import { egressRulesOf } from "../lib/netpol";
 import { ResourceRule } from "../lib/rule";
@@ -10,31 +11,14 @@ export interface EgressExceptsInternalConfig {
     requiredExcepts: string[];
 }
 
+/** Private networks, link-local (cloud metadata) and the shared space OpenShift uses for its cluster network. */
+export const REQUIRED_EGRESS_EXCEPTS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] as const;
+
 const defaults: EgressExceptsInternalConfig = {
-    requiredExcepts: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"],
+    requiredExcepts: [...REQUIRED_EGRESS_EXCEPTS],
 };
 
-interface Range {
-    base: number;
-    prefix: number;
-}
-
-/** IPv4 CIDRs only: the required ranges are all IPv4, and an IPv6 block cannot contain them. */
-function parseCidr(cidr: string): Range | undefined {
-    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr.trim());
-    if (!match) {
-        return undefined;
-    }
-    const octets = match.slice(1, 5).map(Number);
-    const prefix = Number(match[5]);
-    if (octets.some((o) => o > 255) || prefix > 32) {
-        return undefined;
-    }
-    const address = ((octets[0] << 24) >>> 0) + (octets[1] << 16) + (octets[2] << 8) + octets[3];
-    return { base: address, prefix };
-}
-
-function contains(outer: Range, inner: Range): boolean {
+function contains(outer: Ipv4Range, inner: Ipv4Range): boolean {
     if (outer.prefix > inner.prefix) {
         return false;
     }
@@ -58,7 +42,7 @@ export const egressExceptsInternal: ResourceRule<EgressExceptsInternalConfig> = 
     kinds: ["NetworkPolicy.networking.k8s.io"],
     check(obj: K8sObject, config: EgressExceptsInternalConfig): string[] {
         const required = config.requiredExcepts.map((cidr) => {
-            const range = parseCidr(cidr);
+            const range = parseIpv4Cidr(cidr);
             if (range === undefined) {
                 throw new Error(`egress-excepts-internal: requiredExcepts entry "${cidr}" is not an IPv4 CIDR such as 10.0.0.0/8`);
             }
@@ -68,11 +52,11 @@ export const egressExceptsInternal: ResourceRule<EgressExceptsInternalConfig> = 
         egressRulesOf(obj).forEach((rule, index) => {
             for (const peer of rule.peers) {
                 const block = isRecord(peer.ipBlock) ? peer.ipBlock : {};
-                const range = typeof block.cidr === "string" ? parseCidr(block.cidr) : undefined;
+                const range = typeof block.cidr === "string" ? parseIpv4Cidr(block.cidr) : undefined;
                 if (range === undefined) {
                     continue;
                 }
-                const excepts = strings(block.except).map(parseCidr).filter((r): r is Range => r !== undefined);
+                const excepts = strings(block.except).map(parseIpv4Cidr).filter((r): r is Ipv4Range => r !== undefined);
                 const open = required.filter((r) => contains(range, r.range) && !excepts.some((e) => contains(e, r.range)));
                 if (open.length > 0) {
                     problems.push(`egress[${index}] ipBlock ${String(block.cidr)} does not except ${open.map((r) => r.cidr).join(", ")}`);
