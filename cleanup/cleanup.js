@@ -649,7 +649,7 @@ function imageStreamPlan(config, ns) {
         query: {},
         keep: (item) => {
             const s = /** @type {ImageStream} */ (item);
-            const tags = (s.status?.tags ?? []).map((t) => ({ items: (t?.items ?? []).slice(0, 1).map((i) => ({ created: i?.created })) }));
+            const tags = (s.status?.tags ?? []).map((t) => ({ items: (t?.items ?? []).map((i) => ({ created: i?.created })) }));
             return { metadata: slimMeta(s.metadata), status: { tags } };
         },
         select: (items, now) => selectImageStreams(items, { now, maxAgeMs: config.imageStreamMaxAgeMs }),
