@@ -107,6 +107,7 @@ async function main(): Promise<void> {
     await ensureTaskRunApi(api);
     const id = crypto.randomBytes(3).toString("hex");
     const deadLetter = fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-bench-dead-letter-"));
+    process.on("exit", () => fs.rmSync(deadLetter, { recursive: true, force: true }));
     const rows: Figures[] = [];
     console.log(`cleanup benchmark: ${RUNS} PipelineRuns, ${PODS} trial pods, half stale; stack defaults ` +
         `(concurrency ${stack.cleanup.concurrency}, PipelineRun max age ${maxAgeHours}h, dead letter on); ${os.cpus().length} CPUs, ` +
@@ -162,7 +163,6 @@ async function main(): Promise<void> {
     }
     console.log(`goals: full run under 30 s: ${run.ms < 30_000 ? "met" : "NOT met"}; at least 5x faster than tkn: see the ratio above`);
     console.log(`load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (other processes on the machine skew every figure)`);
-    fs.rmSync(deadLetter, { recursive: true, force: true });
 }
 
 main().catch((e: unknown) => {
