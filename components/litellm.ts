@@ -89,6 +89,9 @@ export class LiteLLM extends pulumi.ComponentResource {
                                 // The root filesystem is read-only; caches go to the writable /tmp.
                                 { name: "HOME", value: "/tmp" },
                                 { name: "XDG_CACHE_HOME", value: "/tmp/.cache" },
+                                // Start from the cost map shipped in the image rather than fetching
+                                // it from the internet on every start.
+                                { name: "LITELLM_LOCAL_MODEL_COST_MAP", value: "True" },
                             ],
                             resources: resourceRequirements(cfg.resources),
                             securityContext: RESTRICTED_CONTAINER,

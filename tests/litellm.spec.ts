@@ -132,6 +132,7 @@ describe("litellm slice", () => {
         expect(c.resources.requests).to.have.keys("cpu", "memory");
         expect(c.resources.limits).to.have.keys("cpu", "memory");
         expect(c.volumeMounts.find((m) => m.mountPath === "/tmp")).to.exist;
+        expect(c.env.find((e) => e.name === "LITELLM_LOCAL_MODEL_COST_MAP")?.value, "start without fetching from the internet").to.equal("True");
         expect(podSpec(deployment).volumes.find((v) => v.name === "tmp")?.emptyDir).to.deep.equal({ sizeLimit: "1Gi" });
     });
 

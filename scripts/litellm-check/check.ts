@@ -127,8 +127,6 @@ function prepare(facts: ProxyFacts, configText: string, venv: string, root: stri
     const env: Record<string, string> = {
         PATH: `${path.join(venv, "bin")}:/usr/bin:/bin`,
         LANG: "C.UTF-8",
-        // No internet here: use the cost map shipped in the package instead of fetching it.
-        LITELLM_LOCAL_MODEL_COST_MAP: "True",
     };
     for (const [name, value] of Object.entries(facts.env.plain)) {
         env[name] = localPath(value, facts, root) ?? value;
