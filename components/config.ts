@@ -112,8 +112,16 @@ export interface KeyDeclaration {
     items?: { type: "string" | "integer" };
     default?: unknown;
     description: string;
-    secret?: boolean;
 }
+
+/**
+ * Keys whose value must be a Pulumi secret. Pulumi.yaml cannot say so itself: a key declared
+ * `secret: true` may not have a plaintext default, and these keys are optional.
+ */
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["litellmVertexCredentials"]);
+
+// The SDK's record of which values were set with --secret; not in its typings.
+const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 
 export function findProjectFile(start: string = __dirname): string {
     for (let dir = start; ; dir = path.dirname(dir)) {
@@ -155,6 +163,8 @@ export interface ConfigSource {
     /** Keys without the project prefix. */
     keys(): string[];
     get(key: string): string | undefined;
+    /** Whether the value was set as a secret (pulumi config set --secret). */
+    isSecret(key: string): boolean;
 }
 
 /** The running program's configuration (project defaults already applied by the engine). */
@@ -167,14 +177,14 @@ export function pulumiConfigSource(): ConfigSource {
             values[key.slice(prefix.length)] = value;
         }
     }
-    return { keys: () => Object.keys(values), get: (key) => values[key] };
+    return { keys: () => Object.keys(values), get: (key) => values[key], isSecret: (key) => isConfigSecret(`${prefix}${key}`) };
 }
 
 /**
  * Values as written in a stack file's `config:` block (keys with or without the project
  * prefix; other namespaces such as `kubernetes:` are ignored).
  */
-export function objectConfigSource(config: Record<string, unknown>): ConfigSource {
+export function objectConfigSource(config: Record<string, unknown>, secretKeys: readonly string[] = []): ConfigSource {
     const values: Record<string, string> = {};
     for (const [key, value] of Object.entries(config)) {
         const colon = key.indexOf(":");
@@ -187,7 +197,8 @@ export function objectConfigSource(config: Record<string, unknown>): ConfigSourc
         }
         values[bare] = typeof value === "string" ? value : JSON.stringify(value);
     }
-    return { keys: () => Object.keys(values), get: (key) => values[key] };
+    const secret = new Set(secretKeys.map((k) => k.replace(`${PROJECT}:`, "")));
+    return { keys: () => Object.keys(values), get: (key) => values[key], isSecret: (key) => secret.has(key) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -320,7 +331,7 @@ function parseRaw(raw: string, decl: KeyDeclaration): Parsed | string {
 }
 
 function shown(key: string, raw: string | undefined): string {
-    if (declarations()[key]?.secret) {
+    if (SECRET_KEYS.has(key)) {
         return "<secret>";
     }
     return raw === undefined ? "<unset>" : JSON.stringify(raw);
@@ -414,7 +425,10 @@ function crossKeyRules(
             report("litellmVertexCredentialsSecretName", raw("litellmVertexCredentialsSecretName"),
                 "exactly one of litellmVertexCredentials (set with --secret) and litellmVertexCredentialsSecretName in litellm mode");
         }
-        if (inline && !isServiceAccountJson(source.get("litellmVertexCredentials") ?? "")) {
+        if (inline && !source.isSecret("litellmVertexCredentials")) {
+            report("litellmVertexCredentials", undefined,
+                "a secret: set it with `pulumi config set --secret abevalflow:litellmVertexCredentials \"$(cat sa.json)\"`");
+        } else if (inline && !isServiceAccountJson(source.get("litellmVertexCredentials") ?? "")) {
             report("litellmVertexCredentials", undefined,
                 "a Google service-account key in JSON form (an object with type, project_id, private_key and client_email)");
         }

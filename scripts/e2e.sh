@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `npm run test:e2e`: provide the control-plane binaries (built once into a cache), start a
+# `npm run test:e2e`: provide the Pulumi CLI and the control-plane binaries (built once into a cache), start a
 # local control plane, run the end-to-end suites against it, stop it. The suites build or
 # install their own outside tools (netpolicy, litellm) through the project's scripts.
 set -euo pipefail
@@ -7,8 +7,8 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$REPO_ROOT"
 
 start=$(date +%s)
-echo "[e2e] toolchain: etcd, kube-apiserver, kubectl (a cold build takes 10-25 minutes; progress below)" >&2
-"$REPO_ROOT/scripts/toolchain/ensure.sh" etcd kube-apiserver kubectl >&2
+echo "[e2e] toolchain: pulumi, etcd, kube-apiserver, kubectl (a cold build takes 15-35 minutes; progress below)" >&2
+"$REPO_ROOT/scripts/toolchain/ensure.sh" pulumi etcd kube-apiserver kubectl >&2
 env_file=$("$REPO_ROOT/scripts/toolchain/ensure.sh" --print-env-path)
 # shellcheck disable=SC1090
 . "$env_file"

@@ -2,7 +2,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
-import { CHECKED_KEYS, ConfigValidationError, declarations, loadConfig, objectConfigSource } from "../components/config";
+import * as pulumi from "@pulumi/pulumi";
+import { CHECKED_KEYS, ConfigValidationError, declarations, loadConfig, objectConfigSource, pulumiConfigSource, SECRET_KEYS } from "../components/config";
 import { REPO_ROOT, stackConfig } from "./harness";
 
 const SERVICE_ACCOUNT_JSON = JSON.stringify({
@@ -12,9 +13,9 @@ const SERVICE_ACCOUNT_JSON = JSON.stringify({
     client_email: "litellm@abevalflow-dev.iam.gserviceaccount.com",
 });
 
-function problemsFor(values: Record<string, unknown>): string[] {
+function problemsFor(values: Record<string, unknown>, secretKeys: string[] = ["litellmVertexCredentials"]): string[] {
     try {
-        loadConfig(objectConfigSource(values));
+        loadConfig(objectConfigSource(values, secretKeys));
     } catch (e) {
         if (e instanceof ConfigValidationError) {
             return e.problems;
@@ -59,14 +60,41 @@ describe("stack configuration", () => {
         expect(cfg.selfHosted.namespace).to.equal("team-a");
     });
 
-    it("accepts inline Vertex credentials as a secret-shaped JSON", () => {
+    it("accepts inline Vertex credentials set as a secret", () => {
         const cfg = loadConfig(objectConfigSource({
             ...stackConfig("dev"),
             "abevalflow:litellmVertexCredentialsSecretName": "",
             "abevalflow:litellmVertexCredentials": SERVICE_ACCOUNT_JSON,
-        }));
+        }, ["litellmVertexCredentials"]));
         expect(cfg.litellm?.vertexCredentials).to.not.equal(undefined);
         expect(cfg.litellm?.vertexCredentialsSecretName).to.equal(undefined);
+    });
+
+    it("refuses inline Vertex credentials set in plaintext, without echoing them", () => {
+        const problems = problemsFor({
+            ...stackConfig("dev"),
+            "abevalflow:litellmVertexCredentialsSecretName": "",
+            "abevalflow:litellmVertexCredentials": SERVICE_ACCOUNT_JSON,
+        }, []);
+        expect(problems).to.have.length(1);
+        expect(problems[0]).to.match(/^abevalflow:litellmVertexCredentials = <secret>: expected a secret: set it with `pulumi config set --secret/);
+    });
+
+    it("knows which runtime values were set as secrets, as the engine passes them", () => {
+        const values: Record<string, string> = {};
+        for (const [key, value] of Object.entries(stackConfig("dev"))) {
+            values[key] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+        values["abevalflow:litellmVertexCredentialsSecretName"] = "";
+        values["abevalflow:litellmVertexCredentials"] = SERVICE_ACCOUNT_JSON;
+        try {
+            pulumi.runtime.setAllConfig(values, ["abevalflow:litellmVertexCredentials"]);
+            expect(loadConfig(pulumiConfigSource()).litellm?.vertexCredentials).to.not.equal(undefined);
+            pulumi.runtime.setAllConfig(values, []);
+            expect(() => loadConfig(pulumiConfigSource())).to.throw(ConfigValidationError, /expected a secret/);
+        } finally {
+            pulumi.runtime.setAllConfig({});
+        }
     });
 
     it("keeps values out of the message for secret keys", () => {
@@ -145,7 +173,7 @@ describe("stack configuration", () => {
         for (const file of fs.readdirSync(REPO_ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {
             const cfg = (YAML.parse(fs.readFileSync(path.join(REPO_ROOT, file), "utf8")) as { config?: Record<string, unknown> }).config ?? {};
             for (const [key, value] of Object.entries(cfg)) {
-                if (declarations()[key.replace(/^abevalflow:/, "")]?.secret) {
+                if (SECRET_KEYS.has(key.replace(/^abevalflow:/, ""))) {
                     expect(value, `${file} ${key}`).to.have.property("secure");
                 }
             }

@@ -3,7 +3,7 @@
 // matter for data safety. Tests and the policy mutation suite use it.
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { AbevalflowConfig, loadConfig, objectConfigSource, stackFileConfig } from "../components/config";
+import { AbevalflowConfig, loadConfig, objectConfigSource, SECRET_KEYS, stackFileConfig } from "../components/config";
 import { buildInfrastructure } from "../components/infrastructure";
 
 export interface RecordedResource {
@@ -67,7 +67,8 @@ export async function runProgram(values: Record<string, unknown>): Promise<Progr
         call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
     }, "abevalflow", "test", false);
 
-    const config = loadConfig(objectConfigSource(values));
+    // As a stack file with `secure:` values would give them: the keys that must be secrets are.
+    const config = loadConfig(objectConfigSource(values, [...SECRET_KEYS]));
     const registered: { type: string; name: string; opts: RecordedResource["opts"]; resource: pulumi.Resource; parentType?: string }[] = [];
     const record: pulumi.ResourceTransformation = (args) => {
         const parent = args.opts.parent as (pulumi.Resource & { __pulumiType?: string }) | undefined;

@@ -1,7 +1,7 @@
 // Tables in the docs that restate code or config. Each is generated here from its source
 // of truth; `npm run docs` writes them between markers, and a test fails when the
 // committed docs differ from what these functions produce.
-import { declarations, LLM_MODES, stackFileConfig } from "../../components/config";
+import { declarations, LLM_MODES, SECRET_KEYS, stackFileConfig } from "../../components/config";
 import * as fs from "fs";
 import * as path from "path";
 import { RULES } from "../../policy/policies";
@@ -33,7 +33,7 @@ function configRows(filter: (key: string) => boolean): string[][] {
     return Object.entries(declarations()).filter(([key]) => filter(key)).map(([key, decl]) => {
         const type = decl.type === "array" ? `${decl.items?.type ?? "string"}[]` : decl.type;
         const required = decl.default === undefined ? " **required**" : "";
-        return [`\`${key}\``, `${type}${decl.secret ? " (secret)" : ""}`, `${cell(decl.default)}${required}`,
+        return [`\`${key}\``, `${type}${SECRET_KEYS.has(key) ? " (secret)" : ""}`, `${cell(decl.default)}${required}`,
             ...STACKS.map((s) => cell(values[s][`abevalflow:${key}`])), oneLine(decl.description)];
     });
 }

@@ -82,7 +82,9 @@ export class PulumiWorkspace {
     }
 
     config(stack: string, key: string, value: string, secret = false): void {
-        const r = this.pulumi(["config", "set", "-s", stack, ...(secret ? ["--secret"] : []), key, "--", value]);
+        // Flags before "--": everything after it is the key and the value, even a value that starts with "-".
+        const r = run("pulumi", ["config", "set", "--non-interactive", "--cwd", this.cwd, "-s", stack, ...(secret ? ["--secret"] : []), "--", key, value],
+            { env: this.env, cwd: this.cwd });
         if (r.status !== 0) {
             throw new Error(`pulumi config set ${key}: ${r.output}`);
         }
