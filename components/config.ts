@@ -9,6 +9,8 @@ import * as YAML from "yaml";
 import * as v from "./validation";
 
 export const PROJECT = "abevalflow";
+/** The port OpenShift's DNS pods listen on (dns-default maps Service port 53 to it). */
+const OPENSHIFT_DNS_POD_PORT = 5353;
 export const LLM_MODES = ["direct-api", "litellm", "self-hosted"] as const;
 export type LlmMode = (typeof LLM_MODES)[number];
 export const ENVIRONMENTS = ["dev", "prod"] as const;
@@ -330,8 +332,8 @@ function parseRaw(raw: string, decl: KeyDeclaration): Parsed | string {
     }
 }
 
-function shown(key: string, raw: string | undefined): string {
-    if (SECRET_KEYS.has(key)) {
+function shown(key: string, raw: string | undefined, source: ConfigSource): string {
+    if (SECRET_KEYS.has(key) || source.isSecret(key)) {
         return "<secret>";
     }
     return raw === undefined ? "<unset>" : JSON.stringify(raw);
@@ -346,7 +348,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): Abevalf
     const problems: string[] = [];
     const values: Record<string, Parsed> = {};
     const report = (key: string, raw: string | undefined, expected: string): void => {
-        problems.push(`${PROJECT}:${key} = ${shown(key, raw)}: expected ${expected}`);
+        problems.push(`${PROJECT}:${key} = ${shown(key, raw, source)}: expected ${expected}`);
     };
 
     for (const key of source.keys()) {
@@ -435,6 +437,17 @@ function crossKeyRules(
         if (str("environment") === "prod" && typeof values.litellmReplicas === "number" && values.litellmReplicas < 2) {
             report("litellmReplicas", raw("litellmReplicas"), "at least 2 when environment is prod, so the proxy survives a node drain");
         }
+    }
+    const dnsPorts = values.dnsPorts as number[] | undefined;
+    if (str("dnsNamespace") === "openshift-dns" && dnsPorts && !dnsPorts.includes(OPENSHIFT_DNS_POD_PORT)) {
+        report("dnsPorts", raw("dnsPorts"),
+            `a list including ${OPENSHIFT_DNS_POD_PORT} while dnsNamespace is openshift-dns: its DNS pods listen on ${OPENSHIFT_DNS_POD_PORT} behind the Service's port 53, and egress is checked after the Service's address translation`);
+    }
+    const retentionDays = values.cleanupDeadLetterRetentionDays as number | undefined;
+    const runMaxAge = values.cleanupPipelineRunMaxAgeHours as number | undefined;
+    if (values.cleanupDeadLetter === true && retentionDays !== undefined && runMaxAge !== undefined && retentionDays * 24 < runMaxAge + 24) {
+        report("cleanupDeadLetterRetentionDays", raw("cleanupDeadLetterRetentionDays"),
+            `at least ${Math.ceil((runMaxAge + 24) / 24)} days with cleanupPipelineRunMaxAgeHours = ${runMaxAge}: a shorter retention would remove a failed run's record in the same run that writes it`);
     }
     const selfHostedNs = str("selfHostedNamespace");
     if (str("llmMode") === "self-hosted" && selfHostedNs && selfHostedNs === str("dnsNamespace")) {

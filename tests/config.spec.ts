@@ -106,6 +106,11 @@ describe("stack configuration", () => {
         expect(problems.join("\n")).to.contain("abevalflow:litellmVertexCredentials").and.not.contain("hunter2");
     });
 
+    it("masks any value set as a secret, even under a misspelt key", () => {
+        const problems = problemsFor({ ...stackConfig("dev"), "abevalflow:litellmVertexCredential": "private-key-material" }, ["litellmVertexCredential"]);
+        expect(problems.join("\n")).to.contain("abevalflow:litellmVertexCredential = <secret>").and.not.contain("private-key-material");
+    });
+
     it("reports every problem in one error that says nothing was deployed", () => {
         let error: unknown;
         try {
@@ -150,6 +155,8 @@ describe("stack configuration", () => {
         { what: "bad time zone", set: { cleanupTimeZone: "Mars/Olympus" }, key: "cleanupTimeZone", expected: /IANA time zone/ },
         { what: "access mode typo", set: { deadLetterAccessMode: "ReadWriteMost" }, key: "deadLetterAccessMode", expected: /ReadWriteOnce/ },
         { what: "misspelt key", set: { litellmReplica: 2 }, key: "litellmReplica", expected: /no such key.*litellmReplicas/ },
+        { what: "DNS to OpenShift's DNS pods without 5353", set: { dnsPorts: [53] }, key: "dnsPorts", expected: /including 5353 while dnsNamespace is openshift-dns/ },
+        { what: "dead-letter retention shorter than the run age", set: { cleanupDeadLetterRetentionDays: 3, cleanupPipelineRunMaxAgeHours: 168 }, key: "cleanupDeadLetterRetentionDays", expected: /at least 8 days/ },
     ];
 
     for (const row of badConfigs) {

@@ -22,7 +22,7 @@ export const dnsEgressPorts: ResourceRule<DnsEgressPortsConfig> = {
     description: "Every DNS egress rule allows the DNS pods' real ports (5353 UDP and TCP on OpenShift), not only the Service port 53.",
     remediationSteps: "list `{protocol: UDP, port: 5353}` and `{protocol: TCP, port: 5353}` in the DNS egress rule's ports "
         + "(keeping port 53 as well serves vanilla Kubernetes).",
-    enforcementLevel: "advisory",
+    enforcementLevel: "mandatory",
     defaults,
     configSchema: {
         properties: {

@@ -37,7 +37,7 @@ export const pruneByAge: ResourceRule<PruneByAgeConfig> = {
     description: "Cleanup scripts do not pass an age (days, hours) to `tkn ... delete --keep`, which is a count of runs to keep.",
     remediationSteps: "use `--keep-since <minutes>` for an age limit (tkn measures it in minutes, from completionTime), "
         + "or rename the variable to a count such as PIPELINERUN_KEEP_COUNT if a count is what you mean.",
-    enforcementLevel: "advisory",
+    enforcementLevel: "mandatory",
     defaults,
     configSchema: {
         properties: {

@@ -7,7 +7,8 @@ import { objectOf } from "../../policy/lib/pulumi";
 import { validate } from "../../policy/lib/schema";
 import { RULES } from "../../policy/policies";
 
-const MANDATORY_EVERYWHERE = ["pinned-images", "scoped-secret-access", "default-deny-plus-allow", "dedicated-service-account"];
+// The review's own defects (DNS on port 53 only, pruning by count) block in every stack too.
+const MANDATORY_EVERYWHERE = ["pinned-images", "scoped-secret-access", "default-deny-plus-allow", "dedicated-service-account", "dns-egress-ports", "prune-by-age"];
 
 describe("the policy pack's metadata and configs", () => {
     it("names each policy uniquely, in the form Pulumi accepts", () => {
