@@ -43,6 +43,9 @@ const REQUEST_TIMEOUT_MS = 60_000;
 // Label values are at most 63 characters, and a set-based selector per batch keeps the
 // URL short while avoiding one TaskRun list per PipelineRun.
 const TASKRUN_BATCH = 50;
+// Stale objects are prepared (TaskRuns fetched) and deleted this many at a time, so a large
+// backlog of failed runs never has all its TaskRuns in memory at once.
+const PREPARE_CHUNK = 4 * TASKRUN_BATCH;
 const ALL_KINDS = ["pods", "pipelineruns", "imagestreams"];
 
 const ENV = Object.freeze({
@@ -559,7 +562,7 @@ async function deleteObject(client, collection, obj, extra = {}) {
 /**
  * Lists one kind, selects, and deletes the stale objects with bounded concurrency.
  * @param {Client} client @param {Config} config @param {KindPlan} plan
- * @param {(stale: KubeObject[]) => Promise<void>} [prepare] runs once between selection and deletes
+ * @param {(stale: KubeObject[]) => Promise<void>} [prepare] runs before each chunk of deletes, on that chunk
  */
 async function cleanKind(client, config, plan, prepare) {
     const summary = emptySummary(plan.label);
@@ -571,10 +574,8 @@ async function cleanKind(client, config, plan, prepare) {
     const { stale, kept } = plan.select(listed.items, listed.now);
     summary.examined = listed.items.length;
     summary.kept = kept.length;
-    if (prepare && !config.dryRun) {
-        await prepare(stale);
-    }
-    await runPool(stale, config.concurrency, async (obj) => {
+    /** @param {KubeObject} obj */
+    const handle = async (obj) => {
         const name = `${plan.label}/${obj.metadata?.name}`;
         const at = plan.referenceTime(obj);
         const why = at === undefined ? "" : ` (${new Date(at).toISOString()}, ${hoursAgo(listed.now - at)})`;
@@ -595,7 +596,15 @@ async function cleanKind(client, config, plan, prepare) {
         } else {
             recordFailure(summary, `delete ${name}`, res);
         }
-    });
+    };
+    const chunkSize = prepare && !config.dryRun ? PREPARE_CHUNK : Math.max(stale.length, 1);
+    for (let start = 0; start < stale.length; start += chunkSize) {
+        const chunk = stale.slice(start, start + chunkSize);
+        if (prepare && !config.dryRun) {
+            await prepare(chunk);
+        }
+        await runPool(chunk, config.concurrency, handle);
+    }
     return summary;
 }
 
@@ -659,13 +668,14 @@ function imageStreamPlan(config, ns) {
 
 /**
  * PipelineRuns, with the dead letter: the full object of each failed run old enough to go
- * is held from the list; before deleting, its TaskRuns are fetched in batches and both are
+ * is held, as compact JSON, from the list until it is written; before each chunk of deletes,
+ * the chunk's TaskRuns are fetched in batches and both are
  * written to the volume. A run whose copy fails is kept, to be tried again next time.
  * @param {Client} client @param {Config} config @param {string} ns
  */
 async function cleanPipelineRuns(client, config, ns) {
     const tekton = `/apis/tekton.dev/v1/namespaces/${ns}`;
-    /** @type {Map<string, PipelineRun>} */
+    /** @type {Map<string, string>} each failed run's full object, as compact JSON until it is written */
     const failedRecords = new Map();
     /** @type {Map<string, unknown[] | ApiResponse>} TaskRuns per run uid, or the failed list */
     const taskRunsByRun = new Map();
@@ -682,7 +692,7 @@ async function cleanPipelineRuns(client, config, ns) {
             const run = /** @type {PipelineRun} */ (item);
             // Selection uses the same `now`, so this holds a superset of the failed runs that go.
             if (deadLetter && isPipelineRunFailed(run) && isOlderThan(pipelineRunCompletedAt(run), now, cutoffMs)) {
-                failedRecords.set(run.metadata?.uid ?? "", run);
+                failedRecords.set(run.metadata?.uid ?? "", JSON.stringify(run));
             }
             const succeeded = (run.status?.conditions ?? []).filter((c) => c.type === "Succeeded");
             return { metadata: slimMeta(run.metadata), status: { completionTime: run.status?.completionTime, conditions: succeeded } };
@@ -696,11 +706,14 @@ async function cleanPipelineRuns(client, config, ns) {
                 return { ok: true };
             }
             const taskRuns = taskRunsByRun.get(uid) ?? [];
+            // Whatever happens next, this run's record and TaskRuns are not needed again this run.
+            failedRecords.delete(uid);
+            taskRunsByRun.delete(uid);
             if (!Array.isArray(taskRuns)) {
                 return { ok: false, status: taskRuns.status, message: `listing its TaskRuns: ${taskRuns.message}` };
             }
             try {
-                await writeDeadLetter(deadLetter, record, taskRuns);
+                await writeDeadLetter(deadLetter, /** @type {PipelineRun} */ (JSON.parse(record)), taskRuns);
                 deadLettered += 1;
                 return { ok: true };
             } catch (e) {
