@@ -6,7 +6,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { declarations, stackFileConfig } from "../components/config";
+import { engineConfig, stackFileConfig } from "../components/config";
 
 const ROOT = path.resolve(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
@@ -19,20 +19,6 @@ pulumi.runtime.setAllConfig(JSON.parse(process.env.BENCH_CONFIG));
 require(process.env.BENCH_ENTRY);
 console.log(Number(process.hrtime.bigint() - t0) / 1e6);
 `;
-
-/** The configuration as the engine passes it: strings, project defaults merged in. */
-function engineConfig(stack: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const [key, decl] of Object.entries(declarations())) {
-        if (decl.default !== undefined) {
-            out[`abevalflow:${key}`] = typeof decl.default === "string" ? decl.default : JSON.stringify(decl.default);
-        }
-    }
-    for (const [key, value] of Object.entries(stackFileConfig(stack))) {
-        out[key] = typeof value === "string" ? value : JSON.stringify(value);
-    }
-    return out;
-}
 
 function median(values: number[]): number {
     const sorted = [...values].sort((a, b) => a - b);
@@ -55,7 +41,7 @@ function main(): void {
             { name: "ts-node, transpile-only", args: ["-r", "ts-node/register/transpile-only"], entry: path.join(ROOT, "index.ts") },
             { name: "precompiled JavaScript (tsc)", args: [], entry: path.join(outDir, "index.js") },
         ];
-        const env = { ...process.env, BENCH_CONFIG: JSON.stringify(engineConfig("dev")) };
+        const env = { ...process.env, BENCH_CONFIG: JSON.stringify(engineConfig(stackFileConfig("dev"))) };
         // Inside the repository, so that require() finds its node_modules; removed below.
         const driver = path.join(ROOT, `.bench-startup-driver-${process.pid}.js`);
         fs.writeFileSync(driver, DRIVER);

@@ -197,7 +197,7 @@ export function objectConfigSource(config: Record<string, unknown>, secretKeys: 
         if (value !== null && typeof value === "object" && "secure" in value) {
             throw new Error(`objectConfigSource cannot decrypt the secure value of ${key}`);
         }
-        values[bare] = typeof value === "string" ? value : JSON.stringify(value);
+        values[bare] = rawConfigValue(value);
     }
     const secret = new Set(secretKeys.map((k) => k.replace(`${PROJECT}:`, "")));
     return { keys: () => Object.keys(values), get: (key) => values[key], isSecret: (key) => secret.has(key) };
@@ -358,7 +358,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): Abevalf
     }
     for (const [key, decl] of Object.entries(decls)) {
         const given = source.get(key);
-        const raw = given ?? (decl.default === undefined ? undefined : defaultAsRaw(decl.default));
+        const raw = given ?? (decl.default === undefined ? undefined : rawConfigValue(decl.default));
         if (raw === undefined) {
             report(key, raw, `a value: this key is required (pulumi config set ${PROJECT}:${key} <value>)`);
             continue;
@@ -384,8 +384,26 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): Abevalf
     return build(values);
 }
 
-function defaultAsRaw(value: unknown): string {
+/** A config value in the form the engine passes it to the program: strings as they are, the rest as JSON. */
+export function rawConfigValue(value: unknown): string {
     return typeof value === "string" ? value : JSON.stringify(value);
+}
+
+/**
+ * The configuration map the engine gives a program for these stack-file values: the
+ * Pulumi.yaml defaults merged in, every value in its raw form, keys with the project prefix.
+ */
+export function engineConfig(stackValues: Record<string, unknown>): Record<string, string> {
+    const config: Record<string, string> = {};
+    for (const [key, decl] of Object.entries(declarations())) {
+        if (decl.default !== undefined) {
+            config[`${PROJECT}:${key}`] = rawConfigValue(decl.default);
+        }
+    }
+    for (const [key, value] of Object.entries(stackValues)) {
+        config[key] = rawConfigValue(value);
+    }
+    return config;
 }
 
 function closest(key: string, known: string[]): string {
@@ -400,7 +418,7 @@ function crossKeyRules(
     source: ConfigSource,
     report: (key: string, raw: string | undefined, expected: string) => void,
 ): void {
-    const raw = (key: string): string | undefined => source.get(key) ?? defaultAsRaw(declarations()[key]?.default);
+    const raw = (key: string): string | undefined => source.get(key) ?? rawConfigValue(declarations()[key]?.default);
     const str = (key: string): string | undefined => values[key] as string | undefined;
     const list = (key: string): string[] | undefined => values[key] as string[] | undefined;
 

@@ -3,7 +3,7 @@ import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { CHECKED_KEYS, ConfigValidationError, declarations, loadConfig, objectConfigSource, pulumiConfigSource, SECRET_KEYS } from "../components/config";
+import { CHECKED_KEYS, ConfigValidationError, declarations, engineConfig, loadConfig, objectConfigSource, pulumiConfigSource, SECRET_KEYS } from "../components/config";
 import { REPO_ROOT, stackConfig } from "./harness";
 
 const SERVICE_ACCOUNT_JSON = JSON.stringify({
@@ -81,10 +81,7 @@ describe("stack configuration", () => {
     });
 
     it("knows which runtime values were set as secrets, as the engine passes them", () => {
-        const values: Record<string, string> = {};
-        for (const [key, value] of Object.entries(stackConfig("dev"))) {
-            values[key] = typeof value === "string" ? value : JSON.stringify(value);
-        }
+        const values = engineConfig(stackConfig("dev"));
         values["abevalflow:litellmVertexCredentialsSecretName"] = "";
         values["abevalflow:litellmVertexCredentials"] = SERVICE_ACCOUNT_JSON;
         try {

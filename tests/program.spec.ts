@@ -2,7 +2,7 @@
 // runtime, the program imported after the mocks are set.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
-import { declarations } from "../components/config";
+import { engineConfig } from "../components/config";
 import { stackConfig } from "./harness";
 
 function unwrap<T>(value: pulumi.Output<T> | T): Promise<T> {
@@ -15,17 +15,7 @@ describe("index.ts", () => {
             newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, result: "pw" } }),
             call: (args) => args.inputs,
         }, "abevalflow", "dev", false);
-        // As the engine passes it: every value a string, project defaults merged in.
-        const config: Record<string, string> = {};
-        for (const [key, decl] of Object.entries(declarations())) {
-            if (decl.default !== undefined) {
-                config[`abevalflow:${key}`] = typeof decl.default === "string" ? decl.default : JSON.stringify(decl.default);
-            }
-        }
-        for (const [key, value] of Object.entries(stackConfig("dev"))) {
-            config[key] = typeof value === "string" ? value : JSON.stringify(value);
-        }
-        pulumi.runtime.setAllConfig(config);
+        pulumi.runtime.setAllConfig(engineConfig(stackConfig("dev")));
 
         // The program must load only after mocks and config are set.
         const program = (await import("../index")) as Record<string, unknown>;
