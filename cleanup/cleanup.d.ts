@@ -84,17 +84,27 @@ export type Client = {
     requests: number;
     call: (method: string, urlPath: string, body?: unknown) => Promise<ApiResponse>;
 };
+/**
+ * Each examined object is counted once: kept (by selection), deleted (404, already gone,
+ * included), changed (stale when listed, but its delete was refused with 409 Conflict, so it
+ * stays), failed, or in a dry run wouldDelete.
+ */
 export type Summary = {
     kind: string;
     examined: number;
     deleted: number;
     kept: number;
+    changed: number;
     failed: number;
     wouldDelete: number;
     transient: number;
     permanent: number;
     extra?: string;
 };
+/**
+ * How one kind is cleaned. `restart` is called when the list starts over (an expired continue
+ * token), so that whatever `keep` recorded from the abandoned pages is dropped.
+ */
 export type KindPlan = {
     label: string;
     collection: string;
@@ -103,6 +113,7 @@ export type KindPlan = {
     select: (items: KubeObject[], now: number) => Selection<KubeObject>;
     referenceTime: (obj: KubeObject) => number | undefined;
     deleteOptions?: Record<string, unknown>;
+    restart?: () => void;
     beforeDelete?: (obj: KubeObject) => Promise<{
         ok: true;
     } | {

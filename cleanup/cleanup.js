@@ -37,6 +37,10 @@ const DAY_MS = 24 * HOUR_MS;
 const SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount";
 // Pages stay small because a PipelineRun carries its whole resolved pipeline spec in status.
 const PAGE_SIZE = 250;
+// A continue token expires when etcd compacts past the list's snapshot (every 5 minutes by
+// default), so a slow list can meet 410 Gone mid-way; it then starts over, at most this many
+// times, so a list that can never finish fails instead of looping.
+const LIST_RESTARTS = 3;
 const MAX_ATTEMPTS = 6;
 const MAX_BACKOFF_MS = 30_000;
 const REQUEST_TIMEOUT_MS = 60_000;
@@ -455,13 +459,16 @@ function createClient(config) {
 
 /**
  * Every page of a list; `keep` maps each item to what the caller holds on to, so a large
- * namespace never sits in memory whole. An expired continue token restarts the list.
+ * namespace never sits in memory whole. An expired continue token (410 Gone) restarts the
+ * list from its first page: the pages of the abandoned pass are dropped, and `onRestart`
+ * drops whatever `keep` recorded from them, so every object is held, counted and deleted
+ * once, as the new pass saw it. After LIST_RESTARTS restarts the list fails with the 410.
  * @template T
  * @param {Client} client @param {string} urlPath @param {Record<string, string>} query
- * @param {(item: unknown, now: number) => T} keep
+ * @param {(item: unknown, now: number) => T} keep @param {() => void} [onRestart]
  * @returns {Promise<{ items: T[], now: number } | { error: ApiResponse }>}
  */
-async function listAll(client, urlPath, query, keep) {
+async function listAll(client, urlPath, query, keep, onRestart) {
     /** @type {T[]} */
     let items = [];
     let next = "";
@@ -470,16 +477,26 @@ async function listAll(client, urlPath, query, keep) {
     for (let restarts = 0; ;) {
         const params = new URLSearchParams({ ...query, limit: String(PAGE_SIZE), ...(next ? { continue: next } : {}) });
         const res = await client.call("GET", `${urlPath}?${params}`);
-        if (res.status === 410 && next && restarts < 2) {
+        if (res.status === 410 && next) {
+            if (restarts >= LIST_RESTARTS) {
+                const message = `continue token expired (410 Gone) on ${restarts + 1} passes in a row, after ${restarts} ` +
+                    `restarts from the beginning (${res.message}); the next run lists again`;
+                return { error: { ...res, message } };
+            }
             restarts += 1;
+            console.log(`list ${urlPath}: continue token expired (410 Gone) after ${items.length} objects; ` +
+                `listing again from the beginning (restart ${restarts} of ${LIST_RESTARTS})`);
             items = [];
             next = "";
+            onRestart?.();
             continue;
         }
         if (res.status !== 200) {
             return { error: res };
         }
         // The API server's clock, not this node's, is what stamped most of the times compared.
+        // A restarted list keeps the first page's time: `keep` and selection must use one
+        // time, and an earlier one can only make objects look younger.
         now ??= res.date ?? Date.now();
         const list = /** @type {{ items?: unknown[], metadata?: { continue?: string } }} */ (res.body);
         for (const item of list.items ?? []) {
@@ -510,19 +527,24 @@ async function runPool(items, concurrency, worker) {
 // The kinds
 
 /**
- * @typedef {{ kind: string, examined: number, deleted: number, kept: number, failed: number,
+ * Each examined object is counted once: kept (by selection), deleted (404, already gone,
+ * included), changed (stale when listed, but its delete was refused with 409 Conflict, so it
+ * stays), failed, or in a dry run wouldDelete.
+ * @typedef {{ kind: string, examined: number, deleted: number, kept: number, changed: number, failed: number,
  *   wouldDelete: number, transient: number, permanent: number, extra?: string }} Summary
  */
 
 /** @param {string} kind @returns {Summary} */
 function emptySummary(kind) {
-    return { kind, examined: 0, deleted: 0, kept: 0, failed: 0, wouldDelete: 0, transient: 0, permanent: 0 };
+    return { kind, examined: 0, deleted: 0, kept: 0, changed: 0, failed: 0, wouldDelete: 0, transient: 0, permanent: 0 };
 }
 
 /** @param {Summary} summary @param {string} what @param {ApiResponse | { status: number, message: string }} res */
 function recordFailure(summary, what, res) {
     summary.failed += 1;
-    if (isTransient(res.status)) {
+    // A 410 that reaches here is a list whose continue token kept expiring; a later run
+    // lists afresh and may well finish, so it counts as transient.
+    if (isTransient(res.status) || res.status === 410) {
         summary.transient += 1;
     } else {
         summary.permanent += 1;
@@ -537,8 +559,11 @@ function hoursAgo(ms) {
 
 /**
  * Deletes exactly the listed object: the uid precondition turns a same-named replacement
- * into a 409 instead of a deletion. 404 and 409 both mean the listed object is gone.
+ * into a 409 instead of a deletion. 404: the listed object is already gone, as the delete
+ * intended. 409: what now carries the name is not the object as listed, so it stays, and
+ * the next run selects it afresh.
  * @param {Client} client @param {string} collection @param {KubeObject} obj @param {Record<string, unknown>} [extra]
+ * @returns {Promise<{ outcome: "deleted" | "changed" | "failed", res: ApiResponse }>}
  */
 async function deleteObject(client, collection, obj, extra = {}) {
     const res = await client.call("DELETE", `${collection}/${encodeURIComponent(obj.metadata?.name ?? "")}`, {
@@ -548,14 +573,19 @@ async function deleteObject(client, collection, obj, extra = {}) {
         preconditions: { uid: obj.metadata?.uid },
         ...extra,
     });
-    const gone = (res.status >= 200 && res.status < 300) || res.status === 404 || res.status === 409;
-    return { gone, res };
+    if ((res.status >= 200 && res.status < 300) || res.status === 404) {
+        return { outcome: "deleted", res };
+    }
+    return { outcome: res.status === 409 ? "changed" : "failed", res };
 }
 
 /**
+ * How one kind is cleaned. `restart` is called when the list starts over (an expired continue
+ * token), so that whatever `keep` recorded from the abandoned pages is dropped.
  * @typedef {{ label: string, collection: string, query: Record<string, string>,
  *   keep: (item: unknown, now: number) => KubeObject, select: (items: KubeObject[], now: number) => Selection<KubeObject>,
  *   referenceTime: (obj: KubeObject) => number | undefined, deleteOptions?: Record<string, unknown>,
+ *   restart?: () => void,
  *   beforeDelete?: (obj: KubeObject) => Promise<{ ok: true } | { ok: false, status: number, message: string }> }} KindPlan
  */
 
@@ -566,7 +596,7 @@ async function deleteObject(client, collection, obj, extra = {}) {
  */
 async function cleanKind(client, config, plan, prepare) {
     const summary = emptySummary(plan.label);
-    const listed = await listAll(client, plan.collection, plan.query, plan.keep);
+    const listed = await listAll(client, plan.collection, plan.query, plan.keep, plan.restart);
     if ("error" in listed) {
         recordFailure(summary, `list ${plan.label}`, listed.error);
         return summary;
@@ -589,10 +619,13 @@ async function cleanKind(client, config, plan, prepare) {
             recordFailure(summary, `dead-letter copy of ${name}, so it was kept`, ready);
             return;
         }
-        const { gone, res } = await deleteObject(client, plan.collection, obj, plan.deleteOptions);
-        if (gone) {
+        const { outcome, res } = await deleteObject(client, plan.collection, obj, plan.deleteOptions);
+        if (outcome === "deleted") {
             summary.deleted += 1;
             console.log(`deleted ${name}${why}`);
+        } else if (outcome === "changed") {
+            summary.changed += 1;
+            console.log(`kept ${name}: changed since it was listed (409 ${res.message})`);
         } else {
             recordFailure(summary, `delete ${name}`, res);
         }
@@ -699,6 +732,7 @@ async function cleanPipelineRuns(client, config, ns) {
         },
         select: (items, now) => selectPipelineRuns(items, { now, maxAgeMs: cutoffMs, keepRecent: config.pipelineRunKeepRecent }),
         referenceTime: pipelineRunCompletedAt,
+        restart: () => failedRecords.clear(),
         beforeDelete: async (obj) => {
             const uid = obj.metadata?.uid ?? "";
             const record = failedRecords.get(uid);
@@ -848,7 +882,8 @@ function exitCodeFor(summaries) {
 /** @param {Summary} s @param {boolean} dryRun */
 function summaryLine(s, dryRun) {
     const would = dryRun ? ` wouldDelete=${s.wouldDelete}` : "";
-    return `summary ${s.kind}: examined=${s.examined} deleted=${s.deleted} kept=${s.kept} failed=${s.failed}${would}${s.extra ? ` ${s.extra}` : ""}`;
+    const changed = s.changed > 0 ? ` changed=${s.changed}` : "";
+    return `summary ${s.kind}: examined=${s.examined} deleted=${s.deleted} kept=${s.kept} failed=${s.failed}${changed}${would}${s.extra ? ` ${s.extra}` : ""}`;
 }
 
 async function main() {

@@ -235,7 +235,7 @@ describe("cleanup selection", () => {
 
     describe("exit code", () => {
         const summary = (over: Partial<Summary>): Summary =>
-            ({ kind: "pod", examined: 1, deleted: 0, kept: 0, failed: 0, wouldDelete: 0, transient: 0, permanent: 0, ...over });
+            ({ kind: "pod", examined: 1, deleted: 0, kept: 0, changed: 0, failed: 0, wouldDelete: 0, transient: 0, permanent: 0, ...over });
 
         it("is 0 when all went, 1 after a transient failure, 2 after a refusal retrying cannot fix", () => {
             expect(exitCodeFor([summary({ deleted: 1 })])).to.equal(0);

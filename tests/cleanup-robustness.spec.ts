@@ -1,0 +1,270 @@
+// The cleanup program against a fake API server on loopback: an expired list continue token
+// (410 Gone) and a delete refused with 409 Conflict. The program runs as its own process, as
+// the CronJob runs it, so exit codes and summary lines are what an operator would see.
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
+import * as os from "os";
+import * as path from "path";
+import { expect } from "chai";
+import { Summary, exitCodeFor, summaryLine } from "../cleanup/cleanup";
+
+const SCRIPT = path.resolve(__dirname, "..", "cleanup", "cleanup.js");
+const HOUR = 3_600_000;
+const NS = "robust";
+const PODS = `/api/v1/namespaces/${NS}/pods`;
+const RUNS = `/apis/tekton.dev/v1/namespaces/${NS}/pipelineruns`;
+const STREAMS = `/apis/image.openshift.io/v1/namespaces/${NS}/imagestreams`;
+const TRIAL = { "abevalflow/role": "trial" };
+
+type KubeObj = { metadata: { name: string; uid: string; [k: string]: unknown }; [k: string]: unknown };
+interface Call {
+    method: string;
+    path: string;
+    query: URLSearchParams;
+    body: Record<string, unknown>;
+}
+type Answer = { status: number; body: unknown };
+
+const ago = (hours: number): string => new Date(Date.now() - hours * HOUR).toISOString();
+
+function pod(name: string, finishedHoursAgo: number): KubeObj {
+    return {
+        metadata: { name, uid: `uid-${name}`, labels: TRIAL, creationTimestamp: ago(finishedHoursAgo + 2) },
+        status: { phase: "Succeeded", startTime: ago(finishedHoursAgo + 1), containerStatuses: [{ state: { terminated: { finishedAt: ago(finishedHoursAgo) } } }] },
+    };
+}
+
+function run(name: string, completedHoursAgo: number, failed: boolean): KubeObj {
+    return {
+        metadata: { name, uid: `uid-${name}`, creationTimestamp: ago(completedHoursAgo + 1) },
+        status: { completionTime: ago(completedHoursAgo), conditions: [{ type: "Succeeded", status: failed ? "False" : "True", reason: "x" }] },
+    };
+}
+
+function stream(name: string): KubeObj {
+    return { metadata: { name, uid: `uid-${name}`, creationTimestamp: ago(1000) }, status: { tags: [] } };
+}
+
+const status = (code: number, reason: string, message: string): Answer =>
+    ({ status: code, body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", reason, message, code } });
+
+const EXPIRED = status(410, "Expired", "The provided continue parameter is too old to display a consistent list result. " +
+    "You can start a new list without the continue parameter.");
+
+/**
+ * Collections of objects, listed `pageSize` at a time with the offset as continue token, and
+ * deletes that honour the uid precondition as the API server does (404 when absent, 409 when
+ * the name now carries another uid). `hook` sees every call first and may answer it instead.
+ */
+class FakeApi {
+    readonly collections = new Map<string, KubeObj[]>();
+    readonly calls: Call[] = [];
+    pageSize = 2;
+    hook: (call: Call) => Answer | undefined = () => undefined;
+    private server?: http.Server;
+    url = "";
+
+    async start(): Promise<void> {
+        this.server = http.createServer((req, res) => {
+            const chunks: Buffer[] = [];
+            req.on("data", (c: Buffer) => chunks.push(c));
+            req.on("end", () => {
+                const url = new URL(req.url ?? "/", "http://fake");
+                const text = Buffer.concat(chunks).toString("utf8");
+                const call: Call = { method: req.method ?? "", path: url.pathname, query: url.searchParams, body: text ? JSON.parse(text) as Record<string, unknown> : {} };
+                this.calls.push(call);
+                const answer = this.hook(call) ?? this.answer(call);
+                res.writeHead(answer.status, { "Content-Type": "application/json" });
+                res.end(JSON.stringify(answer.body));
+            });
+        });
+        await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
+        this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    }
+
+    async stop(): Promise<void> {
+        this.server?.closeAllConnections();
+        await new Promise((resolve) => this.server?.close(resolve));
+    }
+
+    reset(collections: Record<string, KubeObj[]>): void {
+        this.collections.clear();
+        for (const [collection, items] of Object.entries(collections)) {
+            this.collections.set(collection, items);
+        }
+        this.calls.length = 0;
+        this.hook = () => undefined;
+    }
+
+    names(collection: string): string[] {
+        return (this.collections.get(collection) ?? []).map((o) => o.metadata.name);
+    }
+
+    private answer(call: Call): Answer {
+        if (call.method === "GET") {
+            const items = this.collections.get(call.path) ?? [];
+            const offset = Number(call.query.get("continue") ?? "0");
+            const end = offset + this.pageSize;
+            return { status: 200, body: { kind: "List", metadata: end < items.length ? { continue: String(end) } : {}, items: items.slice(offset, end) } };
+        }
+        if (call.method === "DELETE") {
+            const collection = call.path.slice(0, call.path.lastIndexOf("/"));
+            const name = call.path.slice(call.path.lastIndexOf("/") + 1);
+            const items = this.collections.get(collection) ?? [];
+            const index = items.findIndex((o) => o.metadata.name === name);
+            if (index < 0) {
+                return status(404, "NotFound", `"${name}" not found`);
+            }
+            const wanted = (call.body.preconditions as { uid?: string } | undefined)?.uid;
+            if (wanted !== undefined && wanted !== items[index].metadata.uid) {
+                return status(409, "Conflict", `Precondition failed: UID in precondition: ${wanted}, UID in object meta: ${items[index].metadata.uid}`);
+            }
+            const [gone] = items.splice(index, 1);
+            return { status: 200, body: gone };
+        }
+        return status(405, "MethodNotAllowed", call.method);
+    }
+}
+
+interface Run {
+    code: number | null;
+    stdout: string;
+    summaries: Record<string, Record<string, number>>;
+}
+
+function runCleanup(env: Record<string, string>): Promise<Run> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(process.execPath, [SCRIPT], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+        child.stderr.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+        child.on("error", reject);
+        child.on("close", (code) => {
+            const summaries: Run["summaries"] = {};
+            for (const m of stdout.matchAll(/^summary ([\w-]+): (.*)$/gm)) {
+                summaries[m[1]] = Object.fromEntries(m[2].split(" ").map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]));
+            }
+            resolve({ code, stdout, summaries });
+        });
+    });
+}
+
+describe("cleanup robustness", function () {
+    this.timeout(30_000);
+    const api = new FakeApi();
+    const env = (over: Record<string, string> = {}): Record<string, string> => ({
+        NAMESPACE: NS,
+        TRIAL_POD_SELECTOR: "abevalflow/role=trial",
+        TRIAL_POD_MAX_AGE_HOURS: "24",
+        PIPELINERUN_MAX_AGE_HOURS: "168",
+        PIPELINERUN_KEEP_RECENT: "0",
+        IMAGESTREAM_MAX_AGE_HOURS: "336",
+        CONCURRENCY: "2",
+        CLEANUP_KINDS: "pods",
+        KUBE_API_URL: api.url,
+        KUBE_TOKEN: "t",
+        ...over,
+    });
+    const lists = (collection: string): Call[] => api.calls.filter((c) => c.method === "GET" && c.path === collection);
+    const deletes = (collection: string): string[] => api.calls
+        .filter((c) => c.method === "DELETE" && c.path.startsWith(`${collection}/`)).map((c) => c.path.slice(collection.length + 1));
+
+    before(() => api.start());
+    after(() => api.stop());
+
+    describe("a list whose continue token expired (410 Gone)", () => {
+        it("is listed again from the first page, and each stale object is deleted and counted once", async () => {
+            const stale = ["old-0", "old-1", "old-2", "old-3", "old-4"];
+            api.reset({ [PODS]: [pod("old-0", 48), pod("young-0", 1), pod("old-1", 48), pod("old-2", 30), pod("young-1", 2), pod("old-3", 50), pod("old-4", 72)] });
+            let expired = false;
+            api.hook = (call) => {
+                if (call.method === "GET" && call.query.get("continue") === "4" && !expired) {
+                    expired = true;
+                    return EXPIRED;
+                }
+                return undefined;
+            };
+            const result = await runCleanup(env());
+            expect(result.code, result.stdout).to.equal(0);
+            expect(lists(PODS).map((c) => c.query.get("continue"))).to.deep.equal([null, "2", "4", null, "2", "4", "6"]);
+            expect(result.stdout).to.contain(`list ${PODS}: continue token expired (410 Gone) after 4 objects; listing again from the beginning (restart 1 of 3)`);
+            expect(deletes(PODS).sort()).to.deep.equal(stale);
+            expect(result.summaries.pod).to.deep.equal({ examined: 7, deleted: 5, kept: 2, failed: 0 });
+            expect(api.names(PODS)).to.deep.equal(["young-0", "young-1"]);
+        });
+
+        it("drops what the abandoned pass saw: an object gone by the new pass is neither deleted, dead-lettered nor counted", async () => {
+            const deadLetter = fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-robust-dl-"));
+            try {
+                api.reset({ [RUNS]: [run("failed-a", 200, true), run("failed-b", 300, true), run("ok-old", 400, false), run("young", 1, true)] });
+                let expired = false;
+                api.hook = (call) => {
+                    if (call.method === "GET" && call.path === RUNS && call.query.get("continue") === "2" && !expired) {
+                        // Between the passes someone else removes failed-b, seen on the first page only.
+                        expired = true;
+                        api.collections.set(RUNS, (api.collections.get(RUNS) ?? []).filter((o) => o.metadata.name !== "failed-b"));
+                        return EXPIRED;
+                    }
+                    return undefined;
+                };
+                const result = await runCleanup(env({ CLEANUP_KINDS: "pipelineruns", DEAD_LETTER_DIR: deadLetter, DEAD_LETTER_RETENTION_DAYS: "30" }));
+                expect(result.code, result.stdout).to.equal(0);
+                expect(deletes(RUNS).sort()).to.deep.equal(["failed-a", "ok-old"]);
+                expect(result.summaries.pipelinerun).to.deep.equal({ examined: 3, deleted: 2, kept: 1, failed: 0, deadLettered: 1 });
+                const day = new Date(Date.now() - 200 * HOUR).toISOString().slice(0, 10);
+                expect(fs.readdirSync(path.join(deadLetter, "pipelineruns", day))).to.deep.equal(["failed-a-uid-failed-a"]);
+                expect(api.names(RUNS)).to.deep.equal(["young"]);
+            } finally {
+                fs.rmSync(deadLetter, { recursive: true, force: true });
+            }
+        });
+
+        it("gives up after 3 restarts with a message saying so, exits 1 (retrying is safe), and still cleans the other kinds", async () => {
+            api.reset({ [PODS]: [pod("old-0", 48), pod("old-1", 48), pod("old-2", 48)], [STREAMS]: [stream("old-stream")] });
+            api.hook = (call) => (call.method === "GET" && call.path === PODS && call.query.has("continue") ? EXPIRED : undefined);
+            const result = await runCleanup(env({ CLEANUP_KINDS: "pods,imagestreams" }));
+            expect(result.code, result.stdout).to.equal(1);
+            expect(lists(PODS).map((c) => c.query.get("continue"))).to.deep.equal([null, "2", null, "2", null, "2", null, "2"]);
+            expect(result.stdout).to.match(/^failed list pod: 410 continue token expired \(410 Gone\) on 4 passes in a row, after 3 restarts from the beginning \(The provided continue parameter is too old/m);
+            expect(deletes(PODS)).to.deep.equal([]);
+            expect(result.summaries.pod).to.deep.equal({ examined: 0, deleted: 0, kept: 0, failed: 1 });
+            expect(result.summaries.imagestream).to.deep.equal({ examined: 1, deleted: 1, kept: 0, failed: 0 });
+            expect(api.names(STREAMS)).to.deep.equal([]);
+        });
+    });
+
+    describe("a delete refused with 409 Conflict", () => {
+        it("counts the object as changed and kept, not deleted; a 404 still counts as already gone; the run exits 0", async () => {
+            api.reset({ [PODS]: [pod("plain", 48), pod("replaced", 48), pod("vanished", 48), pod("young", 1)] });
+            api.hook = (call) => {
+                const items = api.collections.get(PODS) ?? [];
+                if (call.method === "DELETE" && call.path === `${PODS}/replaced`) {
+                    // Re-created under the same name after the list: the uid precondition no longer holds.
+                    items.splice(items.findIndex((o) => o.metadata.name === "replaced"), 1, { ...pod("replaced", 0), metadata: { ...pod("replaced", 0).metadata, uid: "uid-replaced-2" } });
+                }
+                if (call.method === "DELETE" && call.path === `${PODS}/vanished`) {
+                    api.collections.set(PODS, items.filter((o) => o.metadata.name !== "vanished"));
+                }
+                return undefined;
+            };
+            const result = await runCleanup(env());
+            expect(result.code, result.stdout).to.equal(0);
+            expect(deletes(PODS).sort()).to.deep.equal(["plain", "replaced", "vanished"]);
+            expect(result.stdout).to.match(/^kept pod\/replaced: changed since it was listed \(409 Precondition failed: UID in precondition: uid-replaced, UID in object meta: uid-replaced-2\)$/m);
+            expect(result.stdout).to.not.match(/^deleted pod\/replaced/m);
+            expect(result.stdout).to.not.match(/^failed /m);
+            expect(result.summaries.pod).to.deep.equal({ examined: 4, deleted: 2, kept: 1, failed: 0, changed: 1 });
+            expect(api.names(PODS)).to.deep.equal(["replaced", "young"]);
+        });
+
+        it("shows changed=N in the summary line only when there is one, and does not fail the run", () => {
+            const summary = (over: Partial<Summary>): Summary =>
+                ({ kind: "pod", examined: 4, deleted: 3, kept: 0, changed: 0, failed: 0, wouldDelete: 0, transient: 0, permanent: 0, ...over });
+            expect(summaryLine(summary({ deleted: 2, changed: 1 }), false)).to.equal("summary pod: examined=4 deleted=2 kept=0 failed=0 changed=1");
+            expect(summaryLine(summary({}), false)).to.equal("summary pod: examined=4 deleted=3 kept=0 failed=0");
+            expect(exitCodeFor([summary({ deleted: 0, changed: 4 })])).to.equal(0);
+        });
+    });
+});
