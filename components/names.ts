@@ -1,6 +1,5 @@
 // Names, labels and ports that more than one slice, test or policy refers to. Each value
 // lives here once; everything else imports it.
-import { REQUIRED_EGRESS_EXCEPTS } from "../policy/policies/egress-excepts-internal";
 
 export const PART_OF = { "app.kubernetes.io/part-of": "abevalflow" } as const;
 
@@ -26,10 +25,11 @@ export const PIPELINE_POD_SELECTOR = {
 export const HTTPS_PORT = 443;
 
 /**
- * Never reachable through a public-HTTPS allow rule: the ranges the policy pack requires every
- * such rule to except.
+ * Never reachable through a public-HTTPS allow rule: the ranges (IPv4 and IPv6) the policy pack
+ * requires every such rule to except. Kept with the CIDR parser in common/cidr.ts, which the
+ * pack imports too; re-exported here for the program's slices and tests.
  */
-export const NON_PUBLIC_CIDRS = REQUIRED_EGRESS_EXCEPTS;
+export { NON_PUBLIC_CIDRS } from "../common/cidr";
 
 export const PIPELINE_ROLE = "pipeline-trial-manager";
 export const TRIAL_BASELINE_CONFIGMAP = "trial-pod-security-baseline";

@@ -3,6 +3,7 @@
 // isolated for egress once any policy selecting it lists Egress, so each allow policy stands
 // beside a default-deny that keeps the pod isolated if the allow policy is ever removed.
 import * as k8s from "@pulumi/kubernetes";
+import { exceptsWithin } from "../common/cidr";
 import { AbevalflowConfig, Labels, LlmMode } from "./config";
 import { HTTPS_PORT, LITELLM, NON_PUBLIC_CIDRS, PIPELINE_POD_SELECTOR } from "./names";
 
@@ -28,9 +29,16 @@ export function dnsEgressRule(dns: NetworkInputs["dns"]): EgressRule {
     };
 }
 
+const PUBLIC_IPV4 = "0.0.0.0/0";
+
+/**
+ * HTTPS to public IPv4 addresses. The block excepts the non-public ranges and the extra ones of
+ * its own family; IPv6 ranges (extra ones included) stay out of it, as the API server refuses an
+ * except outside the block, and apply only to an IPv6 block, which the program does not open.
+ */
 export function publicHttpsEgressRule(extraExceptCidrs: readonly string[]): EgressRule {
     return {
-        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...NON_PUBLIC_CIDRS, ...extraExceptCidrs] } }],
+        to: [{ ipBlock: { cidr: PUBLIC_IPV4, except: exceptsWithin(PUBLIC_IPV4, [...NON_PUBLIC_CIDRS, ...extraExceptCidrs]) } }],
         ports: [{ protocol: "TCP", port: HTTPS_PORT }],
     };
 }

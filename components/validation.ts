@@ -2,7 +2,7 @@
 // acceptable, or the expected form as a phrase that completes "expected ...", so that the
 // config loader can report every problem in one message.
 
-import { Ipv4Range, parseIpv4Cidr } from "../policy/lib/cidr";
+import { Cidr, isWholeFamily, parseNetwork } from "../common/cidr";
 
 export type Check<T> = (value: T) => string | undefined;
 
@@ -66,19 +66,23 @@ export const timeZone: Check<string> = (value) => {
     }
 };
 
-/** An IPv4 network for config: parsed by the pack's parser, and with no host bits set. */
-export function parseIpv4Network(value: string): Ipv4Range | undefined {
-    const range = parseIpv4Cidr(value);
-    if (!range || value !== value.trim()) {
-        return undefined;
-    }
-    const hostBits = 32 - range.prefix;
-    // A CIDR with host bits set is almost always a typo for another network.
-    return hostBits > 0 && range.base % 2 ** hostBits !== 0 ? undefined : range;
+/**
+ * A network to except from a wider ipBlock, IPv4 or IPv6: parsed by the parser the pack uses,
+ * with no host bits set, and narrower than a whole family (an except must be a strict subset of
+ * its block, and 0.0.0.0/0 or ::/0 would leave nothing to allow).
+ */
+export function parseExceptCidr(value: string): Cidr | undefined {
+    const network = parseNetwork(value);
+    return network !== undefined && !isWholeFamily(network) ? network : undefined;
 }
 
-export const ipv4Cidr: Check<string> = (value) =>
-    parseIpv4Network(value) ? undefined : "an IPv4 network in CIDR form with no host bits set, such as 100.64.0.0/10";
+export const exceptCidr: Check<string> = (value) =>
+    parseExceptCidr(value)
+        ? undefined
+        : "an IPv4 or IPv6 network in CIDR form, with no host bits set and a prefix of at least 1, such as 100.64.0.0/10 or fd00:10::/64";
+
+/** The former name of exceptCidr, still used by config.ts; it accepts IPv6 networks too. */
+export const ipv4Cidr = exceptCidr;
 
 /** Parses "key=value" label strings; returns the map or the expected form. */
 export function parseLabels(entries: readonly string[]): Record<string, string> | string {

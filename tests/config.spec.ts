@@ -51,6 +51,12 @@ describe("stack configuration", () => {
         expect(prod.litellm?.replicas).to.be.at.least(2);
     });
 
+    it("accepts IPv4 and IPv6 networks as extra direct-api excepts", () => {
+        const values = { ...stackConfig("dev"), "abevalflow:directApiExtraExceptCidrs": ["203.0.113.0/24", "fd00:10::/64", "2001:db8::/32"] };
+        expect(problemsFor(values)).to.deep.equal([]);
+        expect(loadConfig(objectConfigSource(values)).directApi.extraExceptCidrs).to.deep.equal(["203.0.113.0/24", "fd00:10::/64", "2001:db8::/32"]);
+    });
+
     it("applies the Pulumi.yaml defaults when a stack sets only the required keys", () => {
         const cfg = loadConfig(objectConfigSource({ namespace: "team-a", llmMode: "direct-api" }));
         expect(cfg.quota.pods).to.equal(declarations().quotaPods.default);
@@ -133,6 +139,9 @@ describe("stack configuration", () => {
         { what: "volume size that is not a quantity", set: { workspaceSize: "10GB" }, key: "workspaceSize", expected: /Kubernetes quantity/ },
         { what: "malformed CIDR", set: { directApiExtraExceptCidrs: ["100.64.0.0/33"] }, key: "directApiExtraExceptCidrs", expected: /CIDR/ },
         { what: "CIDR with host bits", set: { directApiExtraExceptCidrs: ["10.1.2.3/8"] }, key: "directApiExtraExceptCidrs", expected: /no host bits/ },
+        { what: "IPv6 CIDR with host bits", set: { directApiExtraExceptCidrs: ["fd00:10::1/64"] }, key: "directApiExtraExceptCidrs", expected: /IPv4 or IPv6 network.*no host bits/ },
+        { what: "IPv6 address with a zone", set: { directApiExtraExceptCidrs: ["fe80::1%eth0/128"] }, key: "directApiExtraExceptCidrs", expected: /IPv4 or IPv6 network/ },
+        { what: "except of a whole address family", set: { directApiExtraExceptCidrs: ["::/0"] }, key: "directApiExtraExceptCidrs", expected: /prefix of at least 1/ },
         { what: "port above 65535", set: { litellmPort: 70000 }, key: "litellmPort", expected: /1 to 65535/ },
         { what: "port zero", set: { selfHostedPort: 0 }, key: "selfHostedPort", expected: /1 to 65535/ },
         { what: "DNS port out of range", set: { dnsPorts: [5353, 65536] }, key: "dnsPorts", expected: /port numbers from 1 to 65535/ },

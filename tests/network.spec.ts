@@ -57,8 +57,18 @@ describe("trial-pod egress policies", () => {
         expect(rule.to).to.have.length(1);
         const block = rule.to?.[0].ipBlock;
         expect(block?.cidr).to.equal("0.0.0.0/0");
-        expect(block?.except).to.have.members([...NON_PUBLIC_CIDRS, "203.0.113.0/24"]);
+        expect(block?.except).to.have.members([...NON_PUBLIC_CIDRS.filter((cidr) => !cidr.includes(":")), "203.0.113.0/24"]);
         expect(block?.except).to.include.members(["169.254.0.0/16", "100.64.0.0/10", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]);
+    });
+
+    it("direct-api: the IPv4 block excepts only IPv4 ranges, in the same order as before IPv6 was known", async () => {
+        const { allow } = await trialPolicies("direct-api", { directApiExtraExceptCidrs: ["2001:db8::/32", "203.0.113.0/24"] });
+        const block = (spec(allow[0]).egress ?? [])[1].to?.[0].ipBlock;
+        // The API server refuses an except outside its block, so the IPv6 extra stays out.
+        expect(block).to.deep.equal({
+            cidr: "0.0.0.0/0",
+            except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10", "203.0.113.0/24"],
+        });
     });
 
     it("litellm: only the proxy pods' port in the pipeline namespace", async () => {

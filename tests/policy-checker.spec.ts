@@ -121,6 +121,70 @@ describe("policy:check (the offline checker)", function () {
         expect(run.stderr).to.include("no-such-dir: cannot read");
     });
 
+    describe("exits 2 when a path holds no Kubernetes object, naming it, so a mistyped or empty path cannot pass in CI", () => {
+        let dir: string;
+        before(() => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-check-empty-"));
+            fs.mkdirSync(path.join(dir, "empty"));
+            fs.mkdirSync(path.join(dir, "values-only"));
+            fs.writeFileSync(path.join(dir, "values-only", "values.yaml"), "replicas: 2\nimage: quay.io/x/y:latest\n");
+            fs.mkdirSync(path.join(dir, "not-yaml"));
+            fs.writeFileSync(path.join(dir, "not-yaml", "README.md"), "# manifests go here\n");
+        });
+        after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+        it("an empty directory", () => {
+            const run = check(["--json", path.join(dir, "empty")]);
+            expect(run.status).to.equal(2);
+            expect(run.stdout).to.equal("");
+            expect(run.stderr).to.equal(`policy-check: ${path.join(dir, "empty")}: no Kubernetes objects to check: `
+                + "the directory holds no *.yaml or *.yml files (hidden directories and node_modules are not read)\n");
+        });
+
+        it("a directory with files but no YAML", () => {
+            const run = check([path.join(dir, "not-yaml")]);
+            expect(run.status).to.equal(2);
+            expect(run.stderr).to.include(`${path.join(dir, "not-yaml")}: no Kubernetes objects to check`);
+        });
+
+        it("a directory whose YAML holds no document with apiVersion and kind", () => {
+            const run = check([path.join(dir, "values-only")]);
+            expect(run.status).to.equal(2);
+            expect(run.stderr).to.include(`${path.join(dir, "values-only")}: no Kubernetes objects to check: read 1 file but found no document with apiVersion and kind (skipped 1 other)`);
+        });
+
+        it("empty standard input", () => {
+            const run = check(["-"], "");
+            expect(run.status).to.equal(2);
+            expect(run.stderr).to.include("standard input: no Kubernetes objects to check");
+        });
+
+        it("one empty path beside a good one, naming each empty one", () => {
+            const run = check([`${FIXTURES}/compliant`, path.join(dir, "empty"), path.join(dir, "values-only")]);
+            expect(run.status).to.equal(2);
+            expect(run.stdout).to.equal("");
+            expect(run.stderr).to.include("no Kubernetes objects to check in 2 of the paths given")
+                .and.include(`${path.join(dir, "empty")}: the directory holds no`)
+                .and.include(`${path.join(dir, "values-only")}: read 1 file`)
+                .and.not.include(`${FIXTURES}/compliant:`);
+        });
+    });
+
+    it("exits 1 on an IPv6 egress to ::/0 without excepts under the prod config, and on a Role whose verbs is a string", () => {
+        const manifest = [
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: ab-eval-flow}\nspec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Egress]}",
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: v6, namespace: ab-eval-flow}\n"
+                + "spec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Egress], egress: [{to: [{ipBlock: {cidr: '::/0'}}], ports: [{protocol: TCP, port: 443}]}]}",
+            "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: reader, namespace: ab-eval-flow}\nrules: [{apiGroups: [''], resources: secrets, verbs: '*'}]",
+        ].join("\n---\n");
+        const run = check(["--json", "--config", PROD, "-"], manifest);
+        expect(run.status).to.equal(1);
+        const found = json(run);
+        expect(caught(found, "egress-excepts-internal", "NetworkPolicy", "v6", "ipBlock ::/0 does not except fc00::/7")).to.equal(true);
+        expect(caught(found, "scoped-secret-access", "Role", "reader", 'rules[0].resources is the string "secrets"')).to.equal(true);
+        expect(found.map((v) => v.policy).sort()).to.deep.equal(["egress-excepts-internal", "scoped-secret-access"]);
+    });
+
     it("exits 2 on a policy config the pack would refuse, naming the problem", () => {
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "policy-config-")), "bad.json");
         fs.writeFileSync(file, JSON.stringify({ "pinned-images": { enforcementLevel: "blocking" } }));

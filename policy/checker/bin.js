@@ -4,19 +4,21 @@
 // ten thousand objects, so the checker's sources are transpiled once into a cache keyed by their
 // content, and every later run loads plain JavaScript. A changed source gets a new key; an
 // unusable cache falls back to ts-node, slower but the same code. The cache is
-// node_modules/.cache/abevalflow-policy-check; deleting it is always safe.
+// node_modules/.cache/abevalflow-policy-check; deleting it is always safe. The pack also imports
+// ../common (the CIDR parser it shares with the program), so the cache mirrors the repository
+// layout from its root: <key>/policy/checker/cli.js, <key>/common/cidr.js.
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");
 const path = require("path");
 
-const POLICY_DIR = path.resolve(__dirname, "..");
-const SOURCE_DIRS = ["lib", "policies", "checker"];
-const ENTRY = path.join("checker", "cli");
+const ROOT = path.resolve(__dirname, "..", "..");
+const SOURCE_DIRS = [path.join("policy", "lib"), path.join("policy", "policies"), path.join("policy", "checker"), "common"];
+const ENTRY = path.join("policy", "checker", "cli");
 
-/** @param {string} dir @returns {string[]} paths relative to POLICY_DIR */
+/** @param {string} dir @returns {string[]} paths relative to ROOT */
 function tsFilesUnder(dir) {
-    return fs.readdirSync(path.join(POLICY_DIR, dir), { withFileTypes: true }).flatMap((entry) => {
+    return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
         const rel = path.join(dir, entry.name);
         if (entry.isDirectory()) {
             return tsFilesUnder(rel);
@@ -37,7 +39,7 @@ function compiled(files, key) {
     fs.mkdirSync(cacheRoot, { recursive: true });
     const staging = fs.mkdtempSync(path.join(cacheRoot, "staging-"));
     for (const file of files) {
-        const source = fs.readFileSync(path.join(POLICY_DIR, file), "utf8");
+        const source = fs.readFileSync(path.join(ROOT, file), "utf8");
         const output = ts.transpileModule(source, {
             fileName: file,
             compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022, esModuleInterop: true },
@@ -62,7 +64,7 @@ function load() {
     // This file is part of the key too: it holds the compiler options.
     const hash = crypto.createHash("sha256").update(fs.readFileSync(__filename));
     for (const file of files) {
-        hash.update(file).update("\0").update(fs.readFileSync(path.join(POLICY_DIR, file))).update("\0");
+        hash.update(file).update("\0").update(fs.readFileSync(path.join(ROOT, file))).update("\0");
     }
     let dir;
     try {
@@ -70,7 +72,7 @@ function load() {
     } catch (err) {
         process.stderr.write(`note: cannot use the compile cache (${err instanceof Error ? err.message : String(err)}); compiling in memory\n`);
         require("ts-node").register({ transpileOnly: true });
-        dir = POLICY_DIR;
+        dir = ROOT;
     }
     return require(path.join(dir, ENTRY));
 }

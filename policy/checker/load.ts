@@ -79,9 +79,18 @@ function readText(file: string): string {
     }
 }
 
-/** `-` reads standard input, so `helm template . | policy:check -- -` works. */
+function describePath(given: string): string {
+    return given === "-" ? "standard input" : given;
+}
+
+/**
+ * `-` reads standard input, so `helm template . | policy:check -- -` works. Every path must
+ * yield at least one Kubernetes object: a mistyped directory, an empty one or an empty pipe
+ * would otherwise be checked, found clean and passed.
+ */
 export function loadPaths(paths: readonly string[]): Loaded {
     const loaded: Loaded = { manifests: [], skipped: [], files: 0 };
+    const empty: { path: string; why: string }[] = [];
     for (const given of paths) {
         let files = [given];
         if (given !== "-") {
@@ -92,10 +101,31 @@ export function loadPaths(paths: readonly string[]): Loaded {
                 throw new InputError(`${given}: cannot read: ${(err as Error).message}`);
             }
             files = stat.isDirectory() ? filesUnder(given) : [given];
+            if (stat.isDirectory() && files.length === 0) {
+                empty.push({ path: given, why: "the directory holds no *.yaml or *.yml files (hidden directories and node_modules are not read)" });
+                continue;
+            }
         }
+        const before = loaded.manifests.length;
+        const skippedBefore = loaded.skipped.length;
         for (const file of files) {
             parseManifests(readText(file), file, loaded);
         }
+        if (loaded.manifests.length === before) {
+            const skipped = loaded.skipped.length - skippedBefore;
+            empty.push({
+                path: describePath(given),
+                why: `read ${files.length} file${files.length === 1 ? "" : "s"} but found no document with apiVersion and kind`
+                    + (skipped > 0 ? ` (skipped ${skipped} other${skipped === 1 ? "" : "s"})` : ""),
+            });
+        }
+    }
+    if (empty.length === 1) {
+        throw new InputError(`${empty[0].path}: no Kubernetes objects to check: ${empty[0].why}`);
+    }
+    if (empty.length > 1) {
+        throw new InputError(`no Kubernetes objects to check in ${empty.length} of the paths given:\n  `
+            + empty.map((e) => `${e.path}: ${e.why}`).join("\n  "));
     }
     return loaded;
 }

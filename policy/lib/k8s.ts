@@ -114,6 +114,31 @@ export function strings(value: unknown): string[] {
     return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
 
+/**
+ * A `[]string` field read strictly, for fields where dropping what is not a string would turn a
+ * grant into a pass (RBAC `verbs`, `resources`, ...): absent (undefined or null) is [], a list of
+ * strings is itself, and anything else (a lone string, a list holding a number) is undefined,
+ * for the caller to report. `strings()` stays right where dropping junk only makes a rule stricter.
+ */
+export function strictStrings(value: unknown): string[] | undefined {
+    if (value === undefined || value === null) {
+        return [];
+    }
+    return Array.isArray(value) && value.every((v) => typeof v === "string") ? value : undefined;
+}
+
+/** What a malformed field holds, for messages: `the string "secrets"`, `a list holding a number`. */
+export function describeValue(value: unknown): string {
+    if (Array.isArray(value)) {
+        const odd = value.find((v) => typeof v !== "string");
+        return `a list holding ${odd === null ? "null" : isRecord(odd) ? "an object" : Array.isArray(odd) ? "a list" : `a ${typeof odd}`} (${JSON.stringify(value)})`;
+    }
+    if (typeof value === "string") {
+        return `the string ${JSON.stringify(value)}`;
+    }
+    return value === null ? "null" : isRecord(value) ? `an object (${JSON.stringify(value)})` : `a ${typeof value} (${JSON.stringify(value)})`;
+}
+
 /** The objects of an untrusted list, dropping anything else. */
 export function records(value: unknown): Record<string, unknown>[] {
     return Array.isArray(value) ? value.filter(isRecord) : [];

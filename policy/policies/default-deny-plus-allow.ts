@@ -1,6 +1,7 @@
 // NetworkPolicies are additive. An allow policy standing alone isolates its pods only while it
 // exists: delete it and they can reach everything. A separate default-deny keeps them isolated,
 // so the review's "apply INSTEAD OF default-deny" advice is exactly what this rule forbids.
+import { isWholeFamily, parseCidr } from "../../common/cidr";
 import { groupBy, isRecord, K8sObject, Labels, nameOf, namespaceOf } from "../lib/k8s";
 import { allowsEgress, EgressRule, egressRulesOf, isDefaultDenyEgress, isNetworkPolicy, podSelectorOf, portNumbers } from "../lib/netpol";
 import { StackFinding, StackRule } from "../lib/rule";
@@ -25,12 +26,17 @@ const defaults: DefaultDenyPlusAllowConfig = {
     namespaceNameLabel: "kubernetes.io/metadata.name",
 };
 
-const WORLD = new Set(["0.0.0.0/0", "::/0"]);
 const INSTEAD_OF_DENY = /instead\s+of\s+(the\s+)?default[-\s]?deny/i;
 
 function ipBlockCidr(peer: Record<string, unknown>): string | undefined {
     const block = peer.ipBlock;
     return isRecord(block) && typeof block.cidr === "string" ? block.cidr : undefined;
+}
+
+/** 0.0.0.0/0 or ::/0 however written (`0::/0`, `0:0:0:0:0:0:0:0/0`, ...): every address of a family. */
+function isWorld(cidr: string): boolean {
+    const range = parseCidr(cidr);
+    return range !== undefined && isWholeFamily(range);
 }
 
 function pinsNamespace(selector: unknown, config: DefaultDenyPlusAllowConfig): boolean {
@@ -61,7 +67,7 @@ function ruleProblems(rule: EgressRule, index: number, config: DefaultDenyPlusAl
             problems.push(`${where} allows egress to every namespace (namespaceSelector: {})`);
         }
         const cidr = ipBlockCidr(peer);
-        if (cidr !== undefined && WORLD.has(cidr) && anyPort) {
+        if (cidr !== undefined && isWorld(cidr) && anyPort) {
             problems.push(`${where} allows ${cidr} on every port`);
         }
     }
@@ -114,10 +120,10 @@ export const defaultDenyPlusAllow: StackRule<DefaultDenyPlusAllowConfig> = {
     scope: "stack",
     name: "default-deny-plus-allow",
     description: "Each egress allow NetworkPolicy stands beside a default-deny egress policy for the same pods; "
-        + "trial pods get at most one mode allow policy; no egress to every namespace or to 0.0.0.0/0 on every port; DNS only to the DNS namespace.",
+        + "trial pods get at most one mode allow policy; no egress to every namespace or to 0.0.0.0/0 or ::/0 on every port; DNS only to the DNS namespace.",
     remediationSteps: "keep a NetworkPolicy with `policyTypes: [Egress]` and no egress rules that selects the same pods as each allow policy, "
         + "give trial pods exactly one mode allow policy, name destination namespaces with `kubernetes.io/metadata.name`, "
-        + "restrict 0.0.0.0/0 to explicit ports, and send DNS only to the DNS pods in the DNS namespace.",
+        + "restrict 0.0.0.0/0 and ::/0 to explicit ports, and send DNS only to the DNS pods in the DNS namespace.",
     enforcementLevel: "mandatory",
     defaults,
     configSchema: {

@@ -1,7 +1,8 @@
-// An ipBlock meant as "the internet" (0.0.0.0/0) also contains the cluster, the private
+// An ipBlock meant as "the internet" (0.0.0.0/0, ::/0) also contains the cluster, the private
 // networks and the link-local cloud metadata endpoint (169.254.169.254), which hands out
-// credentials. The original excepted only the RFC1918 ranges.
-import { Ipv4Range, parseIpv4Cidr } from "../lib/cidr";
+// credentials. The original excepted only the RFC1918 ranges. IPv4 and IPv6 blocks are judged
+// alike, each against the ranges of its own family.
+import { Cidr, cidrContains, NON_PUBLIC_CIDRS, parseCidr } from "../../common/cidr";
 import { isRecord, K8sObject, strings } from "../lib/k8s";
 import { egressRulesOf } from "../lib/netpol";
 import { ResourceRule } from "../lib/rule";
@@ -11,53 +12,48 @@ export interface EgressExceptsInternalConfig {
     requiredExcepts: string[];
 }
 
-/** Private networks, link-local (cloud metadata) and the shared space OpenShift uses for its cluster network. */
-export const REQUIRED_EGRESS_EXCEPTS = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] as const;
-
 const defaults: EgressExceptsInternalConfig = {
-    requiredExcepts: [...REQUIRED_EGRESS_EXCEPTS],
+    requiredExcepts: [...NON_PUBLIC_CIDRS],
 };
-
-function contains(outer: Ipv4Range, inner: Ipv4Range): boolean {
-    if (outer.prefix > inner.prefix) {
-        return false;
-    }
-    const shift = 32 - outer.prefix;
-    return shift === 32 || (outer.base >>> shift) === (inner.base >>> shift);
-}
 
 export const egressExceptsInternal: ResourceRule<EgressExceptsInternalConfig> = {
     scope: "resource",
     name: "egress-excepts-internal",
-    description: "An egress ipBlock that contains a private, link-local or cluster range excepts it.",
-    remediationSteps: "add the listed ranges to the ipBlock's `except` (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, "
-        + "169.254.0.0/16 for cloud metadata, and the cluster network, e.g. 100.64.0.0/10).",
+    description: "An egress ipBlock, IPv4 or IPv6, that contains a private, link-local, loopback, IPv4-mapped, "
+        + "cloud-metadata or cluster range excepts it.",
+    remediationSteps: `add the listed ranges to the ipBlock's \`except\` (by default ${NON_PUBLIC_CIDRS.join(", ")}; `
+        + "each block excepts those of its own family), or narrow the block to the public addresses it needs.",
     enforcementLevel: "advisory",
     defaults,
     configSchema: {
         properties: {
-            requiredExcepts: stringList("IPv4 ranges a wider egress ipBlock must except.", defaults.requiredExcepts),
+            requiredExcepts: stringList("IPv4 and IPv6 ranges a wider egress ipBlock of the same family must except.", defaults.requiredExcepts),
         },
     },
     kinds: ["NetworkPolicy.networking.k8s.io"],
     check(obj: K8sObject, config: EgressExceptsInternalConfig): string[] {
         const required = config.requiredExcepts.map((cidr) => {
-            const range = parseIpv4Cidr(cidr);
+            const range = parseCidr(cidr);
             if (range === undefined) {
-                throw new Error(`egress-excepts-internal: requiredExcepts entry "${cidr}" is not an IPv4 CIDR such as 10.0.0.0/8`);
+                throw new Error(`egress-excepts-internal: requiredExcepts entry "${cidr}" is not an IPv4 or IPv6 CIDR such as 10.0.0.0/8 or fc00::/7`);
             }
             return { cidr, range };
         });
         const problems: string[] = [];
         egressRulesOf(obj).forEach((rule, index) => {
             for (const peer of rule.peers) {
-                const block = isRecord(peer.ipBlock) ? peer.ipBlock : {};
-                const range = typeof block.cidr === "string" ? parseIpv4Cidr(block.cidr) : undefined;
-                if (range === undefined) {
+                if (!isRecord(peer.ipBlock)) {
                     continue;
                 }
-                const excepts = strings(block.except).map(parseIpv4Cidr).filter((r): r is Ipv4Range => r !== undefined);
-                const open = required.filter((r) => contains(range, r.range) && !excepts.some((e) => contains(e, r.range)));
+                const block = peer.ipBlock;
+                const range = typeof block.cidr === "string" ? parseCidr(block.cidr) : undefined;
+                if (range === undefined) {
+                    // Unreadable is not harmless: this is how IPv6 blocks once went unchecked.
+                    problems.push(`egress[${index}] ipBlock cidr ${JSON.stringify(block.cidr)} is not an IPv4 or IPv6 CIDR, so its excepts cannot be checked`);
+                    continue;
+                }
+                const excepts = strings(block.except).map(parseCidr).filter((r): r is Cidr => r !== undefined);
+                const open = required.filter((r) => cidrContains(range, r.range) && !excepts.some((e) => cidrContains(e, r.range)));
                 if (open.length > 0) {
                     problems.push(`egress[${index}] ipBlock ${String(block.cidr)} does not except ${open.map((r) => r.cidr).join(", ")}`);
                 }

@@ -1,7 +1,7 @@
 // The review found the pipeline Role able to `get` every Secret in the namespace, including the
 // LiteLLM credentials. A Role may read named Secrets only; cluster-wide grants need a reason,
 // recorded as an allow-list entry in the stack's policy config.
-import { isRecord, K8sObject, kindKeyOf, nameOf, records, strings } from "../lib/k8s";
+import { describeValue, isRecord, K8sObject, kindKeyOf, nameOf, strictStrings } from "../lib/k8s";
 import { ResourceRule } from "../lib/rule";
 import { stringList } from "../lib/schema";
 
@@ -17,35 +17,73 @@ const defaults: ScopedSecretAccessConfig = {
     secretReadingClusterRoles: ["cluster-admin", "admin", "edit"],
 };
 
-type PolicyRule = Record<string, unknown>;
-
-function reachesSecrets(rule: PolicyRule): boolean {
-    const groups = strings(rule.apiGroups);
-    const resources = strings(rule.resources);
-    return groups.some((g) => g === "" || g === "*") && resources.some((r) => r === "secrets" || r === "*");
+/** A PolicyRule with every list field read strictly. */
+interface PolicyRule {
+    index: number;
+    apiGroups: string[];
+    resources: string[];
+    verbs: string[];
+    resourceNames: string[];
 }
 
-function rulesOf(obj: K8sObject): PolicyRule[] {
-    return records(obj.rules);
+const LIST_FIELDS = ["apiGroups", "resources", "verbs", "resourceNames"] as const;
+
+interface ReadRules {
+    rules: PolicyRule[];
+    /** Rules this policy cannot read: reported, never skipped, so `verbs: "*"` cannot pass as granting nothing. */
+    malformed: string[];
+}
+
+function readRules(obj: K8sObject): ReadRules {
+    const found: ReadRules = { rules: [], malformed: [] };
+    if (obj.rules === undefined || obj.rules === null) {
+        return found;
+    }
+    if (!Array.isArray(obj.rules)) {
+        found.malformed.push(`rules is ${describeValue(obj.rules)}, not a list of rules, so what it grants cannot be checked`);
+        return found;
+    }
+    obj.rules.forEach((raw: unknown, index) => {
+        if (!isRecord(raw)) {
+            found.malformed.push(`rules[${index}] is ${describeValue(raw)}, not a rule, so what it grants cannot be checked`);
+            return;
+        }
+        const rule: PolicyRule = { index, apiGroups: [], resources: [], verbs: [], resourceNames: [] };
+        const bad: string[] = [];
+        for (const field of LIST_FIELDS) {
+            const values = strictStrings(raw[field]);
+            if (values === undefined) {
+                bad.push(`rules[${index}].${field} is ${describeValue(raw[field])}, not a list of strings`);
+            } else {
+                rule[field] = values;
+            }
+        }
+        if (bad.length > 0) {
+            found.malformed.push(`${bad.join("; ")}, so what rules[${index}] grants cannot be checked (the API server refuses it too)`);
+        } else {
+            found.rules.push(rule);
+        }
+    });
+    return found;
+}
+
+function reachesSecrets(rule: PolicyRule): boolean {
+    return rule.apiGroups.some((g) => g === "" || g === "*") && rule.resources.some((r) => r === "secrets" || r === "*");
 }
 
 function roleProblems(obj: K8sObject): string[] {
-    const problems: string[] = [];
-    rulesOf(obj).forEach((rule, index) => {
-        if (!reachesSecrets(rule)) {
-            return;
+    const { rules, malformed } = readRules(obj);
+    const problems = [...malformed];
+    for (const rule of rules.filter(reachesSecrets)) {
+        const extra = rule.verbs.filter((v) => v !== "get");
+        const where = `rules[${rule.index}] (apiGroups ${JSON.stringify(rule.apiGroups)}, resources ${JSON.stringify(rule.resources)})`;
+        if (rule.verbs.length === 0 || extra.length > 0) {
+            problems.push(`${where} grants ${JSON.stringify(rule.verbs)} on secrets; only "get" is allowed`);
         }
-        const verbs = strings(rule.verbs);
-        const extra = verbs.filter((v) => v !== "get");
-        const where = `rules[${index}] (apiGroups ${JSON.stringify(rule.apiGroups)}, resources ${JSON.stringify(rule.resources)})`;
-        if (verbs.length === 0 || extra.length > 0) {
-            problems.push(`${where} grants ${JSON.stringify(verbs)} on secrets; only "get" is allowed`);
-        }
-        const names = strings(rule.resourceNames).filter((n) => n !== "");
-        if (names.length === 0) {
+        if (rule.resourceNames.filter((n) => n !== "").length === 0) {
             problems.push(`${where} reaches every Secret in the namespace: it has no resourceNames`);
         }
-    });
+    }
     return problems;
 }
 
@@ -53,11 +91,9 @@ function clusterRoleProblems(obj: K8sObject, config: ScopedSecretAccessConfig): 
     if (config.allowedClusterRoles.includes(nameOf(obj))) {
         return [];
     }
-    return rulesOf(obj)
-        .map((rule, index) => ({ rule, index }))
-        .filter(({ rule }) => reachesSecrets(rule))
-        .map(({ rule, index }) => `rules[${index}] grants ${JSON.stringify(strings(rule.verbs))} on secrets cluster-wide `
-            + "and the ClusterRole is not in allowedClusterRoles");
+    const { rules, malformed } = readRules(obj);
+    return [...malformed, ...rules.filter(reachesSecrets).map((rule) => `rules[${rule.index}] grants ${JSON.stringify(rule.verbs)} on secrets cluster-wide `
+        + "and the ClusterRole is not in allowedClusterRoles")];
 }
 
 function bindingProblems(obj: K8sObject, config: ScopedSecretAccessConfig): string[] {
@@ -76,8 +112,10 @@ function bindingProblems(obj: K8sObject, config: ScopedSecretAccessConfig): stri
 export const scopedSecretAccess: ResourceRule<ScopedSecretAccessConfig> = {
     scope: "resource",
     name: "scoped-secret-access",
-    description: "Roles read Secrets only with `get` on named resourceNames; ClusterRoles and bindings that reach Secrets must be allow-listed.",
-    remediationSteps: "grant only `verbs: [get]` with `resourceNames: [<the secrets the workload needs>]` in a namespaced Role; "
+    description: "Roles read Secrets only with `get` on named resourceNames; ClusterRoles and bindings that reach Secrets must be allow-listed; "
+        + "a rule whose apiGroups, resources, verbs or resourceNames is not a list of strings is a violation.",
+    remediationSteps: "write apiGroups, resources, verbs and resourceNames as YAML lists; "
+        + "grant only `verbs: [get]` with `resourceNames: [<the secrets the workload needs>]` in a namespaced Role; "
         + "if a cluster-wide grant is truly needed, add its name to allowedClusterRoles/allowedClusterRoleBindings in the stack's policy config.",
     enforcementLevel: "mandatory",
     defaults,

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { NON_PUBLIC_CIDRS } from "../../common/cidr";
 import { K8sObject } from "../../policy/lib/k8s";
 import { defaultDenyPlusAllow } from "../../policy/policies/default-deny-plus-allow";
 import { allowPolicy, checkStack, defaultDeny, dnsRule, egressOf, firing, httpsRule, LITELLM, NS, TRIAL } from "./fixtures";
@@ -87,6 +88,25 @@ describe(NAME, () => {
         delete egressOf(objects[1])[1].ports;
         expectCaught(objects, /0\.0\.0\.0\/0 on every port/);
         expect(messages(compliant())).to.deep.equal([]);
+    });
+
+    describe("fails ::/0 on every port, as it fails 0.0.0.0/0", () => {
+        const ipv6Excepts = NON_PUBLIC_CIDRS.filter((cidr) => cidr.includes(":"));
+        for (const cidr of ["::/0", "0::/0", "::0/0", "0:0:0:0:0:0:0:0/0", "0.0.0.0/00"]) {
+            it(`written ${cidr}`, () => {
+                const objects = compliant();
+                egressOf(objects[1]).push({ to: [{ ipBlock: { cidr, except: cidr.includes(":") ? ipv6Excepts : [...NON_PUBLIC_CIDRS.filter((c) => !c.includes(":"))] } }] });
+                expect(messages(objects)).to.deep.equal([`egress[2] allows ${cidr} on every port`]);
+                expect(firing(objects)).to.deep.equal([NAME]);
+            });
+        }
+
+        it("but not on named ports, nor a narrower IPv6 block on every port", () => {
+            const objects = compliant();
+            egressOf(objects[1]).push({ to: [{ ipBlock: { cidr: "::/0", except: ipv6Excepts } }], ports: [{ protocol: "TCP", port: 443 }] });
+            egressOf(objects[1]).push({ to: [{ ipBlock: { cidr: "2001:db8::/32" } }] });
+            expect(messages(objects)).to.deep.equal([]);
+        });
     });
 
     it("fails a rule to every destination on every port", () => {
