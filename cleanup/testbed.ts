@@ -149,10 +149,13 @@ export async function ensureTaskRunApi(api: AdminApi): Promise<void> {
  */
 export async function namespaceWithCleanupAccount(api: AdminApi, ns: string, deadLetter: boolean): Promise<string> {
     await api.must("POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-    // No controller manager creates `default` here, and pod admission needs it.
-    for (const account of ["default", CLEANUP_NAME]) {
-        await api.must("POST", `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: account } });
+    // Pod admission needs `default`; the ServiceAccount controller creates it too, so whichever
+    // comes first wins (409 from the second is fine).
+    const created = await api.request("POST", `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default" } });
+    if (created.status >= 300 && created.status !== 409) {
+        throw new Error(`creating ServiceAccount default in ${ns}: HTTP ${created.status} ${JSON.stringify(created.body)}`);
     }
+    await api.must("POST", `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: CLEANUP_NAME } });
     await api.must("POST", `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}/roles`, {
         apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: CLEANUP_NAME }, rules: cleanupRoleRules(deadLetter),
     });

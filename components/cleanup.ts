@@ -8,7 +8,8 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ENV, selectorString } from "../cleanup/cleanup";
 import { CleanupConfig, findProjectFile, Labels } from "./config";
-import { PART_OF, SKIP_AWAIT } from "./names";
+import { managedMeta } from "./metadata";
+import { PART_OF } from "./names";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements } from "./trialBaseline";
 
 export const CLEANUP_NAME = "abevalflow-cleanup";
@@ -71,8 +72,6 @@ export interface CleanupArgs {
     trialPodLabels: Labels;
     /** The dead-letter PVC; required when config.deadLetter is on. */
     deadLetterClaimName?: pulumi.Input<string>;
-    /** Only for the local control plane, whose bare API server never runs a workload. */
-    skipAwait: boolean;
 }
 
 export class Cleanup extends pulumi.ComponentResource {
@@ -88,12 +87,8 @@ export class Cleanup extends pulumi.ComponentResource {
         }
         const script = fs.readFileSync(cleanupScriptPath(), "utf8");
         const labels = { ...PART_OF, "app.kubernetes.io/name": CLEANUP_NAME, "app.kubernetes.io/component": "cleanup" };
-        const metadata = (objectName: string): k8s.types.input.meta.v1.ObjectMeta => ({
-            name: objectName,
-            namespace: args.namespace,
-            labels,
-            ...(args.skipAwait ? { annotations: { ...SKIP_AWAIT } } : {}),
-        });
+        // None of these has a readiness the provider waits for (a CronJob is done once stored).
+        const metadata = (objectName: string): k8s.types.input.meta.v1.ObjectMeta => managedMeta(objectName, args.namespace, labels);
         const child = { parent: this };
 
         const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {

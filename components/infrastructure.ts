@@ -40,7 +40,7 @@ export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.Componen
         protectNamespace: cfg.storage.protect,
     }, opts);
     const namespace = security.namespace;
-    const storage = new Storage("storage", { namespace, storage: cfg.storage, skipAwait: cfg.localControlPlane }, opts);
+    const storage = new Storage("storage", { namespace, storage: cfg.storage }, opts);
     const litellm = cfg.litellm
         ? new LiteLLM("litellm", { namespace, litellm: cfg.litellm, network, skipAwait: cfg.localControlPlane }, opts)
         : undefined;
@@ -50,7 +50,6 @@ export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.Componen
         config: cfg.cleanup,
         trialPodLabels: cfg.trial.podLabels,
         deadLetterClaimName: storage.deadLetterClaimName,
-        skipAwait: cfg.localControlPlane,
     }, opts);
 
     const serviceAccounts: Record<string, pulumi.Output<string>> = {

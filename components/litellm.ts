@@ -5,7 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { LiteLLMConfig } from "./config";
 import { renderLiteLLMConfig, sha256 } from "./litellmConfig";
-import { LITELLM, NETWORK_POLICIES, PART_OF, SKIP_AWAIT } from "./names";
+import { managedMeta } from "./metadata";
+import { LITELLM, NETWORK_POLICIES, PART_OF } from "./names";
 import { litellmDefaultDenySpec, litellmProxySpec, NetworkInputs } from "./networkPolicies";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements } from "./trialBaseline";
 
@@ -13,7 +14,7 @@ export interface LiteLLMArgs {
     namespace: pulumi.Input<string>;
     litellm: LiteLLMConfig;
     network: NetworkInputs;
-    /** Only on the local control plane, whose bare API server never makes pods ready. */
+    /** Only on the local control plane, which has no scheduler or kubelet to make pods ready. */
     skipAwait: boolean;
 }
 
@@ -26,8 +27,9 @@ export class LiteLLM extends pulumi.ComponentResource {
         super("abevalflow:litellm:LiteLLM", name, {}, opts);
         const cfg = args.litellm;
         const labels = { ...PART_OF, ...LITELLM.podLabels };
-        const annotations = args.skipAwait ? { ...SKIP_AWAIT } : undefined;
-        const meta = (objectName: string) => ({ name: objectName, namespace: args.namespace, labels });
+        const meta = (objectName: string) => managedMeta(objectName, args.namespace, labels);
+        // Ready means pods running (Deployment) and endpoints (Service): both need a kubelet.
+        const workloadMeta = (objectName: string) => managedMeta(objectName, args.namespace, labels, { skipAwait: args.skipAwait });
 
         // The proxy needs nothing from the Kubernetes API: no token, no bindings.
         const serviceAccount = new k8s.core.v1.ServiceAccount("litellm", {
@@ -58,7 +60,7 @@ export class LiteLLM extends pulumi.ComponentResource {
             : pulumi.output(cfg.vertexCredentialsSecretName as string);
 
         const deployment = new k8s.apps.v1.Deployment("litellm", {
-            metadata: { ...meta(LITELLM.name), annotations },
+            metadata: workloadMeta(LITELLM.name),
             spec: {
                 replicas: cfg.replicas,
                 selector: { matchLabels: LITELLM.podLabels },
@@ -121,7 +123,7 @@ export class LiteLLM extends pulumi.ComponentResource {
         }, { parent: this });
 
         const service = new k8s.core.v1.Service("litellm", {
-            metadata: { ...meta(LITELLM.name), annotations },
+            metadata: workloadMeta(LITELLM.name),
             spec: {
                 type: "ClusterIP",
                 selector: deployment.spec.selector.matchLabels,

@@ -43,5 +43,17 @@ export const NETWORK_POLICIES = {
     litellmProxy: "litellm-proxy",
 } as const;
 
-/** Marks objects on the local test control plane, whose bare API server never makes a workload ready. */
+/**
+ * Objects whose readiness needs a scheduler and a kubelet (the LiteLLM Deployment and Service)
+ * carry this on the local control plane only, which has neither.
+ */
 export const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" } as const;
+
+/**
+ * The program's values win server-side apply conflicts. When another applier (a GitOps tool,
+ * `kubectl apply --server-side`, a second stack) has taken a field, the provider (4.25.0,
+ * await.go patchForce) refuses the next `pulumi up` with a field conflict, leaving the drifted
+ * value in place; edits by `oc edit` or `kubectl patch` are taken back either way. The e2e
+ * drift test shows both. Volumes do not carry it (storage.ts).
+ */
+export const PATCH_FORCE = { "pulumi.com/patchForce": "true" } as const;

@@ -3,6 +3,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig } from "./config";
+import { managedMeta } from "./metadata";
 import { PART_OF, PIPELINE_ROLE } from "./names";
 
 type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
@@ -43,21 +44,21 @@ export class PipelineRbac extends pulumi.ComponentResource {
         super("abevalflow:security:PipelineRbac", name, {}, opts);
         const labels = { ...PART_OF, "app.kubernetes.io/component": "pipeline" };
         const serviceAccount = new k8s.core.v1.ServiceAccount("pipeline", {
-            metadata: { name: args.pipeline.serviceAccountName, namespace: args.namespace, labels },
+            metadata: managedMeta(args.pipeline.serviceAccountName, args.namespace, labels),
         }, { parent: this });
         const subjects = [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: serviceAccount.metadata.namespace }];
 
         new k8s.rbac.v1.RoleBinding("pipeline-image-builder", {
-            metadata: { name: "pipeline-image-builder", namespace: args.namespace, labels },
+            metadata: managedMeta("pipeline-image-builder", args.namespace, labels),
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:image-builder" },
             subjects,
         }, { parent: this });
         const role = new k8s.rbac.v1.Role("pipeline-trial-manager", {
-            metadata: { name: PIPELINE_ROLE, namespace: args.namespace, labels },
+            metadata: managedMeta(PIPELINE_ROLE, args.namespace, labels),
             rules: pipelineRoleRules(args.pipeline),
         }, { parent: this });
         new k8s.rbac.v1.RoleBinding("pipeline-trial-manager", {
-            metadata: { name: PIPELINE_ROLE, namespace: args.namespace, labels },
+            metadata: managedMeta(PIPELINE_ROLE, args.namespace, labels),
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
             subjects,
         }, { parent: this });

@@ -3,7 +3,8 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig } from "./config";
-import { NETWORK_POLICIES, PART_OF, TRIAL_BASELINE_CONFIGMAP } from "./names";
+import { managedMeta } from "./metadata";
+import { NETWORK_POLICIES, PART_OF, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP } from "./names";
 import { defaultDenyEgressSpec, NetworkInputs, trialAllowSpec } from "./networkPolicies";
 import { PipelineRbac } from "./rbac";
 import { trialPodBaseline } from "./trialBaseline";
@@ -33,17 +34,18 @@ export class Security extends pulumi.ComponentResource {
             "pod-security.kubernetes.io/audit": ps.audit,
             "security.openshift.io/scc.podSecurityLabelSync": String(ps.labelSync),
         };
+        const namespaceMeta = { name: args.namespace, labels, annotations: { ...PATCH_FORCE } };
         const namespace = args.manageNamespace
-            ? new k8s.core.v1.Namespace("namespace", { metadata: { name: args.namespace, labels } }, {
+            ? new k8s.core.v1.Namespace("namespace", { metadata: namespaceMeta }, {
                 parent: this,
                 // Removing the Namespace would take the data volumes with it.
                 retainOnDelete: true,
                 protect: args.protectNamespace,
             })
-            : new k8s.core.v1.NamespacePatch("namespace-labels", { metadata: { name: args.namespace, labels } }, { parent: this });
+            : new k8s.core.v1.NamespacePatch("namespace-labels", { metadata: namespaceMeta }, { parent: this });
         this.namespace = namespace.metadata.apply((m) => m?.name ?? args.namespace);
         const ns = this.namespace;
-        const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels: { ...PART_OF } });
+        const meta = (objectName: string) => managedMeta(objectName, ns, { ...PART_OF });
 
         const q = args.quota;
         new k8s.core.v1.ResourceQuota("quota", {

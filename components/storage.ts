@@ -5,13 +5,11 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig, VolumeConfig } from "./config";
 import { RETAIN_ANNOTATION } from "../policy/policies/pvc-retained";
-import { PART_OF, SKIP_AWAIT, VOLUMES } from "./names";
+import { PART_OF, VOLUMES } from "./names";
 
 export interface StorageArgs {
     namespace: pulumi.Input<string>;
     storage: AbevalflowConfig["storage"];
-    /** Only on the local control plane, which has no provisioner to bind claims. */
-    skipAwait: boolean;
 }
 
 export class Storage extends pulumi.ComponentResource {
@@ -27,8 +25,10 @@ export class Storage extends pulumi.ComponentResource {
                     namespace: args.namespace,
                     labels: { ...PART_OF, "app.kubernetes.io/component": purpose },
                     // retainOnDelete is invisible to policy packs and to anyone reading the
-                    // object; the annotation says on the claim itself that it is kept.
-                    annotations: { ...RETAIN_ANNOTATION, ...(args.skipAwait ? SKIP_AWAIT : {}) },
+                    // object; the annotation says on the claim itself that it is kept. No
+                    // patchForce: after a resize by hand, `pulumi up` stops on the conflict
+                    // and names the field, so the size is settled in config, never forced.
+                    annotations: { ...RETAIN_ANNOTATION },
                 },
                 spec: {
                     accessModes: [volume.accessMode],

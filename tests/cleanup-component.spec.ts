@@ -36,7 +36,7 @@ function resolved<T>(output: pulumi.Output<T>): Promise<T> {
 
 const DEV = loadConfig(objectConfigSource(stackFileConfig("dev")));
 
-async function build(over: Partial<CleanupConfig> = {}, extra: { skipAwait?: boolean; claim?: string | null } = {}): Promise<Built> {
+async function build(over: Partial<CleanupConfig> = {}, extra: { claim?: string | null } = {}): Promise<Built> {
     const inputsByName = new Map<string, Json>();
     await pulumi.runtime.setMocks({
         newResource: (args) => {
@@ -51,7 +51,6 @@ async function build(over: Partial<CleanupConfig> = {}, extra: { skipAwait?: boo
         config: { ...DEV.cleanup, ...over },
         trialPodLabels: DEV.trial.podLabels,
         deadLetterClaimName: extra.claim === null ? undefined : (extra.claim ?? "abevalflow-dead-letter"),
-        skipAwait: extra.skipAwait ?? false,
     }, {
         transformations: [(args) => {
             children.push({ type: args.type, name: args.name, resource: args.resource, parent: args.opts.parent });
@@ -210,13 +209,9 @@ describe("cleanup component", () => {
         expect(error?.message).to.match(/cleanupDeadLetter is true but no deadLetterClaimName/);
     });
 
-    it("marks every object skipAwait only on the local control plane", async () => {
-        const local = await build({}, { skipAwait: true });
-        for (const r of local.resources) {
-            expect(at(r.inputs, "metadata", "annotations"), r.type).to.deep.equal({ "pulumi.com/skipAwait": "true" });
-        }
+    it("marks every object patchForce and none skipAwait (nothing here has a readiness to wait for)", async () => {
         for (const r of built.resources) {
-            expect(at(r.inputs, "metadata", "annotations"), r.type).to.equal(undefined);
+            expect(at(r.inputs, "metadata", "annotations"), r.type).to.deep.equal({ "pulumi.com/patchForce": "true" });
         }
     });
 });

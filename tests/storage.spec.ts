@@ -34,12 +34,11 @@ describe("storage slice", () => {
         expect(field(deadLetter, "spec", "resources")).to.deep.equal({ requests: { storage: "1Gi" } });
     });
 
-    it("skips the provider's bind wait only on the local control plane", async () => {
+    it("never skips the provider's bind wait and never forces a field, on the local control plane too", async () => {
         for (const local of [false, true]) {
             const run = await runProgram(withMode("dev", "litellm", { localControlPlane: local }));
             for (const claim of ofType(run, PVC)) {
-                const annotations = field(claim, "metadata", "annotations") as Record<string, string> | undefined;
-                expect(annotations?.["pulumi.com/skipAwait"]).to.equal(local ? "true" : undefined);
+                expect(field(claim, "metadata", "annotations"), claim.name).to.deep.equal({ "helm.sh/resource-policy": "keep" });
             }
         }
     });

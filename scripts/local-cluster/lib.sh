@@ -26,9 +26,11 @@ lc_stop_pid() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
-# Stop the API server before etcd, so it does not spend its shutdown retrying storage.
+# Stop the controllers, then the API server before etcd, so none spends its shutdown
+# retrying the one behind it.
 lc_stop_cluster() {
-  local dir=$1 apiserver_pid=$2 etcd_pid=$3 keep_dir=${4:-0}
+  local dir=$1 apiserver_pid=$2 etcd_pid=$3 keep_dir=${4:-0} controller_manager_pid=${5:-}
+  lc_stop_pid "$controller_manager_pid" "$dir" 15
   lc_stop_pid "$apiserver_pid" "$dir" 20
   lc_stop_pid "$etcd_pid" "$dir" 15
   if [ "$keep_dir" = 1 ]; then

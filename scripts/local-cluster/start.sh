@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Start a bare local Kubernetes control plane (etcd + kube-apiserver on loopback, no
-# controllers, no nodes) for tests of the Pulumi program: it stores and validates
-# objects, runs admission and RBAC, and issues ServiceAccount tokens.
+# Start a local Kubernetes control plane (etcd, kube-apiserver and kube-controller-manager
+# on loopback, no nodes) for tests of the Pulumi program: it stores and validates objects,
+# runs admission and RBAC, issues ServiceAccount tokens, and runs the controllers the
+# Pulumi engine relies on (quota status, garbage collection, namespace deletion, default
+# ServiceAccounts).
 #
 # Usage:
 #   scripts/local-cluster/start.sh                 foreground; Ctrl-C stops and cleans up
@@ -20,9 +22,10 @@
 #                              exists (default: ~/.cache/abevalflow/toolchain/env.sh)
 #   ABEVALFLOW_CLUSTER_TIMEOUT seconds to wait for readiness (default 120)
 #
-# What a bare control plane does not do (no kube-controller-manager): no `default`
-# ServiceAccount in new namespaces, no garbage collection, deleted namespaces stay
-# Terminating, no workload ever becomes ready.
+# What it does not do (no scheduler, no kubelet): no pod ever runs, so no Deployment
+# becomes ready and no Service gets endpoints. PVCs get the default StorageClass
+# `local-wait-for-consumer` (WaitForFirstConsumer, no provisioner), so they stay Pending
+# as on a cluster whose volumes bind when the first pod is scheduled.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -50,8 +53,8 @@ if [ -f "$toolchain_env" ]; then
   # shellcheck disable=SC1090
   . "$toolchain_env"
 fi
-for b in etcd kube-apiserver kubectl openssl; do
-  command -v "$b" >/dev/null 2>&1 || lc_die "'$b' not found on PATH; run scripts/toolchain/ensure.sh etcd kube-apiserver kubectl (env file: $toolchain_env)"
+for b in etcd kube-apiserver kube-controller-manager kubectl openssl; do
+  command -v "$b" >/dev/null 2>&1 || lc_die "'$b' not found on PATH; run scripts/toolchain/ensure.sh etcd kube-apiserver kube-controller-manager kubectl (env file: $toolchain_env)"
 done
 KUBECTL=$(command -v kubectl)
 
@@ -86,6 +89,7 @@ chmod 700 "$DIR"
 case "$DIR" in *[!A-Za-z0-9_./-]*) rm -rf -- "$DIR"; lc_die "TMPDIR must be a path without spaces or special characters: $DIR" ;; esac
 ETCD_PID=
 APISERVER_PID=
+CONTROLLER_MANAGER_PID=
 started_ok=0
 cleanup() {
   local rc=$?
@@ -93,11 +97,11 @@ cleanup() {
   if [ "$mode" = background ] && [ "$started_ok" = 1 ]; then exit "$rc"; fi
   # Signals (130, 143) are a normal stop; any other failure shows why before the logs go.
   if [ "$rc" -ne 0 ] && [ "$rc" -ne 130 ] && [ "$rc" -ne 143 ] && [ "$mode" != command -o "$started_ok" = 0 ]; then
-    for f in etcd apiserver; do
+    for f in etcd apiserver controller-manager; do
       [ -s "$DIR/$f.log" ] && { lc_log "last lines of $f.log:"; tail -n 25 "$DIR/$f.log" >&2; }
     done
   fi
-  lc_stop_cluster "$DIR" "$APISERVER_PID" "$ETCD_PID" "$keep_dir"
+  lc_stop_cluster "$DIR" "$APISERVER_PID" "$ETCD_PID" "$keep_dir" "$CONTROLLER_MANAGER_PID"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -201,12 +205,46 @@ until "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" get --raw /readyz >/dev/null 2>
 done
 lc_log "apiserver ready after $(( $(date +%s) - start ))s"
 
+# The same admin credentials as the kubeconfig; no serving port (--secure-port 0), since
+# nothing here scrapes its metrics. The ServiceAccount key and CA let it mint token Secrets
+# and publish kube-root-ca.crt into each namespace, as on a cluster.
+setsid kube-controller-manager \
+  --kubeconfig "$KUBECONFIG_FILE" \
+  --secure-port 0 \
+  --leader-elect=false \
+  --service-account-private-key-file "$DIR/pki/sa.key" \
+  --root-ca-file "$DIR/pki/ca.crt" \
+  --cluster-name abevalflow-local \
+  --controllers '*' \
+  >"$DIR/controller-manager.log" 2>&1 </dev/null &
+CONTROLLER_MANAGER_PID=$!
+
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 k apply -f "$HERE/crds/" >&2 || lc_die "registering the project's CRDs failed"
 k wait --for condition=Established --timeout 60s \
   crd/pipelineruns.tekton.dev crd/imagestreams.image.openshift.io >&2 \
   || lc_die "CRDs did not become Established"
 k create namespace openshift-dns >&2 || lc_die "creating namespace openshift-dns failed"
+k apply -f - >&2 <<'EOT' || lc_die "creating the default StorageClass failed"
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: local-wait-for-consumer
+  annotations:
+    storageclass.kubernetes.io/is-default-class: "true"
+provisioner: kubernetes.io/no-provisioner
+volumeBindingMode: WaitForFirstConsumer
+EOT
+# The controllers are up once the ServiceAccount controller has created `default` in a
+# namespace created after it started.
+until k get serviceaccount default -n openshift-dns >/dev/null 2>&1; do
+  kill -0 "$CONTROLLER_MANAGER_PID" 2>/dev/null || lc_die "kube-controller-manager exited during startup (log: $DIR/controller-manager.log)"
+  if [ $(( $(date +%s) - start )) -ge "$timeout" ]; then
+    lc_die "kube-controller-manager did not create ServiceAccounts within ${timeout}s (log: $DIR/controller-manager.log)"
+  fi
+  sleep 0.5
+done
+lc_log "controllers running after $(( $(date +%s) - start ))s"
 # Discovery for freshly established CRDs can lag a moment behind the Established
 # condition; wait until clients can resolve the kinds.
 for ((i = 0; i < 40; i++)); do
@@ -223,6 +261,7 @@ STATE_FILE=$DIR/state.env
   echo "ETCD_ENDPOINT=http://127.0.0.1:$ETCD_CLIENT_PORT"
   echo "ETCD_PID=$ETCD_PID"
   echo "APISERVER_PID=$APISERVER_PID"
+  echo "CONTROLLER_MANAGER_PID=$CONTROLLER_MANAGER_PID"
   echo "KEEP_DIR=$keep_dir"
 } > "$STATE_FILE"
 if [ -n "$state_copy" ]; then
@@ -248,7 +287,7 @@ case "$mode" in
   foreground)
     lc_log "running in the foreground; Ctrl-C to stop. In another shell: export KUBECONFIG=$KUBECONFIG_FILE"
     # Returns when either server dies, or when a trapped signal interrupts it.
-    wait -n "$ETCD_PID" "$APISERVER_PID" || true
+    wait -n "$ETCD_PID" "$APISERVER_PID" "$CONTROLLER_MANAGER_PID" || true
     lc_die "a control-plane process exited unexpectedly (logs in $DIR)"
     ;;
 esac

@@ -22,11 +22,12 @@ get() { sed -n "s/^$1=//p" "$state" | head -n1; }
 dir=$(get CLUSTER_DIR)
 etcd_pid=$(get ETCD_PID)
 apiserver_pid=$(get APISERVER_PID)
+controller_manager_pid=$(get CONTROLLER_MANAGER_PID)
 keep_dir=$(get KEEP_DIR)
 [ -n "$dir" ] || lc_die "state file $state has no CLUSTER_DIR"
-case "$etcd_pid$apiserver_pid" in *[!0-9]*) lc_die "state file $state has malformed pids" ;; esac
+case "$etcd_pid$apiserver_pid$controller_manager_pid" in *[!0-9]*) lc_die "state file $state has malformed pids" ;; esac
 
-lc_stop_cluster "$dir" "$apiserver_pid" "$etcd_pid" "${keep_dir:-0}"
+lc_stop_cluster "$dir" "$apiserver_pid" "$etcd_pid" "${keep_dir:-0}" "$controller_manager_pid"
 # A copy made with --state-file lives outside the cluster dir.
 [ -f "$state" ] && rm -f -- "$state"
 exit 0

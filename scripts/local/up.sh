@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# From a fresh machine to a deployed stack on a local control plane: toolchain, control
-# plane, file backend, `pulumi up` with the policy pack, then the outputs.
+# From a fresh clone to a deployed stack on a local control plane: npm ci when needed, the
+# toolchain, control plane, file backend, `pulumi up` with the policy pack, then the outputs.
 # Usage: scripts/local/up.sh [dev|prod]      (default dev)
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 base=${1:-dev}
 case "$base" in dev|prod) ;; *) local_die "unknown stack '$base'; expected dev or prod" ;; esac
 
-local_log "step 1/4: toolchain"
+if [ ! -d "$REPO_ROOT/node_modules/@pulumi/pulumi" ]; then
+  local_log "step 0/4: npm ci (no node_modules yet)"
+  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund) >&2 || local_die "npm ci failed; nothing was deployed"
+fi
+local_log "step 1/4: toolchain (built once into ~/.cache/abevalflow/toolchain; about half an hour the first time)"
 load_toolchain
 local_log "step 2/4: local control plane"
 if load_cluster; then

@@ -6,7 +6,8 @@
 #
 # Usage: scripts/toolchain/ensure.sh [--env-file PATH] [--quiet-env] [TOOL...]
 #   TOOL  one or more of: pulumi pulumi-language-nodejs pulumi-resource-kubernetes
-#         pulumi-resource-random etcd kube-apiserver kubectl   (default: all)
+#         pulumi-resource-random etcd kube-apiserver kube-controller-manager kubectl
+#         (default: all)
 #   --env-file PATH  where to write the shell env file (default: $CACHE/env.sh)
 #
 # Then:  source "$(scripts/toolchain/ensure.sh --print-env-path)"   (or the printed path)
@@ -24,7 +25,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 CACHE=${ABEVALFLOW_TOOLCHAIN_CACHE:-$HOME/.cache/abevalflow/toolchain}
 ENV_FILE=$CACHE/env.sh
-ALL_TOOLS=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes pulumi-resource-random etcd kube-apiserver kubectl)
+ALL_TOOLS=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes pulumi-resource-random etcd kube-apiserver kube-controller-manager kubectl)
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 die() { printf '[toolchain] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -54,6 +55,8 @@ if [ "$print_env_path" = 1 ]; then echo "$ENV_FILE"; exit 0; fi
 . "$HERE/versions.env"
 : "${ETCD_VERSION:?ETCD_VERSION missing from $HERE/versions.env}"
 : "${KUBERNETES_VERSION:?KUBERNETES_VERSION missing from $HERE/versions.env}"
+: "${KUBERNETES_PROVIDER_TAG:?KUBERNETES_PROVIDER_TAG missing from $HERE/versions.env}"
+: "${KUBERNETES_PROVIDER_MODULE_VERSION:?KUBERNETES_PROVIDER_MODULE_VERSION missing from $HERE/versions.env}"
 
 command -v node >/dev/null 2>&1 || die "step versions: node is needed to read $REPO_ROOT/package.json"
 npm_dep_version() {
@@ -75,11 +78,13 @@ tool_version() {
     pulumi-resource-kubernetes) echo "$KUBERNETES_PROVIDER_VERSION" ;;
     pulumi-resource-random) echo "$RANDOM_PROVIDER_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
-    kube-apiserver|kubectl) echo "$KUBERNETES_VERSION" ;;
+    kube-apiserver|kube-controller-manager|kubectl) echo "$KUBERNETES_VERSION" ;;
   esac
 }
 
 PULUMI_HOME_DIR=${PULUMI_HOME:-$HOME/.pulumi}
+# Upstream sources of the plugins the proxy does not serve (read only; copied before a build).
+THIRD_PARTY=${ABEVALFLOW_THIRD_PARTY:-$REPO_ROOT/../shared/third_party}
 
 # ---------------------------------------------------------------------------
 # Go environment, only resolved when something has to be built.
@@ -171,62 +176,78 @@ build_pulumi() {
     "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi)
 }
 
+# A writable copy of a source tree (the module cache and $THIRD_PARTY are read only).
+writable_copy() {
+  local src=$1 dir=$2
+  rm -rf "$dir"; mkdir -p "$dir"; cp -R "$src/." "$dir/"; chmod -R u+w "$dir"
+}
+
+# The upstream provider recipe: tidy, embed the schema stamped with the version (the
+# upstream generate.go), build ./cmd/NAME with the version linked in.
+provider_tidy_generate_build() {
+  local name=$1 v=$2 out=$3 dir=$4 mod=$5
+  STEP="$name: go mod tidy"
+  (cd "$dir" && "$GO_BIN" mod tidy)
+  STEP="$name: generate schema-embed.json (VERSION=${v#v})"
+  (cd "$dir/cmd/$name" && VERSION=${v#v} "$GO_BIN" run ./generate.go)
+  STEP="$name: go build"
+  (cd "$dir" && go_build_to "$out" "-X $mod/pkg/version.Version=$v" "./cmd/$name")
+}
+
+# The language host module is not served by the proxy: its upstream sources at the CLI's
+# tag are kept, unmodified and read-only, in $THIRD_PARTY. Build from a writable copy whose
+# sibling replaces (pkg/ and sdk/ of the pulumi repository) point at the published modules.
 build_pulumi_language_nodejs() {
-  local v=$1 out=$2 dir=$CACHE/.build/pulumi-language-nodejs-$v json hash gomod pseudo
-  local mod=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-  mkdir -p "$dir"
-  STEP="pulumi-language-nodejs: find the commit of pulumi $v"
-  json=$(mod_download "github.com/pulumi/pulumi/pkg/v3@$v")
-  hash=$(printf '%s' "$json" | json_field Origin.Hash)
-  [ -n "$hash" ] || { log "the proxy gave no commit (Origin.Hash) for pkg/v3@$v"; return 1; }
-  # The language host module is never tagged: ask the proxy to resolve the tag's
-  # commit to its pseudo-version.
-  STEP="pulumi-language-nodejs: fetch $mod@${hash:0:12} (pseudo-version of pulumi $v)"
-  json=$(mod_download "$mod@${hash:0:12}")
-  pseudo=$(printf '%s' "$json" | json_field Version)
-  gomod=$(printf '%s' "$json" | json_field GoMod)
-  STEP="pulumi-language-nodejs: write wrapper module"
-  write_wrapper_gomod "$dir" "$gomod" "$v" "$mod" "$pseudo"
-  (cd "$dir" && "$GO_BIN" mod edit -replace "github.com/pulumi/pulumi/pkg/v3=github.com/pulumi/pulumi/pkg/v3@$v" \
-    -replace "github.com/pulumi/pulumi/sdk/v3=github.com/pulumi/pulumi/sdk/v3@$v")
-  write_tools_go "$dir" "$mod"
+  local v=$1 out=$2 dir=$CACHE/.build/pulumi-language-nodejs-$v
+  local src=$THIRD_PARTY/pulumi-language-nodejs-$v
+  STEP="pulumi-language-nodejs: find the upstream source $src"
+  [ -f "$src/go.mod" ] || { log "no $src/go.mod (set ABEVALFLOW_THIRD_PARTY to the folder holding pulumi-language-nodejs-$v)"; return 1; }
+  STEP="pulumi-language-nodejs: copy $src"
+  writable_copy "$src" "$dir"
+  STEP="pulumi-language-nodejs: point pkg/v3 and sdk/v3 at the published $v"
+  (cd "$dir" && "$GO_BIN" mod edit -dropreplace github.com/pulumi/pulumi/pkg/v3 \
+    -dropreplace github.com/pulumi/pulumi/sdk/v3 \
+    -require "github.com/pulumi/pulumi/pkg/v3@$v" -require "github.com/pulumi/pulumi/sdk/v3@$v")
   STEP="pulumi-language-nodejs: go mod tidy"
   (cd "$dir" && "$GO_BIN" mod tidy)
   STEP="pulumi-language-nodejs: go build"
   (cd "$dir" && go_build_to "$out" \
-    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" "$mod")
+    "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$v" .)
 }
 
-# The provider's main package embeds generated files that are not in git, so the module
-# source is copied out of the read-only module cache and generated in place.
+# The proxy serves the provider module only at the pseudo-version of the commit tagged
+# with the pinned release (versions.env). Its main package embeds files generated from
+# the schema, so the module is copied out of the read-only module cache and generated
+# in place.
 build_pulumi_resource_kubernetes() {
-  local v=$1 out=$2 dir=$CACHE/.build/pulumi-resource-kubernetes-$v json src
+  local v=$1 out=$2 dir=$CACHE/.build/pulumi-resource-kubernetes-$v json src modv
   local mod=github.com/pulumi/pulumi-kubernetes/provider/v4
-  STEP="pulumi-resource-kubernetes: fetch $mod@$v"
-  json=$(mod_download "$mod@$v")
+  STEP="pulumi-resource-kubernetes: module version of $v"
+  if [ "$v" != "$KUBERNETES_PROVIDER_TAG" ]; then
+    log "versions.env maps $KUBERNETES_PROVIDER_TAG to $KUBERNETES_PROVIDER_MODULE_VERSION, but @pulumi/kubernetes is $v: update both together"
+    return 1
+  fi
+  modv=$KUBERNETES_PROVIDER_MODULE_VERSION
+  STEP="pulumi-resource-kubernetes: fetch $mod@$modv"
+  json=$(mod_download "$mod@$modv")
   src=$(printf '%s' "$json" | json_field Dir)
   STEP="pulumi-resource-kubernetes: copy module source"
-  rm -rf "$dir"; mkdir -p "$dir"; cp -R "$src/." "$dir/"; chmod -R u+w "$dir"
-  # ../sdk is not part of the provider zip: use the published SDK module instead.
-  (cd "$dir" && "$GO_BIN" mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4 \
-    -require "github.com/pulumi/pulumi-kubernetes/sdk/v4@$v")
-  STEP="pulumi-resource-kubernetes: go generate (schema-embed.json)"
-  (cd "$dir" && "$GO_BIN" mod tidy && "$GO_BIN" generate ./cmd/pulumi-resource-kubernetes)
-  STEP="pulumi-resource-kubernetes: go build"
-  (cd "$dir" && go_build_to "$out" \
-    "-X $mod/pkg/version.Version=$v" ./cmd/pulumi-resource-kubernetes)
+  writable_copy "$src" "$dir"
+  # ../sdk is not part of the provider zip: the published sdk/v4 its go.mod requires is used.
+  (cd "$dir" && "$GO_BIN" mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4)
+  provider_tidy_generate_build pulumi-resource-kubernetes "$v" "$out" "$dir" "$mod"
 }
 
+# The proxy refuses the provider module; its upstream provider/ folder (with the nested
+# shim/ module it replaces locally) is kept in $THIRD_PARTY, and its dependencies are served.
 build_pulumi_resource_random() {
-  local v=$1 mod=github.com/pulumi/pulumi-random/provider/v4
-  STEP="pulumi-resource-random: fetch $mod@$v"
-  mod_download "$mod@$v" >/dev/null
-  # The provider zip lacks its nested shim/ module, whose content depends on the
-  # upstream Terraform provider's internal API at this exact version; it has not been
-  # possible to see that module here, so no recipe is guessed.
-  STEP="pulumi-resource-random: recreate shim/ module"
-  log "no tested recipe to recreate shim/ for $mod@$v; put pulumi-resource-random $v on PATH instead"
-  return 1
+  local v=$1 out=$2 dir=$CACHE/.build/pulumi-resource-random-$v
+  local src=$THIRD_PARTY/pulumi-random-$v/provider
+  STEP="pulumi-resource-random: find the upstream source $src"
+  [ -f "$src/go.mod" ] || { log "no $src/go.mod (set ABEVALFLOW_THIRD_PARTY to the folder holding pulumi-random-$v)"; return 1; }
+  STEP="pulumi-resource-random: copy $src"
+  writable_copy "$src" "$dir"
+  provider_tidy_generate_build pulumi-resource-random "$v" "$out" "$dir" github.com/pulumi/pulumi-random/provider/v4
 }
 
 build_etcd() {
@@ -261,7 +282,7 @@ k8s_wrapper() {
   K8S_COMMIT=$(printf '%s' "$json" | json_field Origin.Hash)
   STEP="kubernetes: write wrapper module"
   write_wrapper_gomod "$dir" "$gomod" "v0.${v#v1.}" k8s.io/kubernetes "$v"
-  write_tools_go "$dir" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kubectl
+  write_tools_go "$dir" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
   STEP="kubernetes: go mod tidy"
   (cd "$dir" && "$GO_BIN" mod tidy)
   : > "$dir/.ok"
@@ -282,6 +303,12 @@ build_kube_apiserver() {
   STEP="kube-apiserver: go build"
   (cd "$K8S_DIR" && go_build_to "$out" "$(k8s_ldflags "$v")" k8s.io/kubernetes/cmd/kube-apiserver)
 }
+build_kube_controller_manager() {
+  local v=$1 out=$2
+  k8s_wrapper "$v"
+  STEP="kube-controller-manager: go build"
+  (cd "$K8S_DIR" && go_build_to "$out" "$(k8s_ldflags "$v")" k8s.io/kubernetes/cmd/kube-controller-manager)
+}
 build_kubectl() {
   local v=$1 out=$2
   k8s_wrapper "$v"
@@ -297,13 +324,12 @@ probe_version() {
   case "$name" in
     pulumi) got=$(PULUMI_SKIP_UPDATE_CHECK=true "$bin" version 2>/dev/null | head -n1) ;;
     etcd) got=v$("$bin" --version 2>/dev/null | sed -n 's/^etcd Version: //p') ;;
-    kube-apiserver) got=$("$bin" --version 2>/dev/null | awk '{print $2}') ;;
+    kube-apiserver|kube-controller-manager) got=$("$bin" --version 2>/dev/null | awk '{print $2}') ;;
     kubectl) got=$("$bin" version --client -o json 2>/dev/null | json_field clientVersion.gitVersion 2>/dev/null || true) ;;
     pulumi-resource-*)
-      # Provider binaries have no common version flag; accept only an explicit answer.
-      # timeout: a provider that ignores the flag would start serving and never exit.
-      got=$( { timeout 10 "$bin" -version || timeout 10 "$bin" --version; } 2>/dev/null </dev/null | grep -Eo 'v?[0-9]+\.[0-9]+\.[0-9]+' | head -n1 || true)
-      case "$got" in v*) ;; ?*) got=v$got ;; esac ;;
+      # Providers have no version flag (they report it only over gRPC to the engine); the
+      # release build links the version in as a string (pkg/version.Version), so look for it.
+      if LC_ALL=C grep -aqF -- "$want" "$bin" 2>/dev/null; then got=$want; fi ;;
   esac
   [ "$got" = "$want" ]
 }
@@ -311,23 +337,28 @@ probe_version() {
 # Where a usable binary already is, if anywhere: prints its directory.
 find_existing() {
   local name=$1 v=$2 bin pulumi_dir
-  bin=$CACHE/$name-$v/bin/$name
-  if [ -x "$bin" ]; then echo "cache:$(dirname "$bin")"; return 0; fi
+  case "$name" in
+    pulumi-resource-*)
+      # Pulumi's own plugin cache, where `pulumi plugin install` puts providers.
+      local pdir=$PULUMI_HOME_DIR/plugins/resource-${name#pulumi-resource-}-$v
+      if [ -x "$pdir/$name" ] && [ ! -e "$pdir.partial" ]; then echo "pulumi plugin cache:$pdir"; return 0; fi ;;
+  esac
   case "$name" in
     pulumi-language-nodejs)
       # Installers put the language host beside the CLI, both from one release.
       pulumi_dir=${FOUND_DIR_pulumi:-}
-      if [ -n "$pulumi_dir" ] && [ -x "$pulumi_dir/$name" ]; then echo "beside pulumi:$pulumi_dir"; return 0; fi
+      if [ -n "$pulumi_dir" ] && [ -x "$pulumi_dir/$name" ]; then echo "beside pulumi:$pulumi_dir"; return 0; fi ;;
+  esac
+  bin=$CACHE/$name-$v/bin/$name
+  if [ -x "$bin" ]; then echo "cache:$(dirname "$bin")"; return 0; fi
+  case "$name" in
+    pulumi-language-nodejs)
       bin=$(command -v "$name" 2>/dev/null || true)
       if [ -n "$bin" ]; then
         log "  $name on PATH at $bin; its version cannot be checked, trusting it"
         echo "PATH:$(dirname "$bin")"; return 0
       fi
       return 1 ;;
-    pulumi-resource-*)
-      # Pulumi's own plugin cache, where `pulumi plugin install` puts providers.
-      local pdir=$PULUMI_HOME_DIR/plugins/resource-${name#pulumi-resource-}-$v
-      if [ -x "$pdir/$name" ] && [ ! -e "$pdir.partial" ]; then echo "pulumi plugin cache:$pdir"; return 0; fi ;;
   esac
   bin=$(command -v "$name" 2>/dev/null || true)
   if [ -n "$bin" ] && probe_version "$name" "$bin" "$v"; then echo "PATH:$(dirname "$bin")"; return 0; fi
@@ -351,13 +382,45 @@ failed=()
 path_dirs=()
 total_start=$(date +%s)
 
+# Where each tool is built when nothing usable is found. The language host goes beside a
+# CLI that this cache built, as an installation lays them out; providers are built into
+# the cache and then installed into Pulumi's plugin cache.
+build_target() {
+  local name=$1 v=$2
+  if [ "$name" = pulumi-language-nodejs ] && [ "${FOUND_DIR_pulumi:-}" = "$CACHE/pulumi-$v/bin" ]; then
+    echo "$FOUND_DIR_pulumi/$name"
+  else
+    echo "$CACHE/$name-$v/bin/$name"
+  fi
+}
+
+# `pulumi plugin install resource NAME VERSION --file BINARY`, so the engine loads the
+# provider from its plugin cache exactly as it would a downloaded release.
+install_plugin() {
+  local name=$1 v=$2 bin=$3 short=${1#pulumi-resource-}
+  local pulumi_bin=${FOUND_DIR_pulumi:+$FOUND_DIR_pulumi/pulumi}
+  [ -n "$pulumi_bin" ] || pulumi_bin=$(command -v pulumi || true)
+  [ -x "$pulumi_bin" ] || { log "  no pulumi CLI to install $name with (ensure pulumi first)"; return 1; }
+  PULUMI_SKIP_UPDATE_CHECK=true PULUMI_HOME=$PULUMI_HOME_DIR \
+    "$pulumi_bin" plugin install resource "$short" "${v#v}" --file "$bin" >&2
+}
+
+# Plugins are installed with the CLI, so the CLI comes first.
+case " ${tools[*]} " in
+  *" pulumi "*) ;;
+  *" pulumi-"*) tools=(pulumi "${tools[@]}") ;;
+esac
+# The CLI first of all (the language host's location depends on it).
+ordered=(); for t in "${tools[@]}"; do [ "$t" = pulumi ] && ordered=(pulumi "${ordered[@]}") || ordered+=("$t"); done
+tools=("${ordered[@]}")
+
 for name in "${tools[@]}"; do
   v=$(tool_version "$name")
   log "[$name $v]"
   if where=$(find_existing "$name" "$v"); then
     log "  ok: ${where%%:*} (${where#*:})"
   else
-    out=$CACHE/$name-$v/bin/$name
+    out=$(build_target "$name" "$v")
     log "  building into $out"
     tool_start=$(date +%s)
     set +e
@@ -387,6 +450,16 @@ for name in "${tools[@]}"; do
   fi
   d=${where#*:}
   [ "$name" = pulumi ] && FOUND_DIR_pulumi=$d
+  case "$name:${where%%:*}" in
+    pulumi-resource-*:cache)
+      log "  installing into Pulumi's plugin cache ($PULUMI_HOME_DIR/plugins)"
+      if ! install_plugin "$name" "$v" "$d/$name"; then
+        log "  FAILED step: $name: pulumi plugin install"
+        failed+=("$name")
+      fi
+      continue ;;
+    pulumi-resource-*:"pulumi plugin cache") continue ;;
+  esac
   case " ${path_dirs[*]-} " in *" $d "*) ;; *) path_dirs+=("$d") ;; esac
 done
 

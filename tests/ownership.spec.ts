@@ -1,0 +1,38 @@
+// Which objects win server-side apply conflicts on the next `pulumi up` (patchForce), and
+// which may skip the provider's readiness wait (skipAwait), in every stack and mode.
+import { expect } from "chai";
+import { LLM_MODE_VALUES, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
+
+const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
+const NEEDS_KUBELET = ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"];
+
+function annotations(r: RecordedResource): Record<string, string> {
+    const metadata = r.inputs.metadata as { annotations?: Record<string, string> } | undefined;
+    return metadata?.annotations ?? {};
+}
+
+describe("object ownership and readiness", () => {
+    for (const stack of ["dev", "prod"]) {
+        for (const mode of LLM_MODE_VALUES) {
+            it(`${stack}/${mode}: every Kubernetes object but the volumes carries patchForce`, async () => {
+                const run = await runProgram(withMode(stack, mode));
+                const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
+                expect(objects.length).to.be.greaterThan(10);
+                for (const r of objects) {
+                    expect(annotations(r)["pulumi.com/patchForce"], `${r.type} ${r.name}`).to.equal(r.type === PVC ? undefined : "true");
+                }
+            });
+        }
+        it(`${stack}: the committed stack never skips a readiness wait`, async () => {
+            const run = await runProgram(stackConfig(stack));
+            const skipping = run.resources.filter((r) => annotations(r)["pulumi.com/skipAwait"] !== undefined).map((r) => r.name);
+            expect(skipping).to.deep.equal([]);
+        });
+    }
+
+    it("the local control plane skips only the waits that need a scheduler and kubelet", async () => {
+        const run = await runProgram(withMode("dev", "litellm", { localControlPlane: true }));
+        const skipping = run.resources.filter((r) => annotations(r)["pulumi.com/skipAwait"] === "true");
+        expect(skipping.map((r) => r.type)).to.have.members(NEEDS_KUBELET);
+    });
+});
