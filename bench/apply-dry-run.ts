@@ -2,7 +2,7 @@
 // stack's objects against the local control plane, median of 5 warm runs. The Pulumi side
 // (`pulumi preview`) needs the kubernetes provider plugin, which cannot be built here
 // (README, "The real Pulumi engine"); where it is installed, time `pulumi preview -s dev`
-// beside this figure. Run: scripts/local-cluster/start.sh -- npx ts-node --transpile-only bench/apply-dry-run.ts
+// beside this figure. Run: scripts/local-control-plane/start.sh -- npx ts-node --transpile-only bench/apply-dry-run.ts
 import { spawnSync } from "child_process";
 import { renderStack, toYaml } from "../scripts/render/manifests";
 
@@ -19,7 +19,7 @@ function kubectlApply(yaml: string, dryRun: boolean): number {
 
 async function main(): Promise<void> {
     if (!process.env.KUBECONFIG) {
-        throw new Error("KUBECONFIG is not set: run under scripts/local-cluster/start.sh -- ...");
+        throw new Error("KUBECONFIG is not set: run under scripts/local-control-plane/start.sh -- ...");
     }
     const renderStart = Date.now();
     const manifests = await renderStack("dev");

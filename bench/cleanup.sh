@@ -58,7 +58,7 @@ case "${1:-run}" in
         fi
         # etcd and kube-apiserver come from the project's toolchain cache.
         scripts/toolchain/ensure.sh etcd kube-apiserver kubectl >&2
-        exec scripts/local-cluster/start.sh -- npx ts-node --transpile-only bench/cleanup.ts
+        exec scripts/local-control-plane/start.sh -- npx ts-node --transpile-only bench/cleanup.ts
         ;;
     *) echo "usage: $0 [run|build-tkn]" >&2; exit 2 ;;
 esac

@@ -12,7 +12,7 @@ import { cleanupEnv } from "../components/cleanup";
 import { loadConfig, objectConfigSource } from "../components/config";
 import {
     AdminApi, Seed, connectionEnv, createAll, ensureTaskRunApi, namespaceWithCleanupAccount, paths, pipelineRun, runCleanup, taskRun, trialPod,
-} from "../cleanup/testbed";
+} from "../scripts/cleanup/testbed";
 
 const RUNS = Number(process.env.BENCH_PIPELINERUNS ?? 10_000);
 const PODS = Number(process.env.BENCH_PODS ?? 2_000);

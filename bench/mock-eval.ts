@@ -1,7 +1,7 @@
 // Measures how long evaluating the program under Pulumi mocks takes per stack and LLM mode,
 // and how many resources each registers. Prints figures; never fails on time.
 import { performance } from "perf_hooks";
-import { LLM_MODE_VALUES, runProgram, withMode } from "../tests/harness";
+import { LLM_MODE_VALUES, runProgram, withMode } from "../scripts/engine/program-run";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 

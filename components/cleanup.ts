@@ -1,7 +1,6 @@
 // The cleanup slice: the daily CronJob that runs cleanup/cleanup.js, under its own
 // ServiceAccount whose Role grants exactly the calls that program makes. The program is read
 // from its one file at deploy time, so the repository holds no second copy of it.
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
@@ -10,7 +9,7 @@ import { ENV, selectorString } from "../cleanup/cleanup";
 import { CleanupConfig, findProjectFile, Labels } from "./config";
 import { managedMeta } from "./metadata";
 import { PART_OF } from "./names";
-import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements } from "./trialBaseline";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements, sha256 } from "./podSpec";
 
 export const CLEANUP_NAME = "abevalflow-cleanup";
 export const CLEANUP_SCRIPT_CONFIGMAP = "abevalflow-cleanup-script";
@@ -22,18 +21,14 @@ export const SCRIPT_HASH_ANNOTATION = "abevalflow/cleanup-script-sha256";
 /** The job fails at once, without retries, on the program's "bad configuration" exit. */
 export const NOT_RETRYABLE_EXIT = 2;
 
-export interface RoleRule {
-    apiGroups: string[];
-    resources: string[];
-    verbs: string[];
-}
+type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
 
 /**
  * Exactly the calls cleanup.js makes: one list and per-object deletes per kind, and, with
  * the dead letter on, TaskRun lists to copy a failed run's record. It never gets, watches or
  * patches. The e2e test applies these same rules and runs the program under them.
  */
-export function cleanupRoleRules(deadLetter: boolean): RoleRule[] {
+export function cleanupRoleRules(deadLetter: boolean): PolicyRule[] {
     return [
         { apiGroups: [""], resources: ["pods"], verbs: ["list", "delete"] },
         { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: ["list", "delete"] },
@@ -67,23 +62,26 @@ export function cleanupEnv(config: CleanupConfig, trialPodLabels: Labels): k8s.t
 }
 
 export interface CleanupArgs {
-    namespace: pulumi.Input<string>;
-    config: CleanupConfig;
-    trialPodLabels: Labels;
+    /** Namespace the job prunes and runs in (its ServiceAccount, Role and CronJob live there). */
+    readonly namespace: pulumi.Input<string>;
+    /** Schedule, ages, limits, image and resources of the job. */
+    readonly config: CleanupConfig;
+    /** Labels that select trial pods; finished ones older than the limit are deleted. */
+    readonly trialPodLabels: Labels;
     /** The dead-letter PVC; required when config.deadLetter is on. */
-    deadLetterClaimName?: pulumi.Input<string>;
+    readonly deadLetterClaimName?: pulumi.Input<string>;
 }
 
 export class Cleanup extends pulumi.ComponentResource {
-    public readonly serviceAccountName: pulumi.Output<string>;
-    public readonly cronJobName: pulumi.Output<string>;
-    public readonly roleName: pulumi.Output<string>;
+    readonly serviceAccountName: pulumi.Output<string>;
+    readonly cronJobName: pulumi.Output<string>;
+    readonly roleName: pulumi.Output<string>;
 
     constructor(name: string, args: CleanupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("abevalflow:cleanup:Cleanup", name, {}, opts);
         const { config } = args;
         if (config.deadLetter && args.deadLetterClaimName === undefined) {
-            throw new Error("Cleanup: cleanupDeadLetter is true but no deadLetterClaimName was given; pass the dead-letter PVC or set cleanupDeadLetter to false");
+            throw new pulumi.ResourceError("Cleanup: cleanupDeadLetter is true but no deadLetterClaimName was given; pass the dead-letter PVC or set cleanupDeadLetter to false", this);
         }
         const script = fs.readFileSync(cleanupScriptPath(), "utf8");
         const labels = { ...PART_OF, "app.kubernetes.io/name": CLEANUP_NAME, "app.kubernetes.io/component": "cleanup" };
@@ -91,21 +89,21 @@ export class Cleanup extends pulumi.ComponentResource {
         const metadata = (objectName: string): k8s.types.input.meta.v1.ObjectMeta => managedMeta(objectName, args.namespace, labels);
         const child = { parent: this };
 
-        const serviceAccount = new k8s.core.v1.ServiceAccount(`${name}-sa`, {
+        const serviceAccount = new k8s.core.v1.ServiceAccount("cleanup-sa", {
             metadata: metadata(CLEANUP_NAME),
             // The job talks to the API; nothing else runs under this account.
             automountServiceAccountToken: true,
         }, child);
-        const role = new k8s.rbac.v1.Role(`${name}-role`, {
+        const role = new k8s.rbac.v1.Role("cleanup-role", {
             metadata: metadata(CLEANUP_NAME),
             rules: cleanupRoleRules(config.deadLetter),
         }, child);
-        new k8s.rbac.v1.RoleBinding(`${name}-rolebinding`, {
+        new k8s.rbac.v1.RoleBinding("cleanup-rolebinding", {
             metadata: metadata(CLEANUP_NAME),
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
             subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: args.namespace }],
         }, child);
-        const scriptMap = new k8s.core.v1.ConfigMap(`${name}-script`, {
+        const scriptMap = new k8s.core.v1.ConfigMap("cleanup-script", {
             metadata: metadata(CLEANUP_SCRIPT_CONFIGMAP),
             data: { [CLEANUP_SCRIPT_KEY]: script },
         }, child);
@@ -121,7 +119,7 @@ export class Cleanup extends pulumi.ComponentResource {
             volumeMounts.push({ name: "dead-letter", mountPath: DEAD_LETTER_MOUNT });
         }
 
-        const cronJob = new k8s.batch.v1.CronJob(`${name}-cronjob`, {
+        const cronJob = new k8s.batch.v1.CronJob("cleanup-cronjob", {
             metadata: metadata(CLEANUP_NAME),
             spec: {
                 schedule: config.schedule,
@@ -147,7 +145,7 @@ export class Cleanup extends pulumi.ComponentResource {
                             metadata: {
                                 labels,
                                 // A changed script changes the pod template, so the next run is seen to differ.
-                                annotations: { [SCRIPT_HASH_ANNOTATION]: crypto.createHash("sha256").update(script).digest("hex") },
+                                annotations: { [SCRIPT_HASH_ANNOTATION]: sha256(script) },
                             },
                             spec: {
                                 serviceAccountName: serviceAccount.metadata.name,

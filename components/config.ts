@@ -1,109 +1,24 @@
 // The one typed view of the stack configuration. Types and defaults come from the
-// `config:` block of Pulumi.yaml (the only copy); this module adds the checks a type cannot
-// express and the rules that span keys, and reports every problem in a single error before
-// any resource is registered.
+// `config:` block of Pulumi.yaml (the only copy); configKeys.ts says for each key what it
+// must look like and where it lands; this module reads the values, adds the rules that span
+// keys, and reports every problem in a single error before any resource is registered.
 import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
+import { distance } from "fastest-levenshtein";
 import * as YAML from "yaml";
+import { AbevalflowConfig, buildConfig, DeclaredKind, KEYS, ParsedValues } from "./configKeys";
+import { allProjectConfig, isSetAsSecret } from "./sdkConfig";
 import * as v from "./validation";
+
+export {
+    ACCESS_MODES, AbevalflowConfig, AccessMode, CleanupConfig, ENVIRONMENTS, Environment, Labels, LiteLLMConfig,
+    LiteLLMModel, LLM_MODES, LlmMode, PSA_LEVELS, PsaLevel, Resources, VolumeConfig,
+} from "./configKeys";
 
 export const PROJECT = "abevalflow";
 /** The port OpenShift's DNS pods listen on (dns-default maps Service port 53 to it). */
 const OPENSHIFT_DNS_POD_PORT = 5353;
-export const LLM_MODES = ["direct-api", "litellm", "self-hosted"] as const;
-export type LlmMode = (typeof LLM_MODES)[number];
-export const ENVIRONMENTS = ["dev", "prod"] as const;
-export type Environment = (typeof ENVIRONMENTS)[number];
-export const PSA_LEVELS = ["privileged", "baseline", "restricted"] as const;
-export type PsaLevel = (typeof PSA_LEVELS)[number];
-export const ACCESS_MODES = ["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"] as const;
-export type AccessMode = (typeof ACCESS_MODES)[number];
-
-export type Labels = Record<string, string>;
-
-export interface Resources {
-    cpuRequest: string;
-    cpuLimit: string;
-    memoryRequest: string;
-    memoryLimit: string;
-}
-
-export interface VolumeConfig {
-    size: string;
-    storageClass?: string;
-    accessMode: AccessMode;
-}
-
-export interface LiteLLMModel {
-    /** The name clients ask for. */
-    name: string;
-    /** The Vertex AI model id. */
-    model: string;
-}
-
-export interface LiteLLMConfig {
-    image: string;
-    replicas: number;
-    port: number;
-    models: LiteLLMModel[];
-    vertexProject: string;
-    vertexLocation: string;
-    /** Exactly one of these two is set. */
-    vertexCredentials?: pulumi.Output<string>;
-    vertexCredentialsSecretName?: string;
-    resources: Resources;
-    numRetries: number;
-    requestTimeoutSeconds: number;
-}
-
-export interface CleanupConfig {
-    image: string;
-    schedule: string;
-    timeZone: string;
-    trialPodMaxAgeHours: number;
-    pipelineRunMaxAgeHours: number;
-    pipelineRunKeepRecent: number;
-    imageStreamMaxAgeHours: number;
-    deadLetter: boolean;
-    deadLetterRetentionDays: number;
-    dryRun: boolean;
-    concurrency: number;
-    startingDeadlineSeconds: number;
-    activeDeadlineSeconds: number;
-    backoffLimit: number;
-    ttlSecondsAfterFinished: number;
-    successfulJobsHistory: number;
-    failedJobsHistory: number;
-    resources: Resources;
-}
-
-export interface AbevalflowConfig {
-    namespace: string;
-    environment: Environment;
-    llmMode: LlmMode;
-    manageNamespace: boolean;
-    localControlPlane: boolean;
-    podSecurity: { enforce: PsaLevel; warn: PsaLevel; audit: PsaLevel; labelSync: boolean };
-    quota: {
-        pods: number;
-        requestsCpu: string;
-        limitsCpu: string;
-        requestsMemory: string;
-        limitsMemory: string;
-        persistentVolumeClaims: number;
-    };
-    containerDefaults: Resources;
-    trial: { podLabels: Labels; resources: Resources; tmpSizeLimit: string };
-    pipeline: { serviceAccountName: string; secretNames: string[]; managesPvcs: boolean };
-    dns: { namespace: string; podLabels: Labels; ports: number[] };
-    directApi: { extraExceptCidrs: string[] };
-    selfHosted: { namespace: string; podLabels: Labels; port: number };
-    /** Present only in litellm mode. */
-    litellm?: LiteLLMConfig;
-    storage: { workspace: VolumeConfig; deadLetter: VolumeConfig; protect: boolean };
-    cleanup: CleanupConfig;
-}
 
 // ---------------------------------------------------------------------------------------
 // Declarations from Pulumi.yaml
@@ -121,9 +36,6 @@ export interface KeyDeclaration {
  * `secret: true` may not have a plaintext default, and these keys are optional.
  */
 export const SECRET_KEYS: ReadonlySet<string> = new Set(["litellmVertexCredentials"]);
-
-// The SDK's record of which values were set with --secret; not in its typings.
-const { isConfigSecret } = require("@pulumi/pulumi/runtime/config") as { isConfigSecret: (key: string) => boolean };
 
 export function findProjectFile(start: string = __dirname): string {
     for (let dir = start; ; dir = path.dirname(dir)) {
@@ -171,7 +83,7 @@ export interface ConfigSource {
 
 /** The running program's configuration (project defaults already applied by the engine). */
 export function pulumiConfigSource(): ConfigSource {
-    const all = pulumi.runtime.allConfig();
+    const all = allProjectConfig();
     const prefix = `${PROJECT}:`;
     const values: Record<string, string> = {};
     for (const [key, value] of Object.entries(all)) {
@@ -179,7 +91,7 @@ export function pulumiConfigSource(): ConfigSource {
             values[key.slice(prefix.length)] = value;
         }
     }
-    return { keys: () => Object.keys(values), get: (key) => values[key], isSecret: (key) => isConfigSecret(`${prefix}${key}`) };
+    return { keys: () => Object.keys(values), get: (key) => values[key], isSecret: (key) => isSetAsSecret(`${prefix}${key}`) };
 }
 
 /**
@@ -219,94 +131,10 @@ export class ConfigValidationError extends pulumi.RunError {
 
 type Parsed = string | number | boolean | string[] | number[];
 
-/** Checks of single keys beyond their declared type. Every declared key has an entry. */
-const KEY_CHECKS: Record<string, v.Check<never>> = {
-    namespace: v.dns1123Label,
-    environment: v.oneOf(ENVIRONMENTS),
-    llmMode: v.oneOf(LLM_MODES),
-    manageNamespace: noCheck,
-    localControlPlane: noCheck,
-    podSecurityEnforce: v.oneOf(PSA_LEVELS),
-    podSecurityWarn: v.oneOf(PSA_LEVELS),
-    podSecurityAudit: v.oneOf(PSA_LEVELS),
-    podSecurityLabelSync: noCheck,
-    quotaPods: v.atLeast(1),
-    quotaRequestsCpu: v.quantity,
-    quotaLimitsCpu: v.quantity,
-    quotaRequestsMemory: v.quantity,
-    quotaLimitsMemory: v.quantity,
-    quotaPersistentVolumeClaims: v.atLeast(0),
-    containerDefaultCpuRequest: v.quantity,
-    containerDefaultMemoryRequest: v.quantity,
-    containerDefaultCpuLimit: v.quantity,
-    containerDefaultMemoryLimit: v.quantity,
-    trialPodLabels: v.labelList,
-    trialCpuRequest: v.quantity,
-    trialCpuLimit: v.quantity,
-    trialMemoryRequest: v.quantity,
-    trialMemoryLimit: v.quantity,
-    trialTmpSizeLimit: v.quantity,
-    pipelineServiceAccount: v.dns1123Subdomain,
-    pipelineNeedsSecrets: noCheck,
-    pipelineSecretNames: v.eachOf(v.dns1123Subdomain),
-    pipelineManagesPvcs: noCheck,
-    dnsNamespace: v.dns1123Label,
-    dnsPodLabels: v.labelList,
-    dnsPorts: v.uniquePorts,
-    directApiExtraExceptCidrs: v.eachOf(v.ipv4Cidr),
-    selfHostedNamespace: v.optional(v.dns1123Label),
-    selfHostedPodLabels: v.labelList,
-    selfHostedPort: v.port,
-    litellmImage: v.digestPinnedImage,
-    litellmReplicas: v.atLeast(1),
-    litellmPort: v.port,
-    litellmModels: noCheck, // checked only in litellm mode, below
-    litellmVertexProject: noCheck,
-    litellmVertexLocation: v.dns1123Label,
-    litellmVertexCredentials: noCheck,
-    litellmVertexCredentialsSecretName: v.optional(v.dns1123Subdomain),
-    litellmCpuRequest: v.quantity,
-    litellmCpuLimit: v.quantity,
-    litellmMemoryRequest: v.quantity,
-    litellmMemoryLimit: v.quantity,
-    litellmNumRetries: v.atLeast(0),
-    litellmRequestTimeoutSeconds: v.atLeast(1),
-    workspaceSize: v.quantity,
-    workspaceStorageClass: v.optional(v.dns1123Subdomain),
-    workspaceAccessMode: v.oneOf(ACCESS_MODES),
-    deadLetterSize: v.quantity,
-    deadLetterStorageClass: v.optional(v.dns1123Subdomain),
-    deadLetterAccessMode: v.oneOf(ACCESS_MODES),
-    protectVolumes: noCheck,
-    cleanupImage: v.digestPinnedImage,
-    cleanupSchedule: v.cronSchedule,
-    cleanupTimeZone: v.timeZone,
-    cleanupTrialPodMaxAgeHours: v.atLeast(1),
-    cleanupPipelineRunMaxAgeHours: v.atLeast(1),
-    cleanupPipelineRunKeepRecent: v.atLeast(0),
-    cleanupImageStreamMaxAgeHours: v.atLeast(1),
-    cleanupDeadLetter: noCheck,
-    cleanupDeadLetterRetentionDays: v.atLeast(1),
-    cleanupDryRun: noCheck,
-    cleanupConcurrency: v.atLeast(1),
-    cleanupStartingDeadlineSeconds: v.atLeast(10),
-    cleanupActiveDeadlineSeconds: v.atLeast(1),
-    cleanupBackoffLimit: v.atLeast(0),
-    cleanupTtlSecondsAfterFinished: v.atLeast(0),
-    cleanupSuccessfulJobsHistory: v.atLeast(0),
-    cleanupFailedJobsHistory: v.atLeast(0),
-    cleanupCpuRequest: v.quantity,
-    cleanupCpuLimit: v.quantity,
-    cleanupMemoryRequest: v.quantity,
-    cleanupMemoryLimit: v.quantity,
-};
-
-function noCheck(): undefined {
-    return undefined;
+/** The kind a Pulumi.yaml declaration gives a value. */
+export function declaredKind(decl: KeyDeclaration): DeclaredKind {
+    return decl.type === "array" ? (decl.items?.type === "integer" ? "integer[]" : "string[]") : decl.type;
 }
-
-/** The keys this module checks; a test compares them with Pulumi.yaml. */
-export const CHECKED_KEYS: readonly string[] = Object.keys(KEY_CHECKS);
 
 function parseRaw(raw: string, decl: KeyDeclaration): Parsed | string {
     switch (decl.type) {
@@ -353,7 +181,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): Abevalf
 
     for (const key of source.keys()) {
         if (!(key in decls)) {
-            report(key, source.get(key), `no such key; known keys are declared in Pulumi.yaml (did you mean one of: ${closest(key, Object.keys(decls))})`);
+            report(key, source.get(key), `a key declared in Pulumi.yaml; there is no such key${suggestion(key, Object.keys(decls))}`);
         }
     }
     for (const [key, decl] of Object.entries(decls)) {
@@ -368,8 +196,12 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): Abevalf
             report(key, raw, parsed);
             continue;
         }
-        const check = KEY_CHECKS[key] as v.Check<Parsed> | undefined;
-        const problem = check ? check(parsed) : "a key this program knows (add a check in components/config.ts)";
+        const spec = KEYS.get(key);
+        const problem = !spec
+            ? "a key this program reads (add it to SCHEMA in components/configKeys.ts)"
+            : spec.kind !== declaredKind(decl)
+                ? `a ${spec.kind} as components/configKeys.ts reads it (Pulumi.yaml declares ${declaredKind(decl)})`
+                : (spec.check as v.Check<Parsed>)(parsed);
         if (problem) {
             report(key, raw, problem);
             continue;
@@ -377,11 +209,12 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): Abevalf
         values[key] = parsed;
     }
 
-    crossKeyRules(values, source, report);
+    crossKeyRules(values as Partial<ParsedValues>, source, report);
     if (problems.length > 0) {
         throw new ConfigValidationError(problems);
     }
-    return build(values);
+    // Every declared key parsed and passed its check, and a test holds SCHEMA and Pulumi.yaml to the same keys.
+    return buildConfig(values as unknown as ParsedValues);
 }
 
 /** A config value in the form the engine passes it to the program: strings as they are, the rest as JSON. */
@@ -406,41 +239,40 @@ export function engineConfig(stackValues: Record<string, unknown>): Record<strin
     return config;
 }
 
-function closest(key: string, known: string[]): string {
-    const lower = key.toLowerCase();
-    const near = known.filter((k) => k.toLowerCase().includes(lower) || lower.includes(k.toLowerCase()));
-    return (near.length > 0 ? near : known.slice(0, 5)).join(", ");
+/** ", did you mean X?" for the nearest declared key within a few edits, else nothing. */
+function suggestion(key: string, known: string[]): string {
+    const scored = known.map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d);
+    const best = scored[0];
+    return best && best.d <= Math.max(2, Math.floor(key.length / 4)) ? `; did you mean ${PROJECT}:${best.k}?` : "";
 }
 
 /** Rules that relate keys; each reports on the key an operator would change. */
 function crossKeyRules(
-    values: Record<string, Parsed>,
+    values: Partial<ParsedValues>,
     source: ConfigSource,
-    report: (key: string, raw: string | undefined, expected: string) => void,
+    report: (key: keyof ParsedValues, raw: string | undefined, expected: string) => void,
 ): void {
-    const raw = (key: string): string | undefined => source.get(key) ?? rawConfigValue(declarations()[key]?.default);
-    const str = (key: string): string | undefined => values[key] as string | undefined;
-    const list = (key: string): string[] | undefined => values[key] as string[] | undefined;
+    const raw = (key: keyof ParsedValues): string | undefined => source.get(key) ?? rawConfigValue(declarations()[key]?.default);
 
-    if (values.pipelineNeedsSecrets === true && list("pipelineSecretNames")?.length === 0) {
+    if (values.pipelineNeedsSecrets === true && values.pipelineSecretNames?.length === 0) {
         report("pipelineSecretNames", raw("pipelineSecretNames"),
             "at least one Secret name while pipelineNeedsSecrets is true (or set pipelineNeedsSecrets to false)");
     }
-    const litellm = str("llmMode") === "litellm";
+    const litellm = values.llmMode === "litellm";
     if (litellm) {
-        const models = list("litellmModels");
+        const models = values.litellmModels;
         const modelProblem = models ? v.modelList(models) : undefined;
         if (modelProblem) {
             report("litellmModels", raw("litellmModels"), `${modelProblem} in litellm mode`);
         }
-        if (!str("litellmVertexProject")) {
+        if (!values.litellmVertexProject) {
             report("litellmVertexProject", raw("litellmVertexProject"), "a Google Cloud project id in litellm mode");
-        } else if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(str("litellmVertexProject") ?? "")) {
+        } else if (!/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/.test(values.litellmVertexProject ?? "")) {
             report("litellmVertexProject", raw("litellmVertexProject"),
                 "a Google Cloud project id: 6-30 lower-case letters, digits or '-', starting with a letter");
         }
         const inline = (source.get("litellmVertexCredentials") ?? "") !== "";
-        const named = (str("litellmVertexCredentialsSecretName") ?? "") !== "";
+        const named = (values.litellmVertexCredentialsSecretName ?? "") !== "";
         if (inline === named) {
             report("litellmVertexCredentialsSecretName", raw("litellmVertexCredentialsSecretName"),
                 "exactly one of litellmVertexCredentials (set with --secret) and litellmVertexCredentialsSecretName in litellm mode");
@@ -452,23 +284,23 @@ function crossKeyRules(
             report("litellmVertexCredentials", undefined,
                 "a Google service-account key in JSON form (an object with type, project_id, private_key and client_email)");
         }
-        if (str("environment") === "prod" && typeof values.litellmReplicas === "number" && values.litellmReplicas < 2) {
+        if (values.environment === "prod" && typeof values.litellmReplicas === "number" && values.litellmReplicas < 2) {
             report("litellmReplicas", raw("litellmReplicas"), "at least 2 when environment is prod, so the proxy survives a node drain");
         }
     }
-    const dnsPorts = values.dnsPorts as number[] | undefined;
-    if (str("dnsNamespace") === "openshift-dns" && dnsPorts && !dnsPorts.includes(OPENSHIFT_DNS_POD_PORT)) {
+    const dnsPorts = values.dnsPorts;
+    if (values.dnsNamespace === "openshift-dns" && dnsPorts && !dnsPorts.includes(OPENSHIFT_DNS_POD_PORT)) {
         report("dnsPorts", raw("dnsPorts"),
             `a list including ${OPENSHIFT_DNS_POD_PORT} while dnsNamespace is openshift-dns: its DNS pods listen on ${OPENSHIFT_DNS_POD_PORT} behind the Service's port 53, and egress is checked after the Service's address translation`);
     }
-    const retentionDays = values.cleanupDeadLetterRetentionDays as number | undefined;
-    const runMaxAge = values.cleanupPipelineRunMaxAgeHours as number | undefined;
+    const retentionDays = values.cleanupDeadLetterRetentionDays;
+    const runMaxAge = values.cleanupPipelineRunMaxAgeHours;
     if (values.cleanupDeadLetter === true && retentionDays !== undefined && runMaxAge !== undefined && retentionDays * 24 < runMaxAge + 24) {
         report("cleanupDeadLetterRetentionDays", raw("cleanupDeadLetterRetentionDays"),
             `at least ${Math.ceil((runMaxAge + 24) / 24)} days with cleanupPipelineRunMaxAgeHours = ${runMaxAge}: a shorter retention would remove a failed run's record in the same run that writes it`);
     }
-    const selfHostedNs = str("selfHostedNamespace");
-    if (str("llmMode") === "self-hosted" && selfHostedNs && selfHostedNs === str("dnsNamespace")) {
+    const selfHostedNs = values.selfHostedNamespace;
+    if (values.llmMode === "self-hosted" && selfHostedNs && selfHostedNs === values.dnsNamespace) {
         report("selfHostedNamespace", raw("selfHostedNamespace"), "a namespace other than the DNS namespace");
     }
 }
@@ -480,94 +312,4 @@ function isServiceAccountJson(text: string): boolean {
     } catch {
         return false;
     }
-}
-
-function build(values: Record<string, Parsed>): AbevalflowConfig {
-    const s = (key: string): string => values[key] as string;
-    const n = (key: string): number => values[key] as number;
-    const b = (key: string): boolean => values[key] as boolean;
-    const labels = (key: string): Labels => v.parseLabels(values[key] as string[]) as Labels;
-    const resources = (prefix: string): Resources => ({
-        cpuRequest: s(`${prefix}CpuRequest`),
-        cpuLimit: s(`${prefix}CpuLimit`),
-        memoryRequest: s(`${prefix}MemoryRequest`),
-        memoryLimit: s(`${prefix}MemoryLimit`),
-    });
-    const volume = (prefix: string): VolumeConfig => ({
-        size: s(`${prefix}Size`),
-        storageClass: s(`${prefix}StorageClass`) || undefined,
-        accessMode: s(`${prefix}AccessMode`) as AccessMode,
-    });
-    const llmMode = s("llmMode") as LlmMode;
-    const namespace = s("namespace");
-
-    return {
-        namespace,
-        environment: s("environment") as Environment,
-        llmMode,
-        manageNamespace: b("manageNamespace"),
-        localControlPlane: b("localControlPlane"),
-        podSecurity: {
-            enforce: s("podSecurityEnforce") as PsaLevel,
-            warn: s("podSecurityWarn") as PsaLevel,
-            audit: s("podSecurityAudit") as PsaLevel,
-            labelSync: b("podSecurityLabelSync"),
-        },
-        quota: {
-            pods: n("quotaPods"),
-            requestsCpu: s("quotaRequestsCpu"),
-            limitsCpu: s("quotaLimitsCpu"),
-            requestsMemory: s("quotaRequestsMemory"),
-            limitsMemory: s("quotaLimitsMemory"),
-            persistentVolumeClaims: n("quotaPersistentVolumeClaims"),
-        },
-        containerDefaults: resources("containerDefault"),
-        trial: { podLabels: labels("trialPodLabels"), resources: resources("trial"), tmpSizeLimit: s("trialTmpSizeLimit") },
-        pipeline: {
-            serviceAccountName: s("pipelineServiceAccount"),
-            secretNames: b("pipelineNeedsSecrets") ? (values.pipelineSecretNames as string[]) : [],
-            managesPvcs: b("pipelineManagesPvcs"),
-        },
-        dns: { namespace: s("dnsNamespace"), podLabels: labels("dnsPodLabels"), ports: values.dnsPorts as number[] },
-        directApi: { extraExceptCidrs: values.directApiExtraExceptCidrs as string[] },
-        selfHosted: {
-            namespace: s("selfHostedNamespace") || namespace,
-            podLabels: labels("selfHostedPodLabels"),
-            port: n("selfHostedPort"),
-        },
-        litellm: llmMode !== "litellm" ? undefined : {
-            image: s("litellmImage"),
-            replicas: n("litellmReplicas"),
-            port: n("litellmPort"),
-            models: (values.litellmModels as string[]).map((m) => v.parseModel(m) as LiteLLMModel),
-            vertexProject: s("litellmVertexProject"),
-            vertexLocation: s("litellmVertexLocation"),
-            vertexCredentials: s("litellmVertexCredentials") ? pulumi.secret(s("litellmVertexCredentials")) : undefined,
-            vertexCredentialsSecretName: s("litellmVertexCredentialsSecretName") || undefined,
-            resources: resources("litellm"),
-            numRetries: n("litellmNumRetries"),
-            requestTimeoutSeconds: n("litellmRequestTimeoutSeconds"),
-        },
-        storage: { workspace: volume("workspace"), deadLetter: volume("deadLetter"), protect: b("protectVolumes") },
-        cleanup: {
-            image: s("cleanupImage"),
-            schedule: s("cleanupSchedule"),
-            timeZone: s("cleanupTimeZone"),
-            trialPodMaxAgeHours: n("cleanupTrialPodMaxAgeHours"),
-            pipelineRunMaxAgeHours: n("cleanupPipelineRunMaxAgeHours"),
-            pipelineRunKeepRecent: n("cleanupPipelineRunKeepRecent"),
-            imageStreamMaxAgeHours: n("cleanupImageStreamMaxAgeHours"),
-            deadLetter: b("cleanupDeadLetter"),
-            deadLetterRetentionDays: n("cleanupDeadLetterRetentionDays"),
-            dryRun: b("cleanupDryRun"),
-            concurrency: n("cleanupConcurrency"),
-            startingDeadlineSeconds: n("cleanupStartingDeadlineSeconds"),
-            activeDeadlineSeconds: n("cleanupActiveDeadlineSeconds"),
-            backoffLimit: n("cleanupBackoffLimit"),
-            ttlSecondsAfterFinished: n("cleanupTtlSecondsAfterFinished"),
-            successfulJobsHistory: n("cleanupSuccessfulJobsHistory"),
-            failedJobsHistory: n("cleanupFailedJobsHistory"),
-            resources: resources("cleanup"),
-        },
-    };
 }

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Cleanup } from "./cleanup";
 import { AbevalflowConfig } from "./config";
 import { LiteLLM } from "./litellm";
-import { NetworkInputs } from "./networkPolicies";
+import { EgressTargets } from "./networkPolicies";
 import { Security } from "./security";
 import { Storage } from "./storage";
 
@@ -19,10 +19,8 @@ export interface Infrastructure {
 
 /** opts apply to every slice (a provider, say) and through them to every child. */
 export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.ComponentResourceOptions = {}): Infrastructure {
-    const network: NetworkInputs = {
-        namespace: cfg.namespace,
+    const egress: EgressTargets = {
         llmMode: cfg.llmMode,
-        trial: cfg.trial,
         dns: cfg.dns,
         directApi: cfg.directApi,
         selfHosted: cfg.selfHosted,
@@ -31,18 +29,19 @@ export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.Componen
     const security = new Security("security", {
         namespace: cfg.namespace,
         manageNamespace: cfg.manageNamespace,
+        protectNamespace: cfg.storage.protect,
         podSecurity: cfg.podSecurity,
         quota: cfg.quota,
         containerDefaults: cfg.containerDefaults,
-        trial: cfg.trial,
-        pipeline: cfg.pipeline,
-        network,
-        protectNamespace: cfg.storage.protect,
+        trialPodLabels: cfg.trial.podLabels,
+        trialBaseline: { resources: cfg.trial.resources, tmpSizeLimit: cfg.trial.tmpSizeLimit },
+        pipeline: { serviceAccountName: cfg.pipeline.serviceAccountName, secretNames: cfg.pipeline.secretNames, managesPvcs: cfg.pipeline.managesPvcs },
+        egress,
     }, opts);
     const namespace = security.namespace;
     const storage = new Storage("storage", { namespace, storage: cfg.storage }, opts);
     const litellm = cfg.litellm
-        ? new LiteLLM("litellm", { namespace, litellm: cfg.litellm, network, skipAwait: cfg.localControlPlane }, opts)
+        ? new LiteLLM("litellm", { namespace, litellm: cfg.litellm, trialPodLabels: cfg.trial.podLabels, egress, skipAwait: cfg.localControlPlane }, opts)
         : undefined;
 
     const cleanup = new Cleanup("cleanup", {

@@ -3,19 +3,24 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { LiteLLMConfig } from "./config";
-import { renderLiteLLMConfig, sha256 } from "./litellmConfig";
+import { Labels, LiteLLMConfig } from "./config";
+import { renderLiteLLMConfig } from "./litellmConfig";
 import { managedMeta } from "./metadata";
 import { LITELLM, NETWORK_POLICIES, PART_OF } from "./names";
-import { litellmDefaultDenySpec, litellmProxySpec, NetworkInputs } from "./networkPolicies";
-import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements } from "./trialBaseline";
+import { EgressTargets, litellmDefaultDenySpec, litellmProxySpec } from "./networkPolicies";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements, sha256 } from "./podSpec";
 
 export interface LiteLLMArgs {
-    namespace: pulumi.Input<string>;
-    litellm: LiteLLMConfig;
-    network: NetworkInputs;
+    /** The pipeline namespace, where the proxy runs. */
+    readonly namespace: pulumi.Input<string>;
+    /** Image, replicas, port, models, Vertex AI project and credentials, resources. */
+    readonly litellm: LiteLLMConfig;
+    /** Labels of the trial pods, the proxy's callers besides the pipeline's own pods. */
+    readonly trialPodLabels: Labels;
+    /** DNS and the public-HTTPS excepts the proxy's own egress uses. */
+    readonly egress: EgressTargets;
     /** Only on the local control plane, which has no scheduler or kubelet to make pods ready. */
-    skipAwait: boolean;
+    readonly skipAwait: boolean;
 }
 
 export class LiteLLM extends pulumi.ComponentResource {
@@ -131,14 +136,14 @@ export class LiteLLM extends pulumi.ComponentResource {
             },
         }, { parent: this });
 
-        const net = { ...args.network, litellmPort: cfg.port };
+        const net = { ...args.egress, litellmPort: cfg.port };
         const deny = new k8s.networking.v1.NetworkPolicy("litellm-default-deny", {
             metadata: meta(NETWORK_POLICIES.litellmDefaultDeny),
             spec: litellmDefaultDenySpec(),
         }, { parent: this });
         const allow = new k8s.networking.v1.NetworkPolicy("litellm-proxy", {
             metadata: meta(NETWORK_POLICIES.litellmProxy),
-            spec: litellmProxySpec(net),
+            spec: litellmProxySpec(net, args.trialPodLabels),
         }, { parent: this });
 
         this.url = pulumi.interpolate`http://${service.metadata.name}.${service.metadata.namespace}.svc:${cfg.port}`;

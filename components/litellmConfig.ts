@@ -1,6 +1,5 @@
 // The proxy's config.yaml, generated with a YAML library from the typed model list. The
 // real-proxy check starts LiteLLM on exactly this text.
-import * as crypto from "crypto";
 import * as YAML from "yaml";
 import { LiteLLMConfig } from "./config";
 import { LITELLM } from "./names";
@@ -37,8 +36,4 @@ export function renderLiteLLMConfig(cfg: LiteLLMConfigInputs, options: LiteLLMCo
         },
     };
     return YAML.stringify(document);
-}
-
-export function sha256(text: string): string {
-    return crypto.createHash("sha256").update(text).digest("hex");
 }

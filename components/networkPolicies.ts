@@ -13,9 +13,26 @@ type Peer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
 const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
-export type NetworkInputs = Pick<AbevalflowConfig, "namespace" | "llmMode" | "trial" | "dns" | "directApi" | "selfHosted"> & {
-    litellmPort?: number;
-};
+/** Where trial pods (and the proxy) may connect, besides the pipeline namespace itself. */
+export interface EgressTargets {
+    /** Which one allow policy trial pods get. */
+    readonly llmMode: LlmMode;
+    /** The cluster DNS pods: namespace, labels and the pod ports (5353 on OpenShift). */
+    readonly dns: AbevalflowConfig["dns"];
+    /** CIDRs excepted from public HTTPS besides the non-public ranges. */
+    readonly directApi: AbevalflowConfig["directApi"];
+    /** The in-cluster model server of the self-hosted mode. */
+    readonly selfHosted: AbevalflowConfig["selfHosted"];
+    /** The LiteLLM proxy's port; required in litellm mode. */
+    readonly litellmPort?: number;
+}
+
+export interface NetworkInputs extends EgressTargets {
+    /** The pipeline namespace, where the trial pods and the LiteLLM proxy run. */
+    readonly namespace: string;
+    /** Labels that select trial pods. */
+    readonly trialPodLabels: Labels;
+}
 
 function namespacePeer(namespace: string, podLabels: Labels): Peer {
     // One peer with both selectors: pods with these labels in that namespace only.
@@ -50,7 +67,7 @@ export function defaultDenyEgressSpec(podLabels: Labels): Spec {
 /** The one allow policy for trial pods in the stack's LLM mode: DNS plus the mode's target. */
 export function trialAllowSpec(net: NetworkInputs): Spec {
     return {
-        podSelector: { matchLabels: net.trial.podLabels },
+        podSelector: { matchLabels: net.trialPodLabels },
         policyTypes: ["Egress"],
         egress: [dnsEgressRule(net.dns), modeEgressRule(net.llmMode, net)],
     };
@@ -74,12 +91,12 @@ function modeEgressRule(mode: LlmMode, net: NetworkInputs): EgressRule {
 }
 
 /** The proxy's own rules: callers are trial and pipeline pods; it calls DNS and Vertex AI. */
-export function litellmProxySpec(net: NetworkInputs & { litellmPort: number }): Spec {
+export function litellmProxySpec(net: EgressTargets & { litellmPort: number }, trialPodLabels: Labels): Spec {
     return {
         podSelector: { matchLabels: LITELLM.podLabels },
         policyTypes: ["Ingress", "Egress"],
         ingress: [{
-            from: [{ podSelector: { matchLabels: net.trial.podLabels } }, { podSelector: PIPELINE_POD_SELECTOR }],
+            from: [{ podSelector: { matchLabels: trialPodLabels } }, { podSelector: PIPELINE_POD_SELECTOR }],
             ports: [{ protocol: "TCP", port: net.litellmPort }],
         }],
         egress: [dnsEgressRule(net.dns), publicHttpsEgressRule(net.directApi.extraExceptCidrs)],

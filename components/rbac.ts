@@ -2,21 +2,29 @@
 // and a Role with exactly the verbs the pipeline uses. Secrets are reachable only by name.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AbevalflowConfig } from "./config";
 import { managedMeta } from "./metadata";
 import { PART_OF, PIPELINE_ROLE } from "./names";
 
 type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
 
-export type PipelineRbacInputs = AbevalflowConfig["pipeline"];
+/** What the pipeline's Role grants beyond running trial pods. */
+export interface PipelineAccess {
+    /** The ServiceAccount the Tekton pipeline runs as (created here). */
+    readonly serviceAccountName: string;
+    /** The only Secrets the pipeline may `get`, by name; empty grants nothing on Secrets. */
+    readonly secretNames: readonly string[];
+    /** Whether the pipeline may delete PersistentVolumeClaims (per-run volumes). */
+    readonly managesPvcs: boolean;
+}
 
 export interface PipelineRbacArgs {
-    namespace: pulumi.Input<string>;
-    pipeline: PipelineRbacInputs;
+    /** Namespace of the ServiceAccount, Role and bindings. */
+    readonly namespace: pulumi.Input<string>;
+    readonly pipeline: PipelineAccess;
 }
 
 /** The Role's rules as data: the component applies them and the RBAC proofs test them. */
-export function pipelineRoleRules(pipeline: PipelineRbacInputs): PolicyRule[] {
+export function pipelineRoleRules(pipeline: PipelineAccess): PolicyRule[] {
     const rules: PolicyRule[] = [
         { apiGroups: [""], resources: ["pods"], verbs: ["create", "get", "list", "watch", "delete"] },
         { apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] },

@@ -2,21 +2,35 @@
 // trial-pod baseline, the pipeline's RBAC and the trial pods' egress policies.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { AbevalflowConfig } from "./config";
+import { AbevalflowConfig, Labels, Resources } from "./config";
 import { managedMeta } from "./metadata";
 import { NETWORK_POLICIES, PART_OF, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP } from "./names";
-import { defaultDenyEgressSpec, NetworkInputs, trialAllowSpec } from "./networkPolicies";
-import { PipelineRbac } from "./rbac";
+import { defaultDenyEgressSpec, EgressTargets, trialAllowSpec } from "./networkPolicies";
+import { PipelineAccess, PipelineRbac } from "./rbac";
 import { trialPodBaseline } from "./trialBaseline";
 
-export type SecurityArgs = Pick<
-    AbevalflowConfig,
-    "namespace" | "manageNamespace" | "podSecurity" | "quota" | "containerDefaults" | "trial" | "pipeline"
-> & {
-    network: NetworkInputs;
+export interface SecurityArgs {
+    /** The pipeline namespace. */
+    readonly namespace: string;
+    /** Create the Namespace (retained on destroy); false only adds the labels to an existing one. */
+    readonly manageNamespace: boolean;
     /** Deleting a Namespace deletes every volume in it; protect it as the volumes are protected. */
-    protectNamespace: boolean;
-};
+    readonly protectNamespace: boolean;
+    /** Pod Security Admission levels, and whether OpenShift's label syncer may rewrite them. */
+    readonly podSecurity: AbevalflowConfig["podSecurity"];
+    /** ResourceQuota hard limits for pods, cpu, memory and claims. */
+    readonly quota: AbevalflowConfig["quota"];
+    /** LimitRange defaults for containers that set no requests or limits. */
+    readonly containerDefaults: Resources;
+    /** Labels that select trial pods (egress policies, published baseline). */
+    readonly trialPodLabels: Labels;
+    /** The trial pods' published baseline: resources and the size of their writable /tmp. */
+    readonly trialBaseline: { readonly resources: Resources; readonly tmpSizeLimit: string };
+    /** The pipeline's ServiceAccount and what its Role grants. */
+    readonly pipeline: PipelineAccess;
+    /** Where trial pods may connect: DNS and the stack's LLM mode. */
+    readonly egress: EgressTargets;
+}
 
 export class Security extends pulumi.ComponentResource {
     /** The namespace name, known only once the Namespace (or its label patch) exists. */
@@ -74,12 +88,12 @@ export class Security extends pulumi.ComponentResource {
             },
         }, { parent: this });
 
-        const baseline = trialPodBaseline(args.trial.resources, args.trial.tmpSizeLimit);
+        const baseline = trialPodBaseline(args.trialBaseline.resources, args.trialBaseline.tmpSizeLimit);
         new k8s.core.v1.ConfigMap("trial-baseline", {
             metadata: meta(TRIAL_BASELINE_CONFIGMAP),
             data: {
                 "baseline.json": JSON.stringify(baseline, null, 2),
-                "podLabels.json": JSON.stringify(args.trial.podLabels),
+                "podLabels.json": JSON.stringify(args.trialPodLabels),
             },
         }, { parent: this });
 
@@ -88,12 +102,12 @@ export class Security extends pulumi.ComponentResource {
 
         const deny = new k8s.networking.v1.NetworkPolicy("trial-egress-default-deny", {
             metadata: meta(NETWORK_POLICIES.trialDefaultDeny),
-            spec: defaultDenyEgressSpec(args.trial.podLabels),
+            spec: defaultDenyEgressSpec(args.trialPodLabels),
         }, { parent: this });
-        const allowName = NETWORK_POLICIES.trialAllow[args.network.llmMode];
+        const allowName = NETWORK_POLICIES.trialAllow[args.egress.llmMode];
         const allow = new k8s.networking.v1.NetworkPolicy(allowName, {
             metadata: meta(allowName),
-            spec: trialAllowSpec(args.network),
+            spec: trialAllowSpec({ ...args.egress, namespace: args.namespace, trialPodLabels: args.trialPodLabels }),
         }, { parent: this });
         this.networkPolicyNames = pulumi.all([deny.metadata.name, allow.metadata.name]);
 

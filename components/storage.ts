@@ -3,8 +3,8 @@
 // renamed or re-parented resource is the same claim, and protected where the stack says so.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { RETAIN_ANNOTATION } from "../common/retention";
 import { AbevalflowConfig, VolumeConfig } from "./config";
-import { RETAIN_ANNOTATION } from "../policy/policies/pvc-retained";
 import { PART_OF, VOLUMES } from "./names";
 
 export interface StorageArgs {

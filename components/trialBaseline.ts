@@ -3,6 +3,7 @@
 // has one definition.
 import * as k8s from "@pulumi/kubernetes";
 import { Resources } from "./config";
+import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements } from "./podSpec";
 
 type PodSecurityContext = k8s.types.input.core.v1.PodSecurityContext;
 type SecurityContext = k8s.types.input.core.v1.SecurityContext;
@@ -17,27 +18,6 @@ export interface TrialPodBaseline {
     volumes: Volume[];
     volumeMounts: VolumeMount[];
     automountServiceAccountToken: boolean;
-}
-
-/** Security context shared by every container this program runs (restricted profile). */
-export const RESTRICTED_CONTAINER: SecurityContext = {
-    allowPrivilegeEscalation: false,
-    runAsNonRoot: true,
-    readOnlyRootFilesystem: true,
-    capabilities: { drop: ["ALL"] },
-    seccompProfile: { type: "RuntimeDefault" },
-};
-
-export const RESTRICTED_POD: PodSecurityContext = {
-    runAsNonRoot: true,
-    seccompProfile: { type: "RuntimeDefault" },
-};
-
-export function resourceRequirements(r: Resources): ResourceRequirements {
-    return {
-        requests: { cpu: r.cpuRequest, memory: r.memoryRequest },
-        limits: { cpu: r.cpuLimit, memory: r.memoryLimit },
-    };
 }
 
 export function trialPodBaseline(resources: Resources, tmpSizeLimit: string): TrialPodBaseline {

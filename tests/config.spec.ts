@@ -3,7 +3,8 @@ import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { CHECKED_KEYS, ConfigValidationError, declarations, engineConfig, loadConfig, objectConfigSource, pulumiConfigSource, SECRET_KEYS } from "../components/config";
+import { ConfigValidationError, declaredKind, declarations, engineConfig, loadConfig, objectConfigSource, pulumiConfigSource, SECRET_KEYS } from "../components/config";
+import { KEYS } from "../components/configKeys";
 import { REPO_ROOT, stackConfig } from "./harness";
 
 const SERVICE_ACCOUNT_JSON = JSON.stringify({
@@ -26,8 +27,19 @@ function problemsFor(values: Record<string, unknown>, secretKeys: string[] = ["l
 }
 
 describe("stack configuration", () => {
-    it("checks exactly the keys Pulumi.yaml declares", () => {
-        expect([...CHECKED_KEYS].sort()).to.deep.equal(Object.keys(declarations()).sort());
+    it("reads exactly the keys Pulumi.yaml declares, each as the kind it is declared", () => {
+        expect([...KEYS.keys()].sort()).to.deep.equal(Object.keys(declarations()).sort());
+        for (const [name, spec] of KEYS) {
+            expect(spec.kind, name).to.equal(declaredKind(declarations()[name]));
+        }
+    });
+
+    it("suggests the nearest key by edit distance, and nothing when no key is near", () => {
+        const problems = (extra: Record<string, unknown>): string[] => problemsFor({ ...stackConfig("dev"), ...extra });
+        expect(problems({ litellmReplica: 2 })).to.deep.include(
+            'abevalflow:litellmReplica = "2": expected a key declared in Pulumi.yaml; there is no such key; did you mean abevalflow:litellmReplicas?');
+        expect(problems({ quotaPod: 5 })[0]).to.match(/did you mean abevalflow:quotaPods\?$/);
+        expect(problems({ completelyUnrelated: 1 })[0]).to.match(/there is no such key$/);
     });
 
     it("declares a type and a description for every key", () => {
@@ -160,7 +172,7 @@ describe("stack configuration", () => {
         { what: "bad cron schedule", set: { cleanupSchedule: "daily" }, key: "cleanupSchedule", expected: /five-field cron/ },
         { what: "bad time zone", set: { cleanupTimeZone: "Mars/Olympus" }, key: "cleanupTimeZone", expected: /IANA time zone/ },
         { what: "access mode typo", set: { deadLetterAccessMode: "ReadWriteMost" }, key: "deadLetterAccessMode", expected: /ReadWriteOnce/ },
-        { what: "misspelt key", set: { litellmReplica: 2 }, key: "litellmReplica", expected: /no such key.*litellmReplicas/ },
+        { what: "misspelt key", set: { litellmReplica: 2 }, key: "litellmReplica", expected: /no such key; did you mean abevalflow:litellmReplicas\?/ },
         { what: "DNS to OpenShift's DNS pods without 5353", set: { dnsPorts: [53] }, key: "dnsPorts", expected: /including 5353 while dnsNamespace is openshift-dns/ },
         { what: "dead-letter retention shorter than the run age", set: { cleanupDeadLetterRetentionDays: 3, cleanupPipelineRunMaxAgeHours: 168 }, key: "cleanupDeadLetterRetentionDays", expected: /at least 8 days/ },
     ];

@@ -5,8 +5,9 @@
 // content, and every later run loads plain JavaScript. A changed source gets a new key; an
 // unusable cache falls back to ts-node, slower but the same code. The cache is
 // node_modules/.cache/abevalflow-policy-check; deleting it is always safe. The pack also imports
-// ../common (the CIDR parser it shares with the program), so the cache mirrors the repository
-// layout from its root: <key>/policy/checker/cli.js, <key>/common/cidr.js.
+// ../common (what it shares with the program: the CIDR parser, the retain annotation; every
+// file there is compiled), so the cache mirrors the repository layout from its root:
+// <key>/policy/checker/cli.js, <key>/common/cidr.js.
 "use strict";
 const crypto = require("crypto");
 const fs = require("fs");

@@ -2,6 +2,7 @@
 // the chart must not delete them. Pulumi's `retainOnDelete` is not visible to policy packs
 // (@pulumi/policy 1.21 passes `protect` but not `retainOnDelete`), so a retained claim says so
 // with an annotation, which is also what Helm honours.
+import { RETAIN_ANNOTATION } from "../../common/retention";
 import { K8sObject } from "../lib/k8s";
 import { ResourceContext, ResourceRule } from "../lib/rule";
 import { flag, stringMap } from "../lib/schema";
@@ -10,9 +11,6 @@ export interface PvcRetainedConfig {
     retainAnnotations: Record<string, string>;
     acceptProtect: boolean;
 }
-
-/** The annotation that marks a claim as retained; the program sets it on its own claims. */
-export const RETAIN_ANNOTATION = { "helm.sh/resource-policy": "keep" } as const;
 
 const defaults: PvcRetainedConfig = {
     retainAnnotations: { ...RETAIN_ANNOTATION },

@@ -1,7 +1,9 @@
-// `npm run docs` rewrites the generated sections of the docs; `--check` only compares and
-// exits 1 naming each stale file, for CI and the test suite.
+// `npm run docs` rewrites the generated sections of the docs and the settings of the policy
+// configs that come from the stack files (policy-config.ts); `--check` only compares and exits 1
+// naming each stale file, for CI and the test suite.
 import * as fs from "fs";
 import * as path from "path";
+import { policyConfigDrift, policyConfigFiles, regeneratePolicyConfig } from "./policy-config";
 import { SECTIONS } from "./sections";
 
 export const DOC_FILES = ["README.md", "docs/operations.md", "docs/reachability.md"];
@@ -25,12 +27,20 @@ export async function regenerate(text: string, file: string): Promise<string> {
         `<!-- BEGIN GENERATED: ${name} -->\n${rendered.get(name)}\n<!-- END GENERATED: ${name} -->`);
 }
 
+/** Every file with generated parts, and the text it should have. */
+function generatedFiles(): { file: string; generate: (text: string) => Promise<string> }[] {
+    return [
+        ...DOC_FILES.map((file) => ({ file, generate: (text: string) => regenerate(text, file) })),
+        ...policyConfigFiles().map((file) => ({ file, generate: async (text: string) => regeneratePolicyConfig(text, file) })),
+    ];
+}
+
 /** Files whose committed text differs from the generated text. */
 export async function staleFiles(): Promise<string[]> {
     const stale: string[] = [];
-    for (const file of DOC_FILES) {
+    for (const { file, generate } of generatedFiles()) {
         const text = fs.readFileSync(path.join(ROOT, file), "utf8");
-        if ((await regenerate(text, file)) !== text) {
+        if ((await generate(text)) !== text) {
             stale.push(file);
         }
     }
@@ -41,16 +51,19 @@ async function main(): Promise<void> {
     if (process.argv.includes("--check")) {
         const stale = await staleFiles();
         if (stale.length > 0) {
+            for (const file of policyConfigFiles().filter((f) => stale.includes(f))) {
+                policyConfigDrift(fs.readFileSync(path.join(ROOT, file), "utf8"), file).forEach((line) => console.error(line));
+            }
             console.error(`Generated docs are out of date: ${stale.join(", ")}. Run: npm run docs`);
             process.exit(1);
         }
-        console.log(`docs up to date (${DOC_FILES.length} files)`);
+        console.log(`docs up to date (${generatedFiles().length} files)`);
         return;
     }
-    for (const file of DOC_FILES) {
+    for (const { file, generate } of generatedFiles()) {
         const full = path.join(ROOT, file);
         const text = fs.readFileSync(full, "utf8");
-        const next = await regenerate(text, file);
+        const next = await generate(text);
         if (next !== text) {
             fs.writeFileSync(full, next);
             console.log(`updated ${file}`);

@@ -5,7 +5,8 @@ import { declarations, LLM_MODES, SECRET_KEYS, stackFileConfig } from "../../com
 import * as fs from "fs";
 import * as path from "path";
 import { RULES } from "../../policy/policies";
-import { field, ofType, RecordedResource, REPO_ROOT, runProgram, stackConfig, withMode } from "../../tests/harness";
+import { field, ofType, RecordedResource, runProgram, stackConfig, withMode } from "../engine/program-run";
+import { REPO_ROOT } from "../engine/workspace";
 import { reachabilityMatrix } from "../netpol/docs";
 
 export type Section = () => string | Promise<string>;

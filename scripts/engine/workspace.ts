@@ -98,7 +98,7 @@ export class PulumiWorkspace {
         const file = path.join(this.cwd, `Pulumi.${name}.yaml`);
         this.stackFiles.push(file);
         if (base) {
-            ok("node", [path.join(REPO_ROOT, "scripts/local/stack-file.js"), path.join(this.cwd, `Pulumi.${base}.yaml`), file]);
+            ok("node", [path.join(REPO_ROOT, "scripts/local-deploy/stack-file.js"), path.join(this.cwd, `Pulumi.${base}.yaml`), file]);
         }
         for (const [key, value] of Object.entries(extra)) {
             this.config(name, key, value);

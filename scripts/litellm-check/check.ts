@@ -8,7 +8,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { ProgramRun, runProgram } from "../../tests/harness";
+import { ProgramRun, runProgram } from "../engine/program-run";
 import { proxyFacts, ProxyFacts } from "./deployment";
 import { assertPortFree, get, LOOPBACK, ProxyProcess, startProxy, stopProxy, tail, waitUntilServing } from "./proxy";
 

@@ -1,6 +1,6 @@
 // `npx ts-node --transpile-only scripts/litellm-check/cli.ts [STACK]`: the real-proxy check
 // for a committed stack (default dev), switched to llmMode litellm. Exits 1 on any failure.
-import { withMode } from "../../tests/harness";
+import { withMode } from "../engine/program-run";
 import { checkLiteLLM, formatReport } from "./check";
 
 async function main(): Promise<number> {

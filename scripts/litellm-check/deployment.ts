@@ -2,7 +2,7 @@
 // Deployment, its ConfigMap and Service), not from the constants that produced them, so a
 // port or path that drifted between them shows up here.
 import * as YAML from "yaml";
-import { ProgramRun, RecordedResource } from "../../tests/harness";
+import { ProgramRun, RecordedResource } from "../engine/program-run";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";

@@ -7,7 +7,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { LlmMode } from "../../components/config";
-import { ProgramRun } from "../../tests/harness";
+import { ProgramRun } from "../engine/program-run";
 import { apiServerAvailable, storedByApiServer } from "./apiserver";
 import { buildManifests, ManifestSet, WorkloadId, writeManifests } from "./manifests";
 import { expectedVerdict, Matrix, Probe, probeName, Protocol, resolvePort, Verdict } from "./matrix";

@@ -2,7 +2,7 @@
 // netpolicy, analyzes the program for a committed stack (default dev) in every llmMode and
 // prints the measured matrix. Exits 1 when it differs from docs/reachability.yaml.
 import { LLM_MODES } from "../../components/config";
-import { runProgram, withMode } from "../../tests/harness";
+import { runProgram, withMode } from "../engine/program-run";
 import { analyzeRun, formatReports } from "./analyze";
 import { ensureNetpolicy } from "./ensure";
 import { loadMatrix } from "./matrix";

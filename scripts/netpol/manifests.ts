@@ -7,7 +7,7 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { declarations, Labels } from "../../components/config";
 import { LITELLM } from "../../components/names";
-import { ProgramRun, RecordedResource } from "../../tests/harness";
+import { ProgramRun, RecordedResource } from "../engine/program-run";
 
 export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Labels } };
 

@@ -4,7 +4,7 @@
 // submits. Generated values (the LiteLLM master key) are placeholders.
 import * as YAML from "yaml";
 import { LLM_MODES } from "../../components/config";
-import { ProgramRun, runProgram, stackConfig, withMode } from "../../tests/harness";
+import { ProgramRun, runProgram, stackConfig, withMode } from "../engine/program-run";
 
 export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
 

@@ -25,7 +25,7 @@ WORK=$(mktemp -d)
 STATE=
 finish() {
   local rc=$?
-  if [ -n "$STATE" ] && [ -f "$STATE" ]; then "$REPO_ROOT/scripts/local-cluster/stop.sh" "$STATE" || true; fi
+  if [ -n "$STATE" ] && [ -f "$STATE" ]; then "$REPO_ROOT/scripts/local-control-plane/stop.sh" "$STATE" || true; fi
   rm -rf "$WORK"
   exit "$rc"
 }
@@ -78,7 +78,7 @@ done
 
 # --- control plane ----------------------------------------------------------------
 echo "# local control plane"
-eval "$("$REPO_ROOT/scripts/local-cluster/start.sh" --background --state-file "$WORK/cluster.state" 2>"$WORK/start.log")" || {
+eval "$("$REPO_ROOT/scripts/local-control-plane/start.sh" --background --state-file "$WORK/cluster.state" 2>"$WORK/start.log")" || {
   cp "$WORK/start.log" "$WORK/out"; bad "start.sh --background"; echo "$passed passed, $failed failed, $skipped skipped"; exit 1; }
 STATE=$ABEVALFLOW_CLUSTER_STATE
 ok "start.sh --background"
@@ -136,7 +136,7 @@ check "create an ImageStream" sh -c 'printf "%s\n" "apiVersion: image.openshift.
 
 pids=$(sed -n 's/^\(ETCD\|APISERVER\)_PID=//p' "$STATE")
 dir=$(sed -n 's/^CLUSTER_DIR=//p' "$STATE")
-check "stop.sh stops the control plane" "$REPO_ROOT/scripts/local-cluster/stop.sh" "$STATE"
+check "stop.sh stops the control plane" "$REPO_ROOT/scripts/local-control-plane/stop.sh" "$STATE"
 STATE=
 check "no control-plane process or temp dir is left" sh -c '
   for p in $1; do ! kill -0 "$p" 2>/dev/null || exit 1; done; [ ! -e "$2" ]' _ "$pids" "$dir"

@@ -25,7 +25,7 @@ import {
     serviceAccountToken,
     taskRun,
     trialPod,
-} from "../../cleanup/testbed";
+} from "../../scripts/cleanup/testbed";
 import { requireCluster } from "./support";
 
 const POLICY = {

@@ -1,5 +1,5 @@
 // Helpers for the end-to-end suites: run the real Pulumi CLI and kubectl against the local
-// control plane that scripts/local-cluster/run.sh starts (KUBECONFIG) with the toolchain on PATH.
+// control plane that scripts/local-control-plane/run.sh starts (KUBECONFIG) with the toolchain on PATH.
 import * as fs from "fs";
 import { ok } from "../../scripts/engine/workspace";
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Stop a control plane started with `start.sh --background` and delete its temp dir.
 #
-# Usage: scripts/local-cluster/stop.sh [STATE_FILE]
+# Usage: scripts/local-control-plane/stop.sh [STATE_FILE]
 #   STATE_FILE defaults to $ABEVALFLOW_CLUSTER_STATE (exported by `eval "$(start.sh --background)"`).
 set -euo pipefail
 

@@ -44,6 +44,6 @@ prepare_local_stack() {
   if ! pulumi stack select "$stack" --cwd "$REPO_ROOT" >/dev/null 2>&1; then
     pulumi stack init "$stack" --secrets-provider passphrase --cwd "$REPO_ROOT" >&2
   fi
-  node "$REPO_ROOT/scripts/local/stack-file.js" "$REPO_ROOT/Pulumi.$base.yaml" "$REPO_ROOT/Pulumi.$stack.yaml"
+  node "$REPO_ROOT/scripts/local-deploy/stack-file.js" "$REPO_ROOT/Pulumi.$base.yaml" "$REPO_ROOT/Pulumi.$stack.yaml"
   echo "$stack"
 }

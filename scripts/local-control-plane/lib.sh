@@ -1,8 +1,8 @@
 # shellcheck shell=bash
 # Helpers shared by start.sh and stop.sh. Sourced, not executed.
 
-lc_log() { printf '[local-cluster] %s\n' "$*" >&2; }
-lc_die() { printf '[local-cluster] ERROR: %s\n' "$*" >&2; exit 1; }
+lc_log() { printf '[control-plane] %s\n' "$*" >&2; }
+lc_die() { printf '[control-plane] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # True when PID is alive and its command line mentions DIR: a pid from an old state
 # file may have been reused by an unrelated process, which must never be signalled.

@@ -1,17 +1,18 @@
 // What the cleanup e2e test and benchmark share: an admin client for the local control plane
 // (from its kubeconfig), the cleanup ServiceAccount with the component's own Role rules,
 // object factories whose status goes through the status subresource, and a runner that
-// starts cleanup.js as a separate process, as the CronJob would.
+// starts cleanup.js as a separate process, as the CronJob would. Here rather than in cleanup/
+// (what the CronJob runs) or tests/ (bench/cleanup.ts is no test).
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
-import { runPool } from "./cleanup";
-import { CLEANUP_NAME, cleanupRoleRules } from "../components/cleanup";
+import { runPool } from "../../cleanup/cleanup";
+import { CLEANUP_NAME, cleanupRoleRules } from "../../components/cleanup";
 
-export const SCRIPT = path.resolve(__dirname, "cleanup.js");
+export const SCRIPT = path.resolve(__dirname, "..", "..", "cleanup", "cleanup.js");
 const HOUR = 3_600_000;
 
 export interface ApiResult {

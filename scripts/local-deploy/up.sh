@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # From a fresh clone to a deployed stack on a local control plane: npm ci when needed, the
 # toolchain, control plane, file backend, `pulumi up` with the policy pack, then the outputs.
-# Usage: scripts/local/up.sh [dev|prod]      (default dev)
+# Usage: scripts/local-deploy/up.sh [dev|prod]      (default dev)
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 base=${1:-dev}
@@ -18,7 +18,7 @@ if load_cluster; then
   local_log "control plane already running ($KUBECONFIG)"
 else
   mkdir -p "$LOCAL_DIR"
-  eval "$("$REPO_ROOT/scripts/local-cluster/start.sh" --background --state-file "$CLUSTER_STATE")"
+  eval "$("$REPO_ROOT/scripts/local-control-plane/start.sh" --background --state-file "$CLUSTER_STATE")"
   load_cluster || local_die "the control plane started but is not ready; see its logs under the state file's dir: $CLUSTER_STATE"
 fi
 local_log "step 3/4: stack"

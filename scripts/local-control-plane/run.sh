@@ -4,7 +4,7 @@
 # kubectl; each built once into a cache when missing). `npm run test:e2e` and
 # `npm run bench:engine` go through here.
 #
-# Usage: scripts/local-cluster/run.sh CMD [ARG...]     exits with CMD's status
+# Usage: scripts/local-control-plane/run.sh CMD [ARG...]     exits with CMD's status
 set -euo pipefail
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$REPO_ROOT"
@@ -18,4 +18,4 @@ env_file=$("$REPO_ROOT/scripts/toolchain/ensure.sh" --print-env-path)
 . "$env_file"
 echo "[run] toolchain ready after $(( $(date +%s) - start ))s" >&2
 
-exec "$REPO_ROOT/scripts/local-cluster/start.sh" -- "$@"
+exec "$REPO_ROOT/scripts/local-control-plane/start.sh" -- "$@"

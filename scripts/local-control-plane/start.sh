@@ -6,13 +6,13 @@
 # ServiceAccounts).
 #
 # Usage:
-#   scripts/local-cluster/start.sh                 foreground; Ctrl-C stops and cleans up
-#   scripts/local-cluster/start.sh -- CMD [ARG...] start, run CMD with KUBECONFIG set, stop;
+#   scripts/local-control-plane/start.sh                 foreground; Ctrl-C stops and cleans up
+#   scripts/local-control-plane/start.sh -- CMD [ARG...] start, run CMD with KUBECONFIG set, stop;
 #                                                   exits with CMD's status
-#   eval "$(scripts/local-cluster/start.sh --background)"
+#   eval "$(scripts/local-control-plane/start.sh --background)"
 #                                                   start and return; prints export lines for
 #                                                   KUBECONFIG and ABEVALFLOW_CLUSTER_STATE;
-#                                                   stop with scripts/local-cluster/stop.sh
+#                                                   stop with scripts/local-control-plane/stop.sh
 # Options:
 #   --state-file PATH   also write the state file there (background mode)
 #   --keep-dir          keep the temp dir (logs, certs) after stopping
@@ -254,7 +254,7 @@ done
 
 STATE_FILE=$DIR/state.env
 {
-  echo "# Written by scripts/local-cluster/start.sh. Plain KEY=value lines; safe to source."
+  echo "# Written by scripts/local-control-plane/start.sh. Plain KEY=value lines; safe to source."
   echo "CLUSTER_DIR=$DIR"
   echo "KUBECONFIG=$KUBECONFIG_FILE"
   echo "API_SERVER_URL=https://127.0.0.1:$API_PORT"
@@ -275,7 +275,7 @@ case "$mode" in
   background)
     printf 'export KUBECONFIG=%q\n' "$KUBECONFIG_FILE"
     printf 'export ABEVALFLOW_CLUSTER_STATE=%q\n' "${state_copy:-$STATE_FILE}"
-    lc_log "stop with: scripts/local-cluster/stop.sh ${state_copy:-$STATE_FILE}"
+    lc_log "stop with: scripts/local-control-plane/stop.sh ${state_copy:-$STATE_FILE}"
     ;;
   command)
     set +e

@@ -23,7 +23,7 @@ if load_cluster; then
       rm -f "$REPO_ROOT/Pulumi.$stack.yaml"
     fi
   done
-  "$REPO_ROOT/scripts/local-cluster/stop.sh" "$CLUSTER_STATE"
+  "$REPO_ROOT/scripts/local-control-plane/stop.sh" "$CLUSTER_STATE"
 else
   local_log "no local control plane is running"
 fi
