@@ -2,6 +2,7 @@
 // acceptable, or the expected form as a phrase that completes "expected ...", so that the
 // config loader can report every problem in one message.
 
+import { CronExpressionParser } from "cron-parser";
 import { Cidr, isWholeFamily, parseNetwork } from "../common/cidr";
 
 export type Check<T> = (value: T) => string | undefined;
@@ -14,7 +15,6 @@ const QUANTITY = /^[+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|
 const IMAGE_DIGEST = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
-const CRON_FIELD = /^(\*|[0-9]+(-[0-9]+)?|\*\/[0-9]+|[0-9]+(-[0-9]+)?\/[0-9]+)(,([0-9]+(-[0-9]+)?|[0-9]+(-[0-9]+)?\/[0-9]+))*$/;
 const IANA_ZONE = /^[A-Za-z]+(\/[A-Za-z0-9_+-]+)*$/;
 
 export const oneOf = <T extends string>(allowed: readonly T[]): Check<string> => (value) =>
@@ -47,11 +47,31 @@ export const port: Check<number> = (value) =>
 export const atLeast = (min: number): Check<number> => (value) =>
     value >= min ? undefined : `an integer of at least ${min}`;
 
+// Kubernetes parses CronJob schedules with robfig/cron's standard parser: five fields or a
+// descriptor, month and weekday names, `?` for "any"; no seconds field and no L, W or #.
+// cron-parser checks the ranges; the shape it accepts beyond that is narrowed here.
+const CRON_DESCRIPTORS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"];
+const GO_DURATION = /^@every ([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$/;
+const CRON_EXPECTED = "a Kubernetes CronJob schedule: five fields (minute hour day-of-month month day-of-week; names such as MON or JAN allowed) or one of @yearly, @monthly, @weekly, @daily, @hourly";
+
 export const cronSchedule: Check<string> = (value) => {
-    const fields = value.trim().split(/\s+/);
-    return fields.length === 5 && fields.every((f) => CRON_FIELD.test(f))
-        ? undefined
-        : "a five-field cron schedule such as '0 3 * * *'";
+    const schedule = value.trim();
+    if (schedule.startsWith("@")) {
+        return CRON_DESCRIPTORS.includes(schedule) || GO_DURATION.test(schedule) ? undefined : CRON_EXPECTED;
+    }
+    const fields = schedule.split(/\s+/);
+    if (fields.length !== 5) {
+        return `${CRON_EXPECTED} (this has ${fields.length} field${fields.length === 1 ? "" : "s"})`;
+    }
+    if ([fields[2], fields[4]].some((f) => /#|(^|[,\d])L($|,)|\dW|^LW$/.test(f))) {
+        return `${CRON_EXPECTED} (L, W and # are not supported)`;
+    }
+    try {
+        CronExpressionParser.parse(schedule);
+    } catch (e) {
+        return `${CRON_EXPECTED} (${(e as Error).message})`;
+    }
+    return undefined;
 };
 
 export const timeZone: Check<string> = (value) => {

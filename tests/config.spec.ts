@@ -169,7 +169,10 @@ describe("stack configuration", () => {
         { what: "integer that is not one", set: { quotaPods: "fifty" }, key: "quotaPods", expected: /an integer/ },
         { what: "boolean that is not one", set: { protectVolumes: "yes" }, key: "protectVolumes", expected: /true or false/ },
         { what: "list that is not one", set: { litellmModels: "gemini-2.5-flash" }, key: "litellmModels", expected: /a list of strings/ },
-        { what: "bad cron schedule", set: { cleanupSchedule: "daily" }, key: "cleanupSchedule", expected: /five-field cron/ },
+        { what: "bad cron schedule", set: { cleanupSchedule: "daily" }, key: "cleanupSchedule", expected: /Kubernetes CronJob schedule.*1 field\)/ },
+        { what: "cron fields out of range", set: { cleanupSchedule: "61 25 * * *" }, key: "cleanupSchedule", expected: /CronJob schedule.*expected range 0-59/ },
+        { what: "a seconds field Kubernetes does not parse", set: { cleanupSchedule: "0 0 3 * * *" }, key: "cleanupSchedule", expected: /6 fields/ },
+        { what: "Quartz-only L in day-of-month", set: { cleanupSchedule: "0 3 L * *" }, key: "cleanupSchedule", expected: /L, W and # are not supported/ },
         { what: "bad time zone", set: { cleanupTimeZone: "Mars/Olympus" }, key: "cleanupTimeZone", expected: /IANA time zone/ },
         { what: "access mode typo", set: { deadLetterAccessMode: "ReadWriteMost" }, key: "deadLetterAccessMode", expected: /ReadWriteOnce/ },
         { what: "misspelt key", set: { litellmReplica: 2 }, key: "litellmReplica", expected: /no such key; did you mean abevalflow:litellmReplicas\?/ },
@@ -191,6 +194,12 @@ describe("stack configuration", () => {
             if (shownValue !== undefined && typeof shownValue === "string" && shownValue !== "") {
                 expect(mine[0]).to.contain(JSON.stringify(shownValue));
             }
+        });
+    }
+
+    for (const schedule of ["@daily", "@hourly", "0 3 * * MON", "0 3 * JAN-MAR *", "*/15 * * * *", "0 3 ? * SUN"]) {
+        it(`accepts the schedule ${JSON.stringify(schedule)}, as Kubernetes does`, () => {
+            expect(problemsFor({ ...base, "abevalflow:cleanupSchedule": schedule })).to.deep.equal([]);
         });
     }
 
