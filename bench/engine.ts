@@ -31,7 +31,11 @@ function precompiledProject(): string {
         fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
     }
     fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
-    fs.cpSync(path.join(REPO_ROOT, "cleanup", "cleanup.js"), path.join(dir, "bin", "cleanup", "cleanup.js"));
+    // tsc does not emit the plain-JS cleanup program: the compiled component imports it from
+    // bin/, and reads it as the CronJob's script beside the project file, as in the repository.
+    for (const target of [path.join(dir, "bin", "cleanup"), path.join(dir, "cleanup")]) {
+        fs.cpSync(path.join(REPO_ROOT, "cleanup", "cleanup.js"), path.join(target, "cleanup.js"));
+    }
     return dir;
 }
 
