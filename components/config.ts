@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
 import * as YAML from "yaml";
 import { AbevalflowConfig, buildConfig, DeclaredKind, KEYS, ParsedValues } from "./configKeys";
+import { CLEANUP, LITELLM, PART_OF } from "./names";
 import { allProjectConfig, isSetAsSecret } from "./sdkConfig";
 import * as v from "./validation";
 
@@ -19,6 +20,7 @@ export {
 export const PROJECT = "abevalflow";
 /** The port OpenShift's DNS pods listen on (dns-default maps Service port 53 to it). */
 const OPENSHIFT_DNS_POD_PORT = 5353;
+const RESERVED_NAMESPACES = ["default", "openshift"];
 
 // ---------------------------------------------------------------------------------------
 // Declarations from Pulumi.yaml
@@ -191,6 +193,12 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): Abevalf
             report(key, raw, `a value: this key is required (pulumi config set ${PROJECT}:${key} <value>)`);
             continue;
         }
+        // `key:` with nothing after it in a stack file is YAML null, which reaches the program
+        // as the text "null" and would otherwise pass as a namespace or a name.
+        if (given === "null") {
+            report(key, raw, "a value: the stack file has the key with nothing after it (YAML null); give a value or remove the line");
+            continue;
+        }
         const parsed = parseRaw(raw, decl);
         if (typeof parsed === "string" && decl.type !== "string") {
             report(key, raw, parsed);
@@ -298,6 +306,44 @@ function crossKeyRules(
     if (values.cleanupDeadLetter === true && retentionDays !== undefined && runMaxAge !== undefined && retentionDays * 24 < runMaxAge + 24) {
         report("cleanupDeadLetterRetentionDays", raw("cleanupDeadLetterRetentionDays"),
             `at least ${Math.ceil((runMaxAge + 24) / 24)} days with cleanupPipelineRunMaxAgeHours = ${runMaxAge}: a shorter retention would remove a failed run's record in the same run that writes it`);
+    }
+    const namespace = values.namespace;
+    if (namespace !== undefined && (RESERVED_NAMESPACES.includes(namespace) || /^(kube|openshift)-/.test(namespace))) {
+        report("namespace", raw("namespace"),
+            "a namespace of its own: default, kube-* and openshift-* belong to the cluster, whose own pods the quota, the egress policies and the cleanup would reach");
+    }
+    const programAccounts: readonly string[] = [CLEANUP.name, LITELLM.name];
+    if (values.pipelineServiceAccount !== undefined && programAccounts.includes(values.pipelineServiceAccount)) {
+        report("pipelineServiceAccount", raw("pipelineServiceAccount"),
+            `a ServiceAccount other than ${programAccounts.join(" and ")}, which this program creates for its own pods`);
+    }
+    const trialAccounts = values.trialServiceAccounts?.filter((a) => programAccounts.includes(a)) ?? [];
+    if (trialAccounts.length > 0) {
+        report("trialServiceAccounts", raw("trialServiceAccounts"),
+            `no account of the program's own pods (${trialAccounts.join(", ")}): the cleanup account's token can delete, the proxy's holds the model credentials`);
+    }
+    const trialLabels = values.trialPodLabels ? v.parseLabels(values.trialPodLabels) : undefined;
+    if (trialLabels && typeof trialLabels !== "string") {
+        const ownPods: [string, Record<string, string>][] = [
+            ["the LiteLLM proxy", { ...PART_OF, ...LITELLM.podLabels }],
+            ["the cleanup job", { ...PART_OF, ...CLEANUP.podLabels }],
+        ];
+        const selected = ownPods.filter(([, labels]) => Object.entries(trialLabels).every(([k, val]) => labels[k] === val)).map(([who]) => who);
+        if (selected.length > 0) {
+            report("trialPodLabels", raw("trialPodLabels"),
+                `labels that select only trial pods: these also select the pods of ${selected.join(" and ")}, which would get the trial egress policies`);
+        }
+    }
+    for (const [prefix, label] of [["trial", "trial baseline"], ["litellm", "LiteLLM container"], ["containerDefault", "LimitRange default"], ["cleanup", "cleanup container"]] as const) {
+        for (const resource of ["Cpu", "Memory"] as const) {
+            const requestKey = `${prefix}${resource}Request` as const;
+            const limitKey = `${prefix}${resource}Limit` as const;
+            const request = values[requestKey];
+            const limit = values[limitKey];
+            if (request !== undefined && limit !== undefined && v.quantityValue(request) > v.quantityValue(limit)) {
+                report(requestKey, raw(requestKey), `at most ${prefix}${resource}Limit (${limit}): the API server refuses a ${label} whose request is above its limit`);
+            }
+        }
     }
     const selfHostedNs = values.selfHostedNamespace;
     if (values.llmMode === "self-hosted" && selfHostedNs && selfHostedNs === values.dnsNamespace) {

@@ -36,6 +36,21 @@ export const optional = (check: Check<string>): Check<string> => (value) =>
 export const quantity: Check<string> = (value) =>
     QUANTITY.test(value) ? undefined : "a Kubernetes quantity such as 500m, 2, 512Mi or 64Gi";
 
+const QUANTITY_SUFFIX: Record<string, number> = {
+    "": 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
+    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+};
+
+/** The numeric value of a quantity that passed `quantity`, to compare a request with its limit. */
+export function quantityValue(value: string): number {
+    const m = /^[+]?([0-9.]+)([eE][+-]?[0-9]+|[a-zA-Z]*)$/.exec(value);
+    if (!m) {
+        return NaN;
+    }
+    const [, number, suffix] = m;
+    return /^[eE]/.test(suffix) ? Number(number + suffix) : Number(number) * (QUANTITY_SUFFIX[suffix] ?? NaN);
+}
+
 export const digestPinnedImage: Check<string> = (value) =>
     IMAGE_DIGEST.test(value)
         ? undefined
@@ -149,6 +164,16 @@ export const eachOf = <T>(check: Check<T>): Check<T[]> => (values) => {
         }
     }
     return undefined;
+};
+
+/** Possibly empty, else as uniquePorts. */
+export const distinctPorts: Check<number[]> = (values) =>
+    values.length === 0 ? undefined : uniquePorts(values);
+
+/** An equality-based label selector: key=value joined by commas. */
+export const labelSelector: Check<string> = (value) => {
+    const parsed = parseLabels(value.split(","));
+    return typeof parsed === "string" ? `a label selector of key=value pairs joined by commas (${parsed})` : undefined;
 };
 
 export const uniquePorts: Check<number[]> = (values) =>
