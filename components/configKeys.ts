@@ -94,6 +94,12 @@ export const SCHEMA = {
         podLabels: labels("trialPodLabels"),
         resources: resources("trial"),
         tmpSizeLimit: str("trialTmpSizeLimit", v.quantity),
+        ingressPorts: key("trialIngressPorts", "integer[]", v.distinctPorts),
+    },
+    admission: {
+        enabled: bool("admissionPolicy"),
+        serviceAccounts: key("trialServiceAccounts", "string[]", v.eachOf(v.dns1123Subdomain)),
+        secretNames: key("trialSecretNames", "string[]", v.eachOf(v.dns1123Subdomain)),
     },
     pipeline: {
         serviceAccountName: str("pipelineServiceAccount", v.dns1123Subdomain),
@@ -136,6 +142,7 @@ export const SCHEMA = {
             resources: resources("litellm"),
             numRetries: int("litellmNumRetries", v.atLeast(0)),
             requestTimeoutSeconds: int("litellmRequestTimeoutSeconds", v.atLeast(1)),
+            requireSpread: bool("litellmRequireSpread"),
         },
     },
     storage: {
@@ -162,6 +169,11 @@ export const SCHEMA = {
         successfulJobsHistory: int("cleanupSuccessfulJobsHistory", v.atLeast(0)),
         failedJobsHistory: int("cleanupFailedJobsHistory", v.atLeast(0)),
         resources: resources("cleanup"),
+        imageStreamSelector: str("cleanupImageStreamSelector", v.optional(v.labelSelector)),
+        apiServer: {
+            cidrs: key("apiServerCidrs", "string[]", v.eachOf(v.exceptCidr)),
+            ports: key("apiServerPorts", "integer[]", v.uniquePorts),
+        },
     },
 } as const;
 

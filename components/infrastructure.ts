@@ -34,6 +34,7 @@ export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.Componen
         quota: cfg.quota,
         containerDefaults: cfg.containerDefaults,
         trialPodLabels: cfg.trial.podLabels,
+        trialIngressPorts: cfg.trial.ingressPorts,
         trialBaseline: { resources: cfg.trial.resources, tmpSizeLimit: cfg.trial.tmpSizeLimit },
         pipeline: { serviceAccountName: cfg.pipeline.serviceAccountName, secretNames: cfg.pipeline.secretNames, managesPvcs: cfg.pipeline.managesPvcs },
         egress,

@@ -23,6 +23,19 @@ export interface LiteLLMArgs {
     readonly skipAwait: boolean;
 }
 
+/**
+ * Seconds a stopping proxy keeps serving before it is sent SIGTERM: the time for the endpoint
+ * removal to reach every node's Service rules, so no new request is routed to it.
+ */
+export const PRE_STOP_SECONDS = 10;
+/** Room after the longest request for the proxy's own shutdown. */
+const SHUTDOWN_MARGIN_SECONDS = 15;
+
+/** A rollout or drain waits for the slowest LLM call the proxy allows, instead of cutting it at the default 30 s. */
+export function terminationGracePeriodSeconds(requestTimeoutSeconds: number): number {
+    return PRE_STOP_SECONDS + requestTimeoutSeconds + SHUTDOWN_MARGIN_SECONDS;
+}
+
 export class LiteLLM extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     readonly serviceAccountName: pulumi.Output<string>;
@@ -80,10 +93,12 @@ export class LiteLLM extends pulumi.ComponentResource {
                         serviceAccountName: serviceAccount.metadata.name,
                         automountServiceAccountToken: false,
                         securityContext: RESTRICTED_POD,
+                        terminationGracePeriodSeconds: terminationGracePeriodSeconds(cfg.requestTimeoutSeconds),
                         topologySpreadConstraints: [{
                             maxSkew: 1,
                             topologyKey: "kubernetes.io/hostname",
-                            whenUnsatisfiable: "ScheduleAnyway",
+                            // Required in prod: two replicas on one node would both go in one drain.
+                            whenUnsatisfiable: cfg.requireSpread ? "DoNotSchedule" : "ScheduleAnyway",
                             labelSelector: { matchLabels: LITELLM.podLabels },
                         }],
                         containers: [{
@@ -102,6 +117,8 @@ export class LiteLLM extends pulumi.ComponentResource {
                             ],
                             resources: resourceRequirements(cfg.resources),
                             securityContext: RESTRICTED_CONTAINER,
+                            // The kubelet's own sleep (no binary needed in the image), GA in Kubernetes 1.32, on by default since 1.30.
+                            lifecycle: { preStop: { sleep: { seconds: PRE_STOP_SECONDS } } },
                             startupProbe: { httpGet: { path: LITELLM.probes.liveness, port: "http" }, periodSeconds: 5, failureThreshold: 60 },
                             livenessProbe: { httpGet: { path: LITELLM.probes.liveness, port: "http" }, periodSeconds: 15, timeoutSeconds: 5, failureThreshold: 3 },
                             readinessProbe: { httpGet: { path: LITELLM.probes.readiness, port: "http" }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 },

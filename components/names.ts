@@ -31,6 +31,12 @@ export const HTTPS_PORT = 443;
  */
 export { NON_PUBLIC_CIDRS } from "../common/cidr";
 
+/** The cleanup job's ServiceAccount, Role, CronJob and pod labels. */
+export const CLEANUP = {
+    name: "abevalflow-cleanup",
+    podLabels: { "app.kubernetes.io/name": "abevalflow-cleanup", "app.kubernetes.io/component": "cleanup" },
+} as const;
+
 export const PIPELINE_ROLE = "pipeline-trial-manager";
 export const TRIAL_BASELINE_CONFIGMAP = "trial-pod-security-baseline";
 
@@ -38,6 +44,8 @@ export const VOLUMES = { workspace: "abevalflow-workspace", deadLetter: "abevalf
 
 export const NETWORK_POLICIES = {
     trialDefaultDeny: "trial-egress-default-deny",
+    trialIngressDefaultDeny: "trial-ingress-default-deny",
+    trialIngressAllow: "trial-ingress-allow",
     trialAllow: { "direct-api": "trial-egress-direct-api", litellm: "trial-egress-litellm", "self-hosted": "trial-egress-self-hosted" },
     litellmDefaultDeny: "litellm-default-deny",
     litellmProxy: "litellm-proxy",

@@ -64,6 +64,20 @@ export function defaultDenyEgressSpec(podLabels: Labels): Spec {
     return { podSelector: { matchLabels: podLabels }, policyTypes: ["Egress"] };
 }
 
+/** Nothing reaches trial pods (agents under evaluation) unless an allow policy below says so. */
+export function defaultDenyIngressSpec(podLabels: Labels): Spec {
+    return { podSelector: { matchLabels: podLabels }, policyTypes: ["Ingress"] };
+}
+
+/** Pods of the pipeline namespace (only) may reach trial pods on these TCP ports. */
+export function trialIngressAllowSpec(podLabels: Labels, ports: readonly number[]): Spec {
+    return {
+        podSelector: { matchLabels: podLabels },
+        policyTypes: ["Ingress"],
+        ingress: [{ from: [{ podSelector: {} }], ports: ports.map((port) => ({ protocol: "TCP", port })) }],
+    };
+}
+
 /** The one allow policy for trial pods in the stack's LLM mode: DNS plus the mode's target. */
 export function trialAllowSpec(net: NetworkInputs): Spec {
     return {

@@ -5,7 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig, Labels, Resources } from "./config";
 import { managedMeta } from "./metadata";
 import { NETWORK_POLICIES, PART_OF, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP } from "./names";
-import { defaultDenyEgressSpec, EgressTargets, trialAllowSpec } from "./networkPolicies";
+import { defaultDenyEgressSpec, defaultDenyIngressSpec, EgressTargets, trialAllowSpec, trialIngressAllowSpec } from "./networkPolicies";
 import { PipelineAccess, PipelineRbac } from "./rbac";
 import { trialPodBaseline } from "./trialBaseline";
 
@@ -24,6 +24,8 @@ export interface SecurityArgs {
     readonly containerDefaults: Resources;
     /** Labels that select trial pods (egress policies, published baseline). */
     readonly trialPodLabels: Labels;
+    /** TCP ports on trial pods that pods of the namespace may reach; empty isolates them for ingress. */
+    readonly trialIngressPorts: readonly number[];
     /** The trial pods' published baseline: resources and the size of their writable /tmp. */
     readonly trialBaseline: { readonly resources: Resources; readonly tmpSizeLimit: string };
     /** The pipeline's ServiceAccount and what its Role grants. */
@@ -109,7 +111,17 @@ export class Security extends pulumi.ComponentResource {
             metadata: meta(allowName),
             spec: trialAllowSpec({ ...args.egress, namespace: args.namespace, trialPodLabels: args.trialPodLabels }),
         }, { parent: this });
-        this.networkPolicyNames = pulumi.all([deny.metadata.name, allow.metadata.name]);
+        const ingressDeny = new k8s.networking.v1.NetworkPolicy(NETWORK_POLICIES.trialIngressDefaultDeny, {
+            metadata: meta(NETWORK_POLICIES.trialIngressDefaultDeny),
+            spec: defaultDenyIngressSpec(args.trialPodLabels),
+        }, { parent: this });
+        const ingressAllow = args.trialIngressPorts.length === 0 ? undefined
+            : new k8s.networking.v1.NetworkPolicy(NETWORK_POLICIES.trialIngressAllow, {
+                metadata: meta(NETWORK_POLICIES.trialIngressAllow),
+                spec: trialIngressAllowSpec(args.trialPodLabels, args.trialIngressPorts),
+            }, { parent: this });
+        this.networkPolicyNames = pulumi.all([deny.metadata.name, allow.metadata.name, ingressDeny.metadata.name,
+            ...(ingressAllow ? [ingressAllow.metadata.name] : [])]);
 
         this.registerOutputs({
             namespace: this.namespace,

@@ -15,11 +15,13 @@ interface Container {
     startupProbe: Probe; livenessProbe: Probe; readinessProbe: Probe;
     securityContext: Record<string, unknown>; resources: { requests: object; limits: object };
     volumeMounts: { name: string; mountPath: string }[];
+    lifecycle: { preStop: { sleep: { seconds: number } } };
 }
 interface PodSpec {
     serviceAccountName: string; automountServiceAccountToken: boolean; containers: Container[];
     volumes: { name: string; emptyDir?: object; secret?: { secretName: string }; configMap?: { name: string } }[];
-    topologySpreadConstraints: { topologyKey: string }[];
+    topologySpreadConstraints: { topologyKey: string; whenUnsatisfiable: string }[];
+    terminationGracePeriodSeconds: number;
 }
 
 const podSpec = (d: RecordedResource): PodSpec => field(d, "spec", "template", "spec") as PodSpec;
@@ -101,6 +103,24 @@ describe("litellm slice", () => {
         expect(podSpec(deployment).topologySpreadConstraints.map((t) => t.topologyKey)).to.deep.equal(["kubernetes.io/hostname"]);
         const pdb = named(run, "kubernetes:policy/v1:PodDisruptionBudget", LITELLM.name);
         expect(field(pdb, "spec")).to.deep.equal({ maxUnavailable: 1, selector: { matchLabels: LITELLM.podLabels } });
+    });
+
+    it("spreads replicas over nodes as a requirement in prod and as a preference in dev", async () => {
+        const whenUnsatisfiable = async (stack: string) =>
+            podSpec(named(await runProgram(stackConfig(stack)), DEPLOYMENT, LITELLM.name)).topologySpreadConstraints[0].whenUnsatisfiable;
+        expect(await whenUnsatisfiable("prod")).to.equal("DoNotSchedule");
+        expect(await whenUnsatisfiable("dev")).to.equal("ScheduleAnyway");
+    });
+
+    it("lets a stopping proxy finish its longest request: preStop delay, then a grace period past the request timeout", async () => {
+        for (const timeout of [600, 45]) {
+            const run = await runProgram(withMode("dev", "litellm", { litellmRequestTimeoutSeconds: timeout }));
+            const deployment = named(run, DEPLOYMENT, LITELLM.name);
+            const spec = podSpec(deployment);
+            const lifecycle = container(deployment).lifecycle;
+            expect(lifecycle.preStop.sleep.seconds).to.be.within(5, 30);
+            expect(spec.terminationGracePeriodSeconds).to.be.greaterThan(lifecycle.preStop.sleep.seconds + timeout);
+        }
     });
 
     it("probes the public health routes, never /health", async () => {

@@ -19,7 +19,9 @@ const isDefaultDeny = (r: RecordedResource): boolean =>
 async function trialPolicies(mode: string, extra: Record<string, unknown> = {}) {
     const run = await runProgram(withMode("dev", mode, extra));
     const trial = ofType(run, NETPOL).filter(selectsTrialPods);
-    return { run, deny: trial.filter(isDefaultDeny), allow: trial.filter((r) => !isDefaultDeny(r)) };
+    const egress = trial.filter((r) => spec(r).policyTypes.includes("Egress"));
+    const ingress = trial.filter((r) => spec(r).policyTypes.includes("Ingress"));
+    return { run, deny: egress.filter(isDefaultDeny), allow: egress.filter((r) => !isDefaultDeny(r)), ingress };
 }
 
 function expectDnsRule(rule: Rule): void {
@@ -31,6 +33,27 @@ function expectDnsRule(rule: Rule): void {
         { protocol: "UDP", port: 5353 }, { protocol: "TCP", port: 5353 }, { protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 },
     ]);
 }
+
+describe("trial-pod ingress", () => {
+    for (const mode of LLM_MODE_VALUES) {
+        it(`${mode}: trial pods are isolated for ingress by default, with no allow policy`, async () => {
+            const { ingress } = await trialPolicies(mode);
+            expect(ingress.map((r) => field(r, "metadata", "name"))).to.deep.equal([NETWORK_POLICIES.trialIngressDefaultDeny]);
+            expect(spec(ingress[0])).to.deep.equal({ podSelector: { matchLabels: TRIAL }, policyTypes: ["Ingress"] });
+        });
+    }
+
+    it("trialIngressPorts opens exactly those TCP ports, to pods of the pipeline namespace only", async () => {
+        const { ingress } = await trialPolicies("litellm", { trialIngressPorts: [8080, 9090] });
+        const allow = ingress.filter((r) => field(r, "metadata", "name") === NETWORK_POLICIES.trialIngressAllow);
+        expect(allow).to.have.length(1);
+        expect(spec(allow[0]).ingress).to.deep.equal([{
+            from: [{ podSelector: {} }],
+            ports: [{ protocol: "TCP", port: 8080 }, { protocol: "TCP", port: 9090 }],
+        }]);
+        expect(ingress.map((r) => field(r, "metadata", "name"))).to.include(NETWORK_POLICIES.trialIngressDefaultDeny);
+    });
+});
 
 describe("trial-pod egress policies", () => {
     for (const mode of LLM_MODE_VALUES) {

@@ -23,7 +23,7 @@ describe("index.ts", () => {
         expect(program.llmMode).to.equal("litellm");
         expect(await unwrap(program.serviceAccounts)).to.deep.equal({ pipeline: "pipeline", cleanup: "abevalflow-cleanup", litellm: "litellm" });
         expect(await unwrap(program.volumeClaims)).to.deep.equal({ workspace: "abevalflow-workspace", deadLetter: "abevalflow-dead-letter" });
-        expect(await unwrap(program.networkPolicies)).to.deep.equal(["trial-egress-default-deny", "trial-egress-litellm", "litellm-default-deny", "litellm-proxy"]);
+        expect(await unwrap(program.networkPolicies)).to.deep.equal(["trial-egress-default-deny", "trial-egress-litellm", "trial-ingress-default-deny", "litellm-default-deny", "litellm-proxy"]);
         expect(await unwrap(program.litellmUrl)).to.equal("http://litellm.ab-eval-flow-dev.svc:4000");
         pulumi.runtime.setAllConfig({});
     });

@@ -12,6 +12,7 @@ import { stackFileConfig } from "../../components/config";
 import { CLEANUP_CONTAINER, CLEANUP_NAME } from "../../components/cleanup";
 import { LITELLM, NETWORK_POLICIES, TRIAL_BASELINE_CONFIGMAP, VOLUMES } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
+import { runProgram, stackConfig, withMode } from "../../scripts/engine/program-run";
 import { rbacTable } from "./rbac-table";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, Result, run, runAsync } from "./support";
 
@@ -49,6 +50,11 @@ function planned(output: string, op: "create" | "update" | "delete" | "replace")
     return m ? Number(m[1]) : 0;
 }
 
+/** What the engine plans for these stack values: the program's resources as the mocks record them, plus the stack. */
+async function expectedResources(values: Record<string, unknown>): Promise<number> {
+    return (await runProgram(values)).resources.length + 1;
+}
+
 function trialPod(namespace: string, name: string, spec: Record<string, unknown>): string {
     return YAML.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace, labels: TRIAL_LABELS }, spec });
 }
@@ -66,22 +72,25 @@ describe("the real Pulumi engine on the local control plane", function () {
             const cfg = stackFileConfig(base);
             const namespace = cfg["abevalflow:namespace"] as string;
 
-            before(() => ws.initStack(stack, base));
+            let total = 0;
+            before(async () => {
+                ws.initStack(stack, base);
+                total = await expectedResources(stackConfig(base));
+            });
 
             it("preview with the policy pack at prod strength passes and plans every object", () => {
                 const r = ws.pulumiOk(["preview", "-s", stack, ...ws.policyArgs("prod")]);
                 expect(r.output).to.match(/Policies:|policy/i);
                 expect(r.output).to.not.match(/mandatory/);
-                // dev and prod both deploy the litellm mode: 3 components, 28 objects, the password, the stack.
-                expect(planned(r.output, "create"), r.output).to.equal(32);
+                expect(planned(r.output, "create"), r.output).to.equal(total);
             });
 
             it("up succeeds, and a second preview expects no changes", () => {
                 const up = ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", stack, ...ws.policyArgs(base)]);
-                expect(planned(up.output, "create"), up.output).to.equal(32);
+                expect(planned(up.output, "create"), up.output).to.equal(total);
                 console.log(`      up from empty: ${up.ms} ms`);
                 const again = ws.pulumiOk(["preview", "--expect-no-changes", "-s", stack, ...ws.policyArgs(base)]);
-                expect(again.output).to.match(/32 unchanged/);
+                expect(again.output).to.match(new RegExp(`${total} unchanged`));
             });
 
             it("the API server stored what the program intends", () => {
@@ -99,7 +108,7 @@ describe("the real Pulumi engine on the local control plane", function () {
                 expect(limits.spec.limits[0]).to.deep.include({ type: "Container", defaultRequest: { cpu: "100m", memory: "128Mi" } });
 
                 expect(networkPolicyNames(namespace)).to.deep.equal([NETWORK_POLICIES.litellmDefaultDeny, NETWORK_POLICIES.litellmProxy,
-                    NETWORK_POLICIES.trialDefaultDeny, NETWORK_POLICIES.trialAllow.litellm].sort());
+                    NETWORK_POLICIES.trialDefaultDeny, NETWORK_POLICIES.trialAllow.litellm, NETWORK_POLICIES.trialIngressDefaultDeny].sort());
                 const deny = kubectlJson<Obj>(["get", "networkpolicy", NETWORK_POLICIES.trialDefaultDeny, "-n", namespace]);
                 expect(deny.spec).to.deep.equal({ podSelector: { matchLabels: TRIAL_LABELS }, policyTypes: ["Egress"] });
 
@@ -146,7 +155,7 @@ describe("the real Pulumi engine on the local control plane", function () {
                     // The engine deletes what it may before it reaches the protected resources.
                     expect(exists("networkpolicy", NETWORK_POLICIES.trialDefaultDeny, namespace)).to.equal(false);
                     ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", stack, ...ws.policyArgs(base)]);
-                    expect(ws.pulumiOk(["preview", "--expect-no-changes", "-s", stack]).output).to.match(/32 unchanged/);
+                    expect(ws.pulumiOk(["preview", "--expect-no-changes", "-s", stack]).output).to.match(new RegExp(`${total} unchanged`));
                 });
 
                 it("destroy --exclude-protected removes everything but the protected volumes and their Namespace", () => {
@@ -216,7 +225,8 @@ describe("the real Pulumi engine on the local control plane", function () {
 
         it("changing llmMode replaces the allow policy and never leaves trial pods without their default-deny", async () => {
             const trialPolicies = (): string[] => networkPolicyNames(namespace).filter((n) => n === NETWORK_POLICIES.trialDefaultDeny || TRIAL_ALLOWS.includes(n));
-            for (const [mode, expected] of [["direct-api", 22], ["litellm", 32]] as const) {
+            for (const mode of ["direct-api", "litellm"] as const) {
+                const expected = await expectedResources(withMode("dev", mode));
                 expect(trialPolicies().filter((n) => TRIAL_ALLOWS.includes(n)), "before").to.have.length(1);
                 ws.config(stack, "abevalflow:llmMode", mode);
                 const seen: string[][] = [];
@@ -293,7 +303,7 @@ describe("the real Pulumi engine on the local control plane", function () {
             expect(ws.pulumiOk(["preview", "--expect-no-changes", "--refresh", "-s", stack]).status).to.equal(0);
         });
 
-        it("destroy removes everything but the data; a later up keeps the retained claims as they were", () => {
+        it("destroy removes everything but the data; a later up keeps the retained claims as they were", async () => {
             const claimBefore = kubectlJson<Obj>(["get", "pvc", VOLUMES.deadLetter, "-n", namespace]);
             ok("kubectl", ["annotate", "pvc", VOLUMES.deadLetter, "-n", namespace, "e2e/marker=kept"]);
             const destroy = ws.pulumiOk(["destroy", "--yes", "--skip-preview", "-s", stack]);
@@ -307,7 +317,7 @@ describe("the real Pulumi engine on the local control plane", function () {
             expect(exists("role", "pipeline-trial-manager", namespace)).to.equal(false);
 
             const again = up();
-            expect(planned(again.output, "create")).to.equal(32);
+            expect(planned(again.output, "create")).to.equal(await expectedResources(stackConfig("dev")));
             const claimAfter = kubectlJson<Obj>(["get", "pvc", VOLUMES.deadLetter, "-n", namespace]);
             expect(claimAfter.metadata.uid).to.equal(claimBefore.metadata.uid);
             expect(claimAfter.metadata.annotations).to.include({ "e2e/marker": "kept", "helm.sh/resource-policy": "keep" });
