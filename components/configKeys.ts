@@ -108,6 +108,7 @@ export const SCHEMA = {
         secretNames: key("pipelineSecretNames", "string[]", v.eachOf(v.dns1123Subdomain),
             (names: string[], all) => (all.pipelineNeedsSecrets === true ? names : [])),
         managesPvcs: bool("pipelineManagesPvcs"),
+        sccClusterRole: optionalName("pipelineSccClusterRole", v.dns1123Subdomain),
     },
     dns: {
         namespace: str("dnsNamespace", v.dns1123Label),

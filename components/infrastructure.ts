@@ -36,7 +36,15 @@ export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.Componen
         trialPodLabels: cfg.trial.podLabels,
         trialIngressPorts: cfg.trial.ingressPorts,
         trialBaseline: { resources: cfg.trial.resources, tmpSizeLimit: cfg.trial.tmpSizeLimit },
-        pipeline: { serviceAccountName: cfg.pipeline.serviceAccountName, secretNames: cfg.pipeline.secretNames, managesPvcs: cfg.pipeline.managesPvcs },
+        pipeline: {
+            serviceAccountName: cfg.pipeline.serviceAccountName,
+            secretNames: cfg.pipeline.secretNames,
+            managesPvcs: cfg.pipeline.managesPvcs,
+            sccClusterRole: cfg.pipeline.sccClusterRole,
+        },
+        // The operator's pruner keeps only a count of runs and would delete failed ones before
+        // the cleanup copies them to the dead letter.
+        skipOperatorPruner: cfg.cleanup.deadLetter,
         egress,
     }, opts);
     const namespace = security.namespace;

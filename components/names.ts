@@ -38,6 +38,9 @@ export const CLEANUP = {
 } as const;
 
 export const PIPELINE_ROLE = "pipeline-trial-manager";
+
+/** OpenShift Pipelines' pruner skips a namespace with this annotation (operator docs, "Automatic pruning"). */
+export const OPERATOR_PRUNER_SKIP = { "operator.tekton.dev/prune.skip": "true" } as const;
 export const TRIAL_BASELINE_CONFIGMAP = "trial-pod-security-baseline";
 
 export const VOLUMES = { workspace: "abevalflow-workspace", deadLetter: "abevalflow-dead-letter" } as const;

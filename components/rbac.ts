@@ -15,6 +15,8 @@ export interface PipelineAccess {
     readonly secretNames: readonly string[];
     /** Whether the pipeline may delete PersistentVolumeClaims (per-run volumes). */
     readonly managesPvcs: boolean;
+    /** ClusterRole granting use of the pipelines SCC, bound in this namespace; none when undefined. */
+    readonly sccClusterRole?: string;
 }
 
 export interface PipelineRbacArgs {
@@ -27,7 +29,8 @@ export interface PipelineRbacArgs {
 export function pipelineRoleRules(pipeline: PipelineAccess): PolicyRule[] {
     const rules: PolicyRule[] = [
         { apiGroups: [""], resources: ["pods"], verbs: ["create", "get", "list", "watch", "delete"] },
-        { apiGroups: [""], resources: ["pods/exec"], verbs: ["create"] },
+        // WebSocket exec (kubectl 1.30+, several client libraries) is an HTTP GET, authorized as get.
+        { apiGroups: [""], resources: ["pods/exec"], verbs: ["create", "get"] },
         { apiGroups: [""], resources: ["pods/log"], verbs: ["get"] },
         { apiGroups: [""], resources: ["events"], verbs: ["get", "list"] },
         { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "list"] },
@@ -61,6 +64,14 @@ export class PipelineRbac extends pulumi.ComponentResource {
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:image-builder" },
             subjects,
         }, { parent: this });
+        if (args.pipeline.sccClusterRole) {
+            // Task pods run under pipelines-scc; without the operator's binding they need this one.
+            new k8s.rbac.v1.RoleBinding("pipeline-pipelines-scc", {
+                metadata: managedMeta("pipeline-pipelines-scc", args.namespace, labels),
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: args.pipeline.sccClusterRole },
+                subjects,
+            }, { parent: this });
+        }
         const role = new k8s.rbac.v1.Role("pipeline-trial-manager", {
             metadata: managedMeta(PIPELINE_ROLE, args.namespace, labels),
             rules: pipelineRoleRules(args.pipeline),

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig, Labels, Resources } from "./config";
 import { managedMeta } from "./metadata";
-import { NETWORK_POLICIES, PART_OF, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP } from "./names";
+import { NETWORK_POLICIES, OPERATOR_PRUNER_SKIP, PART_OF, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP } from "./names";
 import { defaultDenyEgressSpec, defaultDenyIngressSpec, EgressTargets, trialAllowSpec, trialIngressAllowSpec } from "./networkPolicies";
 import { PipelineAccess, PipelineRbac } from "./rbac";
 import { trialPodBaseline } from "./trialBaseline";
@@ -32,6 +32,8 @@ export interface SecurityArgs {
     readonly pipeline: PipelineAccess;
     /** Where trial pods may connect: DNS and the stack's LLM mode. */
     readonly egress: EgressTargets;
+    /** Annotate the namespace so OpenShift Pipelines' own pruner leaves its runs alone. */
+    readonly skipOperatorPruner: boolean;
 }
 
 export class Security extends pulumi.ComponentResource {
@@ -50,7 +52,11 @@ export class Security extends pulumi.ComponentResource {
             "pod-security.kubernetes.io/audit": ps.audit,
             "security.openshift.io/scc.podSecurityLabelSync": String(ps.labelSync),
         };
-        const namespaceMeta = { name: args.namespace, labels, annotations: { ...PATCH_FORCE } };
+        const namespaceMeta = {
+            name: args.namespace,
+            labels,
+            annotations: { ...PATCH_FORCE, ...(args.skipOperatorPruner ? OPERATOR_PRUNER_SKIP : {}) },
+        };
         const namespace = args.manageNamespace
             ? new k8s.core.v1.Namespace("namespace", { metadata: namespaceMeta }, {
                 parent: this,

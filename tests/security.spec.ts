@@ -21,6 +21,24 @@ describe("security slice", () => {
         expect(namespace.opts.retainOnDelete).to.equal(true);
     });
 
+    it("tells OpenShift Pipelines' pruner to skip the namespace exactly when failed runs go to the dead letter", async () => {
+        for (const deadLetter of [true, false]) {
+            const [namespace] = ofType(await runProgram(withMode("dev", "litellm", { cleanupDeadLetter: deadLetter })), NS);
+            const annotations = field(namespace, "metadata", "annotations") as Record<string, string>;
+            expect(annotations["operator.tekton.dev/prune.skip"], `cleanupDeadLetter ${deadLetter}`).to.equal(deadLetter ? "true" : undefined);
+        }
+        const [patch] = ofType(await runProgram(withMode("dev", "litellm", { manageNamespace: false })), "kubernetes:core/v1:NamespacePatch");
+        expect(field(patch, "metadata", "annotations")).to.include({ "operator.tekton.dev/prune.skip": "true" });
+    });
+
+    it("binds the pipeline to the pipelines SCC's ClusterRole by default, and not when the key is empty", async () => {
+        const bound = named(await runProgram(stackConfig("dev")), BINDING, "pipeline-pipelines-scc");
+        expect(field(bound, "roleRef")).to.deep.equal({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "pipelines-scc-clusterrole" });
+        expect(field(bound, "subjects")).to.deep.equal([{ kind: "ServiceAccount", name: "pipeline", namespace: "ab-eval-flow-dev" }]);
+        const unbound = await runProgram(withMode("dev", "litellm", { pipelineSccClusterRole: "" }));
+        expect(ofType(unbound, BINDING).map((b) => field(b, "metadata", "name"))).to.not.include("pipeline-pipelines-scc");
+    });
+
     it("protects the namespace where the volumes are protected", async () => {
         const [namespace] = ofType(await runProgram(stackConfig("prod")), NS);
         expect(namespace.opts.protect).to.equal(true);
@@ -99,7 +117,7 @@ describe("security slice", () => {
             expect(grants.sort()).to.deep.equal([
                 "configmaps:get", "configmaps:list", "events:get", "events:list",
                 "persistentvolumeclaims:create", "persistentvolumeclaims:get", "persistentvolumeclaims:list",
-                "pods/exec:create", "pods/log:get",
+                "pods/exec:create", "pods/exec:get", "pods/log:get",
                 "pods:create", "pods:delete", "pods:get", "pods:list", "pods:watch",
                 "secrets:get",
             ]);

@@ -4,7 +4,7 @@ export interface Check { sa: string; verb: string; resource: string; name?: stri
 
 const pipelineAllowed: [string, string, string?][] = [
     ["create", "pods"], ["get", "pods"], ["list", "pods"], ["watch", "pods"], ["delete", "pods"],
-    ["create", "pods/exec"], ["get", "pods/log"], ["get", "events"], ["list", "events"],
+    ["create", "pods/exec"], ["get", "pods/exec"], ["get", "pods/log"], ["get", "events"], ["list", "events"],
     ["get", "configmaps"], ["list", "configmaps"],
     ["get", "persistentvolumeclaims"], ["list", "persistentvolumeclaims"], ["create", "persistentvolumeclaims"],
     ["get", "secrets", "ab-eval-db-credentials"],
