@@ -56,6 +56,9 @@ export type Selection<T> = {
     stale: T[];
     kept: T[];
 };
+/**
+ * imageStreamLabels is empty when IMAGESTREAM_SELECTOR is: then no ImageStream is listed or pruned.
+ */
 export type Config = {
     namespace: string;
     trialPodLabels: Record<string, string>;
@@ -63,6 +66,7 @@ export type Config = {
     pipelineRunMaxAgeMs: number;
     pipelineRunKeepRecent: number;
     imageStreamMaxAgeMs: number;
+    imageStreamLabels: Record<string, string>;
     deadLetterDir: string | undefined;
     deadLetterRetentionDays: number;
     dryRun: boolean;
@@ -129,6 +133,7 @@ export const ENV: Readonly<{
     pipelineRunMaxAgeHours: "PIPELINERUN_MAX_AGE_HOURS";
     pipelineRunKeepRecent: "PIPELINERUN_KEEP_RECENT";
     imageStreamMaxAgeHours: "IMAGESTREAM_MAX_AGE_HOURS";
+    imageStreamSelector: "IMAGESTREAM_SELECTOR";
     deadLetterDir: "DEAD_LETTER_DIR";
     deadLetterRetentionDays: "DEAD_LETTER_RETENTION_DAYS";
     dryRun: "DRY_RUN";
@@ -204,11 +209,24 @@ export function selectPipelineRuns(runs: PipelineRun[], { now, maxAgeMs, keepRec
  * @param {ImageStream} stream
  */
 export function imageStreamNewestAt(stream: ImageStream): number | undefined;
-/** @param {ImageStream[]} streams @param {{ now: number, maxAgeMs: number }} opts @returns {Selection<ImageStream>} */
-export function selectImageStreams(streams: ImageStream[], { now, maxAgeMs }: {
+/**
+ * Only streams with every selector label are candidates: the server filters by them already,
+ * and checking again here means a selector bug can never reach an imported base image. No
+ * labels select nothing.
+ * @param {ImageStream[]} streams @param {{ now: number, maxAgeMs: number, labels: Record<string, string> }} opts
+ * @returns {Selection<ImageStream>}
+ */
+export function selectImageStreams(streams: ImageStream[], { now, maxAgeMs, labels }: {
     now: number;
     maxAgeMs: number;
+    labels: Record<string, string>;
 }): Selection<ImageStream>;
+/**
+ * Without a selector no ImageStream is a candidate, so none is even listed: imported base
+ * images and other streams nobody pushes to must never age out. The summary says so.
+ * @returns {Summary}
+ */
+export function skippedImageStreams(): Summary;
 /**
  * Where a failed run's record goes, relative to the dead-letter root:
  * pipelineruns/<UTC completion date>/<name>-<uid>. The uid keeps a re-created run of the
@@ -235,8 +253,10 @@ export function parseSelector(text: string): Record<string, string> | string;
 /** @param {Record<string, string>} labels */
 export function selectorString(labels: Record<string, string>): string;
 /**
+ * imageStreamLabels is empty when IMAGESTREAM_SELECTOR is: then no ImageStream is listed or pruned.
  * @typedef {{ namespace: string, trialPodLabels: Record<string, string>, trialPodMaxAgeMs: number,
  *   pipelineRunMaxAgeMs: number, pipelineRunKeepRecent: number, imageStreamMaxAgeMs: number,
+ *   imageStreamLabels: Record<string, string>,
  *   deadLetterDir: string | undefined, deadLetterRetentionDays: number, dryRun: boolean,
  *   concurrency: number, kinds: string[], apiUrl: URL, token: string, ca: string | undefined,
  *   insecure: boolean }} Config

@@ -13,6 +13,8 @@
  *   PIPELINERUN_KEEP_RECENT      the K most recently completed PipelineRuns are kept anyway
  *   IMAGESTREAM_MAX_AGE_HOURS    ImageStreams whose newest image (or, without any, whose
  *                                creation) is older are deleted
+ *   IMAGESTREAM_SELECTOR         only ImageStreams with these labels (key=value[,key=value...])
+ *                                are pruned; empty or unset: no ImageStream is pruned at all
  *   DEAD_LETTER_DIR              mounted dead-letter volume; empty or unset: no dead letter
  *   DEAD_LETTER_RETENTION_DAYS   dead-letter entries older than this are removed
  *   DRY_RUN                      true: report what would go, change nothing (default false)
@@ -59,6 +61,7 @@ const ENV = Object.freeze({
     pipelineRunMaxAgeHours: "PIPELINERUN_MAX_AGE_HOURS",
     pipelineRunKeepRecent: "PIPELINERUN_KEEP_RECENT",
     imageStreamMaxAgeHours: "IMAGESTREAM_MAX_AGE_HOURS",
+    imageStreamSelector: "IMAGESTREAM_SELECTOR",
     deadLetterDir: "DEAD_LETTER_DIR",
     deadLetterRetentionDays: "DEAD_LETTER_RETENTION_DAYS",
     dryRun: "DRY_RUN",
@@ -207,12 +210,19 @@ function imageStreamNewestAt(stream) {
     return newest ?? parseTime(stream.metadata?.creationTimestamp);
 }
 
-/** @param {ImageStream[]} streams @param {{ now: number, maxAgeMs: number }} opts @returns {Selection<ImageStream>} */
-function selectImageStreams(streams, { now, maxAgeMs }) {
+/**
+ * Only streams with every selector label are candidates: the server filters by them already,
+ * and checking again here means a selector bug can never reach an imported base image. No
+ * labels select nothing.
+ * @param {ImageStream[]} streams @param {{ now: number, maxAgeMs: number, labels: Record<string, string> }} opts
+ * @returns {Selection<ImageStream>}
+ */
+function selectImageStreams(streams, { now, maxAgeMs, labels }) {
     /** @type {Selection<ImageStream>} */
     const out = { stale: [], kept: [] };
     for (const stream of streams) {
-        const stale = !stream.metadata?.deletionTimestamp && isOlderThan(imageStreamNewestAt(stream), now, maxAgeMs);
+        const stale = hasLabels(stream, labels) && !stream.metadata?.deletionTimestamp &&
+            isOlderThan(imageStreamNewestAt(stream), now, maxAgeMs);
         (stale ? out.stale : out.kept).push(stream);
     }
     return out;
@@ -293,8 +303,10 @@ function selectorString(labels) {
 }
 
 /**
+ * imageStreamLabels is empty when IMAGESTREAM_SELECTOR is: then no ImageStream is listed or pruned.
  * @typedef {{ namespace: string, trialPodLabels: Record<string, string>, trialPodMaxAgeMs: number,
  *   pipelineRunMaxAgeMs: number, pipelineRunKeepRecent: number, imageStreamMaxAgeMs: number,
+ *   imageStreamLabels: Record<string, string>,
  *   deadLetterDir: string | undefined, deadLetterRetentionDays: number, dryRun: boolean,
  *   concurrency: number, kinds: string[], apiUrl: URL, token: string, ca: string | undefined,
  *   insecure: boolean }} Config
@@ -339,6 +351,12 @@ function parseConfig(env, readFile = (file) => fs.readFileSync(file, "utf8")) {
     if (typeof selector === "string") {
         bad(ENV.trialPodSelector, selector);
     }
+    // Empty is a valid choice here, unlike for trial pods: it keeps every ImageStream.
+    const streamSelectorText = (env[ENV.imageStreamSelector] ?? "").trim();
+    const streamSelector = streamSelectorText === "" ? {} : parseSelector(streamSelectorText);
+    if (typeof streamSelector === "string") {
+        bad(ENV.imageStreamSelector, `empty (prune no ImageStream) or ${streamSelector}`);
+    }
     const dryRunRaw = env[ENV.dryRun] ?? "false";
     if (dryRunRaw !== "true" && dryRunRaw !== "false") {
         bad(ENV.dryRun, "true or false");
@@ -375,6 +393,7 @@ function parseConfig(env, readFile = (file) => fs.readFileSync(file, "utf8")) {
         pipelineRunMaxAgeMs: integer(ENV.pipelineRunMaxAgeHours, 1) * HOUR_MS,
         pipelineRunKeepRecent: integer(ENV.pipelineRunKeepRecent, 0),
         imageStreamMaxAgeMs: integer(ENV.imageStreamMaxAgeHours, 1) * HOUR_MS,
+        imageStreamLabels: typeof streamSelector === "string" ? {} : streamSelector,
         deadLetterDir,
         deadLetterRetentionDays: deadLetterDir === undefined ? 0 : integer(ENV.deadLetterRetentionDays, 1),
         dryRun: dryRunRaw === "true",
@@ -688,15 +707,24 @@ function imageStreamPlan(config, ns) {
     return {
         label: "imagestream",
         collection: `/apis/image.openshift.io/v1/namespaces/${ns}/imagestreams`,
-        query: {},
+        query: { labelSelector: selectorString(config.imageStreamLabels) },
         keep: (item) => {
             const s = /** @type {ImageStream} */ (item);
             const tags = (s.status?.tags ?? []).map((t) => ({ items: (t?.items ?? []).map((i) => ({ created: i?.created })) }));
             return { metadata: slimMeta(s.metadata), status: { tags } };
         },
-        select: (items, now) => selectImageStreams(items, { now, maxAgeMs: config.imageStreamMaxAgeMs }),
+        select: (items, now) => selectImageStreams(items, { now, maxAgeMs: config.imageStreamMaxAgeMs, labels: config.imageStreamLabels }),
         referenceTime: imageStreamNewestAt,
     };
+}
+
+/**
+ * Without a selector no ImageStream is a candidate, so none is even listed: imported base
+ * images and other streams nobody pushes to must never age out. The summary says so.
+ * @returns {Summary}
+ */
+function skippedImageStreams() {
+    return { ...emptySummary("imagestream"), extra: `(skipped: ${ENV.imageStreamSelector} is empty, so no ImageStream is pruned)` };
 }
 
 /**
@@ -919,7 +947,9 @@ async function main() {
         summaries.push(await cleanPipelineRuns(client, config, ns));
     }
     if (config.kinds.includes("imagestreams")) {
-        summaries.push(await cleanKind(client, config, imageStreamPlan(config, ns)));
+        summaries.push(Object.keys(config.imageStreamLabels).length === 0
+            ? skippedImageStreams()
+            : await cleanKind(client, config, imageStreamPlan(config, ns)));
     }
     if (config.deadLetterDir) {
         summaries.push(await pruneDeadLetter(config, config.deadLetterDir, Date.now()));
@@ -946,6 +976,7 @@ module.exports = {
     selectPipelineRuns,
     imageStreamNewestAt,
     selectImageStreams,
+    skippedImageStreams,
     deadLetterEntryPath,
     expiredDeadLetterDays,
     retryDelayMs,

@@ -1,17 +1,20 @@
 // The cleanup slice: the daily CronJob that runs cleanup/cleanup.js, under its own
-// ServiceAccount whose Role grants exactly the calls that program makes. The program is read
-// from its one file at deploy time, so the repository holds no second copy of it.
+// ServiceAccount whose Role grants exactly the calls that program makes, and whose pods may
+// reach the cluster DNS and the API server and nothing else. The program is read from its
+// one file at deploy time, so the repository holds no second copy of it.
 import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { ENV, selectorString } from "../cleanup/cleanup";
+import { parseCidr } from "../common/cidr";
 import { CleanupConfig, findProjectFile, Labels } from "./config";
 import { managedMeta } from "./metadata";
-import { PART_OF } from "./names";
+import { cleanupAllowSpec, defaultDenyEgressSpec, EgressTargets } from "./networkPolicies";
+import { CLEANUP, NETWORK_POLICIES, PART_OF } from "./names";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements, sha256 } from "./podSpec";
 
-export const CLEANUP_NAME = "abevalflow-cleanup";
+export const CLEANUP_NAME = CLEANUP.name;
 export const CLEANUP_SCRIPT_CONFIGMAP = "abevalflow-cleanup-script";
 export const CLEANUP_CONTAINER = "cleanup";
 export const CLEANUP_SCRIPT_KEY = "cleanup.js";
@@ -49,6 +52,8 @@ export function cleanupEnv(config: CleanupConfig, trialPodLabels: Labels): k8s.t
         [ENV.pipelineRunMaxAgeHours, config.pipelineRunMaxAgeHours],
         [ENV.pipelineRunKeepRecent, config.pipelineRunKeepRecent],
         [ENV.imageStreamMaxAgeHours, config.imageStreamMaxAgeHours],
+        // Empty: the program prunes no ImageStream at all.
+        [ENV.imageStreamSelector, config.imageStreamSelector],
         ...(config.deadLetter
             ? ([[ENV.deadLetterDir, DEAD_LETTER_MOUNT], [ENV.deadLetterRetentionDays, config.deadLetterRetentionDays]] as [string, string | number][])
             : []),
@@ -61,6 +66,58 @@ export function cleanupEnv(config: CleanupConfig, trialPodLabels: Labels): k8s.t
     ];
 }
 
+/**
+ * Where the addresses of the API server come from when apiServerCidrs is empty: the
+ * EndpointSlice the API server's own endpoint reconciler writes for Service default/kubernetes
+ * (named like the Service, beside the deprecated v1 Endpoints it also writes). Reading it needs
+ * `get` on endpointslices in namespace default (the `view` ClusterRole has it).
+ */
+export const API_SERVER_ENDPOINT_SLICE = { namespace: "default", name: "kubernetes" } as const;
+
+/** The fields of a discovery.k8s.io/v1 EndpointSlice the lookup reads. */
+export interface EndpointSliceView {
+    addressType?: string;
+    endpoints?: readonly { addresses?: readonly string[] }[] | null;
+    ports?: readonly { port?: number | null }[] | null;
+}
+
+const SET_CIDRS = "set the API server endpoint addresses yourself: pulumi config set --path 'abevalflow:apiServerCidrs[0]' <address>/32 " +
+    "(one entry per API server; `kubectl get endpointslice kubernetes -n default` or the control-plane node addresses)";
+
+/**
+ * The API server's addresses as host CIDRs (/32, or /128 for IPv6), sorted and without
+ * duplicates, from the EndpointSlice of Service default/kubernetes. Throws a message that says
+ * what to set when the slice lists no address (a control plane without an endpoint reconciler,
+ * such as the local one) or when its port is not among `ports`, since either would leave the
+ * cleanup job unable to reach the API server.
+ */
+export function apiServerCidrsFromEndpointSlice(slice: EndpointSliceView, ports: readonly number[]): string[] {
+    const where = `EndpointSlice ${API_SERVER_ENDPOINT_SLICE.namespace}/${API_SERVER_ENDPOINT_SLICE.name}`;
+    if (slice.addressType !== undefined && slice.addressType !== "IPv4" && slice.addressType !== "IPv6") {
+        throw new Error(`the cleanup job's egress policy needs the API server's addresses, and ${where} has addressType ${slice.addressType}, `
+            + `not IP addresses; abevalflow:apiServerCidrs is empty, so ${SET_CIDRS}`);
+    }
+    const cidrs = new Set<string>();
+    for (const address of (slice.endpoints ?? []).flatMap((e) => e.addresses ?? [])) {
+        const cidr = `${address}/${address.includes(":") ? 128 : 32}`;
+        if (parseCidr(cidr) === undefined) {
+            throw new Error(`${where} lists ${JSON.stringify(address)}, which is not an IP address; ${SET_CIDRS}`);
+        }
+        cidrs.add(cidr);
+    }
+    if (cidrs.size === 0) {
+        throw new Error(`the cleanup job's egress policy needs the API server's addresses: abevalflow:apiServerCidrs is empty and ${where} `
+            + "lists no endpoint address (the API server runs without an endpoint reconciler, as on the local control plane), "
+            + `so ${SET_CIDRS}`);
+    }
+    const served = [...new Set((slice.ports ?? []).map((p) => p.port).filter((p): p is number => typeof p === "number"))];
+    if (served.length > 0 && !served.some((p) => ports.includes(p))) {
+        throw new Error(`${where} serves the API on port ${served.join(", ")}, which abevalflow:apiServerPorts (${ports.join(", ")}) does not include, `
+            + `so the cleanup job could not reach the API server; set it: pulumi config set --path 'abevalflow:apiServerPorts[0]' ${served[0]}`);
+    }
+    return [...cidrs].sort();
+}
+
 export interface CleanupArgs {
     /** Namespace the job prunes and runs in (its ServiceAccount, Role and CronJob live there). */
     readonly namespace: pulumi.Input<string>;
@@ -70,12 +127,17 @@ export interface CleanupArgs {
     readonly trialPodLabels: Labels;
     /** The dead-letter PVC; required when config.deadLetter is on. */
     readonly deadLetterClaimName?: pulumi.Input<string>;
+    /** The cluster DNS pods, the only destination besides the API server the job's pods may reach. */
+    readonly dns: EgressTargets["dns"];
 }
 
 export class Cleanup extends pulumi.ComponentResource {
     readonly serviceAccountName: pulumi.Output<string>;
     readonly cronJobName: pulumi.Output<string>;
     readonly roleName: pulumi.Output<string>;
+    readonly networkPolicyNames: pulumi.Output<string[]>;
+    /** The API server addresses the job's pods may reach: apiServerCidrs, or what the lookup found. */
+    readonly apiServerCidrs: pulumi.Output<string[]>;
 
     constructor(name: string, args: CleanupArgs, opts?: pulumi.ComponentResourceOptions) {
         super("abevalflow:cleanup:Cleanup", name, {}, opts);
@@ -84,7 +146,7 @@ export class Cleanup extends pulumi.ComponentResource {
             throw new pulumi.ResourceError("Cleanup: cleanupDeadLetter is true but no deadLetterClaimName was given; pass the dead-letter PVC or set cleanupDeadLetter to false", this);
         }
         const script = fs.readFileSync(cleanupScriptPath(), "utf8");
-        const labels = { ...PART_OF, "app.kubernetes.io/name": CLEANUP_NAME, "app.kubernetes.io/component": "cleanup" };
+        const labels = { ...PART_OF, ...CLEANUP.podLabels };
         // None of these has a readiness the provider waits for (a CronJob is done once stored).
         const metadata = (objectName: string): k8s.types.input.meta.v1.ObjectMeta => managedMeta(objectName, args.namespace, labels);
         const child = { parent: this };
@@ -106,6 +168,21 @@ export class Cleanup extends pulumi.ComponentResource {
         const scriptMap = new k8s.core.v1.ConfigMap("cleanup-script", {
             metadata: metadata(CLEANUP_SCRIPT_CONFIGMAP),
             data: { [CLEANUP_SCRIPT_KEY]: script },
+        }, child);
+
+        // The job's token can delete in this namespace, so its pods reach DNS and the API
+        // server only: a default-deny for them, and one allow policy beside it. The
+        // CronJob waits for both, so no run of the job is ever without them.
+        const apiServerCidrs = config.apiServer.cidrs.length > 0
+            ? pulumi.output([...config.apiServer.cidrs])
+            : lookUpApiServerCidrs(config.apiServer.ports, this);
+        const deny = new k8s.networking.v1.NetworkPolicy(NETWORK_POLICIES.cleanupDefaultDeny, {
+            metadata: metadata(NETWORK_POLICIES.cleanupDefaultDeny),
+            spec: defaultDenyEgressSpec(CLEANUP.podLabels),
+        }, child);
+        const allow = new k8s.networking.v1.NetworkPolicy(NETWORK_POLICIES.cleanupAllow, {
+            metadata: metadata(NETWORK_POLICIES.cleanupAllow),
+            spec: apiServerCidrs.apply((cidrs) => cleanupAllowSpec(CLEANUP.podLabels, args.dns, { cidrs, ports: config.apiServer.ports })),
         }, child);
 
         const volumes: k8s.types.input.core.v1.Volume[] = [
@@ -168,15 +245,56 @@ export class Cleanup extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, child);
+        }, { ...child, dependsOn: [deny, allow] });
 
         this.serviceAccountName = serviceAccount.metadata.name;
         this.cronJobName = cronJob.metadata.name;
         this.roleName = role.metadata.name;
+        this.networkPolicyNames = pulumi.all([deny.metadata.name, allow.metadata.name]);
+        this.apiServerCidrs = apiServerCidrs;
         this.registerOutputs({
             serviceAccountName: this.serviceAccountName,
             cronJobName: this.cronJobName,
             roleName: this.roleName,
+            networkPolicyNames: this.networkPolicyNames,
         });
     }
+}
+
+/**
+ * A property the read object lacks (an EndpointSlice without endpoints has `endpoints: null`)
+ * resolves as unknown during a preview, since the SDK cannot tell an absent output from one the
+ * provider computes later; `apply` would then skip the check and the preview would pass with
+ * an unknown policy. Nothing of a read is computed later, so unknown here means absent. The
+ * second argument of `apply` (run the callback on unknown values, as the SDK's output proxies
+ * do) is not in the SDK's typings.
+ */
+function absentIfUnknown<T>(value: pulumi.Output<T>): pulumi.Output<T | undefined> {
+    const withUnknowns = value as unknown as { apply<U>(func: (v: T) => U, runWithUnknowns: boolean): pulumi.Output<U> };
+    return withUnknowns.apply((v) => (pulumi.isUnknown(v) ? undefined : v), true);
+}
+
+/**
+ * Reads the API server's endpoints at deploy time (preview included), through `parent`'s
+ * provider. An empty slice rejects here with a message saying which key to set, and nothing
+ * that depends on the addresses (the allow policy, and through it the CronJob) is sent. Where
+ * the slice does not exist the engine stops on the read itself ("resource 'default/kubernetes'
+ * does not exist"), where the deployer may not read it with a 403; the info line logged first
+ * names the key for those cases too.
+ */
+export function lookUpApiServerCidrs(ports: readonly number[], parent: pulumi.Resource): pulumi.Output<string[]> {
+    const where = `${API_SERVER_ENDPOINT_SLICE.namespace}/${API_SERVER_ENDPOINT_SLICE.name}`;
+    if (pulumi.runtime.hasEngine()) {
+        // Under mocks (no engine) the SDK would print this to stdout, into `npm run render`.
+        void pulumi.log.info(`abevalflow:apiServerCidrs is empty, so the cleanup job's egress policy takes the API server's addresses from EndpointSlice ${where} `
+            + "(this needs get on endpointslices in namespace default); if that read fails or finds no address, set abevalflow:apiServerCidrs (docs/operations.md, section 6)", parent);
+    }
+    const slice = k8s.discovery.v1.EndpointSlice.get("api-server-endpoints", where, { parent });
+    return pulumi.all([slice.addressType, absentIfUnknown(slice.endpoints), absentIfUnknown(slice.ports)]).apply(([addressType, endpoints, slicePorts]) => {
+        try {
+            return apiServerCidrsFromEndpointSlice({ addressType, endpoints, ports: slicePorts }, ports);
+        } catch (e) {
+            throw new pulumi.ResourceError((e as Error).message, parent, /* hideStack */ true);
+        }
+    });
 }

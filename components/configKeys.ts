@@ -75,6 +75,10 @@ export const SCHEMA = {
     llmMode: oneOf("llmMode", LLM_MODES),
     manageNamespace: bool("manageNamespace"),
     localControlPlane: bool("localControlPlane"),
+    cluster: {
+        context: optionalName("kubeContext", none),
+        id: optionalName("clusterId", v.optional(v.uid)),
+    },
     podSecurity: {
         enforce: oneOf("podSecurityEnforce", PSA_LEVELS),
         warn: oneOf("podSecurityWarn", PSA_LEVELS),

@@ -2,7 +2,9 @@
 // call this, so the program the tests inspect is the program that deploys.
 import * as pulumi from "@pulumi/pulumi";
 import { Cleanup } from "./cleanup";
+import { Cluster } from "./cluster";
 import { AbevalflowConfig } from "./config";
+import { TrialAdmission, trialAdmissionArgs } from "./admission";
 import { LiteLLM } from "./litellm";
 import { EgressTargets } from "./networkPolicies";
 import { Security } from "./security";
@@ -17,8 +19,10 @@ export interface Infrastructure {
     litellmUrl?: pulumi.Output<string>;
 }
 
-/** opts apply to every slice (a provider, say) and through them to every child. */
-export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.ComponentResourceOptions = {}): Infrastructure {
+/** opts apply to every slice and through them to every child. */
+export function buildInfrastructure(cfg: AbevalflowConfig, baseOpts: pulumi.ComponentResourceOptions = {}): Infrastructure {
+    const cluster = new Cluster("cluster", { context: cfg.cluster.context, id: cfg.cluster.id }, baseOpts);
+    const opts: pulumi.ComponentResourceOptions = { ...baseOpts, providers: [cluster.provider] };
     const egress: EgressTargets = {
         llmMode: cfg.llmMode,
         dns: cfg.dns,
@@ -26,6 +30,10 @@ export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.Componen
         selfHosted: cfg.selfHosted,
         litellmPort: cfg.litellm?.port,
     };
+    // Cluster-scoped, so not after the Namespace: it waits for the cluster check itself.
+    if (cfg.admission.enabled) {
+        new TrialAdmission("trial-admission", { ...trialAdmissionArgs(cfg), clusterVerified: cluster.verified }, opts);
+    }
     const security = new Security("security", {
         namespace: cfg.namespace,
         manageNamespace: cfg.manageNamespace,
@@ -45,6 +53,8 @@ export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.Componen
         // The operator's pruner keeps only a count of runs and would delete failed ones before
         // the cleanup copies them to the dead letter.
         skipOperatorPruner: cfg.cleanup.deadLetter,
+        // Everything else lives in the namespace, so nothing is sent before the cluster check.
+        clusterVerified: cluster.verified,
         egress,
     }, opts);
     const namespace = security.namespace;
@@ -58,6 +68,7 @@ export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.Componen
         config: cfg.cleanup,
         trialPodLabels: cfg.trial.podLabels,
         deadLetterClaimName: storage.deadLetterClaimName,
+        dns: cfg.dns,
     }, opts);
 
     const serviceAccounts: Record<string, pulumi.Output<string>> = {
@@ -73,8 +84,8 @@ export function buildInfrastructure(cfg: AbevalflowConfig, opts: pulumi.Componen
         serviceAccounts: pulumi.output(serviceAccounts),
         volumeClaims: pulumi.output({ workspace: storage.workspaceClaimName, deadLetter: storage.deadLetterClaimName }),
         networkPolicies: pulumi
-            .all([security.networkPolicyNames, litellm?.networkPolicyNames ?? pulumi.output([])])
-            .apply(([trial, proxy]) => [...trial, ...proxy]),
+            .all([security.networkPolicyNames, litellm?.networkPolicyNames ?? pulumi.output([]), cleanup.networkPolicyNames])
+            .apply(([trial, proxy, job]) => [...trial, ...proxy, ...job]),
         litellmUrl: litellm?.url,
     };
 }

@@ -52,6 +52,8 @@ export const NETWORK_POLICIES = {
     trialAllow: { "direct-api": "trial-egress-direct-api", litellm: "trial-egress-litellm", "self-hosted": "trial-egress-self-hosted" },
     litellmDefaultDeny: "litellm-default-deny",
     litellmProxy: "litellm-proxy",
+    cleanupDefaultDeny: "cleanup-egress-default-deny",
+    cleanupAllow: "cleanup-egress-allow",
 } as const;
 
 /**

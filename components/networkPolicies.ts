@@ -121,3 +121,32 @@ export function litellmProxySpec(net: EgressTargets & { litellmPort: number }, t
 export function litellmDefaultDenySpec(): Spec {
     return { podSelector: { matchLabels: LITELLM.podLabels }, policyTypes: ["Ingress", "Egress"] };
 }
+
+// ---------------------------------------------------------------------------------------
+// The cleanup job: its token can delete in the pipeline namespace, so its pods reach the
+// cluster DNS and the API server and nothing else.
+
+/**
+ * TCP to the API server's endpoints, by address. OVN-Kubernetes (like kube-proxy setups)
+ * judges egress after the `kubernetes` Service's DNAT, so the rule names the endpoint
+ * addresses and their port (6443 on OpenShift), never the Service IP and 443.
+ */
+export function apiServerEgressRule(cidrs: readonly string[], ports: readonly number[]): EgressRule {
+    if (cidrs.length === 0 || ports.length === 0) {
+        // An empty `to` or `ports` would allow every destination or every port.
+        throw new Error("apiServerEgressRule: needs at least one API server address and one port");
+    }
+    return {
+        to: cidrs.map((cidr) => ({ ipBlock: { cidr } })),
+        ports: ports.map((port) => ({ protocol: "TCP", port })),
+    };
+}
+
+/** The cleanup pods' one allow policy: DNS and the API server; it stands beside defaultDenyEgressSpec(podLabels). */
+export function cleanupAllowSpec(podLabels: Labels, dns: EgressTargets["dns"], apiServer: { cidrs: readonly string[]; ports: readonly number[] }): Spec {
+    return {
+        podSelector: { matchLabels: podLabels },
+        policyTypes: ["Egress"],
+        egress: [dnsEgressRule(dns), apiServerEgressRule(apiServer.cidrs, apiServer.ports)],
+    };
+}

@@ -34,6 +34,8 @@ export interface SecurityArgs {
     readonly egress: EgressTargets;
     /** Annotate the namespace so OpenShift Pipelines' own pruner leaves its runs alone. */
     readonly skipOperatorPruner: boolean;
+    /** What the Namespace waits for: the check that the cluster is the stack's own. */
+    readonly clusterVerified: pulumi.Input<pulumi.Resource[]>;
 }
 
 export class Security extends pulumi.ComponentResource {
@@ -60,11 +62,12 @@ export class Security extends pulumi.ComponentResource {
         const namespace = args.manageNamespace
             ? new k8s.core.v1.Namespace("namespace", { metadata: namespaceMeta }, {
                 parent: this,
+                dependsOn: args.clusterVerified,
                 // Removing the Namespace would take the data volumes with it.
                 retainOnDelete: true,
                 protect: args.protectNamespace,
             })
-            : new k8s.core.v1.NamespacePatch("namespace-labels", { metadata: namespaceMeta }, { parent: this });
+            : new k8s.core.v1.NamespacePatch("namespace-labels", { metadata: namespaceMeta }, { parent: this, dependsOn: args.clusterVerified });
         this.namespace = namespace.metadata.apply((m) => m?.name ?? args.namespace);
         const ns = this.namespace;
         const meta = (objectName: string) => managedMeta(objectName, ns, { ...PART_OF });

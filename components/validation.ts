@@ -25,6 +25,9 @@ export const dns1123Label: Check<string> = (value) =>
         ? undefined
         : "a DNS-1123 label: lower-case letters, digits and '-', starting and ending alphanumeric, at most 63 characters";
 
+export const uid: Check<string> = (value) =>
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value) ? undefined : "a Kubernetes uid such as 3f2c9a3e-8b1d-4c7e-9f61-2a5d0c4e7b10";
+
 export const dns1123Subdomain: Check<string> = (value) =>
     value.length <= 253 && DNS1123_SUBDOMAIN.test(value)
         ? undefined

@@ -10,10 +10,14 @@ import {
     CLEANUP_NAME,
     CLEANUP_SCRIPT_CONFIGMAP,
     SCRIPT_HASH_ANNOTATION,
+    apiServerCidrsFromEndpointSlice,
     cleanupRoleRules,
+    lookUpApiServerCidrs,
     cleanupScriptPath,
 } from "../components/cleanup";
 import { CleanupConfig, loadConfig, objectConfigSource, stackFileConfig } from "../components/config";
+import { NETWORK_POLICIES } from "../components/names";
+import { ofType, runProgram, stackConfig, withMode } from "./harness";
 
 interface Recorded {
     type: string;
@@ -36,24 +40,50 @@ function resolved<T>(output: pulumi.Output<T>): Promise<T> {
 
 const DEV = loadConfig(objectConfigSource(stackFileConfig("dev")));
 
-async function build(over: Partial<CleanupConfig> = {}, extra: { claim?: string | null } = {}): Promise<Built> {
-    const inputsByName = new Map<string, Json>();
+/** Set explicitly, so these tests never depend on a lookup; the lookup has its own below. */
+const API_SERVER = { cidrs: ["10.0.0.5/32", "10.0.0.6/32"], ports: [6443] };
+const ENDPOINT_SLICE_TYPE = "kubernetes:discovery.k8s.io/v1:EndpointSlice";
+
+/** An EndpointSlice as the API server writes it for Service default/kubernetes. */
+function endpointSlice(addresses: string[], port = 6443, addressType = "IPv4"): Json {
+    return { addressType, endpoints: addresses.map((a) => ({ addresses: [a], conditions: { ready: true } })), ports: [{ name: "https", port, protocol: "TCP" }] };
+}
+
+interface Reads { slice?: Json; seen: { type: string; id?: string }[] }
+
+async function setMocks(inputsByName: Map<string, Json>, reads: Reads, preview = false): Promise<void> {
     await pulumi.runtime.setMocks({
         newResource: (args) => {
+            if (args.id) {
+                reads.seen.push({ type: args.type, id: args.id });
+                return { id: args.id, state: reads.slice ?? {} };
+            }
             inputsByName.set(`${args.type}::${args.name}`, args.inputs as Json);
             return { id: `${args.name}-id`, state: args.inputs };
         },
         call: (args) => args.inputs,
-    }, "abevalflow", "test", false);
-    const children: { type: string; name: string; resource: pulumi.Resource; parent?: pulumi.Resource }[] = [];
-    const component = new Cleanup("cleanup", {
+    }, "abevalflow", "test", preview);
+}
+
+function newCleanup(over: Partial<CleanupConfig>, claim: string | null | undefined, opts: pulumi.ComponentResourceOptions = {}): Cleanup {
+    return new Cleanup("cleanup", {
         namespace: "ab-eval-flow-dev",
-        config: { ...DEV.cleanup, ...over },
+        config: { ...DEV.cleanup, apiServer: API_SERVER, ...over },
         trialPodLabels: DEV.trial.podLabels,
-        deadLetterClaimName: extra.claim === null ? undefined : (extra.claim ?? "abevalflow-dead-letter"),
-    }, {
+        deadLetterClaimName: claim === null ? undefined : (claim ?? "abevalflow-dead-letter"),
+        dns: DEV.dns,
+    }, opts);
+}
+
+async function build(over: Partial<CleanupConfig> = {}, extra: { claim?: string | null; reads?: Reads } = {}): Promise<Built> {
+    const inputsByName = new Map<string, Json>();
+    await setMocks(inputsByName, extra.reads ?? { seen: [] });
+    const children: { type: string; name: string; resource: pulumi.Resource; parent?: pulumi.Resource }[] = [];
+    const component = newCleanup(over, extra.claim, {
         transformations: [(args) => {
-            children.push({ type: args.type, name: args.name, resource: args.resource, parent: args.opts.parent });
+            if ((args.opts as pulumi.CustomResourceOptions).id === undefined) {
+                children.push({ type: args.type, name: args.name, resource: args.resource, parent: args.opts.parent });
+            }
             return undefined;
         }],
     });
@@ -74,6 +104,12 @@ function one(built: Built, type: string): Json {
     return found[0].inputs;
 }
 
+function policy(built: Built, name: string): Json {
+    const found = built.resources.find((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && at(r.inputs, "metadata", "name") === name);
+    expect(found, name).to.not.equal(undefined);
+    return found!.inputs;
+}
+
 const at = (obj: unknown, ...keys: (string | number)[]): unknown =>
     keys.reduce<unknown>((v, k) => (v as Record<string | number, unknown> | undefined)?.[k], obj);
 
@@ -91,11 +127,13 @@ describe("cleanup component", () => {
         built = await build();
     });
 
-    it("registers its ServiceAccount, Role, RoleBinding, script ConfigMap and CronJob, each named and parented", () => {
+    it("registers its ServiceAccount, Role, RoleBinding, script ConfigMap, CronJob and egress policies, each named and parented", () => {
         expect(built.resources.map((r) => r.type).sort()).to.deep.equal([
             "kubernetes:batch/v1:CronJob",
             "kubernetes:core/v1:ConfigMap",
             "kubernetes:core/v1:ServiceAccount",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy",
             "kubernetes:rbac.authorization.k8s.io/v1:Role",
             "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding",
         ]);
@@ -191,6 +229,17 @@ describe("cleanup component", () => {
             concurrency: DEV.cleanup.concurrency,
         });
         expect(config?.trialPodLabels).to.deep.equal(DEV.trial.podLabels);
+        expect(plain.IMAGESTREAM_SELECTOR, "always set, empty by default").to.equal("");
+        expect(config?.imageStreamLabels, "the default prunes no ImageStream").to.deep.equal({});
+    });
+
+    it("passes the ImageStream selector through, and the program prunes only streams with those labels", async () => {
+        const custom = await build({ imageStreamSelector: "abevalflow/prune=true,app.kubernetes.io/part-of=abevalflow" });
+        const env = container(custom).env as EnvVar[];
+        expect(env.find((e) => e.name === "IMAGESTREAM_SELECTOR")?.value).to.equal("abevalflow/prune=true,app.kubernetes.io/part-of=abevalflow");
+        const plain = Object.fromEntries(env.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
+        const { config } = parseConfig({ ...plain, NAMESPACE: "x", KUBE_API_URL: "https://127.0.0.1:1", KUBE_TOKEN: "t", KUBE_INSECURE_SKIP_TLS_VERIFY: "true" });
+        expect(config?.imageStreamLabels).to.deep.equal({ "abevalflow/prune": "true", "app.kubernetes.io/part-of": "abevalflow" });
     });
 
     it("mounts the dead-letter claim only when the dead letter is on", async () => {
@@ -207,6 +256,95 @@ describe("cleanup component", () => {
         let error: Error | undefined;
         await build({ deadLetter: true }, { claim: null }).catch((e: Error) => (error = e));
         expect(error?.message).to.match(/cleanupDeadLetter is true but no deadLetterClaimName/);
+    });
+
+    describe("egress", () => {
+        const podLabels = { "app.kubernetes.io/name": "abevalflow-cleanup", "app.kubernetes.io/component": "cleanup" };
+
+        it("selects the job's pods with a default-deny and one allow policy: DNS pods, and the API server's addresses on its port", () => {
+            const template = at(one(built, "kubernetes:batch/v1:CronJob"), "spec", "jobTemplate", "spec", "template", "metadata", "labels") as Record<string, string>;
+            expect(template).to.include(podLabels);
+            expect(policy(built, NETWORK_POLICIES.cleanupDefaultDeny).spec).to.deep.equal({ podSelector: { matchLabels: podLabels }, policyTypes: ["Egress"] });
+            expect(policy(built, NETWORK_POLICIES.cleanupAllow).spec).to.deep.equal({
+                podSelector: { matchLabels: podLabels },
+                policyTypes: ["Egress"],
+                egress: [
+                    {
+                        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": DEV.dns.namespace } }, podSelector: { matchLabels: DEV.dns.podLabels } }],
+                        ports: DEV.dns.ports.flatMap((port) => [{ protocol: "UDP", port }, { protocol: "TCP", port }]),
+                    },
+                    { to: [{ ipBlock: { cidr: "10.0.0.5/32" } }, { ipBlock: { cidr: "10.0.0.6/32" } }], ports: [{ protocol: "TCP", port: 6443 }] },
+                ],
+            });
+        });
+
+        it("reads nothing when apiServerCidrs is set, and follows its ports", async () => {
+            const reads: Reads = { seen: [] };
+            const custom = await build({ apiServer: { cidrs: ["192.0.2.0/28"], ports: [6443, 443] } }, { reads });
+            expect(reads.seen).to.deep.equal([]);
+            expect((policy(custom, NETWORK_POLICIES.cleanupAllow).spec as { egress: Json[] }).egress[1]).to.deep.equal({
+                to: [{ ipBlock: { cidr: "192.0.2.0/28" } }], ports: [{ protocol: "TCP", port: 6443 }, { protocol: "TCP", port: 443 }],
+            });
+        });
+
+        it("without apiServerCidrs, takes the addresses of the EndpointSlice of Service default/kubernetes, each as a host CIDR", async () => {
+            const reads: Reads = { seen: [], slice: endpointSlice(["10.0.0.12", "10.0.0.10", "10.0.0.11", "10.0.0.10"]) };
+            const looked = await build({ apiServer: { cidrs: [], ports: [6443] } }, { reads });
+            expect(reads.seen).to.deep.equal([{ type: ENDPOINT_SLICE_TYPE, id: "default/kubernetes" }]);
+            expect((policy(looked, NETWORK_POLICIES.cleanupAllow).spec as { egress: Json[] }).egress[1]).to.deep.equal({
+                to: ["10.0.0.10/32", "10.0.0.11/32", "10.0.0.12/32"].map((cidr) => ({ ipBlock: { cidr } })),
+                ports: [{ protocol: "TCP", port: 6443 }],
+            });
+            expect(looked.resources.some((r) => r.type === "kubernetes:batch/v1:CronJob")).to.equal(true);
+        });
+
+        it("without apiServerCidrs and with an empty EndpointSlice, fails saying to set apiServerCidrs (no addresses, so no allow policy)", async () => {
+            const reads: Reads = { seen: [], slice: { addressType: "IPv4", endpoints: [] } };
+            await setMocks(new Map(), reads);
+            const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
+            // The SDK's own promise of the Output (not in its typings): rejected when the lookup throws.
+            const error = await (lookUpApiServerCidrs([6443], parent) as unknown as { promise: () => Promise<unknown> }).promise().catch((e: Error) => e);
+            expect(reads.seen).to.deep.equal([{ type: ENDPOINT_SLICE_TYPE, id: "default/kubernetes" }]);
+            expect(error).to.be.instanceOf(pulumi.ResourceError);
+            expect((error as Error).message).to.contain("abevalflow:apiServerCidrs is empty").and.contain("EndpointSlice default/kubernetes lists no endpoint address")
+                .and.contain("pulumi config set --path 'abevalflow:apiServerCidrs[0]' <address>/32");
+        });
+
+        it("fails already in a preview, where the absent endpoints of an empty EndpointSlice would otherwise be unknown", async () => {
+            // The API server returns an EndpointSlice without endpoints with `endpoints: null`, so the read has no such property.
+            await setMocks(new Map(), { seen: [], slice: { addressType: "IPv4", ports: [{ port: 6443 }] } }, true);
+            const parent = new pulumi.ComponentResource("test:index:Parent", "parent");
+            const error = await (lookUpApiServerCidrs([6443], parent) as unknown as { promise: () => Promise<unknown> }).promise().catch((e: Error) => e);
+            expect((error as Error | undefined)?.message).to.contain("lists no endpoint address");
+        });
+
+        it("in the program: a committed stack reads the EndpointSlice, a stack with apiServerCidrs reads nothing", async () => {
+            const allowOf = (run: Awaited<ReturnType<typeof runProgram>>) => ofType(run, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+                .find((r) => at(r.inputs, "metadata", "name") === NETWORK_POLICIES.cleanupAllow)?.inputs;
+            const slice = { ...endpointSlice(["192.0.2.7"]), metadata: { name: "kubernetes", namespace: "default" } };
+            const committed = await runProgram(stackConfig("prod"), { existing: { [`${ENDPOINT_SLICE_TYPE}::default/kubernetes`]: slice } });
+            expect(committed.reads).to.deep.equal([{ type: ENDPOINT_SLICE_TYPE, name: "api-server-endpoints", id: "default/kubernetes" }]);
+            expect(committed.resources.map((r) => r.type), "a read is no object the program registers").to.not.include(ENDPOINT_SLICE_TYPE);
+            expect(at(allowOf(committed), "spec", "egress", 1)).to.deep.equal({ to: [{ ipBlock: { cidr: "192.0.2.7/32" } }], ports: [{ protocol: "TCP", port: 6443 }] });
+
+            const pinned = await runProgram(withMode("prod", "litellm", { apiServerCidrs: ["10.20.0.5/32"], apiServerPorts: [6443, 8443] }));
+            expect(pinned.reads).to.deep.equal([]);
+            expect(at(allowOf(pinned), "spec", "egress", 1)).to.deep.equal({
+                to: [{ ipBlock: { cidr: "10.20.0.5/32" } }], ports: [{ protocol: "TCP", port: 6443 }, { protocol: "TCP", port: 8443 }],
+            });
+        });
+
+        it("turns an EndpointSlice into host CIDRs, and refuses what would leave the job cut off from the API server", () => {
+            expect(apiServerCidrsFromEndpointSlice(endpointSlice(["fd00:10::5", "fd00:10::5"], 6443, "IPv6"), [6443])).to.deep.equal(["fd00:10::5/128"]);
+            expect(apiServerCidrsFromEndpointSlice({ endpoints: [{ addresses: ["100.64.0.1"] }] }, [6443]), "no ports listed: nothing to compare").to.deep.equal(["100.64.0.1/32"]);
+            expect(() => apiServerCidrsFromEndpointSlice({}, [6443])).to.throw(/lists no endpoint address.*apiServerCidrs\[0\]/);
+            expect(() => apiServerCidrsFromEndpointSlice({ endpoints: [{ addresses: [] }, {}] }, [6443])).to.throw(/lists no endpoint address/);
+            expect(() => apiServerCidrsFromEndpointSlice(endpointSlice(["10.0.0.1"], 443), [6443]))
+                .to.throw("EndpointSlice default/kubernetes serves the API on port 443, which abevalflow:apiServerPorts (6443) does not include, "
+                    + "so the cleanup job could not reach the API server; set it: pulumi config set --path 'abevalflow:apiServerPorts[0]' 443");
+            expect(() => apiServerCidrsFromEndpointSlice(endpointSlice(["api.example.com"], 6443, "FQDN"), [6443])).to.throw(/addressType FQDN.*apiServerCidrs/);
+            expect(() => apiServerCidrsFromEndpointSlice(endpointSlice(["10.0.0.300"]), [6443])).to.throw(/"10\.0\.0\.300", which is not an IP address/);
+        });
     });
 
     it("marks every object patchForce and none skipAwait (nothing here has a readiness to wait for)", async () => {

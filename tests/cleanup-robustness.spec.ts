@@ -43,8 +43,10 @@ function run(name: string, completedHoursAgo: number, failed: boolean): KubeObj 
     };
 }
 
-function stream(name: string): KubeObj {
-    return { metadata: { name, uid: `uid-${name}`, creationTimestamp: ago(1000) }, status: { tags: [] } };
+const PRUNABLE = { "abevalflow/prune": "true" };
+
+function stream(name: string, labels: Record<string, string> = PRUNABLE): KubeObj {
+    return { metadata: { name, uid: `uid-${name}`, labels, creationTimestamp: ago(1000) }, status: { tags: [] } };
 }
 
 const status = (code: number, reason: string, message: string): Answer =>
@@ -144,7 +146,8 @@ function runCleanup(env: Record<string, string>): Promise<Run> {
         child.on("close", (code) => {
             const summaries: Run["summaries"] = {};
             for (const m of stdout.matchAll(/^summary ([\w-]+): (.*)$/gm)) {
-                summaries[m[1]] = Object.fromEntries(m[2].split(" ").map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]));
+                // Counters only: k=N terms; a closing remark such as "(skipped: ...)" is not one.
+                summaries[m[1]] = Object.fromEntries(m[2].split(" ").filter((kv) => /^\w+=\d+$/.test(kv)).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]));
             }
             resolve({ code, stdout, summaries });
         });
@@ -224,7 +227,7 @@ describe("cleanup robustness", function () {
         it("gives up after 3 restarts with a message saying so, exits 1 (retrying is safe), and still cleans the other kinds", async () => {
             api.reset({ [PODS]: [pod("old-0", 48), pod("old-1", 48), pod("old-2", 48)], [STREAMS]: [stream("old-stream")] });
             api.hook = (call) => (call.method === "GET" && call.path === PODS && call.query.has("continue") ? EXPIRED : undefined);
-            const result = await runCleanup(env({ CLEANUP_KINDS: "pods,imagestreams" }));
+            const result = await runCleanup(env({ CLEANUP_KINDS: "pods,imagestreams", IMAGESTREAM_SELECTOR: "abevalflow/prune=true" }));
             expect(result.code, result.stdout).to.equal(1);
             expect(lists(PODS).map((c) => c.query.get("continue"))).to.deep.equal([null, "2", null, "2", null, "2", null, "2"]);
             expect(result.stdout).to.match(/^failed list pod: 410 continue token expired \(410 Gone\) on 4 passes in a row, after 3 restarts from the beginning \(The provided continue parameter is too old/m);
@@ -232,6 +235,26 @@ describe("cleanup robustness", function () {
             expect(result.summaries.pod).to.deep.equal({ examined: 0, deleted: 0, kept: 0, failed: 1 });
             expect(result.summaries.imagestream).to.deep.equal({ examined: 1, deleted: 1, kept: 0, failed: 0 });
             expect(api.names(STREAMS)).to.deep.equal([]);
+        });
+    });
+
+    describe("ImageStreams", () => {
+        it("are listed with the selector, and an unlabelled stream the server still returned is kept", async () => {
+            api.reset({ [STREAMS]: [stream("build-output"), stream("imported-base", {})] });
+            const result = await runCleanup(env({ CLEANUP_KINDS: "imagestreams", IMAGESTREAM_SELECTOR: "abevalflow/prune=true" }));
+            expect(result.code, result.stdout).to.equal(0);
+            expect(lists(STREAMS).map((c) => c.query.get("labelSelector"))).to.deep.equal(["abevalflow/prune=true"]);
+            expect(deletes(STREAMS)).to.deep.equal(["build-output"]);
+            expect(result.summaries.imagestream).to.deep.equal({ examined: 2, deleted: 1, kept: 1, failed: 0 });
+        });
+
+        it("without IMAGESTREAM_SELECTOR are neither listed nor deleted, and the summary says so", async () => {
+            api.reset({ [STREAMS]: [stream("build-output"), stream("imported-base", {})] });
+            const result = await runCleanup(env({ CLEANUP_KINDS: "pods,imagestreams" }));
+            expect(result.code, result.stdout).to.equal(0);
+            expect(api.calls.filter((c) => c.path.startsWith(STREAMS))).to.deep.equal([]);
+            expect(result.stdout).to.match(/^summary imagestream: examined=0 deleted=0 kept=0 failed=0 \(skipped: IMAGESTREAM_SELECTOR is empty, so no ImageStream is pruned\)$/m);
+            expect(api.names(STREAMS)).to.deep.equal(["build-output", "imported-base"]);
         });
     });
 

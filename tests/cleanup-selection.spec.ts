@@ -24,6 +24,8 @@ import {
     selectPipelineRuns,
     selectTrialPods,
     selectorString,
+    skippedImageStreams,
+    summaryLine,
 } from "../cleanup/cleanup";
 import { REPO_ROOT } from "./harness";
 
@@ -31,6 +33,7 @@ const HOUR = 3_600_000;
 const NOW = Date.parse("2025-06-15T12:00:00Z");
 const at = (hoursAgo: number): string => new Date(NOW - hoursAgo * HOUR).toISOString();
 const TRIAL = { "abevalflow/role": "trial" };
+const PRUNABLE = { "abevalflow/prune": "true" };
 const names = (objects: { metadata?: { name?: string } }[]): string[] => objects.map((o) => o.metadata?.name ?? "?");
 
 function trialPod(name: string, over: { phase?: string; finishedHoursAgo?: number; labels?: Record<string, string> } = {}): Pod {
@@ -54,16 +57,16 @@ function pipelineRun(name: string, completedHoursAgo: number | undefined, succee
     };
 }
 
-function imageStream(name: string, tagItemsHoursAgo: number[][], createdHoursAgo = 1000): ImageStream {
+function imageStream(name: string, tagItemsHoursAgo: number[][], createdHoursAgo = 1000, labels: Record<string, string> = { ...PRUNABLE, app: "x" }): ImageStream {
     return {
-        metadata: { name, uid: `uid-${name}`, creationTimestamp: at(createdHoursAgo) },
+        metadata: { name, uid: `uid-${name}`, labels, creationTimestamp: at(createdHoursAgo) },
         status: { tags: tagItemsHoursAgo.map((items, i) => ({ tag: `t${i}`, items: items.map((h) => ({ created: at(h) })) })) },
     };
 }
 
 const podOpts = { now: NOW, maxAgeMs: 24 * HOUR, labels: TRIAL };
 const runOpts = { now: NOW, maxAgeMs: 168 * HOUR, keepRecent: 0 };
-const streamOpts = { now: NOW, maxAgeMs: 336 * HOUR };
+const streamOpts = { now: NOW, maxAgeMs: 336 * HOUR, labels: PRUNABLE };
 
 describe("cleanup selection", () => {
     describe("ages", () => {
@@ -190,7 +193,7 @@ describe("cleanup selection", () => {
             const emptyTags = imageStream("empty-tags", [[]]);
             const nullTags = imageStream("null-tags", []);
             nullTags.status = { tags: null };
-            const noStatus: ImageStream = { metadata: { name: "no-status", creationTimestamp: at(1000) } };
+            const noStatus: ImageStream = { metadata: { name: "no-status", labels: PRUNABLE, creationTimestamp: at(1000) } };
             expect(names(selectImageStreams([noTags, emptyTags, nullTags, noStatus], streamOpts).stale))
                 .to.deep.equal(["no-tags", "empty-tags", "null-tags", "no-status"]);
         });
@@ -205,6 +208,25 @@ describe("cleanup selection", () => {
             malformed.metadata!.creationTimestamp = undefined;
             const streams = [imageStream("future", [[500], [-1]]), imageStream("edge", [[336]]), malformed];
             expect(selectImageStreams(streams, streamOpts).stale).to.deep.equal([]);
+        });
+
+        it("never touches a stream without every selector label, however old, even if the server returned it", () => {
+            const streams = [
+                imageStream("labelled", [[900]]),
+                imageStream("imported-base-image", [[900]], 5000, {}),
+                imageStream("other-value", [[900]], 1000, { "abevalflow/prune": "false" }),
+                imageStream("half-labelled", [[900]], 1000, { "abevalflow/prune": "true" }),
+            ];
+            const two = { ...PRUNABLE, app: "x" };
+            expect(names(selectImageStreams(streams, streamOpts).stale)).to.deep.equal(["labelled", "half-labelled"]);
+            expect(names(selectImageStreams(streams, { ...streamOpts, labels: two }).stale)).to.deep.equal(["labelled"]);
+        });
+
+        it("selects nothing without a selector, and the summary says why", () => {
+            const streams = [imageStream("old", [[900]]), imageStream("unlabelled", [], 5000, {})];
+            expect(selectImageStreams(streams, { ...streamOpts, labels: {} }).stale).to.deep.equal([]);
+            expect(summaryLine(skippedImageStreams(), false)).to.equal(
+                "summary imagestream: examined=0 deleted=0 kept=0 failed=0 (skipped: IMAGESTREAM_SELECTOR is empty, so no ImageStream is pruned)");
         });
     });
 
@@ -269,6 +291,16 @@ describe("cleanup selection", () => {
             expect(config?.dryRun).to.equal(false);
             expect(config?.deadLetterDir).to.equal(undefined);
             expect(config?.kinds).to.deep.equal(["pods", "pipelineruns", "imagestreams"]);
+            expect(config?.imageStreamLabels, "unset: no ImageStream is pruned").to.deep.equal({});
+        });
+
+        it("reads the ImageStream selector; empty (or blank) selects none, a malformed one is refused", () => {
+            expect(parseConfig({ ...env, IMAGESTREAM_SELECTOR: "abevalflow/prune=true, app=build" }, noFiles).config?.imageStreamLabels)
+                .to.deep.equal({ "abevalflow/prune": "true", app: "build" });
+            expect(parseConfig({ ...env, IMAGESTREAM_SELECTOR: "  " }, noFiles).config?.imageStreamLabels).to.deep.equal({});
+            expect(parseConfig({ ...env, IMAGESTREAM_SELECTOR: "app!=build" }, noFiles).problems).to.deep.equal([
+                'IMAGESTREAM_SELECTOR="app!=build": expected empty (prune no ImageStream) or key=value terms separated by commas, with valid label keys and values (bad term "app!=build")',
+            ]);
         });
 
         it("names every bad variable, its value and the expected form, at once", () => {

@@ -119,14 +119,19 @@ describe("trial-pod egress policies", () => {
         const run = await runProgram(withMode("dev", "direct-api", {
             trialPodLabels: ["team/role=trial-pod"], dnsNamespace: "kube-system", dnsPodLabels: ["k8s-app=kube-dns"], dnsPorts: [53],
         }));
-        const policies = ofType(run, NETPOL);
+        const cleanupPolicies: string[] = [NETWORK_POLICIES.cleanupDefaultDeny, NETWORK_POLICIES.cleanupAllow];
+        const policies = ofType(run, NETPOL).filter((p) => !cleanupPolicies.includes(field(p, "metadata", "name") as string));
         for (const p of policies) {
             expect(spec(p).podSelector.matchLabels).to.deep.equal({ "team/role": "trial-pod" });
         }
         const allow = policies.find((p) => !isDefaultDeny(p));
-        expect(allow && (spec(allow).egress ?? [])[0]).to.deep.equal({
+        const dnsRule = {
             to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } }],
             ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-        });
+        };
+        expect(allow && (spec(allow).egress ?? [])[0]).to.deep.equal(dnsRule);
+        // The cleanup job's pods resolve names through the same DNS pods.
+        const cleanupAllow = ofType(run, NETPOL).find((p) => field(p, "metadata", "name") === NETWORK_POLICIES.cleanupAllow);
+        expect(cleanupAllow && (spec(cleanupAllow).egress ?? [])[0]).to.deep.equal(dnsRule);
     });
 });

@@ -95,6 +95,8 @@ const LITELLM_ONLY = ["litellm"] as const;
 const DEPLOYMENT: [string, string] = ["Deployment", "litellm"];
 const CLEANUP_JOB: [string, string] = ["CronJob", "abevalflow-cleanup"];
 const hasCleanup = (stack: Stack) => stack.has(...CLEANUP_JOB);
+const CLEANUP_ALLOW: [string, string] = ["NetworkPolicy", "cleanup-egress-allow"];
+const hasCleanupEgress = (stack: Stack) => stack.has(...CLEANUP_ALLOW);
 
 const MUTATIONS: Mutation[] = [
     // The review's resource-level defects, one by one.
@@ -191,6 +193,17 @@ const MUTATIONS: Mutation[] = [
         } },
     { defect: "quota without its LimitRange", policy: "quota-has-limitrange", target: () => ["ResourceQuota", "abevalflow-quota"],
         mutate: (s) => s.remove("LimitRange", "abevalflow-container-defaults") },
+    // The cleanup job's egress: its token can delete, so its pods reach DNS and the API server only.
+    { defect: "cleanup allow policy without its default-deny", policy: "default-deny-plus-allow", target: () => CLEANUP_ALLOW, applies: hasCleanupEgress,
+        mutate: (s) => s.remove("NetworkPolicy", "cleanup-egress-default-deny") },
+    { defect: "cleanup API-server rule open to every destination and port", policy: "default-deny-plus-allow", target: () => CLEANUP_ALLOW, applies: hasCleanupEgress,
+        mutate: (s) => {
+            const rule = egress(s.object(...CLEANUP_ALLOW), 1);
+            delete rule.to;
+            delete rule.ports;
+        } },
+    { defect: "cleanup API-server rule widened to a private network", policy: "egress-excepts-internal", target: () => CLEANUP_ALLOW, applies: hasCleanupEgress,
+        mutate: (s) => { egress(s.object(...CLEANUP_ALLOW), 1).to = [{ ipBlock: { cidr: "10.0.0.0/8" } }]; } },
 ];
 
 function key(v: Violation): string {

@@ -15,7 +15,8 @@ describe("index.ts", () => {
             newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, result: "pw" } }),
             call: (args) => args.inputs,
         }, "abevalflow", "dev", false);
-        pulumi.runtime.setAllConfig(engineConfig(stackConfig("dev")));
+        // Set explicitly: these mocks answer no read, so the API server lookup is not exercised here.
+        pulumi.runtime.setAllConfig(engineConfig({ ...stackConfig("dev"), "abevalflow:apiServerCidrs": ["10.0.0.1/32"] }));
 
         // The program must load only after mocks and config are set.
         const program = (await import("../index")) as Record<string, unknown>;
@@ -23,7 +24,8 @@ describe("index.ts", () => {
         expect(program.llmMode).to.equal("litellm");
         expect(await unwrap(program.serviceAccounts)).to.deep.equal({ pipeline: "pipeline", cleanup: "abevalflow-cleanup", litellm: "litellm" });
         expect(await unwrap(program.volumeClaims)).to.deep.equal({ workspace: "abevalflow-workspace", deadLetter: "abevalflow-dead-letter" });
-        expect(await unwrap(program.networkPolicies)).to.deep.equal(["trial-egress-default-deny", "trial-egress-litellm", "trial-ingress-default-deny", "litellm-default-deny", "litellm-proxy"]);
+        expect(await unwrap(program.networkPolicies)).to.deep.equal(["trial-egress-default-deny", "trial-egress-litellm", "trial-ingress-default-deny", "litellm-default-deny", "litellm-proxy",
+            "cleanup-egress-default-deny", "cleanup-egress-allow"]);
         expect(await unwrap(program.litellmUrl)).to.equal("http://litellm.ab-eval-flow-dev.svc:4000");
         pulumi.runtime.setAllConfig({});
     });

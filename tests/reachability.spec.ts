@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { LLM_MODES, LlmMode } from "../components/config";
 import { analyzeRun, connAllows, evaluate, parseConn, parseEndpoint } from "../scripts/netpol/analyze";
-import { openLitellmIngress, widenDns, wrongLitellmPort } from "../scripts/netpol/breaks";
+import { cleanupServicePort, dropCleanupEgress, openLitellmIngress, widenDns, wrongLitellmPort } from "../scripts/netpol/breaks";
 import { ensureNetpolicy } from "../scripts/netpol/ensure";
 import { buildManifests } from "../scripts/netpol/manifests";
 import { loadMatrix, parseMatrix } from "../scripts/netpol/matrix";
@@ -100,6 +100,9 @@ describe("reachability per llmMode, measured by np-guard netpolicy", function ()
             const report = await analyze(mode);
             expect(report.failures, `manifests in ${report.dir}`).to.deep.equal([]);
             expect(report.results.length).to.be.greaterThan(15);
+            const cleanup = report.results.filter((r) => r.probe.from === "cleanup");
+            expect(cleanup.find((r) => r.name === "cleanup -> apiserver-endpoint TCP/6443")?.measured).to.equal("allowed");
+            expect(cleanup.find((r) => r.name === "cleanup -> public TCP/443")?.measured).to.equal("denied");
         });
     }
 
@@ -119,6 +122,20 @@ describe("reachability per llmMode, measured by np-guard netpolicy", function ()
         it("the trial allow rule names the wrong proxy port", async () => {
             const report = await analyze("litellm", {}, wrongLitellmPort);
             expect(report.failures).to.include("litellm: trial -> litellm TCP/4000: expected allowed, netpolicy says denied");
+        });
+
+        it("the cleanup job loses its egress policies", async () => {
+            const report = await analyze("litellm", {}, dropCleanupEgress);
+            expect(report.failures).to.include.members([
+                "litellm: cleanup -> public TCP/443: expected denied, netpolicy says allowed",
+                "litellm: cleanup -> metadata TCP/80: expected denied, netpolicy says allowed",
+            ]);
+            expect(report.unexpected.some((u) => /abevalflow-cleanup\[CronJob\] => /.test(u)), report.unexpected.join("\n")).to.equal(true);
+        });
+
+        it("the cleanup job's API server rule names the Service port 443 instead of the endpoints' 6443", async () => {
+            const report = await analyze("direct-api", {}, cleanupServicePort);
+            expect(report.failures).to.include("direct-api: cleanup -> apiserver-endpoint TCP/6443: expected allowed, netpolicy says denied");
         });
 
         it("the proxy loses its ingress isolation", async () => {

@@ -243,10 +243,10 @@ export function taskRun(ns: string, name: string, owner: { name: string; uid: st
 }
 
 /** tagItemHoursAgo: per tag, the ages of its history items, newest first. */
-export function imageStream(ns: string, name: string, tagItemHoursAgo: number[][], now: number): Seed {
+export function imageStream(ns: string, name: string, tagItemHoursAgo: number[][], now: number, labels: Record<string, string> = {}): Seed {
     return {
         collection: paths(ns).imageStreams,
-        object: { apiVersion: "image.openshift.io/v1", kind: "ImageStream", metadata: { name }, spec: {} },
+        object: { apiVersion: "image.openshift.io/v1", kind: "ImageStream", metadata: { name, labels }, spec: {} },
         status: {
             dockerImageRepository: `image-registry.invalid/${ns}/${name}`,
             tags: tagItemHoursAgo.map((items, i) => ({
@@ -299,7 +299,8 @@ export function runCleanup(env: Record<string, string>): Promise<CleanupRun> {
         child.on("close", (code) => {
             const summaries: CleanupRun["summaries"] = {};
             for (const m of stdout.matchAll(/^summary ([\w-]+): (.*)$/gm)) {
-                summaries[m[1]] = Object.fromEntries(m[2].split(" ").map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]));
+                // Counters only: k=N terms; a closing remark such as "(skipped: ...)" is not one.
+                summaries[m[1]] = Object.fromEntries(m[2].split(" ").filter((kv) => /^\w+=\d+$/.test(kv)).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]));
             }
             const requests = Number(/(\d+) API requests/.exec(stdout)?.[1] ?? NaN);
             resolve({ code, stdout, stderr, ms: Date.now() - start, summaries, requests });

@@ -5,7 +5,7 @@ import { declarations, LLM_MODES, SECRET_KEYS, stackFileConfig } from "../../com
 import * as fs from "fs";
 import * as path from "path";
 import { RULES } from "../../policy/policies";
-import { field, ofType, RecordedResource, runProgram, stackConfig, withMode } from "../engine/program-run";
+import { field, MOCK_API_SERVER_ENDPOINT_SLICE, ofType, RecordedResource, runProgram, stackConfig, withMode } from "../engine/program-run";
 import { REPO_ROOT } from "../engine/workspace";
 import { reachabilityMatrix } from "../netpol/docs";
 
@@ -44,7 +44,7 @@ export const configKeys: Section = () =>
     table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows(() => true));
 
 export const cleanupKeys: Section = () =>
-    table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows((k) => k.startsWith("cleanup")));
+    table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows((k) => k.startsWith("cleanup") || k.startsWith("apiServer")));
 
 /** Quota and container defaults as each committed stack deploys them. */
 export const quota: Section = async () => {
@@ -85,12 +85,20 @@ export const rbac: Section = async () => {
         "\n\nValues of the dev stack; the pipeline's secret names come from `pipelineSecretNames`.";
 };
 
+/** The addresses the mocks give the API server lookup; the docs name their source instead. */
+const LOOKED_UP_API_SERVER = new Set(MOCK_API_SERVER_ENDPOINT_SLICE.endpoints.flatMap((e) => e.addresses.map((a) => `${a}/32`)));
+
 function peers(rule: { to?: Record<string, unknown>[]; from?: Record<string, unknown>[] }): string {
     const list = rule.to ?? rule.from ?? [];
+    const cidrs = list.map((p) => (p.ipBlock as { cidr?: string } | undefined)?.cidr);
+    if (list.length > 0 && cidrs.every((c) => c !== undefined && LOOKED_UP_API_SERVER.has(c))) {
+        return "the API server endpoints (`apiServerCidrs`; when empty, the addresses of EndpointSlice `default/kubernetes` at deploy time)";
+    }
     return list.map((p) => {
         const ip = p.ipBlock as { cidr: string; except?: string[] } | undefined;
         if (ip) {
-            return `\`${ip.cidr}\` except ${(ip.except ?? []).map((c) => `\`${c}\``).join(", ")}`;
+            const except = ip.except ?? [];
+            return `\`${ip.cidr}\`${except.length > 0 ? ` except ${except.map((c) => `\`${c}\``).join(", ")}` : ""}`;
         }
         const ns = (p.namespaceSelector as { matchLabels?: Record<string, string> } | undefined)?.matchLabels?.["kubernetes.io/metadata.name"];
         const pods = p.podSelector as { matchLabels?: Record<string, string>; matchExpressions?: { key: string }[] } | undefined;
@@ -124,6 +132,17 @@ export const networkPolicies: Section = async () => {
     return table(["llmMode", "policy", "selects pods", "rule", "ports"], rows);
 };
 
+/** The rules of the admission policy for the pipeline's pods, in the order it checks them (dev stack values). */
+export const admissionRules: Section = async () => {
+    const run = await runProgram(stackConfig("dev"));
+    const [policy] = ofType(run, "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy");
+    const validations = field(policy, "spec", "validations") as { message: string }[];
+    return table(["rule", "requirement (the message of a denial, followed by what the pod did)"], validations.map((v) => {
+        const [, rule, requirement] = /^rule ([a-z-]+): (.*)$/.exec(v.message) ?? ["", "", v.message];
+        return [`\`${rule}\``, oneLine(requirement)];
+    })) + "\n\nValues of the dev stack (litellm mode, so the master key is allowed; `trialServiceAccounts` and `trialSecretNames` at their defaults).";
+};
+
 /** The pack's rules with the level each stack's policy config sets. */
 export const policyRules: Section = () => {
     const levels = Object.fromEntries(STACKS.map((s) => [s,
@@ -140,6 +159,7 @@ export const SECTIONS: Record<string, Section> = {
     "cleanup-keys": cleanupKeys,
     quota,
     rbac,
+    "admission-rules": admissionRules,
     "network-policies": networkPolicies,
     "reachability-matrix": () => reachabilityMatrix(),
 };

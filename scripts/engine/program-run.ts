@@ -39,9 +39,36 @@ function unwrapSecrets(value: unknown, at: string, secretPaths: string[]): unkno
 
 export interface ProgramRun {
     config: AbevalflowConfig;
+    /** What the program registers; objects it only reads (`.get`) are in `reads`. */
     resources: RecordedResource[];
+    /** Existing objects the program reads at deploy time, by type and id. */
+    reads: { type: string; name: string; id: string }[];
     outputs: Record<string, unknown>;
 }
+
+/**
+ * What the mocks answer for a read of the API server's EndpointSlice (default/kubernetes),
+ * which the cleanup's egress policy looks up when a stack leaves apiServerCidrs empty, as the
+ * committed stacks do: three control-plane nodes serving on 6443, as on OpenShift. Made-up
+ * addresses, like the other generated values under mocks.
+ */
+export const MOCK_API_SERVER_ENDPOINT_SLICE = {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: "kubernetes", namespace: "default", labels: { "kubernetes.io/service-name": "kubernetes" } },
+    addressType: "IPv4",
+    endpoints: ["10.0.0.1", "10.0.0.2", "10.0.0.3"].map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
+    ports: [{ name: "https", port: 6443, protocol: "TCP" }],
+};
+
+export interface RunOptions {
+    /** Objects that reads find, by "<type>::<namespace>/<name>"; the default holds the API server's EndpointSlice. */
+    existing?: Record<string, Record<string, unknown>>;
+}
+
+export const DEFAULT_EXISTING: Record<string, Record<string, unknown>> = {
+    "kubernetes:discovery.k8s.io/v1:EndpointSlice::default/kubernetes": MOCK_API_SERVER_ENDPOINT_SLICE,
+};
 
 // The SDK's own drain point (also used by pulumi.runtime.disconnect); not in its typings.
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
@@ -53,10 +80,16 @@ function unwrap<T>(output: pulumi.Output<T> | undefined): Promise<T | undefined>
 }
 
 /** Runs the program for the given stack values (as written in a stack file). */
-export async function runProgram(values: Record<string, unknown>): Promise<ProgramRun> {
+export async function runProgram(values: Record<string, unknown>, options: RunOptions = {}): Promise<ProgramRun> {
     const inputsByKey = new Map<string, Record<string, unknown>>();
+    const existing = options.existing ?? DEFAULT_EXISTING;
     await pulumi.runtime.setMocks({
         newResource: (args: pulumi.runtime.MockResourceArgs) => {
+            // A read (`.get`) comes with the id of the object; a registration with "".
+            const found = args.id ? existing[`${args.type}::${args.id}`] : undefined;
+            if (found !== undefined) {
+                return { id: args.id, state: found };
+            }
             inputsByKey.set(`${args.type}::${args.name}`, args.inputs as Record<string, unknown>);
             const state = args.type === "random:index/randomPassword:RandomPassword"
                 ? { ...args.inputs, result: "mock-generated-password" }
@@ -69,8 +102,14 @@ export async function runProgram(values: Record<string, unknown>): Promise<Progr
     // As a stack file with `secure:` values would give them: the keys that must be secrets are.
     const config = loadConfig(objectConfigSource(values, [...SECRET_KEYS]));
     const registered: { type: string; name: string; opts: RecordedResource["opts"]; resource: pulumi.Resource; parentType?: string }[] = [];
+    const reads: ProgramRun["reads"] = [];
     const record: pulumi.ResourceTransformation = (args) => {
         const parent = args.opts.parent as (pulumi.Resource & { __pulumiType?: string }) | undefined;
+        const readId = (args.opts as pulumi.CustomResourceOptions).id;
+        if (readId !== undefined) {
+            reads.push({ type: args.type, name: args.name, id: String(readId) });
+            return undefined;
+        }
         registered.push({
             type: args.type,
             name: args.name,
@@ -99,7 +138,7 @@ export async function runProgram(values: Record<string, unknown>): Promise<Progr
         const inputs = unwrapSecrets(inputsByKey.get(`${r.type}::${r.name}`) ?? {}, "", secretPaths) as Record<string, unknown>;
         return { type: r.type, name: r.name, inputs, opts: r.opts, parentType: r.parentType, secretPaths };
     });
-    return { config, resources, outputs };
+    return { config, resources, reads, outputs };
 }
 
 export function ofType(run: ProgramRun, type: string): RecordedResource[] {

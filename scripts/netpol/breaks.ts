@@ -64,3 +64,19 @@ export function openLitellmIngress(set: ManifestSet): ManifestSet {
         return m;
     });
 }
+
+/** The cleanup job's allow policy names the API server Service's port (443) instead of the endpoints' (6443). */
+export function cleanupServicePort(set: ManifestSet): ManifestSet {
+    return editPolicies(set, (m) => {
+        if (isPolicy(m, NETWORK_POLICIES.cleanupAllow)) {
+            const rule = (specOf(m).egress ?? [])[1];
+            rule.ports = [{ protocol: "TCP", port: 443 }];
+        }
+        return m;
+    });
+}
+
+/** The cleanup job's pods lose their egress policies altogether, as before issue 14. */
+export function dropCleanupEgress(set: ManifestSet): ManifestSet {
+    return editPolicies(set, (m) => (isPolicy(m, NETWORK_POLICIES.cleanupDefaultDeny) || isPolicy(m, NETWORK_POLICIES.cleanupAllow) ? undefined : m));
+}

@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
 import { declarations, Labels } from "../../components/config";
-import { LITELLM } from "../../components/names";
+import { CLEANUP, LITELLM, PART_OF } from "../../components/names";
 import { ProgramRun, RecordedResource } from "../engine/program-run";
 
 export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Labels } };
@@ -34,6 +34,7 @@ export const WORKLOAD_DESCRIPTIONS = {
     dns: "cluster DNS pod",
     "same-namespace": "other pod in the pipeline namespace",
     "other-namespace": "pod in another namespace",
+    cleanup: "cleanup job pod",
 } as const;
 export type WorkloadId = keyof typeof WORKLOAD_DESCRIPTIONS;
 export const WORKLOAD_IDS = Object.keys(WORKLOAD_DESCRIPTIONS) as WorkloadId[];
@@ -109,6 +110,7 @@ export function buildManifests(run: ProgramRun): ManifestSet {
     addNamespace(namespace(cfg.namespace));
 
     const programDeployment = recorded.find((m) => m.kind === "Deployment" && m.metadata.name === LITELLM.name && m.metadata.namespace === cfg.namespace);
+    const programCleanup = recorded.find((m) => m.kind === "CronJob" && m.metadata.name === CLEANUP.name && m.metadata.namespace === cfg.namespace);
     const litellmPort = cfg.litellm?.port ?? (declaredDefault("litellmPort") as number);
     const ports = { litellmPort, selfHostedPort: cfg.selfHosted.port };
     const tcp = (port: number): ContainerPort[] => [{ containerPort: port, protocol: "TCP" }];
@@ -137,6 +139,10 @@ export function buildManifests(run: ProgramRun): ManifestSet {
         representative.push({ id: "litellm", ns: cfg.namespace, name: LITELLM.name, labels: LITELLM.podLabels, ports: tcp(litellmPort) });
     }
 
+    if (!programCleanup) {
+        representative.push({ id: "cleanup", ns: cfg.namespace, name: CLEANUP.name, labels: { ...PART_OF, ...CLEANUP.podLabels }, ports: tcp(8080) });
+    }
+
     const workloads = {} as Record<WorkloadId, Workload>;
     for (const r of representative) {
         addNamespace(namespace(r.ns));
@@ -145,6 +151,9 @@ export function buildManifests(run: ProgramRun): ManifestSet {
     }
     if (programDeployment) {
         workloads.litellm = { id: "litellm", namespace: cfg.namespace, name: LITELLM.name, description: WORKLOAD_DESCRIPTIONS.litellm, fromProgram: true };
+    }
+    if (programCleanup) {
+        workloads.cleanup = { id: "cleanup", namespace: cfg.namespace, name: CLEANUP.name, description: WORKLOAD_DESCRIPTIONS.cleanup, fromProgram: true };
     }
     return { manifests: [...namespaces.values(), ...manifests], workloads, ports, recorded: origins };
 }

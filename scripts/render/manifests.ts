@@ -1,7 +1,9 @@
 // The Kubernetes objects the program would send to the API server, rendered under Pulumi
 // mocks as plain manifests: what the offline policy checker reads, what the e2e suite
 // applies to a real API server, and what the kubectl baseline of the preview benchmark
-// submits. Generated values (the LiteLLM master key) are placeholders.
+// submits. Generated values (the LiteLLM master key) are placeholders, and so are values read
+// from the cluster at deploy time: a stack without apiServerCidrs gets the mocks' API server
+// endpoints (MOCK_API_SERVER_ENDPOINT_SLICE in ../engine/program-run.ts) in its cleanup policy.
 import * as YAML from "yaml";
 import { LLM_MODES } from "../../components/config";
 import { ProgramRun, runProgram, stackConfig, withMode } from "../engine/program-run";

@@ -34,8 +34,11 @@ const POLICY = {
     PIPELINERUN_MAX_AGE_HOURS: "168",
     PIPELINERUN_KEEP_RECENT: "0",
     IMAGESTREAM_MAX_AGE_HOURS: "336",
+    IMAGESTREAM_SELECTOR: "abevalflow/prune=true",
     CONCURRENCY: "4",
 };
+/** The label IMAGESTREAM_SELECTOR asks for: streams the pipeline builds, never imported ones. */
+const PRUNABLE = { "abevalflow/prune": "true" };
 
 interface Logged {
     method: string;
@@ -137,10 +140,13 @@ describe("cleanup on the local control plane", function () {
                 pipelineRun(ns, "pr-young-failed", 10, true, now),
                 pipelineRun(ns, "pr-running", undefined, false, now),
                 pipelineRun(ns, "pr-completed-in-future", -3, false, now),
-                imageStream(ns, "is-old", [[400, 900], [500]], now),
-                imageStream(ns, "is-fresh", [[1]], now),
-                imageStream(ns, "is-one-fresh-tag", [[900], [5]], now),
-                imageStream(ns, "is-new-and-empty", [], now),
+                imageStream(ns, "is-old", [[400, 900], [500]], now, PRUNABLE),
+                imageStream(ns, "is-fresh", [[1]], now, PRUNABLE),
+                imageStream(ns, "is-one-fresh-tag", [[900], [5]], now, PRUNABLE),
+                imageStream(ns, "is-new-and-empty", [], now, PRUNABLE),
+                // An imported base image nobody pushes to: as stale as is-old, but not labelled.
+                imageStream(ns, "is-imported-base", [[900]], now),
+                imageStream(ns, "is-old-other-label", [[900]], now, { "abevalflow/prune": "false" }),
             ]);
             failedUid = uids.get("pr-old-failed") ?? "";
             await createAll(api, [
@@ -159,7 +165,7 @@ describe("cleanup on the local control plane", function () {
                 "trial-young-succeeded", "unlabelled-old-succeeded",
             ]);
             expect(await api.names(p.pipelineRuns)).to.deep.equal(["pr-completed-in-future", "pr-running", "pr-young-failed"]);
-            expect(await api.names(p.imageStreams)).to.deep.equal(["is-fresh", "is-new-and-empty", "is-one-fresh-tag"]);
+            expect(await api.names(p.imageStreams)).to.deep.equal(["is-fresh", "is-imported-base", "is-new-and-empty", "is-old-other-label", "is-one-fresh-tag"]);
         });
 
         it("ends with one summary line per kind and the duration", () => {
@@ -170,6 +176,17 @@ describe("cleanup on the local control plane", function () {
                 "dead-letter": { examined: 3, deleted: 1, kept: 2, failed: 0 },
             });
             expect(first.stdout).to.match(/^done in \d+\.\d\ds: \d+ API requests, exit 0$/m);
+        });
+
+        it("without IMAGESTREAM_SELECTOR prunes no ImageStream at all, and says so", async () => {
+            await createAll(api, [imageStream(ns, "is-old-again", [[900]], now, PRUNABLE)]);
+            const before = await api.names(p.imageStreams);
+            const run = await runCleanup({ ...env(), IMAGESTREAM_SELECTOR: "", CLEANUP_KINDS: "imagestreams" });
+            expect(run.code, run.stdout + run.stderr).to.equal(0);
+            expect(run.stdout).to.match(/^summary imagestream: examined=0 deleted=0 kept=0 failed=0 \(skipped: IMAGESTREAM_SELECTOR is empty, so no ImageStream is pruned\)$/m);
+            expect(run.requests, "not even a list").to.equal(0);
+            expect(await api.names(p.imageStreams)).to.deep.equal(before);
+            await api.must("DELETE", `${p.imageStreams}/is-old-again`);
         });
 
         it("keeps the failed run's record, with its own TaskRuns, in the dead letter and expires old entries", () => {

@@ -108,9 +108,13 @@ describe("the real Pulumi engine on the local control plane", function () {
                 expect(limits.spec.limits[0]).to.deep.include({ type: "Container", defaultRequest: { cpu: "100m", memory: "128Mi" } });
 
                 expect(networkPolicyNames(namespace)).to.deep.equal([NETWORK_POLICIES.litellmDefaultDeny, NETWORK_POLICIES.litellmProxy,
-                    NETWORK_POLICIES.trialDefaultDeny, NETWORK_POLICIES.trialAllow.litellm, NETWORK_POLICIES.trialIngressDefaultDeny].sort());
+                    NETWORK_POLICIES.trialDefaultDeny, NETWORK_POLICIES.trialAllow.litellm, NETWORK_POLICIES.trialIngressDefaultDeny,
+                    NETWORK_POLICIES.cleanupDefaultDeny, NETWORK_POLICIES.cleanupAllow].sort());
                 const deny = kubectlJson<Obj>(["get", "networkpolicy", NETWORK_POLICIES.trialDefaultDeny, "-n", namespace]);
                 expect(deny.spec).to.deep.equal({ podSelector: { matchLabels: TRIAL_LABELS }, policyTypes: ["Egress"] });
+                // The local stack names the local API server (scripts/local-deploy/stack-file.js), as no EndpointSlice lists it.
+                const cleanupAllow = kubectlJson<Obj>(["get", "networkpolicy", NETWORK_POLICIES.cleanupAllow, "-n", namespace]);
+                expect((cleanupAllow.spec?.egress as unknown[])[1]).to.deep.equal({ to: [{ ipBlock: { cidr: "127.0.0.1/32" } }], ports: [{ protocol: "TCP", port: 6443 }] });
 
                 const role = kubectlJson<Obj>(["get", "role", "pipeline-trial-manager", "-n", namespace]);
                 expect(role.rules).to.deep.include({ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["ab-eval-db-credentials"] });

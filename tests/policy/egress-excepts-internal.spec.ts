@@ -41,6 +41,15 @@ describe(NAME, () => {
         expect(checkResource(egressExceptsInternal, withBlock({ cidr: "10.1.2.0/24" }))).to.deep.equal([]);
     });
 
+    it("passes the cleanup job's API server endpoints, host addresses inside private ranges, at prod strength", () => {
+        const apiServer = { to: ["10.0.0.5/32", "100.64.0.1/32", "fd00:10::5/128"].map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 6443 }] };
+        const np = allowPolicy(undefined, undefined, [dnsRule(), apiServer]);
+        expect(checkResource(egressExceptsInternal, np)).to.deep.equal([]);
+        expect(blockingAtProd([defaultDeny(), np])).to.deep.equal([]);
+        // A host route is flagged only when it is itself a listed range, such as a cloud credential endpoint.
+        expect(checkResource(egressExceptsInternal, withBlock({ cidr: "fd00:ec2::254/128" }))).to.deep.equal(["egress[1] ipBlock fd00:ec2::254/128 does not except fd00:ec2::254/128"]);
+    });
+
     describe("IPv6", () => {
         it("fails ::/0 on one port without excepts, which once passed every rule at prod strength", () => {
             const np = withBlock({ cidr: "::/0" });
