@@ -1,7 +1,6 @@
 // The cleanup program against a fake API server on loopback: an expired list continue token
 // (410 Gone) and a delete refused with 409 Conflict. The program runs as its own process, as
 // the CronJob runs it, so exit codes and summary lines are what an operator would see.
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
@@ -9,8 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import { Summary, exitCodeFor, summaryLine } from "../cleanup/cleanup";
+import { runCleanup as runCleanupProcess } from "../scripts/cleanup/testbed";
 
-const SCRIPT = path.resolve(__dirname, "..", "cleanup", "cleanup.js");
 const HOUR = 3_600_000;
 const NS = "robust";
 const PODS = `/api/v1/namespaces/${NS}/pods`;
@@ -136,22 +135,10 @@ interface Run {
     summaries: Record<string, Record<string, number>>;
 }
 
-function runCleanup(env: Record<string, string>): Promise<Run> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [SCRIPT], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-        child.stderr.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-        child.on("error", reject);
-        child.on("close", (code) => {
-            const summaries: Run["summaries"] = {};
-            for (const m of stdout.matchAll(/^summary ([\w-]+): (.*)$/gm)) {
-                // Counters only: k=N terms; a closing remark such as "(skipped: ...)" is not one.
-                summaries[m[1]] = Object.fromEntries(m[2].split(" ").filter((kv) => /^\w+=\d+$/.test(kv)).map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]));
-            }
-            resolve({ code, stdout, summaries });
-        });
-    });
+/** The program's whole output (stdout then stderr) with its exit code and summaries. */
+async function runCleanup(env: Record<string, string>): Promise<Run> {
+    const run = await runCleanupProcess(env);
+    return { code: run.code, stdout: run.stdout + run.stderr, summaries: run.summaries };
 }
 
 describe("cleanup robustness", function () {
