@@ -405,14 +405,13 @@ install_plugin() {
     "$pulumi_bin" plugin install resource "$short" "${v#v}" --file "$bin" >&2
 }
 
-# Plugins are installed with the CLI, so the CLI comes first.
-case " ${tools[*]} " in
-  *" pulumi "*) ;;
-  *" pulumi-"*) tools=(pulumi "${tools[@]}") ;;
-esac
-# The CLI first of all (the language host's location depends on it).
-ordered=(); for t in "${tools[@]}"; do [ "$t" = pulumi ] && ordered=(pulumi "${ordered[@]}") || ordered+=("$t"); done
-tools=("${ordered[@]}")
+# The CLI comes first whenever any Pulumi binary is asked for: plugins are installed with it,
+# and the language host's location depends on where it is.
+others=(); needs_cli=0
+for t in "${tools[@]}"; do
+  case "$t" in pulumi) needs_cli=1 ;; pulumi-*) needs_cli=1; others+=("$t") ;; *) others+=("$t") ;; esac
+done
+[ "$needs_cli" = 1 ] && tools=(pulumi ${others[@]+"${others[@]}"})
 
 for name in "${tools[@]}"; do
   v=$(tool_version "$name")
