@@ -10,3 +10,4 @@ export const serviceAccounts = infra.serviceAccounts;
 export const volumeClaims = infra.volumeClaims;
 export const networkPolicies = infra.networkPolicies;
 export const litellmUrl = infra.litellmUrl;
+export const previewServiceAccount = infra.previewServiceAccount;

@@ -114,6 +114,9 @@ export const SCHEMA = {
         managesPvcs: bool("pipelineManagesPvcs"),
         sccClusterRole: optionalName("pipelineSccClusterRole", v.dns1123Subdomain),
     },
+    preview: {
+        identity: bool("previewIdentity"),
+    },
     dns: {
         namespace: str("dnsNamespace", v.dns1123Label),
         podLabels: labels("dnsPodLabels"),

@@ -7,6 +7,7 @@ import { AbevalflowConfig } from "./config";
 import { TrialAdmission, trialAdmissionArgs } from "./admission";
 import { LiteLLM } from "./litellm";
 import { EgressTargets } from "./networkPolicies";
+import { PreviewIdentity } from "./rbac";
 import { Security } from "./security";
 import { Storage } from "./storage";
 
@@ -17,6 +18,8 @@ export interface Infrastructure {
     volumeClaims: pulumi.Output<{ workspace: string; deadLetter: string }>;
     networkPolicies: pulumi.Output<string[]>;
     litellmUrl?: pulumi.Output<string>;
+    /** The read-only ServiceAccount pull-request previews run as; undefined when previewIdentity is false. */
+    previewServiceAccount?: pulumi.Output<string>;
 }
 
 /** opts apply to every slice and through them to every child. */
@@ -71,6 +74,18 @@ export function buildInfrastructure(cfg: AbevalflowConfig, baseOpts: pulumi.Comp
         dns: cfg.dns,
     }, opts);
 
+    const preview = cfg.preview.identity
+        ? new PreviewIdentity("preview", {
+            namespace,
+            access: {
+                namespace: cfg.namespace,
+                admissionPolicy: cfg.admission.enabled,
+                readsApiServerEndpoints: cfg.cleanup.apiServer.cidrs.length === 0,
+            },
+            clusterVerified: cluster.verified,
+        }, opts)
+        : undefined;
+
     const serviceAccounts: Record<string, pulumi.Output<string>> = {
         pipeline: security.pipelineServiceAccountName,
         cleanup: cleanup.serviceAccountName,
@@ -87,5 +102,6 @@ export function buildInfrastructure(cfg: AbevalflowConfig, baseOpts: pulumi.Comp
             .all([security.networkPolicyNames, litellm?.networkPolicyNames ?? pulumi.output([]), cleanup.networkPolicyNames])
             .apply(([trial, proxy, job]) => [...trial, ...proxy, ...job]),
         litellmUrl: litellm?.url,
+        previewServiceAccount: preview?.serviceAccountName,
     };
 }

@@ -39,6 +39,12 @@ export const CLEANUP = {
 
 export const PIPELINE_ROLE = "pipeline-trial-manager";
 
+/**
+ * The read-only identity pull-request previews run as: its ServiceAccount, Role and RoleBinding
+ * in the stack's namespace, and the prefix of its cluster-scoped ClusterRole and binding.
+ */
+export const PREVIEW_IDENTITY = { name: "pulumi-preview", clusterPrefix: "abevalflow-preview-" } as const;
+
 /** OpenShift Pipelines' pruner skips a namespace with this annotation (operator docs, "Automatic pruning"). */
 export const OPERATOR_PRUNER_SKIP = { "operator.tekton.dev/prune.skip": "true" } as const;
 export const TRIAL_BASELINE_CONFIGMAP = "trial-pod-security-baseline";

@@ -1,9 +1,12 @@
-// The pipeline's least-privilege RBAC: its own ServiceAccount, the image builder binding,
-// and a Role with exactly the verbs the pipeline uses. Secrets are reachable only by name.
+// Least-privilege RBAC: the pipeline's own ServiceAccount, the image builder binding and a
+// Role with exactly the verbs the pipeline uses (Secrets reachable only by name); and the
+// read-only identity that pull-request previews run as, which reads no Secret and changes nothing.
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
+import { trialAdmissionName } from "./admission";
+import { API_SERVER_ENDPOINT_SLICE } from "./cleanup";
 import { managedMeta } from "./metadata";
-import { PART_OF, PIPELINE_ROLE } from "./names";
+import { PART_OF, PIPELINE_ROLE, PREVIEW_IDENTITY } from "./names";
 
 type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
 
@@ -85,5 +88,138 @@ export class PipelineRbac extends pulumi.ComponentResource {
         this.serviceAccountName = serviceAccount.metadata.name;
         this.roleName = role.metadata.name;
         this.registerOutputs({ serviceAccountName: this.serviceAccountName, roleName: this.roleName });
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The pull-request preview identity.
+//
+// What `pulumi preview` with provider 4.25.0 in server-side apply mode sends to the API
+// server (pulumi-kubernetes provider/v4 at f47bc2d6f199):
+// - Diff compares the state's pruned live object with the new inputs on the client and
+//   sends nothing (pkg/provider/provider.go:1304-1531).
+// - A planned update first GETs the live object (pkg/await/await.go:419), then sends a
+//   dry-run server-side apply PATCH (await.go:580-585); a planned create sends only the
+//   dry-run PATCH (await.go:187-203). The API server authorizes a dry-run request exactly as
+//   the real one, as `patch`, so this identity is refused, and the provider then returns the
+//   inputs as the planned state instead of failing (Forbidden: provider.go:1649-1652 for
+//   create, provider.go:2152-2155 for update). The preview still shows every change, computed
+//   on the client; it loses only the server's dry-run validation (schema, admission), which
+//   `pulumi up` under the deploy identity still applies. No narrower verb exists: RBAC cannot
+//   grant a dry-run patch without the real one.
+// - Reads (`Namespace.get` of kube-system in cluster.ts, `EndpointSlice.get` in cleanup.ts)
+//   GET the object and fail the preview when refused, so those two are granted by name.
+// - Nothing reads a Secret unless the Secret itself changes, and then the GET is refused and
+//   handled like the PATCH above; so no Secret verb is granted: a pull request controls the
+//   code the preview runs, and whatever this identity can read the pull request can print.
+
+/** Namespaced kinds the program manages (every mode), by API group; Secrets are left out on purpose. */
+export const PREVIEW_READABLE_KINDS: Readonly<Record<string, readonly string[]>> = {
+    "": ["configmaps", "limitranges", "persistentvolumeclaims", "resourcequotas", "serviceaccounts", "services"],
+    apps: ["deployments"],
+    batch: ["cronjobs"],
+    "networking.k8s.io": ["networkpolicies"],
+    policy: ["poddisruptionbudgets"],
+    "rbac.authorization.k8s.io": ["rolebindings", "roles"],
+};
+
+/** What the preview identity must reach outside the namespace. */
+export interface PreviewAccess {
+    /** The stack's namespace (created or only labelled by the program). */
+    readonly namespace: string;
+    /** Whether the ValidatingAdmissionPolicy and its binding exist (admissionPolicy). */
+    readonly admissionPolicy: boolean;
+    /** Whether the program reads EndpointSlice default/kubernetes (apiServerCidrs empty). */
+    readonly readsApiServerEndpoints: boolean;
+}
+
+/** Name of the preview identity's ClusterRole and ClusterRoleBinding; the namespace keeps stacks apart. */
+export function previewClusterName(namespace: string): string {
+    return `${PREVIEW_IDENTITY.clusterPrefix}${namespace}`;
+}
+
+/** Read-only rules in the namespace: get, list, watch on the managed kinds, never Secrets. */
+export function previewRoleRules(): PolicyRule[] {
+    return Object.entries(PREVIEW_READABLE_KINDS).map(([group, resources]) => ({
+        apiGroups: [group],
+        resources: [...resources],
+        verbs: ["get", "list", "watch"],
+    }));
+}
+
+/** Cluster-wide rules: get by name only, on exactly the objects a preview reads or plans. */
+export function previewClusterRoleRules(access: PreviewAccess): PolicyRule[] {
+    const rules: PolicyRule[] = [
+        // The managed (or label-patched) Namespace, and kube-system, which the cluster guard reads.
+        { apiGroups: [""], resources: ["namespaces"], verbs: ["get"], resourceNames: [access.namespace, "kube-system"] },
+        // Its own cluster-scoped objects, which the program manages too.
+        {
+            apiGroups: ["rbac.authorization.k8s.io"],
+            resources: ["clusterrolebindings", "clusterroles"],
+            verbs: ["get"],
+            resourceNames: [previewClusterName(access.namespace)],
+        },
+    ];
+    if (access.admissionPolicy) {
+        rules.push({
+            apiGroups: ["admissionregistration.k8s.io"],
+            resources: ["validatingadmissionpolicies", "validatingadmissionpolicybindings"],
+            verbs: ["get"],
+            resourceNames: [trialAdmissionName(access.namespace)],
+        });
+    }
+    if (access.readsApiServerEndpoints) {
+        // A namespaced object, granted cluster-wide by name: only EndpointSlices named like
+        // Service default/kubernetes, which hold API server addresses and nothing else.
+        rules.push({ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get"], resourceNames: [API_SERVER_ENDPOINT_SLICE.name] });
+    }
+    return rules;
+}
+
+export interface PreviewIdentityArgs {
+    /** The namespace, resolved once the Namespace (or its label patch) exists. */
+    readonly namespace: pulumi.Input<string>;
+    readonly access: PreviewAccess;
+    /** What the cluster-scoped objects wait for: the check that the cluster is the stack's own. */
+    readonly clusterVerified: pulumi.Input<pulumi.Resource[]>;
+}
+
+export class PreviewIdentity extends pulumi.ComponentResource {
+    readonly serviceAccountName: pulumi.Output<string>;
+
+    constructor(name: string, args: PreviewIdentityArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("abevalflow:security:PreviewIdentity", name, {}, opts);
+        const labels = { ...PART_OF, "app.kubernetes.io/component": "preview" };
+        // Tokens are minted from outside (kubectl create token) for CI; no pod runs as it.
+        const serviceAccount = new k8s.core.v1.ServiceAccount("preview", {
+            metadata: managedMeta(PREVIEW_IDENTITY.name, args.namespace, labels),
+            automountServiceAccountToken: false,
+        }, { parent: this });
+        const subjects = [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: serviceAccount.metadata.namespace }];
+
+        const role = new k8s.rbac.v1.Role("preview", {
+            metadata: managedMeta(PREVIEW_IDENTITY.name, args.namespace, labels),
+            rules: previewRoleRules(),
+        }, { parent: this });
+        new k8s.rbac.v1.RoleBinding("preview", {
+            metadata: managedMeta(PREVIEW_IDENTITY.name, args.namespace, labels),
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+            subjects,
+        }, { parent: this });
+
+        // Cluster-scoped: the owning namespace is in the name and a label; the annotations are
+        // managedMeta's, so these carry the same ownership rule as every namespaced object.
+        const { namespace: _clusterScoped, ...clusterMeta } = managedMeta(previewClusterName(args.access.namespace), "",
+            { ...labels, "abevalflow/namespace": args.access.namespace });
+        const clusterOpts = { parent: this, dependsOn: args.clusterVerified };
+        const clusterRole = new k8s.rbac.v1.ClusterRole("preview", { metadata: clusterMeta, rules: previewClusterRoleRules(args.access) }, clusterOpts);
+        new k8s.rbac.v1.ClusterRoleBinding("preview", {
+            metadata: clusterMeta,
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name },
+            subjects,
+        }, clusterOpts);
+
+        this.serviceAccountName = serviceAccount.metadata.name;
+        this.registerOutputs({ serviceAccountName: this.serviceAccountName });
     }
 }

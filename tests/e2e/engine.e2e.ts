@@ -13,7 +13,7 @@ import { CLEANUP_CONTAINER, CLEANUP_NAME } from "../../components/cleanup";
 import { LITELLM, NETWORK_POLICIES, TRIAL_BASELINE_CONFIGMAP, VOLUMES } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
 import { runProgram, stackConfig, withMode } from "../../scripts/engine/program-run";
-import { rbacTable } from "./rbac-table";
+import { canI, rbacTable } from "./rbac-table";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, Result, run, runAsync } from "./support";
 
 interface Meta { name: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: { manager: string }[] }
@@ -21,16 +21,6 @@ interface Obj { metadata: Meta; spec?: Record<string, unknown>; rules?: Record<s
 
 const TRIAL_LABELS = { "abevalflow/role": "trial" };
 const TRIAL_ALLOWS = Object.values(NETWORK_POLICIES.trialAllow) as string[];
-
-function canI(namespace: string, check: ReturnType<typeof rbacTable>[number]): boolean {
-    const ns = check.namespace === "other" ? "openshift-dns" : namespace;
-    const target = check.name ? `${check.resource}/${check.name}` : check.resource;
-    const r = run("kubectl", ["auth", "can-i", check.verb, target, "-n", ns, "--as", `system:serviceaccount:${namespace}:${check.sa}`]);
-    if (r.status !== 0 && r.status !== 1) {
-        throw new Error(`kubectl auth can-i failed: ${r.output}`);
-    }
-    return r.status === 0;
-}
 
 function exists(kind: string, name: string, namespace?: string): boolean {
     const r = run("kubectl", ["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "name"]);

@@ -1,5 +1,7 @@
 // What each ServiceAccount may and may not do, as the API server's authorizer must answer
 // it. Every row is one `kubectl auth can-i` check; a wrong answer either way fails.
+import { PREVIEW_IDENTITY } from "../../components/names";
+import { run } from "./support";
 export interface Check { sa: string; verb: string; resource: string; name?: string; namespace?: "own" | "other"; allowed: boolean }
 
 const pipelineAllowed: [string, string, string?][] = [
@@ -29,6 +31,23 @@ const cleanupDenied: [string, string, string?][] = [
     ["create", "imagestreams.image.openshift.io"], ["delete", "persistentvolumeclaims"], ["get", "configmaps"],
 ];
 
+// The pull-request preview identity: reads of the kinds the program manages, a few cluster
+// objects by name, and nothing else; above all no Secret (the pull request's code runs with it).
+const previewAllowed: [string, string, string?][] = [
+    ["get", "configmaps"], ["list", "configmaps"], ["watch", "configmaps"], ["get", "deployments.apps"], ["list", "cronjobs.batch"],
+    ["get", "networkpolicies.networking.k8s.io"], ["get", "roles.rbac.authorization.k8s.io"], ["get", "rolebindings.rbac.authorization.k8s.io"],
+    ["get", "resourcequotas"], ["get", "persistentvolumeclaims"], ["get", "serviceaccounts"], ["get", "poddisruptionbudgets.policy"],
+    ["get", "namespaces", "kube-system"],
+];
+const previewDenied: [string, string, string?][] = [
+    ["get", "secrets"], ["list", "secrets"], ["watch", "secrets"], ["get", "secrets", "litellm-master-key"], ["get", "secrets", "ab-eval-db-credentials"],
+    ["create", "configmaps"], ["update", "configmaps"], ["patch", "deployments.apps"], ["delete", "networkpolicies.networking.k8s.io"],
+    ["patch", "resourcequotas"], ["delete", "persistentvolumeclaims"], ["create", "roles.rbac.authorization.k8s.io"],
+    ["create", "serviceaccounts/token"], ["get", "pods"], ["create", "pods"], ["create", "pods/exec"],
+    ["patch", "namespaces", "kube-system"], ["delete", "namespaces", "kube-system"], ["get", "namespaces", "default"], ["list", "namespaces"],
+    ["patch", "validatingadmissionpolicies.admissionregistration.k8s.io"], ["create", "clusterrolebindings.rbac.authorization.k8s.io"],
+];
+
 export function rbacTable(): Check[] {
     return [
         ...pipelineAllowed.map(([verb, resource, name]) => ({ sa: "pipeline", verb, resource, name, allowed: true })),
@@ -40,5 +59,19 @@ export function rbacTable(): Check[] {
         ...cleanupAllowed.map(([verb, resource, name]) => ({ sa: "abevalflow-cleanup", verb, resource, name, allowed: true })),
         ...cleanupDenied.map(([verb, resource, name]) => ({ sa: "abevalflow-cleanup", verb, resource, name, allowed: false })),
         { sa: "abevalflow-cleanup", verb: "delete", resource: "pods", namespace: "other", allowed: false },
+        ...previewAllowed.map(([verb, resource, name]) => ({ sa: PREVIEW_IDENTITY.name, verb, resource, name, allowed: true })),
+        ...previewDenied.map(([verb, resource, name]) => ({ sa: PREVIEW_IDENTITY.name, verb, resource, name, allowed: false })),
+        { sa: PREVIEW_IDENTITY.name, verb: "get", resource: "configmaps", namespace: "other", allowed: false },
     ];
+}
+
+/** The authorizer's answer to one row for the ServiceAccounts of `namespace` ("other" is openshift-dns). */
+export function canI(namespace: string, check: Check): boolean {
+    const ns = check.namespace === "other" ? "openshift-dns" : namespace;
+    const target = check.name ? `${check.resource}/${check.name}` : check.resource;
+    const r = run("kubectl", ["auth", "can-i", check.verb, target, "-n", ns, "--as", `system:serviceaccount:${namespace}:${check.sa}`]);
+    if (r.status !== 0 && r.status !== 1) {
+        throw new Error(`kubectl auth can-i failed: ${r.output}`);
+    }
+    return r.status === 0;
 }
