@@ -32,7 +32,9 @@ export class Cluster extends pulumi.ComponentResource {
                     throw new pulumi.ResourceError(
                         `this stack belongs to the cluster whose kube-system namespace has uid ${expected} (abevalflow:clusterId), ` +
                         `but ${args.context ? `context ${args.context}` : "the current kubeconfig context"} reaches one with uid ${uid}; ` +
-                        "nothing was changed. Select the right context (abevalflow:kubeContext) or stack.", this);
+                        "nothing was changed. Select the right context (abevalflow:kubeContext) or stack.",
+                        // The message says it all; without hideStack the engine prints the whole component.
+                        this, true);
                 }
                 return [kubeSystem];
             });
