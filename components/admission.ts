@@ -7,7 +7,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig, Labels } from "./config";
-import { CLEANUP, LITELLM, PART_OF, PATCH_FORCE } from "./names";
+import { CLEANUP, LITELLM, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE } from "./names";
 
 /** Cluster-scoped, so one per pipeline namespace: `abevalflow-trial-pods-<namespace>`. */
 export function trialAdmissionName(namespace: string): string {
@@ -176,7 +176,7 @@ export class TrialAdmission extends pulumi.ComponentResource {
         const metadata = {
             name: objectName,
             labels: { ...PART_OF, "app.kubernetes.io/component": "trial-admission", "abevalflow/namespace": args.namespace },
-            annotations: { ...PATCH_FORCE },
+            annotations: { ...PATCH_FORCE, ...PATCH_FIELD_MANAGER },
         };
         const data = trialAdmissionPolicy(args);
         const policy = new k8s.admissionregistration.v1.ValidatingAdmissionPolicy("trial-pods", {

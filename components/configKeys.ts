@@ -157,6 +157,7 @@ export const SCHEMA = {
         workspace: volume("workspace"),
         deadLetter: volume("deadLetter"),
         protect: bool("protectVolumes"),
+        adoptExisting: bool("adoptExistingVolumes"),
     },
     cleanup: {
         image: str("cleanupImage", v.digestPinnedImage),

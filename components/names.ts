@@ -51,6 +51,28 @@ export const TRIAL_BASELINE_CONFIGMAP = "trial-pod-security-baseline";
 
 export const VOLUMES = { workspace: "abevalflow-workspace", deadLetter: "abevalflow-dead-letter" } as const;
 
+/**
+ * The API group and resource of every kind the program manages: what RBAC rules name (the
+ * preview identity's Role) and what kubectl is given (npm run migrate). A test holds it to
+ * the kinds the program creates.
+ */
+export const KIND_RESOURCES = {
+    Namespace: { group: "", resource: "namespaces", namespaced: false },
+    ConfigMap: { group: "", resource: "configmaps", namespaced: true },
+    LimitRange: { group: "", resource: "limitranges", namespaced: true },
+    PersistentVolumeClaim: { group: "", resource: "persistentvolumeclaims", namespaced: true },
+    ResourceQuota: { group: "", resource: "resourcequotas", namespaced: true },
+    Secret: { group: "", resource: "secrets", namespaced: true },
+    ServiceAccount: { group: "", resource: "serviceaccounts", namespaced: true },
+    Service: { group: "", resource: "services", namespaced: true },
+    Deployment: { group: "apps", resource: "deployments", namespaced: true },
+    CronJob: { group: "batch", resource: "cronjobs", namespaced: true },
+    NetworkPolicy: { group: "networking.k8s.io", resource: "networkpolicies", namespaced: true },
+    PodDisruptionBudget: { group: "policy", resource: "poddisruptionbudgets", namespaced: true },
+    Role: { group: "rbac.authorization.k8s.io", resource: "roles", namespaced: true },
+    RoleBinding: { group: "rbac.authorization.k8s.io", resource: "rolebindings", namespaced: true },
+} as const;
+
 export const NETWORK_POLICIES = {
     trialDefaultDeny: "trial-egress-default-deny",
     trialIngressDefaultDeny: "trial-ingress-default-deny",
@@ -76,3 +98,13 @@ export const SKIP_AWAIT = { "pulumi.com/skipAwait": "true" } as const;
  * drift test shows both. Volumes do not carry it (storage.ts).
  */
 export const PATCH_FORCE = { "pulumi.com/patchForce": "true" } as const;
+
+/**
+ * The server-side apply field manager of every object the program applies, volumes included
+ * (the provider's pulumi.com/patchFieldManager annotation; without it 4.25.0 names a random
+ * pulumi-kubernetes-xxxxxxxx per resource, provider.go fieldManagerName). A known name lets
+ * `npm run migrate` hand the fields that `oc apply` set over to the program before its first
+ * `pulumi up`, so that apply removes what the old manifests had and the program does not.
+ */
+export const FIELD_MANAGER = "abevalflow";
+export const PATCH_FIELD_MANAGER = { "pulumi.com/patchFieldManager": FIELD_MANAGER } as const;

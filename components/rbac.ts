@@ -6,7 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { trialAdmissionName } from "./admission";
 import { API_SERVER_ENDPOINT_SLICE } from "./cleanup";
 import { managedMeta } from "./metadata";
-import { PART_OF, PIPELINE_ROLE, PREVIEW_IDENTITY } from "./names";
+import { KIND_RESOURCES, PART_OF, PIPELINE_ROLE, PREVIEW_IDENTITY } from "./names";
 
 type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
 
@@ -114,14 +114,9 @@ export class PipelineRbac extends pulumi.ComponentResource {
 //   code the preview runs, and whatever this identity can read the pull request can print.
 
 /** Namespaced kinds the program manages (every mode), by API group; Secrets are left out on purpose. */
-export const PREVIEW_READABLE_KINDS: Readonly<Record<string, readonly string[]>> = {
-    "": ["configmaps", "limitranges", "persistentvolumeclaims", "resourcequotas", "serviceaccounts", "services"],
-    apps: ["deployments"],
-    batch: ["cronjobs"],
-    "networking.k8s.io": ["networkpolicies"],
-    policy: ["poddisruptionbudgets"],
-    "rbac.authorization.k8s.io": ["rolebindings", "roles"],
-};
+export const PREVIEW_READABLE_KINDS: Readonly<Record<string, readonly string[]>> = Object.values(KIND_RESOURCES)
+    .filter((k) => k.namespaced && k.resource !== "secrets")
+    .reduce<Record<string, string[]>>((byGroup, k) => ({ ...byGroup, [k.group]: [...(byGroup[k.group] ?? []), k.resource].sort() }), {});
 
 /** What the preview identity must reach outside the namespace. */
 export interface PreviewAccess {

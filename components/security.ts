@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig, Labels, Resources } from "./config";
 import { managedMeta } from "./metadata";
-import { NETWORK_POLICIES, OPERATOR_PRUNER_SKIP, PART_OF, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP } from "./names";
+import { NETWORK_POLICIES, OPERATOR_PRUNER_SKIP, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP } from "./names";
 import { defaultDenyEgressSpec, defaultDenyIngressSpec, EgressTargets, trialAllowSpec, trialIngressAllowSpec } from "./networkPolicies";
 import { PipelineAccess, PipelineRbac } from "./rbac";
 import { trialPodBaseline } from "./trialBaseline";
@@ -57,7 +57,7 @@ export class Security extends pulumi.ComponentResource {
         const namespaceMeta = {
             name: args.namespace,
             labels,
-            annotations: { ...PATCH_FORCE, ...(args.skipOperatorPruner ? OPERATOR_PRUNER_SKIP : {}) },
+            annotations: { ...PATCH_FORCE, ...PATCH_FIELD_MANAGER, ...(args.skipOperatorPruner ? OPERATOR_PRUNER_SKIP : {}) },
         };
         const namespace = args.manageNamespace
             ? new k8s.core.v1.Namespace("namespace", { metadata: namespaceMeta }, {

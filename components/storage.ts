@@ -5,7 +5,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { RETAIN_ANNOTATION } from "../common/retention";
 import { AbevalflowConfig, VolumeConfig } from "./config";
-import { PART_OF, VOLUMES } from "./names";
+import { PART_OF, PATCH_FIELD_MANAGER, SKIP_AWAIT, VOLUMES } from "./names";
 
 export interface StorageArgs {
     namespace: pulumi.Input<string>;
@@ -28,7 +28,11 @@ export class Storage extends pulumi.ComponentResource {
                     // object; the annotation says on the claim itself that it is kept. No
                     // patchForce: after a resize by hand, `pulumi up` stops on the conflict
                     // and names the field, so the size is settled in config, never forced.
-                    annotations: { ...RETAIN_ANNOTATION },
+                    // The provider's create wait (4.25.0 awaiters.go untilCoreV1PersistentVolumeClaimReady)
+                    // wants Pending on a WaitForFirstConsumer class and Bound otherwise; a
+                    // claim adopted already bound on such a class never satisfies it, so the
+                    // first pulumi up over it would time out after five minutes.
+                    annotations: { ...RETAIN_ANNOTATION, ...PATCH_FIELD_MANAGER, ...(args.storage.adoptExisting ? SKIP_AWAIT : {}) },
                 },
                 spec: {
                     accessModes: [volume.accessMode],

@@ -4,7 +4,7 @@
 // tests/e2e/admission.e2e.ts shows the real API server enforcing it.
 import { expect } from "chai";
 import { trialAdmissionName } from "../components/admission";
-import { LITELLM, PART_OF, PATCH_FORCE } from "../components/names";
+import { LITELLM, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE } from "../components/names";
 import { field, LLM_MODE_VALUES, ofType, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
 
 const POLICY = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
@@ -52,7 +52,7 @@ describe("admission of the pods the pipeline creates", () => {
                 for (const r of [only(run, POLICY), only(run, BINDING)]) {
                     expect(field(r, "metadata", "name"), r.type).to.equal(name);
                     expect(field(r, "metadata", "namespace"), "cluster-scoped").to.equal(undefined);
-                    expect(field(r, "metadata", "annotations")).to.deep.equal({ ...PATCH_FORCE });
+                    expect(field(r, "metadata", "annotations")).to.deep.equal({ ...PATCH_FORCE, ...PATCH_FIELD_MANAGER });
                     expect(field(r, "metadata", "labels")).to.include({ ...PART_OF, "abevalflow/namespace": run.config.namespace });
                     expect(r.parentType).to.equal(COMPONENT);
                 }

@@ -349,7 +349,7 @@ describe("cleanup component", () => {
 
     it("marks every object patchForce and none skipAwait (nothing here has a readiness to wait for)", async () => {
         for (const r of built.resources) {
-            expect(at(r.inputs, "metadata", "annotations"), r.type).to.deep.equal({ "pulumi.com/patchForce": "true" });
+            expect(at(r.inputs, "metadata", "annotations"), r.type).to.deep.equal({ "pulumi.com/patchForce": "true", "pulumi.com/patchFieldManager": "abevalflow" });
         }
     });
 });

@@ -34,11 +34,17 @@ describe("storage slice", () => {
         expect(field(deadLetter, "spec", "resources")).to.deep.equal({ requests: { storage: "1Gi" } });
     });
 
-    it("never skips the provider's bind wait and never forces a field, on the local control plane too", async () => {
+    it("skips the provider's bind wait only for claims a stack adopts bound (adoptExistingVolumes), and never forces a field", async () => {
+        const adopted = await runProgram(withMode("dev", "litellm", { adoptExistingVolumes: true }));
+        for (const claim of ofType(adopted, PVC)) {
+            expect(field(claim, "metadata", "annotations"), claim.name).to.deep.equal({
+                "helm.sh/resource-policy": "keep", "pulumi.com/patchFieldManager": "abevalflow", "pulumi.com/skipAwait": "true" });
+        }
+
         for (const local of [false, true]) {
             const run = await runProgram(withMode("dev", "litellm", { localControlPlane: local }));
             for (const claim of ofType(run, PVC)) {
-                expect(field(claim, "metadata", "annotations"), claim.name).to.deep.equal({ "helm.sh/resource-policy": "keep" });
+                expect(field(claim, "metadata", "annotations"), claim.name).to.deep.equal({ "helm.sh/resource-policy": "keep", "pulumi.com/patchFieldManager": "abevalflow" });
             }
         }
     });

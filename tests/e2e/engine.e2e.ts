@@ -10,7 +10,7 @@ import { expect } from "chai";
 import * as YAML from "yaml";
 import { stackFileConfig } from "../../components/config";
 import { CLEANUP_CONTAINER, CLEANUP_NAME } from "../../components/cleanup";
-import { LITELLM, NETWORK_POLICIES, TRIAL_BASELINE_CONFIGMAP, VOLUMES } from "../../components/names";
+import { FIELD_MANAGER, LITELLM, NETWORK_POLICIES, TRIAL_BASELINE_CONFIGMAP, VOLUMES } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
 import { runProgram, stackConfig, withMode } from "../../scripts/engine/program-run";
 import { canI, rbacTable } from "./rbac-table";
@@ -125,8 +125,9 @@ describe("the real Pulumi engine on the local control plane", function () {
                 expect(deployment.spec.replicas).to.equal(cfg["abevalflow:litellmReplicas"]);
                 expect(JSON.stringify(deployment.spec.template)).to.contain("/health/readiness").and.contain("@sha256:");
                 expect(deployment.metadata.annotations).to.include({ "pulumi.com/skipAwait": "true", "pulumi.com/patchForce": "true" });
-                // The provider applies server-side as field manager pulumi-kubernetes-<random suffix>.
-                expect(deployment.metadata.managedFields?.some((f) => /^pulumi-kubernetes-/.test(f.manager))).to.equal(true);
+                // The provider applies server-side as the field manager the annotation names, not pulumi-kubernetes-<random suffix>.
+                expect(deployment.metadata.managedFields?.filter((f) => f.manager === FIELD_MANAGER || /^pulumi-kubernetes-/.test(f.manager)).map((f) => f.manager))
+                    .to.deep.equal([FIELD_MANAGER]);
             });
 
             it("RBAC: the API server's authorizer answers the expected table for the engine's objects", () => {

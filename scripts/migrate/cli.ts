@@ -1,0 +1,210 @@
+// npm run migrate -- <stack> [--apply] [--json] [--keep Kind/name]...
+//
+// Reads the stack's namespace on the stack's cluster and prints what the first `pulumi up`
+// needs done to the objects already there (plan.ts); with --apply it does exactly that, in an
+// order that never leaves trial pods without a default-deny. Safe to run again: what is done
+// is recognised and skipped. Exit 0 done (or nothing to do), 1 refused with nothing changed
+// (or a step failed: what ran stays done, run again), 2 usage.
+import * as fs from "fs";
+import * as path from "path";
+import { AbevalflowConfig } from "../../components/config";
+import { FIELD_MANAGER } from "../../components/names";
+import { DEFAULT_EXISTING, runProgram, stackConfig } from "../engine/program-run";
+import { manifestsOf } from "../render/manifests";
+import { Kubectl, KubectlError, resourceOf } from "./kube";
+import { legacyObjects } from "./legacy";
+import { changes, executionOrder, handOver, KubeObject, needsHandOver, Plan, planMigration, Step, StorageClassInfo } from "./plan";
+
+const USAGE = "usage: npm run migrate -- <stack> [--apply] [--json] [--keep Kind/name]...";
+
+export class UsageError extends Error {}
+
+export interface Args { stack: string; apply: boolean; json: boolean; keep: Set<string> }
+
+export function parseArgs(argv: readonly string[], projectDir: string): Args {
+    const args: Args = { stack: "", apply: false, json: false, keep: new Set() };
+    for (let i = 0; i < argv.length; i++) {
+        const a = argv[i];
+        if (a === "--apply") {
+            args.apply = true;
+        } else if (a === "--json") {
+            args.json = true;
+        } else if (a === "--keep") {
+            const value = argv[++i];
+            if (!value || !/^[A-Z][A-Za-z]*\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
+                throw new UsageError(`--keep needs Kind/name, e.g. --keep ConfigMap/team-notes; got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
+            }
+            args.keep.add(value);
+        } else if (a.startsWith("-")) {
+            throw new UsageError(`unknown option ${a}`);
+        } else if (args.stack) {
+            throw new UsageError(`one stack at a time; got ${args.stack} and ${a}`);
+        } else {
+            args.stack = a;
+        }
+    }
+    if (!args.stack) {
+        throw new UsageError("which stack? give its name (the X of Pulumi.X.yaml)");
+    }
+    const stacks = fs.readdirSync(projectDir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined);
+    if (!stacks.includes(args.stack)) {
+        throw new UsageError(`unknown stack ${JSON.stringify(args.stack)}: there is no Pulumi.${args.stack}.yaml in ${projectDir}; stacks here: ${stacks.sort().join(", ")}`);
+    }
+    return args;
+}
+
+/** Stops unless the context reaches the stack's cluster (abevalflow:clusterId), as the program does. */
+function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s: string) => void): string {
+    let uid: string;
+    try {
+        uid = kubectl.ok(["get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}"]).trim();
+    } catch (e) {
+        throw new KubectlError(`cannot read the cluster through ${kubectl.target}: ${(e as Error).message}`);
+    }
+    const expected = config.cluster.id;
+    if (expected === undefined) {
+        log(`warning: the stack names no cluster (abevalflow:clusterId); going on with the one ${kubectl.target} reaches (kube-system uid ${uid})`);
+    } else if (uid !== expected) {
+        throw new KubectlError(`this stack belongs to the cluster whose kube-system namespace has uid ${expected} (abevalflow:clusterId), ` +
+            `but ${kubectl.target} reaches one with uid ${uid}. Select the right context (abevalflow:kubeContext) or stack.`);
+    }
+    return uid;
+}
+
+export interface Reading { plan: Plan; live: KubeObject[]; clusterUid: string }
+
+export async function readPlan(args: Args, kubectlBin: string, log: (s: string) => void): Promise<Reading & { kubectl: Kubectl; config: AbevalflowConfig }> {
+    // The cluster check is the migration's own (checkCluster, against the real cluster); the
+    // mocks that render the program's objects answer the program's with the stack's own uid.
+    const values = stackConfig(args.stack);
+    const clusterId = values["abevalflow:clusterId"];
+    const kubeSystem = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid: clusterId } };
+    const run = await runProgram(values, { existing: { ...DEFAULT_EXISTING, "kubernetes:core/v1:Namespace::kube-system": kubeSystem } });
+    const config = run.config;
+    const desired = manifestsOf(run) as KubeObject[];
+    const kubectl = new Kubectl(kubectlBin, config.cluster.context);
+    const clusterUid = checkCluster(kubectl, config, log);
+    const legacy = legacyObjects(config);
+    const namespaced = desired.filter((o) => o.metadata.namespace === config.namespace);
+    const kinds = [...new Set([...namespaced.map((o) => o.kind), ...legacy.map((l) => l.kind)])].sort();
+    kinds.forEach(resourceOf);
+    const liveNamespace = kubectl.find("Namespace", config.namespace);
+    const live = liveNamespace ? kubectl.list(kinds, config.namespace) : [];
+    const classes = kubectl.run(["get", "storageclasses.storage.k8s.io", "-o", "json"]);
+    const storageClasses = classes.status === 0
+        ? (JSON.parse(classes.stdout) as { items: { metadata: { name: string }; allowVolumeExpansion?: boolean; volumeBindingMode?: string }[] }).items
+            .map((c): StorageClassInfo => ({ name: c.metadata.name, allowVolumeExpansion: c.allowVolumeExpansion, volumeBindingMode: c.volumeBindingMode }))
+        : [];
+    const requiredSecrets = config.llmMode === "litellm" && config.litellm?.vertexCredentialsSecretName ? [config.litellm.vertexCredentialsSecretName] : [];
+    const plan = planMigration({ namespace: config.namespace, desired, liveNamespace, live, legacy, storageClasses, keep: args.keep, requiredSecrets });
+    return { plan, live, clusterUid, kubectl, config };
+}
+
+const VERB: Record<Step["action"], string> = {
+    "create-first": "create first",
+    adopt: "adopt",
+    replace: "replace",
+    delete: "delete",
+    keep: "keep",
+};
+
+export function formatPlan(plan: Plan, stack: string, target: string, order: Step[]): string {
+    const lines = [`migration plan for stack ${stack}: namespace ${plan.namespace} through ${target}`];
+    if (!plan.namespaceExists) {
+        lines.push(`  namespace ${plan.namespace} does not exist: nothing to migrate; pulumi up creates everything`);
+        return lines.join("\n");
+    }
+    const width = Math.max(0, ...order.map((s) => `${s.kind}/${s.name}`.length));
+    for (const s of order) {
+        const action = s.action === "adopt" && !s.transfer ? "adopt as is" : VERB[s.action];
+        lines.push(`  ${action.padEnd(13)} ${`${s.kind}/${s.name}`.padEnd(width)}  ${s.reason}`);
+    }
+    if (order.length === 0) {
+        lines.push("  no object here predates the program: nothing to do");
+    }
+    for (const p of plan.problems) {
+        lines.push(`  cannot plan   ${p}`);
+    }
+    for (const n of plan.notes) {
+        lines.push(`  note          ${n}`);
+    }
+    return lines.join("\n");
+}
+
+/** Carries out the plan's changes in order; each step re-reads its object, so a second run skips what is done. */
+export function applyPlan(kubectl: Kubectl, plan: Plan, order: Step[], log: (s: string) => void): number {
+    const ns = plan.namespace;
+    const todo = order.filter((s) => changes(plan).includes(s));
+    let n = 0;
+    for (const step of todo) {
+        n++;
+        const where = step.kind === "Namespace" ? [] : ["-n", ns];
+        const label = `[${n}/${todo.length}] ${VERB[step.action]} ${step.kind}/${step.name}`;
+        if (step.action === "create-first" && step.manifest) {
+            kubectl.ok(["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"], JSON.stringify(step.manifest));
+        } else if (step.action === "adopt") {
+            const live = kubectl.find(step.kind, step.name, step.kind === "Namespace" ? undefined : ns);
+            if (!live || !needsHandOver(live)) {
+                log(`${label}: already handed over`);
+                continue;
+            }
+            const fields = handOver(live, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+            // The test makes the patch fail rather than overwrite a change made since the read.
+            const patch = [
+                { op: "test", path: "/metadata/resourceVersion", value: live.metadata.resourceVersion },
+                { op: "replace", path: "/metadata/managedFields", value: fields },
+            ];
+            kubectl.ok(["patch", resourceOf(step.kind), step.name, ...where, "--type=json", "-p", JSON.stringify(patch)]);
+        } else if (step.action === "replace" || step.action === "delete") {
+            kubectl.ok(["delete", resourceOf(step.kind), step.name, ...where, "--ignore-not-found", "--wait=true", "--timeout=120s"]);
+        }
+        log(`${label}: done`);
+    }
+    return todo.length;
+}
+
+async function main(argv: string[]): Promise<number> {
+    const log = (s: string) => process.stderr.write(`[migrate] ${s}\n`);
+    let args: Args;
+    try {
+        args = parseArgs(argv, path.resolve(__dirname, "..", ".."));
+    } catch (e) {
+        console.error(`${(e as Error).message}\n${USAGE}`);
+        return 2;
+    }
+    const { plan, live, kubectl } = await readPlan(args, process.env.KUBECTL ?? "kubectl", log);
+    const order = executionOrder(plan, live);
+    if (args.json) {
+        process.stdout.write(`${JSON.stringify({ stack: args.stack, ...plan, steps: order.map(({ manifest: _m, ...s }) => s) }, null, 2)}\n`);
+    } else {
+        process.stdout.write(`${formatPlan(plan, args.stack, kubectl.target, order)}\n`);
+    }
+    if (plan.problems.length > 0) {
+        log(`refused: ${plan.problems.length} object(s) cannot be planned (above); nothing was changed`);
+        return 1;
+    }
+    const pending = changes(plan).length;
+    if (!args.apply) {
+        log(pending === 0 ? "nothing to change" : `dry run: ${pending} change(s); run again with --apply to make them`);
+        return 0;
+    }
+    if (pending === 0) {
+        log("nothing to change");
+    } else {
+        try {
+            applyPlan(kubectl, plan, order, log);
+        } catch (e) {
+            log(`${(e as Error).message}\nstopped; the steps above stay done and the migration can be run again to finish`);
+            return 1;
+        }
+    }
+    log(`migrated; now run: pulumi up -s ${args.stack} --policy-pack policy --policy-pack-config policy/config/${args.stack}.json`);
+    return 0;
+}
+
+if (require.main === module) {
+    main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
+        process.stderr.write(`[migrate] ${e instanceof KubectlError ? "" : "error: "}${e.message}\n[migrate] nothing was changed\n`);
+        process.exit(1);
+    });
+}
