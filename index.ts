@@ -1,13 +1,21 @@
-// Reads the stack configuration once, builds the slices, exports the outputs.
+// Reads the stack configuration once, checks that the cluster is the stack's own, builds the
+// slices and exports the outputs.
 import { loadConfig } from "./components/config";
-import { buildInfrastructure } from "./components/infrastructure";
+import { buildInfrastructure, stackCluster } from "./components/infrastructure";
 
-const infra = buildInfrastructure(loadConfig());
-
-export const namespace = infra.namespace;
-export const llmMode = infra.llmMode;
-export const serviceAccounts = infra.serviceAccounts;
-export const volumeClaims = infra.volumeClaims;
-export const networkPolicies = infra.networkPolicies;
-export const litellmUrl = infra.litellmUrl;
-export const previewServiceAccount = infra.previewServiceAccount;
+export = (async () => {
+    const config = loadConfig();
+    const cluster = stackCluster(config);
+    // Nothing else is registered before the check settles (components/cluster.ts).
+    await cluster.checked;
+    const infra = buildInfrastructure(config, {}, cluster);
+    return {
+        namespace: infra.namespace,
+        llmMode: infra.llmMode,
+        serviceAccounts: infra.serviceAccounts,
+        volumeClaims: infra.volumeClaims,
+        networkPolicies: infra.networkPolicies,
+        litellmUrl: infra.litellmUrl,
+        previewServiceAccount: infra.previewServiceAccount,
+    };
+})();

@@ -294,7 +294,8 @@ export function lookUpApiServerCidrs(ports: readonly number[], parent: pulumi.Re
         try {
             return apiServerCidrsFromEndpointSlice({ addressType, endpoints, ports: slicePorts }, ports);
         } catch (e) {
-            throw new pulumi.ResourceError((e as Error).message, parent, /* hideStack */ true);
+            // RunError, as in cluster.ts: printed as its message, without inspecting the resource graph.
+            throw new pulumi.RunError((e as Error).message);
         }
     });
 }

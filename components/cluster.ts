@@ -14,30 +14,38 @@ export interface ClusterArgs {
 export class Cluster extends pulumi.ComponentResource {
     readonly provider: k8s.Provider;
     /**
-     * For dependsOn: resolves once the cluster is known to be the stack's own, and rejects,
-     * naming both clusters, when it is not, so a resource that depends on it is never sent.
+     * Settles once the cluster is known: resolves when it is the stack's own and rejects,
+     * naming both clusters, when it is not. index.ts awaits it before anything else is
+     * registered, so a wrong cluster ends with this one message; had the other resources been
+     * registered, each would fail with it, and the SDK (3.248) spends some 25 s collecting the
+     * thousands of rejected promises that leaves.
      */
+    readonly checked: Promise<void>;
+    /** For dependsOn: the same check as an Output, for resources built without awaiting it (tests under mocks). */
     readonly verified: pulumi.Output<pulumi.Resource[]>;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("abevalflow:cluster:Cluster", name, {}, opts);
         this.provider = new k8s.Provider("cluster", { context: args.context }, { parent: this });
         if (args.id === undefined) {
+            this.checked = Promise.resolve();
             this.verified = pulumi.output([]);
         } else {
             const expected = args.id;
             const kubeSystem = k8s.core.v1.Namespace.get("cluster-identity", "kube-system", { parent: this, provider: this.provider });
-            this.verified = kubeSystem.metadata.uid.apply((uid) => {
-                if (uid !== expected) {
-                    throw new pulumi.ResourceError(
+            // A read is carried out in previews too, so the uid is always known here.
+            const uid = new Promise<string>((resolve) => kubeSystem.metadata.uid.apply((u) => resolve(u)));
+            this.checked = uid.then((found) => {
+                if (found !== expected) {
+                    // A RunError: the engine prints its message alone, where a ResourceError is
+                    // also put through util.inspect with the whole resource graph attached.
+                    throw new pulumi.RunError(
                         `this stack belongs to the cluster whose kube-system namespace has uid ${expected} (abevalflow:clusterId), ` +
-                        `but ${args.context ? `context ${args.context}` : "the current kubeconfig context"} reaches one with uid ${uid}; ` +
-                        "nothing was changed. Select the right context (abevalflow:kubeContext) or stack.",
-                        // The message says it all; without hideStack the engine prints the whole component.
-                        this, true);
+                        `but ${args.context ? `context ${args.context}` : "the current kubeconfig context"} reaches one with uid ${found}; ` +
+                        "nothing was changed. Select the right context (abevalflow:kubeContext) or stack.");
                 }
-                return [kubeSystem];
             });
+            this.verified = pulumi.output(this.checked.then(() => [kubeSystem]));
         }
         this.registerOutputs({});
     }

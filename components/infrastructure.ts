@@ -22,9 +22,14 @@ export interface Infrastructure {
     previewServiceAccount?: pulumi.Output<string>;
 }
 
+/** The stack's provider and cluster check (index.ts awaits the check before buildInfrastructure). */
+export function stackCluster(cfg: AbevalflowConfig, opts: pulumi.ComponentResourceOptions = {}): Cluster {
+    return new Cluster("cluster", { context: cfg.cluster.context, id: cfg.cluster.id }, opts);
+}
+
 /** opts apply to every slice and through them to every child. */
-export function buildInfrastructure(cfg: AbevalflowConfig, baseOpts: pulumi.ComponentResourceOptions = {}): Infrastructure {
-    const cluster = new Cluster("cluster", { context: cfg.cluster.context, id: cfg.cluster.id }, baseOpts);
+export function buildInfrastructure(cfg: AbevalflowConfig, baseOpts: pulumi.ComponentResourceOptions = {},
+    cluster: Cluster = stackCluster(cfg, baseOpts)): Infrastructure {
     const opts: pulumi.ComponentResourceOptions = { ...baseOpts, providers: [cluster.provider] };
     const egress: EgressTargets = {
         llmMode: cfg.llmMode,

@@ -9,6 +9,12 @@ function unwrap<T>(value: pulumi.Output<T> | T): Promise<T> {
     return pulumi.Output.isInstance(value) ? new Promise((resolve) => (value as pulumi.Output<T>).apply(resolve)) : Promise.resolve(value as T);
 }
 
+/** index.ts exports a promise of its outputs; a fresh load each time runs the program again. */
+function loadProgram(): Promise<Record<string, unknown>> {
+    delete require.cache[require.resolve("../index")];
+    return require("../index") as Promise<Record<string, unknown>>;
+}
+
 describe("index.ts", () => {
     it("reads the stack configuration from the runtime and exports the outputs", async () => {
         await pulumi.runtime.setMocks({
@@ -19,7 +25,7 @@ describe("index.ts", () => {
         pulumi.runtime.setAllConfig(engineConfig({ ...stackConfig("dev"), "abevalflow:apiServerCidrs": ["10.0.0.1/32"] }));
 
         // The program must load only after mocks and config are set.
-        const program = (await import("../index")) as Record<string, unknown>;
+        const program = await loadProgram();
         expect(await unwrap(program.namespace)).to.equal("ab-eval-flow-dev");
         expect(program.llmMode).to.equal("litellm");
         expect(await unwrap(program.serviceAccounts)).to.deep.equal({ pipeline: "pipeline", cleanup: "abevalflow-cleanup", litellm: "litellm" });
@@ -28,5 +34,23 @@ describe("index.ts", () => {
             "cleanup-egress-default-deny", "cleanup-egress-allow"]);
         expect(await unwrap(program.litellmUrl)).to.equal("http://litellm.ab-eval-flow-dev.svc:4000");
         pulumi.runtime.setAllConfig({});
+    });
+
+    it("registers nothing but the cluster check when the cluster is another one, and fails with its message", async () => {
+        const registered: string[] = [];
+        await pulumi.runtime.setMocks({
+            newResource: (args) => {
+                registered.push(args.type);
+                return args.id ? { id: args.id, state: { metadata: { name: args.id, uid: "uid-of-another-cluster" } } } : { id: `${args.name}-id`, state: args.inputs };
+            },
+            call: (args) => args.inputs,
+        }, "abevalflow", "dev", false);
+        pulumi.runtime.setAllConfig(engineConfig({ ...stackConfig("dev"), "abevalflow:clusterId": "00000000-0000-4000-8000-000000000000" }));
+        let error: Error | undefined;
+        await loadProgram().catch((e: Error) => (error = e));
+        pulumi.runtime.setAllConfig({});
+        expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
+        expect(error?.message).to.contain("00000000-0000-4000-8000-000000000000").and.contain("uid-of-another-cluster").and.contain("nothing was changed");
+        expect(registered).to.have.members(["abevalflow:cluster:Cluster", "pulumi:providers:kubernetes", "kubernetes:core/v1:Namespace"]);
     });
 });
