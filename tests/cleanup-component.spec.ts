@@ -305,7 +305,7 @@ describe("cleanup component", () => {
             // The SDK's own promise of the Output (not in its typings): rejected when the lookup throws.
             const error = await (lookUpApiServerCidrs([6443], parent) as unknown as { promise: () => Promise<unknown> }).promise().catch((e: Error) => e);
             expect(reads.seen).to.deep.equal([{ type: ENDPOINT_SLICE_TYPE, id: "default/kubernetes" }]);
-            expect(error).to.be.instanceOf(pulumi.ResourceError);
+            expect(pulumi.RunError.isInstance(error), String(error)).to.equal(true);
             expect((error as Error).message).to.contain("abevalflow:apiServerCidrs is empty").and.contain("EndpointSlice default/kubernetes lists no endpoint address")
                 .and.contain("pulumi config set --path 'abevalflow:apiServerCidrs[0]' <address>/32");
         });
