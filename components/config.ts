@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
 import * as YAML from "yaml";
 import { AbevalflowConfig, buildConfig, DeclaredKind, KEYS, ParsedValues } from "./configKeys";
-import { CLEANUP, LITELLM, PART_OF } from "./names";
+import { CLEANUP, LITELLM, PART_OF, PREVIEW_IDENTITY } from "./names";
 import { allProjectConfig, isSetAsSecret } from "./sdkConfig";
 import * as v from "./validation";
 
@@ -312,15 +312,25 @@ function crossKeyRules(
         report("namespace", raw("namespace"),
             "a namespace of its own: default, kube-* and openshift-* belong to the cluster, whose own pods the quota, the egress policies and the cleanup would reach");
     }
-    const programAccounts: readonly string[] = [CLEANUP.name, LITELLM.name];
+    const programAccounts: readonly string[] = [CLEANUP.name, LITELLM.name, PREVIEW_IDENTITY.name];
     if (values.pipelineServiceAccount !== undefined && programAccounts.includes(values.pipelineServiceAccount)) {
         report("pipelineServiceAccount", raw("pipelineServiceAccount"),
-            `a ServiceAccount other than ${programAccounts.join(" and ")}, which this program creates for its own pods`);
+            `a ServiceAccount other than ${programAccounts.slice(0, -1).join(", ")} and ${programAccounts[programAccounts.length - 1]}, which this program creates for its own pods and for previews`);
     }
-    const trialAccounts = values.trialServiceAccounts?.filter((a) => programAccounts.includes(a)) ?? [];
+    const pipelineAccount = values.pipelineServiceAccount;
+    const trialAccounts = values.trialServiceAccounts?.filter((a) => programAccounts.includes(a) || a === pipelineAccount) ?? [];
     if (trialAccounts.length > 0) {
         report("trialServiceAccounts", raw("trialServiceAccounts"),
-            `no account of the program's own pods (${trialAccounts.join(", ")}): the cleanup account's token can delete, the proxy's holds the model credentials`);
+            `no account of the pipeline or the program's own pods (${trialAccounts.join(", ")}): a trial pod would carry its token, and with it ` +
+            "the pipeline's right to create pods and read its Secrets, the cleanup's to delete, the proxy's model credentials or the preview's reads");
+    }
+    // The proxy exists so that trial pods never hold the Vertex key.
+    const vertexSecret = values.llmMode === "litellm"
+        ? ((values.litellmVertexCredentialsSecretName ?? "") !== "" ? values.litellmVertexCredentialsSecretName : LITELLM.credentialsSecret)
+        : undefined;
+    if (vertexSecret !== undefined && values.trialSecretNames?.includes(vertexSecret)) {
+        report("trialSecretNames", raw("trialSecretNames"),
+            `a list without ${vertexSecret}, the Secret holding the Vertex AI key: trial pods reach the model through the LiteLLM proxy and must never hold the key itself`);
     }
     const trialLabels = values.trialPodLabels ? v.parseLabels(values.trialPodLabels) : undefined;
     if (trialLabels && typeof trialLabels !== "string") {
