@@ -39,9 +39,9 @@ export function buildInfrastructure(cfg: AbevalflowConfig, baseOpts: pulumi.Comp
         litellmPort: cfg.litellm?.port,
     };
     // Cluster-scoped, so not after the Namespace: it waits for the cluster check itself.
-    if (cfg.admission.enabled) {
-        new TrialAdmission("trial-admission", { ...trialAdmissionArgs(cfg), clusterVerified: cluster.verified }, opts);
-    }
+    const admission = cfg.admission.enabled
+        ? new TrialAdmission("trial-admission", { ...trialAdmissionArgs(cfg), clusterVerified: cluster.verified }, opts)
+        : undefined;
     const security = new Security("security", {
         namespace: cfg.namespace,
         manageNamespace: cfg.manageNamespace,
@@ -58,6 +58,8 @@ export function buildInfrastructure(cfg: AbevalflowConfig, baseOpts: pulumi.Comp
             managesPvcs: cfg.pipeline.managesPvcs,
             sccClusterRole: cfg.pipeline.sccClusterRole,
         },
+        // A component as dependsOn stands for all its children: the policy and its binding.
+        pipelinePodChecks: admission ? [admission] : undefined,
         // The operator's pruner keeps only a count of runs and would delete failed ones before
         // the cleanup copies them to the dead letter.
         skipOperatorPruner: cfg.cleanup.deadLetter,

@@ -26,6 +26,12 @@ export interface PipelineRbacArgs {
     /** Namespace of the ServiceAccount, Role and bindings. */
     readonly namespace: pulumi.Input<string>;
     readonly pipeline: PipelineAccess;
+    /**
+     * What checks the pods the pipeline creates (the admission policy and its binding): the
+     * binding that grants pods create waits for it, so there is no moment when the pipeline
+     * may create pods that nothing checks.
+     */
+    readonly podChecks?: pulumi.Resource[];
 }
 
 /** The Role's rules as data: the component applies them and the RBAC proofs test them. */
@@ -83,7 +89,7 @@ export class PipelineRbac extends pulumi.ComponentResource {
             metadata: managedMeta(PIPELINE_ROLE, args.namespace, labels),
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
             subjects,
-        }, { parent: this });
+        }, { parent: this, dependsOn: args.podChecks });
 
         this.serviceAccountName = serviceAccount.metadata.name;
         this.roleName = role.metadata.name;

@@ -30,6 +30,8 @@ export interface SecurityArgs {
     readonly trialBaseline: { readonly resources: Resources; readonly tmpSizeLimit: string };
     /** The pipeline's ServiceAccount and what its Role grants. */
     readonly pipeline: PipelineAccess;
+    /** What checks the pods the pipeline creates; its pods-create binding waits for it (rbac.ts). */
+    readonly pipelinePodChecks?: pulumi.Resource[];
     /** Where trial pods may connect: DNS and the stack's LLM mode. */
     readonly egress: EgressTargets;
     /** Annotate the namespace so OpenShift Pipelines' own pruner leaves its runs alone. */
@@ -108,7 +110,7 @@ export class Security extends pulumi.ComponentResource {
             },
         }, { parent: this });
 
-        const rbac = new PipelineRbac("pipeline", { namespace: ns, pipeline: args.pipeline }, { parent: this });
+        const rbac = new PipelineRbac("pipeline", { namespace: ns, pipeline: args.pipeline, podChecks: args.pipelinePodChecks }, { parent: this });
         this.pipelineServiceAccountName = rbac.serviceAccountName;
 
         const deny = new k8s.networking.v1.NetworkPolicy("trial-egress-default-deny", {

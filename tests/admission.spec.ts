@@ -61,6 +61,17 @@ describe("admission of the pods the pipeline creates", () => {
         }
     }
 
+    it("the pipeline may create pods only once the policy and its binding exist: its Role's binding waits for them", async () => {
+        const bindingOf = (run: Awaited<ReturnType<typeof runProgram>>) =>
+            run.resources.find((r) => r.type === "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding" && field(r, "metadata", "name") === "pipeline-trial-manager");
+        const guarded = bindingOf(await runProgram(withMode("prod", "litellm")));
+        expect(guarded?.opts.dependsOn).to.deep.equal([`${COMPONENT}::trial-admission`]);
+        const others = (await runProgram(withMode("prod", "litellm"))).resources
+            .filter((r) => r.type.endsWith("RoleBinding") && field(r, "metadata", "name") !== "pipeline-trial-manager");
+        expect(others.map((r) => r.opts.dependsOn)).to.deep.equal(others.map(() => []));
+        expect(bindingOf(await runProgram(withMode("prod", "litellm", { admissionPolicy: false })))?.opts.dependsOn).to.deep.equal([]);
+    });
+
     it("creates nothing with admissionPolicy false", async () => {
         const run = await runProgram(withMode("dev", "litellm", { admissionPolicy: false }));
         expect(ofType(run, POLICY)).to.deep.equal([]);

@@ -12,7 +12,8 @@ export interface RecordedResource {
     name: string;
     /** Inputs as the provider receives them, every Output resolved. */
     inputs: Record<string, unknown>;
-    opts: { protect?: boolean; retainOnDelete?: boolean; aliases?: unknown[] };
+    /** dependsOn: "<type>::<name>" of each resource given as is (an Output of resources is not listed). */
+    opts: { protect?: boolean; retainOnDelete?: boolean; aliases?: unknown[]; dependsOn: string[] };
     parentType?: string;
     /** Dotted paths of the inputs the engine receives as secrets, e.g. "stringData". */
     secretPaths: string[];
@@ -103,7 +104,13 @@ export async function runProgram(values: Record<string, unknown>, options: RunOp
     const config = loadConfig(objectConfigSource(values, [...SECRET_KEYS]));
     const registered: { type: string; name: string; opts: RecordedResource["opts"]; resource: pulumi.Resource; parentType?: string }[] = [];
     const reads: ProgramRun["reads"] = [];
+    const names = new Map<pulumi.Resource, string>();
     const record: pulumi.ResourceTransformation = (args) => {
+        names.set(args.resource, `${args.type}::${args.name}`);
+        const given = args.opts.dependsOn;
+        const dependsOn = (Array.isArray(given) ? given : given ? [given] : [])
+            .filter((d): d is pulumi.Resource => pulumi.Resource.isInstance(d))
+            .map((d) => names.get(d) ?? "(unrecorded)");
         const parent = args.opts.parent as (pulumi.Resource & { __pulumiType?: string }) | undefined;
         const readId = (args.opts as pulumi.CustomResourceOptions).id;
         if (readId !== undefined) {
@@ -115,7 +122,7 @@ export async function runProgram(values: Record<string, unknown>, options: RunOp
             name: args.name,
             resource: args.resource,
             parentType: parent?.__pulumiType,
-            opts: { protect: args.opts.protect, retainOnDelete: args.opts.retainOnDelete, aliases: args.opts.aliases },
+            opts: { protect: args.opts.protect, retainOnDelete: args.opts.retainOnDelete, aliases: args.opts.aliases, dependsOn },
         });
         return undefined;
     };
