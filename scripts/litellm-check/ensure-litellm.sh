@@ -5,7 +5,7 @@
 #
 # Usage: scripts/litellm-check/ensure-litellm.sh VERSION
 #   VERSION  x.y.z; the caller derives it from the litellmImage default in Pulumi.yaml
-#            (scripts/litellm-check/version.ts), so it is written down nowhere else.
+#            (litellmVersionOf in scripts/litellm-check/deployment.ts), so it is written down nowhere else.
 # Prints the virtualenv's directory on stdout; progress and timings go to stderr.
 #
 # Environment:
