@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 export interface ClusterArgs {
     /** kubeconfig context; undefined uses the current context. */
     readonly context?: string;
+    /** kubeconfig content (a secret); undefined reads KUBECONFIG or ~/.kube/config. */
+    readonly kubeconfig?: pulumi.Input<string>;
     /** uid of namespace kube-system in the stack's cluster; undefined skips the check. */
     readonly id?: string;
 }
@@ -26,7 +28,8 @@ export class Cluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("abevalflow:cluster:Cluster", name, {}, opts);
-        this.provider = new k8s.Provider("cluster", { context: args.context }, { parent: this });
+        this.provider = new k8s.Provider("cluster", { context: args.context, kubeconfig: args.kubeconfig }, { parent: this });
+        const reached = `${args.context ? `context ${args.context}` : "the current context"} of ${args.kubeconfig ? "the stack's kubeconfig (abevalflow:kubeconfig)" : "the kubeconfig"}`;
         if (args.id === undefined) {
             this.checked = Promise.resolve();
             this.verified = pulumi.output([]);
@@ -41,7 +44,7 @@ export class Cluster extends pulumi.ComponentResource {
                     // also put through util.inspect with the whole resource graph attached.
                     throw new pulumi.RunError(
                         `this stack belongs to the cluster whose kube-system namespace has uid ${expected} (abevalflow:clusterId), ` +
-                        `but ${args.context ? `context ${args.context}` : "the current kubeconfig context"} reaches one with uid ${found}; ` +
+                        `but ${reached} reaches one with uid ${found}; ` +
                         "nothing was changed. Select the right context (abevalflow:kubeContext) or stack.");
                 }
             });

@@ -37,7 +37,7 @@ export interface KeyDeclaration {
  * Keys whose value must be a Pulumi secret. Pulumi.yaml cannot say so itself: a key declared
  * `secret: true` may not have a plaintext default, and these keys are optional.
  */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(["litellmVertexCredentials"]);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["litellmVertexCredentials", "kubeconfig"]);
 
 export function findProjectFile(start: string = __dirname): string {
     for (let dir = start; ; dir = path.dirname(dir)) {
@@ -296,6 +296,17 @@ function crossKeyRules(
             report("litellmReplicas", raw("litellmReplicas"), "at least 2 when environment is prod, so the proxy survives a node drain");
         }
     }
+    const kubeconfig = source.get("kubeconfig") ?? "";
+    if (kubeconfig !== "") {
+        const contexts = kubeconfigContexts(kubeconfig);
+        if (!source.isSecret("kubeconfig")) {
+            report("kubeconfig", undefined, "a secret: set it with `pulumi config set --secret abevalflow:kubeconfig \"$(cat kubeconfig)\"` (or from an ESC environment)");
+        } else if (contexts === undefined) {
+            report("kubeconfig", undefined, "a kubeconfig: YAML with lists of clusters, contexts and users");
+        } else if (values.kubeContext && !contexts.includes(values.kubeContext)) {
+            report("kubeContext", raw("kubeContext"), `a context of abevalflow:kubeconfig (${contexts.join(", ") || "it has none"})`);
+        }
+    }
     const dnsPorts = values.dnsPorts;
     if (values.dnsNamespace === "openshift-dns" && dnsPorts && !dnsPorts.includes(OPENSHIFT_DNS_POD_PORT)) {
         report("dnsPorts", raw("dnsPorts"),
@@ -358,6 +369,19 @@ function crossKeyRules(
     const selfHostedNs = values.selfHostedNamespace;
     if (values.llmMode === "self-hosted" && selfHostedNs && selfHostedNs === values.dnsNamespace) {
         report("selfHostedNamespace", raw("selfHostedNamespace"), "a namespace other than the DNS namespace");
+    }
+}
+
+/** The context names of a kubeconfig, or undefined when the text is not one. */
+function kubeconfigContexts(text: string): string[] | undefined {
+    try {
+        const parsed = YAML.parse(text) as { clusters?: unknown; contexts?: unknown; users?: unknown } | null;
+        if (!parsed || !Array.isArray(parsed.clusters) || !Array.isArray(parsed.contexts) || !Array.isArray(parsed.users)) {
+            return undefined;
+        }
+        return (parsed.contexts as { name?: unknown }[]).map((c) => String(c.name));
+    } catch {
+        return undefined;
     }
 }
 

@@ -77,6 +77,8 @@ export const SCHEMA = {
     localControlPlane: bool("localControlPlane"),
     cluster: {
         context: optionalName("kubeContext", none),
+        /** kubeconfig content (a stack secret or an ESC environment's value); undefined: KUBECONFIG as usual. Checked in config.ts. */
+        kubeconfig: key("kubeconfig", "string", none, (text: string) => (text === "" ? undefined : pulumi.secret(text))),
         id: optionalName("clusterId", v.optional(v.uid)),
     },
     podSecurity: {

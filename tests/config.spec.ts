@@ -98,6 +98,35 @@ describe("stack configuration", () => {
         expect(problems[0]).to.match(/^abevalflow:litellmVertexCredentials = <secret>: expected a secret: set it with `pulumi config set --secret/);
     });
 
+    describe("a kubeconfig held by the stack", () => {
+        const KUBECONFIG = YAML.stringify({
+            apiVersion: "v1", kind: "Config",
+            clusters: [{ name: "prod", cluster: { server: "https://api.prod.example:6443" } }],
+            contexts: [{ name: "prod-admin", context: { cluster: "prod", user: "admin" } }],
+            users: [{ name: "admin", user: { token: "t" } }],
+        });
+        const withKubeconfig = (extra: Record<string, unknown>, secret = true) =>
+            problemsFor({ ...stackConfig("dev"), "abevalflow:kubeconfig": KUBECONFIG, ...extra }, secret ? ["litellmVertexCredentials", "kubeconfig"] : []);
+
+        it("is taken as a secret, with kubeContext naming one of its contexts", () => {
+            expect(withKubeconfig({ "abevalflow:kubeContext": "prod-admin" })).to.deep.equal([]);
+            const cfg = loadConfig(objectConfigSource({ ...stackConfig("dev"), "abevalflow:kubeconfig": KUBECONFIG }, ["kubeconfig"]));
+            expect(pulumi.Output.isInstance(cfg.cluster.kubeconfig)).to.equal(true);
+        });
+        it("is refused in plaintext, without being echoed", () => {
+            const problems = withKubeconfig({}, false);
+            expect(problems).to.have.length(1);
+            expect(problems[0]).to.match(/^abevalflow:kubeconfig = <secret>: expected a secret: set it with `pulumi config set --secret abevalflow:kubeconfig/);
+            expect(problems[0]).to.not.contain("api.prod.example");
+        });
+        it("is refused when it is not a kubeconfig, or lacks the stack's context", () => {
+            expect(problemsFor({ ...stackConfig("dev"), "abevalflow:kubeconfig": "just a token" }, ["kubeconfig"]).join("\n"))
+                .to.contain("abevalflow:kubeconfig = <secret>: expected a kubeconfig: YAML with lists of clusters, contexts and users");
+            expect(withKubeconfig({ "abevalflow:kubeContext": "dev-admin" }).join("\n"))
+                .to.contain('abevalflow:kubeContext = "dev-admin": expected a context of abevalflow:kubeconfig (prod-admin)');
+        });
+    });
+
     it("knows which runtime values were set as secrets, as the engine passes them", () => {
         const values = engineConfig(stackConfig("dev"));
         values["abevalflow:litellmVertexCredentialsSecretName"] = "";

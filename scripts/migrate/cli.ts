@@ -5,7 +5,9 @@
 // order that never leaves trial pods without a default-deny. Safe to run again: what is done
 // is recognised and skipped. Exit 0 done (or nothing to do), 1 refused with nothing changed
 // (or a step failed: what ran stays done, run again), 2 usage.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { AbevalflowConfig } from "../../components/config";
 import { FIELD_MANAGER } from "../../components/names";
@@ -73,16 +75,41 @@ function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s: strin
 
 export interface Reading { plan: Plan; live: KubeObject[]; clusterUid: string }
 
-export async function readPlan(args: Args, kubectlBin: string, log: (s: string) => void): Promise<Reading & { kubectl: Kubectl; config: AbevalflowConfig }> {
+/**
+ * The stack's configuration: the stack file as it is, or, when it holds secrets, as the
+ * Pulumi CLI decrypts it (the backend and passphrase or key the stack's `pulumi up` uses).
+ */
+export function stackValues(stack: string, projectDir: string): Record<string, unknown> {
+    const file = stackConfig(stack);
+    if (!Object.values(file).some((v) => v !== null && typeof v === "object" && "secure" in v)) {
+        return file;
+    }
+    const r = spawnSync("pulumi", ["config", "--show-secrets", "--json", "-s", stack, "--cwd", projectDir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (r.error || r.status !== 0) {
+        throw new UsageError(`stack ${stack} holds secrets, and \`pulumi config --show-secrets -s ${stack}\` could not decrypt them ` +
+            `(log in to the stack's backend and give its passphrase or key): ${r.error?.message ?? r.stderr.trim()}`);
+    }
+    const entries = JSON.parse(r.stdout) as Record<string, { value?: string; objectValue?: unknown }>;
+    return Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, v.objectValue ?? v.value]));
+}
+
+export async function readPlan(args: Args, kubectlBin: string, log: (s: string) => void, projectDir: string): Promise<Reading & { kubectl: Kubectl; config: AbevalflowConfig }> {
     // The cluster check is the migration's own (checkCluster, against the real cluster); the
     // mocks that render the program's objects answer the program's with the stack's own uid.
-    const values = stackConfig(args.stack);
+    const values = stackValues(args.stack, projectDir);
     const clusterId = values["abevalflow:clusterId"];
     const kubeSystem = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid: clusterId } };
     const run = await runProgram(values, { existing: { ...DEFAULT_EXISTING, "kubernetes:core/v1:Namespace::kube-system": kubeSystem } });
     const config = run.config;
     const desired = manifestsOf(run) as KubeObject[];
-    const kubectl = new Kubectl(kubectlBin, config.cluster.context);
+    // A kubeconfig the stack holds goes to kubectl as a file only this user can read, removed at the end.
+    const stackKubeconfig = values["abevalflow:kubeconfig"];
+    const dir = typeof stackKubeconfig === "string" && stackKubeconfig !== "" ? fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-migrate-")) : undefined;
+    if (dir) {
+        fs.writeFileSync(path.join(dir, "kubeconfig"), String(stackKubeconfig), { mode: 0o600 });
+        process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    }
+    const kubectl = new Kubectl(kubectlBin, config.cluster.context, dir ? path.join(dir, "kubeconfig") : undefined);
     const clusterUid = checkCluster(kubectl, config, log);
     const legacy = legacyObjects(config);
     const namespaced = desired.filter((o) => o.metadata.namespace === config.namespace);
@@ -166,13 +193,14 @@ export function applyPlan(kubectl: Kubectl, plan: Plan, order: Step[], log: (s: 
 async function main(argv: string[]): Promise<number> {
     const log = (s: string) => process.stderr.write(`[migrate] ${s}\n`);
     let args: Args;
+    const projectDir = path.resolve(__dirname, "..", "..");
     try {
-        args = parseArgs(argv, path.resolve(__dirname, "..", ".."));
+        args = parseArgs(argv, projectDir);
     } catch (e) {
         console.error(`${(e as Error).message}\n${USAGE}`);
         return 2;
     }
-    const { plan, live, kubectl } = await readPlan(args, process.env.KUBECTL ?? "kubectl", log);
+    const { plan, live, kubectl } = await readPlan(args, process.env.KUBECTL ?? "kubectl", log, projectDir);
     const order = executionOrder(plan, live);
     if (args.json) {
         process.stdout.write(`${JSON.stringify({ stack: args.stack, ...plan, steps: order.map(({ manifest: _m, ...s }) => s) }, null, 2)}\n`);
