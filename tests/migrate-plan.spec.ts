@@ -102,17 +102,39 @@ describe("migration plan", () => {
 
     it("plans nothing when the namespace does not exist", async () => {
         const plan = planMigration(await input("prod", { liveNamespace: undefined }));
-        expect(plan).to.deep.include({ namespaceExists: false, steps: [], problems: [], notes: [] });
+        expect(plan).to.deep.include({ namespaceExists: false, steps: [], problems: [], prerequisites: [], notes: [] });
     });
 
-    it("notes a Secret the program reads that is not there yet, without refusing", async () => {
-        const vertex: KubeObject = { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "vertex-service-account" } };
+    it("names a Secret the program reads that is not there yet as a prerequisite of --apply, and never calls it unused once it is", async () => {
+        const vertex: KubeObject = { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "vertex-service-account", managedFields: [{ ...CSA, manager: "kubectl-create" }] } };
         const missing = planMigration(await input("prod", { requiredSecrets: ["vertex-service-account"] }));
         expect(missing.problems).to.deep.equal([]);
-        expect(missing.notes).to.deep.equal([
-            "Secret/vertex-service-account does not exist yet; the program reads it and the LiteLLM pods mount it: create it before pulumi up (docs/operations.md, section 4)"]);
-        expect(planMigration(await input("prod", { requiredSecrets: ["vertex-service-account"], live: [...fixtureLive(), vertex] })).notes).to.deep.equal([]);
+        expect(missing.prerequisites).to.deep.equal([
+            "Secret/vertex-service-account does not exist yet; the program reads it and the LiteLLM pods mount it: create it before --apply (docs/operations.md, section 4)"]);
+        const present = planMigration(await input("prod", { requiredSecrets: ["vertex-service-account"], live: [...fixtureLive(), vertex] }));
+        expect(present.prerequisites).to.deep.equal([]);
+        expect(present.steps.find((s) => s.name === "vertex-service-account")).to.deep.include({ action: "keep", reason: "read by the program (the Vertex credentials the proxy mounts); never touched" });
     });
+
+    it("refuses --keep on the program's own objects and on an old allow policy, and notes a --keep that matches nothing", async () => {
+        const plan = planMigration(await input("prod", { keep: new Set(["Deployment/litellm", "NetworkPolicy/trial-allow-litellm", "ConfigMap/nothing-here"]) }));
+        expect(plan.problems.join("\n")).to.contain("--keep Deployment/litellm: the program manages this object")
+            .and.contain("--keep NetworkPolicy/trial-allow-litellm: NetworkPolicies add up");
+        expect(plan.notes).to.deep.equal(["--keep ConfigMap/nothing-here matches no object in namespace ab-eval-flow (of the kinds the migration reads)"]);
+        const oldDeny = planMigration(await input("prod", { keep: new Set(["NetworkPolicy/trial-default-deny-egress"]) }));
+        expect(oldDeny.problems).to.deep.equal([]);
+        expect(oldDeny.steps.find((s) => s.name === "trial-default-deny-egress")).to.deep.include({ action: "keep" });
+    });
+
+    for (const mode of ["direct-api", "self-hosted"]) {
+        it(`in ${mode} mode deletes the old proxy, which nothing replaces, and says the old credentials are unused`, async () => {
+            const plan = planMigration(await input("dev", {}, withMode("dev", mode, { namespace: "ab-eval-flow", workspaceSize: "10Gi", deadLetterSize: "5Gi" })));
+            expect(plan.problems).to.deep.equal([]);
+            expect(actions(plan, "delete")).to.include.members(["Deployment/litellm", "Service/litellm"]);
+            expect(plan.steps.find((s) => s.name === "litellm" && s.kind === "Deployment")?.reason).to.equal(`the old LiteLLM proxy; a ${mode} stack runs none`);
+            expect(plan.steps.find((s) => s.name === "litellm-credentials")?.reason).to.contain(`which a ${mode} stack does not use`);
+        });
+    }
 
     it("refuses an object applied by hand that it cannot classify, unless told to keep it", async () => {
         const stranger: KubeObject = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "team-notes", annotations: { [LAST_APPLIED]: "{}" } } };
@@ -153,10 +175,10 @@ describe("migration plan", () => {
         });
         it("refuses to shrink a claim", async () => {
             expect(await problemOf((c) => ({ ...c, spec: { ...(c.spec as object), resources: { requests: { storage: "200Gi" } } } })))
-                .to.contain("never shrinks").and.contain("at least 200Gi");
+                .to.contain("never shrinks").and.contain("set abevalflow:workspaceSize to at least 200Gi");
         });
         it("refuses to grow a Pending claim or one whose class does not expand", async () => {
-            expect(await problemOf((c) => ({ ...c, status: { phase: "Pending" } }))).to.contain("it is Pending").and.contain("set the stack's size to 10Gi");
+            expect(await problemOf((c) => ({ ...c, status: { phase: "Pending" } }))).to.contain("it is Pending").and.contain("set abevalflow:workspaceSize to 10Gi");
             expect(await problemOf((c) => c, [{ name: "gp3-csi", allowVolumeExpansion: false }])).to.contain("does not allow volume expansion");
         });
         it("refuses other access modes or another class than the stack's", async () => {
@@ -171,6 +193,10 @@ describe("migration plan", () => {
             expect(refused.problems.join("\n")).to.contain("set abevalflow:adoptExistingVolumes to true");
             expect(planMigration(await input("prod", { storageClasses: wffc })).problems).to.deep.equal([]);
         });
+        it("refuses to plan a claim when the storage classes cannot be read", async () => {
+            expect(await problemOf((c) => c, "kubectl get storageclasses failed: forbidden" as unknown as StorageClassInfo[]))
+                .to.contain("the storage classes could not be read: kubectl get storageclasses failed: forbidden").and.contain("list on storageclasses.storage.k8s.io");
+        });
         it("keeps the changes made by hand on a claim out of the program's reach", async () => {
             const plan = planMigration(await input("prod", { live: withClaim((c) => ({ ...c, metadata: { ...c.metadata,
                 managedFields: [...(c.metadata.managedFields ?? []), { manager: "kubectl-annotate", operation: "Update", apiVersion: "v1", fieldsV1: {} }] } })) }));
@@ -178,10 +204,19 @@ describe("migration plan", () => {
         });
     });
 
-    it("refuses to adopt a Secret made by hand that the program writes its own data into", async () => {
-        const masterKey: KubeObject = { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "litellm-master-key", managedFields: [{ ...CSA }] } };
+    for (const manager of ["kubectl-client-side-apply", "ops-team", "Mozilla"]) {
+        it(`refuses to adopt a Secret the program writes its own data into, made by ${manager}`, async () => {
+            const masterKey: KubeObject = { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "litellm-master-key", managedFields: [{ ...CSA, manager }] } };
+            const plan = planMigration(await input("prod", { live: [...fixtureLive(), masterKey] }));
+            expect(plan.problems.join("\n")).to.contain(`Secret/litellm-master-key exists and was not written by this program (field managers: ${manager})`).and.contain("overwrite");
+        });
+    }
+
+    it("adopts the program's own Secret once the program has written it", async () => {
+        const masterKey: KubeObject = { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "litellm-master-key", managedFields: [{ manager: FIELD_MANAGER, operation: "Apply" }] } };
         const plan = planMigration(await input("prod", { live: [...fixtureLive(), masterKey] }));
-        expect(plan.problems.join("\n")).to.contain("Secret/litellm-master-key exists and was made by hand").and.contain("overwrite");
+        expect(plan.problems).to.deep.equal([]);
+        expect(plan.steps.map((s) => s.name)).to.not.include("litellm-master-key");
     });
 
     it("replaces a RoleBinding whose roleRef differs", async () => {
@@ -257,7 +292,9 @@ describe("npm run migrate arguments", () => {
 
     it("takes a stack, --apply, --json and any number of --keep Kind/name", () => {
         expect(parseArgs(["prod", "--apply", "--keep", "ConfigMap/a", "--json", "--keep", "Secret/b.c"], dir))
-            .to.deep.equal({ stack: "prod", apply: true, json: true, keep: new Set(["ConfigMap/a", "Secret/b.c"]) });
+            .to.deep.equal({ stack: "prod", apply: true, json: true, keep: new Set(["ConfigMap/a", "Secret/b.c"]), help: false });
+        expect(parseArgs(["prod", "--keep=ConfigMap/a"], dir).keep).to.deep.equal(new Set(["ConfigMap/a"]));
+        expect(parseArgs(["--help"], dir).help).to.equal(true);
     });
 
     for (const [argv, message] of [

@@ -10,7 +10,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { AbevalflowConfig } from "../../components/config";
-import { FIELD_MANAGER } from "../../components/names";
+import { FIELD_MANAGER, KIND_RESOURCES } from "../../components/names";
 import { DEFAULT_EXISTING, runProgram, stackConfig } from "../engine/program-run";
 import { manifestsOf } from "../render/manifests";
 import { Kubectl, KubectlError, resourceOf } from "./kube";
@@ -21,18 +21,22 @@ const USAGE = "usage: npm run migrate -- <stack> [--apply] [--json] [--keep Kind
 
 export class UsageError extends Error {}
 
-export interface Args { stack: string; apply: boolean; json: boolean; keep: Set<string> }
+export interface Args { stack: string; apply: boolean; json: boolean; keep: Set<string>; help: boolean }
 
 export function parseArgs(argv: readonly string[], projectDir: string): Args {
-    const args: Args = { stack: "", apply: false, json: false, keep: new Set() };
-    for (let i = 0; i < argv.length; i++) {
-        const a = argv[i];
-        if (a === "--apply") {
+    const args: Args = { stack: "", apply: false, json: false, keep: new Set(), help: false };
+    // --keep=X is --keep X.
+    const words = argv.flatMap((a) => (a.startsWith("--keep=") ? ["--keep", a.slice("--keep=".length)] : [a]));
+    for (let i = 0; i < words.length; i++) {
+        const a = words[i];
+        if (a === "--help" || a === "-h") {
+            return { ...args, help: true };
+        } else if (a === "--apply") {
             args.apply = true;
         } else if (a === "--json") {
             args.json = true;
         } else if (a === "--keep") {
-            const value = argv[++i];
+            const value = words[++i];
             if (!value || !/^[A-Z][A-Za-z]*\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
                 throw new UsageError(`--keep needs Kind/name, e.g. --keep ConfigMap/team-notes; got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
             }
@@ -56,24 +60,27 @@ export function parseArgs(argv: readonly string[], projectDir: string): Args {
 }
 
 /** Stops unless the context reaches the stack's cluster (abevalflow:clusterId), as the program does. */
-function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s: string) => void): string {
+function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s: string) => void): string | undefined {
+    const expected = config.cluster.id;
+    if (expected === undefined) {
+        // As the program: kube-system is read only to compare it with the stack's clusterId.
+        log(`warning: the stack names no cluster (abevalflow:clusterId); going on with whichever ${kubectl.target} reaches`);
+        return undefined;
+    }
     let uid: string;
     try {
         uid = kubectl.ok(["get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}"]).trim();
     } catch (e) {
         throw new KubectlError(`cannot read the cluster through ${kubectl.target}: ${(e as Error).message}`);
     }
-    const expected = config.cluster.id;
-    if (expected === undefined) {
-        log(`warning: the stack names no cluster (abevalflow:clusterId); going on with the one ${kubectl.target} reaches (kube-system uid ${uid})`);
-    } else if (uid !== expected) {
+    if (uid !== expected) {
         throw new KubectlError(`this stack belongs to the cluster whose kube-system namespace has uid ${expected} (abevalflow:clusterId), ` +
             `but ${kubectl.target} reaches one with uid ${uid}. Select the right context (abevalflow:kubeContext) or stack.`);
     }
     return uid;
 }
 
-export interface Reading { plan: Plan; live: KubeObject[]; clusterUid: string }
+export interface Reading { plan: Plan; live: KubeObject[]; clusterUid?: string }
 
 /**
  * The stack's configuration: the stack file as it is, or, when it holds secrets, as the
@@ -112,16 +119,16 @@ export async function readPlan(args: Args, kubectlBin: string, log: (s: string) 
     const kubectl = new Kubectl(kubectlBin, config.cluster.context, dir ? path.join(dir, "kubeconfig") : undefined);
     const clusterUid = checkCluster(kubectl, config, log);
     const legacy = legacyObjects(config);
-    const namespaced = desired.filter((o) => o.metadata.namespace === config.namespace);
-    const kinds = [...new Set([...namespaced.map((o) => o.kind), ...legacy.map((l) => l.kind)])].sort();
-    kinds.forEach(resourceOf);
+    // Every namespaced kind the program knows, in every mode: an object applied by hand that the
+    // stack does not have is reported (or refused) whatever its kind, never passed over.
+    const kinds = Object.entries(KIND_RESOURCES).filter(([, k]) => k.namespaced).map(([kind]) => kind).sort();
     const liveNamespace = kubectl.find("Namespace", config.namespace);
     const live = liveNamespace ? kubectl.list(kinds, config.namespace) : [];
     const classes = kubectl.run(["get", "storageclasses.storage.k8s.io", "-o", "json"]);
     const storageClasses = classes.status === 0
         ? (JSON.parse(classes.stdout) as { items: { metadata: { name: string }; allowVolumeExpansion?: boolean; volumeBindingMode?: string }[] }).items
             .map((c): StorageClassInfo => ({ name: c.metadata.name, allowVolumeExpansion: c.allowVolumeExpansion, volumeBindingMode: c.volumeBindingMode }))
-        : [];
+        : `kubectl get storageclasses failed: ${classes.stderr || `exit ${classes.status}`}`;
     const requiredSecrets = config.llmMode === "litellm" && config.litellm?.vertexCredentialsSecretName ? [config.litellm.vertexCredentialsSecretName] : [];
     const plan = planMigration({ namespace: config.namespace, desired, liveNamespace, live, legacy, storageClasses, keep: args.keep, requiredSecrets });
     return { plan, live, clusterUid, kubectl, config };
@@ -152,6 +159,9 @@ export function formatPlan(plan: Plan, stack: string, target: string, order: Ste
     for (const p of plan.problems) {
         lines.push(`  cannot plan   ${p}`);
     }
+    for (const p of plan.prerequisites) {
+        lines.push(`  first         ${p}`);
+    }
     for (const n of plan.notes) {
         lines.push(`  note          ${n}`);
     }
@@ -171,7 +181,11 @@ export function applyPlan(kubectl: Kubectl, plan: Plan, order: Step[], log: (s: 
             kubectl.ok(["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"], JSON.stringify(step.manifest));
         } else if (step.action === "adopt") {
             const live = kubectl.find(step.kind, step.name, step.kind === "Namespace" ? undefined : ns);
-            if (!live || !needsHandOver(live)) {
+            if (!live) {
+                log(`${label}: gone since the plan was read; nothing to hand over (pulumi up creates it)`);
+                continue;
+            }
+            if (!needsHandOver(live)) {
                 log(`${label}: already handed over`);
                 continue;
             }
@@ -181,7 +195,13 @@ export function applyPlan(kubectl: Kubectl, plan: Plan, order: Step[], log: (s: 
                 { op: "test", path: "/metadata/resourceVersion", value: live.metadata.resourceVersion },
                 { op: "replace", path: "/metadata/managedFields", value: fields },
             ];
-            kubectl.ok(["patch", resourceOf(step.kind), step.name, ...where, "--type=json", "-p", JSON.stringify(patch)]);
+            const r = kubectl.run(["patch", resourceOf(step.kind), step.name, ...where, "--type=json", "-p", JSON.stringify(patch)]);
+            if (r.status !== 0) {
+                const now = kubectl.find(step.kind, step.name, step.kind === "Namespace" ? undefined : ns);
+                throw new KubectlError(now?.metadata.resourceVersion !== live.metadata.resourceVersion
+                    ? `${step.kind}/${step.name} changed while the migration ran (resourceVersion ${live.metadata.resourceVersion} -> ${now?.metadata.resourceVersion ?? "deleted"}); nothing of it was overwritten`
+                    : `handing over the field managers of ${step.kind}/${step.name} (${kubectl.target}) failed: ${r.stderr}`);
+            }
         } else if (step.action === "replace" || step.action === "delete") {
             kubectl.ok(["delete", resourceOf(step.kind), step.name, ...where, "--ignore-not-found", "--wait=true", "--timeout=120s"]);
         }
@@ -200,7 +220,13 @@ async function main(argv: string[]): Promise<number> {
         console.error(`${(e as Error).message}\n${USAGE}`);
         return 2;
     }
-    const { plan, live, kubectl } = await readPlan(args, process.env.KUBECTL ?? "kubectl", log, projectDir);
+    if (args.help) {
+        console.log(`${USAGE}\n\nPlans the first deploy of the stack over the objects already in its namespace, and with --apply\n` +
+            "carries the plan out (docs/operations.md, section 4). Exit 0 done or nothing to do, 1 refused with nothing changed\n" +
+            "(or a step failed: run again to finish), 2 usage.");
+        return 0;
+    }
+    const { plan, live, kubectl, config } = await readPlan(args, process.env.KUBECTL ?? "kubectl", log, projectDir);
     const order = executionOrder(plan, live);
     if (args.json) {
         process.stdout.write(`${JSON.stringify({ stack: args.stack, ...plan, steps: order.map(({ manifest: _m, ...s }) => s) }, null, 2)}\n`);
@@ -212,6 +238,10 @@ async function main(argv: string[]): Promise<number> {
         return 1;
     }
     const pending = changes(plan).length;
+    if (args.apply && plan.prerequisites.length > 0 && pending > 0) {
+        log(`refused: ${plan.prerequisites.join("; ")}; nothing was changed`);
+        return 1;
+    }
     if (!args.apply) {
         log(pending === 0 ? "nothing to change" : `dry run: ${pending} change(s); run again with --apply to make them`);
         return 0;
@@ -226,7 +256,7 @@ async function main(argv: string[]): Promise<number> {
             return 1;
         }
     }
-    log(`migrated; now run: pulumi up -s ${args.stack} --policy-pack policy --policy-pack-config policy/config/${args.stack}.json`);
+    log(`migrated; now run: pulumi up -s ${args.stack} --policy-pack policy --policy-pack-config policy/config/${config.environment}.json`);
     return 0;
 }
 

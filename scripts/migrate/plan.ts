@@ -1,7 +1,7 @@
 // What the first deploy does to a namespace that already holds objects applied by hand (with
 // `oc apply` / `kubectl apply`), decided object by object before anything changes. Pure: the
 // live objects, storage classes and the program's rendered objects come in, a plan comes out;
-// cli.ts reads the cluster and apply.ts carries the plan out.
+// cli.ts reads the cluster and carries the plan out.
 //
 // Why a plan at all: the kubernetes provider (4.25.0) creates every object with a server-side
 // apply, which upserts (await.go: "we currently always upsert the object"). Over objects that
@@ -13,7 +13,7 @@
 // old appliers to itself only on updates (await.go fixCSAFieldManagers), never on that first
 // create, and not those of today's kubectl ("kubectl-client-side-apply").
 import { isDeepStrictEqual } from "util";
-import { FIELD_MANAGER, SKIP_AWAIT } from "../../components/names";
+import { FIELD_MANAGER, SKIP_AWAIT, VOLUMES } from "../../components/names";
 import { quantityValue } from "../../components/validation";
 
 export interface ManagedFieldsEntry {
@@ -119,7 +119,9 @@ export interface Plan {
     steps: Step[];
     /** Why the plan cannot be carried out; non-empty means nothing may change. */
     problems: string[];
-    /** What to do by hand before pulumi up, which the plan does not do itself. */
+    /** What must exist before --apply, and does not: the plan is shown, but not carried out. */
+    prerequisites: string[];
+    /** Remarks that change nothing. */
     notes: string[];
 }
 
@@ -138,7 +140,8 @@ export interface PlanInput {
     /** Live objects in the namespace, of the kinds the program or the old layout has. */
     live: KubeObject[];
     legacy: readonly LegacyObject[];
-    storageClasses: readonly StorageClassInfo[];
+    /** The cluster's storage classes, or why they could not be read. */
+    storageClasses: readonly StorageClassInfo[] | string;
     /** "Kind/name" of hand-applied objects the operator says to leave alone. */
     keep: ReadonlySet<string>;
     /** Secrets the program reads but never writes (the Vertex credentials): they must exist before pulumi up. */
@@ -178,43 +181,57 @@ const isDenyPolicy = (o: KubeObject): boolean =>
 
 const show = (v: unknown): string => JSON.stringify(v) ?? "unset";
 
+/** The stack's config key for a volume's setting ("abevalflow:workspaceSize"), for messages. */
+function volumeKey(claim: string, setting: "Size" | "StorageClass" | "AccessMode"): string {
+    const prefix = claim === VOLUMES.workspace ? "workspace" : claim === VOLUMES.deadLetter ? "deadLetter" : undefined;
+    return prefix ? `abevalflow:${prefix}${setting}` : `the stack's ${setting}`;
+}
+
+/** Whether the program (this field manager, or the provider's own from before it) has applied the object. */
+function appliedByProgram(o: KubeObject): boolean {
+    return (o.metadata.managedFields ?? []).some((e) => e.manager === FIELD_MANAGER || (e.manager ?? "").startsWith("pulumi-kubernetes"));
+}
+
 /** Why a live claim cannot become the program's, or undefined; and what the first apply does to it. */
-function claimCheck(live: KubeObject, desired: KubeObject, classes: readonly StorageClassInfo[]): { problem?: string; note: string } {
+function claimCheck(live: KubeObject, desired: KubeObject, classes: readonly StorageClassInfo[] | string): { problem?: string; note: string } {
     const name = live.metadata.name;
     const wantModes = at(desired, ["spec", "accessModes"]);
     const haveModes = at(live, ["spec", "accessModes"]);
     if (!isDeepStrictEqual(wantModes, haveModes)) {
-        return { problem: `PersistentVolumeClaim/${name}: accessModes are ${show(haveModes)} on the cluster and ${show(wantModes)} in the stack; a claim's access modes never change and a claim is never replaced: set the stack's access mode to ${show(haveModes)}`, note: "" };
+        return { problem: `PersistentVolumeClaim/${name}: accessModes are ${show(haveModes)} on the cluster and ${show(wantModes)} in the stack; a claim's access modes never change and a claim is never replaced: set ${volumeKey(name, "AccessMode")} to ${show(haveModes)}`, note: "" };
     }
     const liveClass = at(live, ["spec", "storageClassName"]) as string | undefined;
     const wantClass = at(desired, ["spec", "storageClassName"]) as string | undefined;
     if (wantClass !== undefined && wantClass !== liveClass) {
-        return { problem: `PersistentVolumeClaim/${name}: storage class is ${show(liveClass)} on the cluster and ${show(wantClass)} in the stack; a claim's class never changes and a claim is never replaced: set the stack's storage class to ${show(liveClass)}`, note: "" };
+        return { problem: `PersistentVolumeClaim/${name}: storage class is ${show(liveClass)} on the cluster and ${show(wantClass)} in the stack; a claim's class never changes and a claim is never replaced: set ${volumeKey(name, "StorageClass")} to ${show(liveClass)}`, note: "" };
     }
     const phase = at(live, ["status", "phase"]);
-    const cls = classes.find((c) => c.name === liveClass);
+    const have = String(at(live, ["spec", "resources", "requests", "storage"]));
+    const want = String(at(desired, ["spec", "resources", "requests", "storage"]));
+    if (typeof classes === "string" && (phase === "Bound" || have !== want)) {
+        return { problem: `PersistentVolumeClaim/${name}: its storage class ${show(liveClass)} decides whether the claim can be adopted (binding mode) and grow (expansion), but the storage classes could not be read: ${classes}; the migration needs list on storageclasses.storage.k8s.io`, note: "" };
+    }
+    const cls = typeof classes === "string" ? undefined : classes.find((c) => c.name === liveClass);
     if (phase === "Bound" && cls?.volumeBindingMode === "WaitForFirstConsumer" && desired.metadata.annotations?.[SKIP_AWAIT_KEY] !== "true") {
         return { problem: `PersistentVolumeClaim/${name} is Bound on class ${liveClass} (WaitForFirstConsumer), where the provider's create wait expects Pending and would time out after five minutes: set abevalflow:adoptExistingVolumes to true in the stack`, note: "" };
     }
-    const have = String(at(live, ["spec", "resources", "requests", "storage"]));
-    const want = String(at(desired, ["spec", "resources", "requests", "storage"]));
     const [haveBytes, wantBytes] = [quantityValue(have), quantityValue(want)];
     if (haveBytes === wantBytes) {
         return { note: `size ${have} kept` };
     }
     if (wantBytes < haveBytes) {
-        return { problem: `PersistentVolumeClaim/${name}: the claim requests ${have} and the stack ${want}; a claim never shrinks: set the stack's size to at least ${have}`, note: "" };
+        return { problem: `PersistentVolumeClaim/${name}: the claim requests ${have} and the stack ${want}; a claim never shrinks: set ${volumeKey(name, "Size")} to at least ${have}`, note: "" };
     }
     if (phase !== "Bound" || cls?.allowVolumeExpansion !== true) {
         const why = phase !== "Bound" ? `it is ${String(phase ?? "not Bound")} (only a Bound claim can grow)` : `its storage class ${show(liveClass)} does not allow volume expansion`;
-        return { problem: `PersistentVolumeClaim/${name}: the stack asks ${want} but the claim has ${have} and cannot grow: ${why}; set the stack's size to ${have} (grow it later), or make the claim expandable first`, note: "" };
+        return { problem: `PersistentVolumeClaim/${name}: the stack asks ${want} but the claim has ${have} and cannot grow: ${why}; set ${volumeKey(name, "Size")} to ${have} (grow it later), or make the claim expandable first`, note: "" };
     }
     return { note: `grows from ${have} to ${want} on the first pulumi up (storage class ${liveClass} allows expansion)` };
 }
 
 export function planMigration(input: PlanInput): Plan {
     const { namespace } = input;
-    const plan: Plan = { namespace, namespaceExists: input.liveNamespace !== undefined, steps: [], problems: [], notes: [] };
+    const plan: Plan = { namespace, namespaceExists: input.liveNamespace !== undefined, steps: [], problems: [], prerequisites: [], notes: [] };
     if (!input.liveNamespace) {
         return plan;
     }
@@ -223,7 +240,6 @@ export function planMigration(input: PlanInput): Plan {
 
     const adoptOrReplace = (live: KubeObject, want: KubeObject): void => {
         const key = keyOf(live);
-        const byHand = appliedByHand(live);
         const transfer = needsHandOver(live);
         if (live.kind === "PersistentVolumeClaim") {
             const check = claimCheck(live, want, input.storageClasses);
@@ -249,8 +265,9 @@ export function planMigration(input: PlanInput): Plan {
                 return;
             }
         }
-        if (live.kind === "Secret" && byHand && (at(want, ["data"]) !== undefined || at(want, ["stringData"]) !== undefined)) {
-            plan.problems.push(`${key} exists and was made by hand (${managersOf(live).join(", ")}); the program writes its own data into it, which would overwrite what it holds: copy the data elsewhere and delete it by hand, or rename it`);
+        // Whoever made it (kubectl, the console, another tool), the program's apply would replace its data.
+        if (live.kind === "Secret" && !appliedByProgram(live) && (at(want, ["data"]) !== undefined || at(want, ["stringData"]) !== undefined)) {
+            plan.problems.push(`${key} exists and was not written by this program (field managers: ${managersOf(live).join(", ") || "none"}); the program writes its own data into it, which would overwrite what it holds: copy the data elsewhere and delete it by hand`);
             return;
         }
         plan.steps.push({
@@ -267,18 +284,29 @@ export function planMigration(input: PlanInput): Plan {
         adoptOrReplace(ns, nsWanted);
     }
 
+    const required = new Set(input.requiredSecrets ?? []);
     for (const live of input.live) {
         const key = keyOf(live);
         const want = desired.get(key);
+        const old = legacy.get(key);
+        if (input.keep.has(key) && want) {
+            plan.problems.push(`--keep ${key}: the program manages this object, so it cannot be left as it is; --keep is for objects the program does not have`);
+            continue;
+        }
+        if (input.keep.has(key) && live.kind === "NetworkPolicy" && !isDenyPolicy(live)) {
+            plan.problems.push(`--keep ${key}: NetworkPolicies add up, so an allow policy left beside the program's default-deny undoes it for the pods it selects; it cannot be kept`);
+            continue;
+        }
         if (want) {
             if (appliedByHand(live) || !(live.metadata.managedFields ?? []).some((e) => e.manager === FIELD_MANAGER)) {
                 adoptOrReplace(live, want);
             }
             continue;
         }
-        const old = legacy.get(key);
         if (input.keep.has(key)) {
             plan.steps.push({ kind: live.kind, name: live.metadata.name, action: "keep", reason: "left as it is (--keep)" });
+        } else if (live.kind === "Secret" && required.has(live.metadata.name)) {
+            plan.steps.push({ kind: live.kind, name: live.metadata.name, action: "keep", reason: "read by the program (the Vertex credentials the proxy mounts); never touched" });
         } else if (old) {
             plan.steps.push({ kind: live.kind, name: live.metadata.name, action: old.action, reason: old.note });
         } else if (live.kind === "Secret" || live.kind === "PersistentVolumeClaim") {
@@ -291,16 +319,22 @@ export function planMigration(input: PlanInput): Plan {
         }
     }
 
+    const liveKeys = new Set(input.live.map(keyOf));
+    for (const key of input.keep) {
+        if (!liveKeys.has(key)) {
+            plan.notes.push(`--keep ${key} matches no object in namespace ${namespace} (of the kinds the migration reads)`);
+        }
+    }
     for (const name of input.requiredSecrets ?? []) {
         if (!input.live.some((o) => o.kind === "Secret" && o.metadata.name === name)) {
-            plan.notes.push(`Secret/${name} does not exist yet; the program reads it and the LiteLLM pods mount it: create it before pulumi up (docs/operations.md, section 4)`);
+            // The migration deletes the old proxy; the new one would not start without it.
+            plan.prerequisites.push(`Secret/${name} does not exist yet; the program reads it and the LiteLLM pods mount it: create it before --apply (docs/operations.md, section 4)`);
         }
     }
 
     // Trial pods are never without a default-deny: the program's deny policies exist before
     // any old NetworkPolicy goes, and the old deny is the last policy removed.
     if (plan.steps.some((s) => s.action === "delete" && s.kind === "NetworkPolicy")) {
-        const liveKeys = new Set(input.live.map(keyOf));
         const firsts = input.desired.filter((o) => isDenyPolicy(o) && !liveKeys.has(keyOf(o)))
             .map((o): Step => ({ kind: o.kind, name: o.metadata.name, action: "create-first", manifest: o,
                 reason: "the program's default-deny, applied before any old NetworkPolicy is removed" }));
@@ -312,7 +346,7 @@ export function planMigration(input: PlanInput): Plan {
 const ORDER: Record<Action, number> = { "create-first": 0, adopt: 1, replace: 2, delete: 3, keep: 4 };
 
 /**
- * The order apply.ts carries the steps out in: new deny policies, adoptions (the Namespace
+ * The order applyPlan (cli.ts) carries the steps out in: new deny policies, adoptions (the Namespace
  * first), replacements, then deletions with allow policies before deny policies.
  */
 export function executionOrder(plan: Plan, live: readonly KubeObject[]): Step[] {

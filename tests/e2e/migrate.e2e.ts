@@ -98,10 +98,10 @@ describe("migration of an oc-applied namespace, then the first pulumi up", funct
     let expandable: unknown;
 
     const migrate = (...args: string[]): Result => run("npx", ["ts-node", "--transpile-only", "scripts/migrate/cli.ts", ...args], { env: { KUBECONFIG: kubeconfig } });
-    const plan = (...args: string[]): { steps: Step[]; problems: string[]; notes: string[] } => {
+    const plan = (...args: string[]): { steps: Step[]; problems: string[]; prerequisites: string[] } => {
         const r = migrate(STACK, "--json", ...args);
         expect(r.status, r.output).to.equal(0);
-        return JSON.parse(r.stdout) as { steps: Step[]; problems: string[]; notes: string[] };
+        return JSON.parse(r.stdout) as { steps: Step[]; problems: string[]; prerequisites: string[] };
     };
     const up = (): Result => ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", STACK, ...ws.policyArgs("prod")]);
 
@@ -214,8 +214,13 @@ describe("migration of an oc-applied namespace, then the first pulumi up", funct
         expect(by("create-first")).to.include(`NetworkPolicy/${NETWORK_POLICIES.trialDefaultDeny}`);
         const workspace = p.steps.find((s) => s.name === "abevalflow-workspace");
         expect(workspace?.reason).to.contain("grows from 10Gi to 100Gi").and.contain(KEPT_MANAGER);
-        expect(p.notes).to.have.length(1);
-        expect(p.notes[0]).to.contain("Secret/vertex-service-account does not exist yet");
+        expect(p.prerequisites).to.have.length(1);
+        expect(p.prerequisites[0]).to.contain("Secret/vertex-service-account does not exist yet");
+        const before = versions();
+        const early = migrate(STACK, "--apply");
+        expect(early.status, early.output).to.equal(1);
+        expect(early.stderr).to.contain("refused: Secret/vertex-service-account does not exist yet").and.contain("nothing was changed");
+        expect(versions()).to.deep.equal(before);
     });
 
     it("the Vertex key moves to the Secret the stack reads with the command of docs/operations.md", () => {
@@ -225,7 +230,7 @@ describe("migration of an oc-applied namespace, then the first pulumi up", funct
         ok("bash", ["-o", "pipefail", "-c", (command as string).replaceAll("ab-eval-flow", NAMESPACE)], { env: { KUBECONFIG: kubeconfig } });
         const copied = kubectlJson<Obj>(["get", "secret", "vertex-service-account", "-n", NAMESPACE]);
         expect(Buffer.from(copied.data?.["credentials.json"] ?? "", "base64").toString()).to.equal(SERVICE_ACCOUNT_JSON);
-        expect(plan().notes).to.deep.equal([]);
+        expect(plan().prerequisites).to.deep.equal([]);
     });
 
     it("--apply carries the plan out, a default-deny always in place, and a second run changes nothing", () => {
