@@ -9,7 +9,8 @@ import { expect } from "chai";
 import * as YAML from "yaml";
 import { FIELD_MANAGER, NETWORK_POLICIES } from "../components/names";
 import { manifestsOf } from "../scripts/render/manifests";
-import { parseArgs, UsageError } from "../scripts/migrate/cli";
+import { ConfigValidationError } from "../components/config";
+import { failureMessage, parseArgs, UsageError } from "../scripts/migrate/cli";
 import { RESOURCES } from "../scripts/migrate/kube";
 import { legacyObjects } from "../scripts/migrate/legacy";
 import {
@@ -309,6 +310,13 @@ describe("npm run migrate arguments", () => {
             expect(() => parseArgs(argv, dir)).to.throw(UsageError, message);
         });
     }
+
+    it("ends a bad stack configuration with the migration's words and every problem", () => {
+        const message = failureMessage(new ConfigValidationError(["abevalflow:quotaPods = \"-3\": expected an integer of at least 1", "abevalflow:x = \"y\": expected a key"]));
+        expect(message).to.equal("stack configuration invalid (2 problems):\n  - abevalflow:quotaPods = \"-3\": expected an integer of at least 1\n  - abevalflow:x = \"y\": expected a key");
+        expect(failureMessage(new UsageError("stack prod holds secrets"))).to.equal("stack prod holds secrets");
+        expect(failureMessage(new Error("boom"))).to.equal("error: boom");
+    });
 
     it("lists the stacks it knows when the name is wrong", () => {
         expect(() => parseArgs(["prdo"], dir)).to.throw(UsageError, "stacks here: dev, prod");

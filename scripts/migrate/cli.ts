@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { AbevalflowConfig } from "../../components/config";
+import { AbevalflowConfig, ConfigValidationError } from "../../components/config";
 import { FIELD_MANAGER, KIND_RESOURCES } from "../../components/names";
 import { DEFAULT_EXISTING, runProgram, stackConfig } from "../engine/program-run";
 import { manifestsOf } from "../render/manifests";
@@ -260,9 +260,17 @@ async function main(argv: string[]): Promise<number> {
     return 0;
 }
 
+/** The one message a failure ends with, in the migration's words. */
+export function failureMessage(e: Error): string {
+    if (e instanceof ConfigValidationError) {
+        return `stack configuration invalid (${e.problems.length} problem${e.problems.length === 1 ? "" : "s"}):\n${e.problems.map((p) => `  - ${p}`).join("\n")}`;
+    }
+    return `${e instanceof KubectlError || e instanceof UsageError ? "" : "error: "}${e.message}`;
+}
+
 if (require.main === module) {
     main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
-        process.stderr.write(`[migrate] ${e instanceof KubectlError ? "" : "error: "}${e.message}\n[migrate] nothing was changed\n`);
+        process.stderr.write(`[migrate] ${failureMessage(e)}\n[migrate] nothing was changed\n`);
         process.exit(1);
     });
 }

@@ -33,7 +33,9 @@ export class Kubectl {
     ok(args: string[], input?: string): string {
         const r = this.run(args, input);
         if (r.status !== 0) {
-            throw new KubectlError(`${this.bin} ${args.join(" ")} (${this.target}) failed: ${r.stderr || `exit ${r.status}`}`);
+            // The command's first words name it; the rest (a patch, a manifest) would bury the error.
+            const command = args.join(" ");
+            throw new KubectlError(`${this.bin} ${command.length > 120 ? `${command.slice(0, 120)}…` : command} (${this.target}) failed: ${r.stderr || `exit ${r.status}`}`);
         }
         return r.stdout;
     }
