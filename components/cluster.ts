@@ -13,6 +13,17 @@ export interface ClusterArgs {
     readonly id?: string;
 }
 
+/** Where a stack's commands go, in the words of every message about it (the program's and npm run migrate's). */
+export function clusterTarget(context: string | undefined, stackHeldKubeconfig: boolean): string {
+    return `${context ? `context ${context}` : "the current context"} of ${stackHeldKubeconfig ? "the stack's kubeconfig (abevalflow:kubeconfig)" : "the kubeconfig"}`;
+}
+
+/** The refusal when the cluster reached is not the stack's; the caller says what was not done. */
+export function wrongCluster(expected: string, target: string, found: string): string {
+    return `this stack belongs to the cluster whose kube-system namespace has uid ${expected} (abevalflow:clusterId), ` +
+        `but ${target} reaches one with uid ${found}`;
+}
+
 export class Cluster extends pulumi.ComponentResource {
     readonly provider: k8s.Provider;
     /**
@@ -29,7 +40,7 @@ export class Cluster extends pulumi.ComponentResource {
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("abevalflow:cluster:Cluster", name, {}, opts);
         this.provider = new k8s.Provider("cluster", { context: args.context, kubeconfig: args.kubeconfig }, { parent: this });
-        const reached = `${args.context ? `context ${args.context}` : "the current context"} of ${args.kubeconfig ? "the stack's kubeconfig (abevalflow:kubeconfig)" : "the kubeconfig"}`;
+        const reached = clusterTarget(args.context, args.kubeconfig !== undefined);
         if (args.id === undefined) {
             this.checked = Promise.resolve();
             this.verified = pulumi.output([]);
@@ -42,9 +53,7 @@ export class Cluster extends pulumi.ComponentResource {
                 if (found !== expected) {
                     // A RunError: the engine prints its message alone, where a ResourceError is
                     // also put through util.inspect with the whole resource graph attached.
-                    throw new pulumi.RunError(
-                        `this stack belongs to the cluster whose kube-system namespace has uid ${expected} (abevalflow:clusterId), ` +
-                        `but ${reached} reaches one with uid ${found}; ` +
+                    throw new pulumi.RunError(`${wrongCluster(expected, reached, found)}; ` +
                         "nothing was changed. Select the right context (abevalflow:kubeContext) or stack.");
                 }
             });

@@ -9,6 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { wrongCluster } from "../../components/cluster";
 import { AbevalflowConfig, ConfigValidationError } from "../../components/config";
 import { FIELD_MANAGER, KIND_RESOURCES } from "../../components/names";
 import { DEFAULT_EXISTING, runProgram, stackConfig } from "../engine/program-run";
@@ -60,12 +61,12 @@ export function parseArgs(argv: readonly string[], projectDir: string): Args {
 }
 
 /** Stops unless the context reaches the stack's cluster (abevalflow:clusterId), as the program does. */
-function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s: string) => void): string | undefined {
+function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s: string) => void): void {
     const expected = config.cluster.id;
     if (expected === undefined) {
         // As the program: kube-system is read only to compare it with the stack's clusterId.
         log(`warning: the stack names no cluster (abevalflow:clusterId); going on with whichever ${kubectl.target} reaches`);
-        return undefined;
+        return;
     }
     let uid: string;
     try {
@@ -74,13 +75,11 @@ function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s: strin
         throw new KubectlError(`cannot read the cluster through ${kubectl.target}: ${(e as Error).message}`);
     }
     if (uid !== expected) {
-        throw new KubectlError(`this stack belongs to the cluster whose kube-system namespace has uid ${expected} (abevalflow:clusterId), ` +
-            `but ${kubectl.target} reaches one with uid ${uid}. Select the right context (abevalflow:kubeContext) or stack.`);
+        throw new KubectlError(`${wrongCluster(expected, kubectl.target, uid)}. Select the right context (abevalflow:kubeContext) or stack.`);
     }
-    return uid;
 }
 
-export interface Reading { plan: Plan; live: KubeObject[]; clusterUid?: string }
+export interface Reading { plan: Plan; live: KubeObject[] }
 
 /**
  * The stack's configuration: the stack file as it is, or, when it holds secrets, as the
@@ -117,7 +116,7 @@ export async function readPlan(args: Args, kubectlBin: string, log: (s: string) 
         process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
     }
     const kubectl = new Kubectl(kubectlBin, config.cluster.context, dir ? path.join(dir, "kubeconfig") : undefined);
-    const clusterUid = checkCluster(kubectl, config, log);
+    checkCluster(kubectl, config, log);
     const legacy = legacyObjects(config);
     // Every namespaced kind the program knows, in every mode: an object applied by hand that the
     // stack does not have is reported (or refused) whatever its kind, never passed over.
@@ -131,7 +130,7 @@ export async function readPlan(args: Args, kubectlBin: string, log: (s: string) 
         : `kubectl get storageclasses failed: ${classes.stderr || `exit ${classes.status}`}`;
     const requiredSecrets = config.llmMode === "litellm" && config.litellm?.vertexCredentialsSecretName ? [config.litellm.vertexCredentialsSecretName] : [];
     const plan = planMigration({ namespace: config.namespace, desired, liveNamespace, live, legacy, storageClasses, keep: args.keep, requiredSecrets });
-    return { plan, live, clusterUid, kubectl, config };
+    return { plan, live, kubectl, config };
 }
 
 const VERB: Record<Step["action"], string> = {
@@ -170,17 +169,18 @@ export function formatPlan(plan: Plan, stack: string, target: string, order: Ste
 
 /** Carries out the plan's changes in order; each step re-reads its object, so a second run skips what is done. */
 export function applyPlan(kubectl: Kubectl, plan: Plan, order: Step[], log: (s: string) => void): number {
-    const ns = plan.namespace;
-    const todo = order.filter((s) => changes(plan).includes(s));
+    const pending = new Set(changes(plan));
+    const todo = order.filter((s) => pending.has(s));
     let n = 0;
     for (const step of todo) {
         n++;
-        const where = step.kind === "Namespace" ? [] : ["-n", ns];
+        const namespace = step.kind === "Namespace" ? undefined : plan.namespace;
+        const where = namespace ? ["-n", namespace] : [];
         const label = `[${n}/${todo.length}] ${VERB[step.action]} ${step.kind}/${step.name}`;
         if (step.action === "create-first" && step.manifest) {
             kubectl.ok(["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"], JSON.stringify(step.manifest));
         } else if (step.action === "adopt") {
-            const live = kubectl.find(step.kind, step.name, step.kind === "Namespace" ? undefined : ns);
+            const live = kubectl.find(step.kind, step.name, namespace);
             if (!live) {
                 log(`${label}: gone since the plan was read; nothing to hand over (pulumi up creates it)`);
                 continue;
@@ -197,7 +197,7 @@ export function applyPlan(kubectl: Kubectl, plan: Plan, order: Step[], log: (s: 
             ];
             const r = kubectl.run(["patch", resourceOf(step.kind), step.name, ...where, "--type=json", "-p", JSON.stringify(patch)]);
             if (r.status !== 0) {
-                const now = kubectl.find(step.kind, step.name, step.kind === "Namespace" ? undefined : ns);
+                const now = kubectl.find(step.kind, step.name, namespace);
                 throw new KubectlError(now?.metadata.resourceVersion !== live.metadata.resourceVersion
                     ? `${step.kind}/${step.name} changed while the migration ran (resourceVersion ${live.metadata.resourceVersion} -> ${now?.metadata.resourceVersion ?? "deleted"}); nothing of it was overwritten`
                     : `handing over the field managers of ${step.kind}/${step.name} (${kubectl.target}) failed: ${r.stderr}`);

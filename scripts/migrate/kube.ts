@@ -2,6 +2,7 @@
 // (OpenShift OAuth tokens, exec plugins, client certificates) through their own kubeconfig,
 // which a client library would have to reimplement. KUBECTL=oc works as well.
 import { spawnSync } from "child_process";
+import { clusterTarget } from "../../components/cluster";
 import { KIND_RESOURCES } from "../../components/names";
 import { KubeObject } from "./plan";
 
@@ -17,7 +18,7 @@ export class Kubectl {
 
     /** Where the commands go, for messages (the same words as the program's cluster check). */
     get target(): string {
-        return `${this.context ? `context ${this.context}` : "the current context"} of ${this.kubeconfigFile ? "the stack's kubeconfig (abevalflow:kubeconfig)" : "the kubeconfig"}`;
+        return clusterTarget(this.context, this.kubeconfigFile !== undefined);
     }
 
     run(args: string[], input?: string): { status: number; stdout: string; stderr: string } {

@@ -6,14 +6,7 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
-import { kubectlJson, PulumiWorkspace, requireCluster, run } from "./support";
-
-interface Kubeconfig {
-    clusters: { name: string; cluster: Record<string, unknown> }[];
-    contexts: { name: string; context: { cluster: string; user: string; namespace?: string } }[];
-    users: { name: string }[];
-    "current-context": string;
-}
+import { kubectlJson, PulumiWorkspace, run, twoContextKubeconfig } from "./support";
 
 const NAMESPACE = "abevalflow-e2e-guard";
 
@@ -29,19 +22,8 @@ describe("the stack's cluster guard on the local control plane", function () {
     let localOnly = "";
 
     before(() => {
-        const original = YAML.parse(fs.readFileSync(requireCluster(), "utf8")) as Kubeconfig;
-        const local = original.contexts.find((c) => c.name === original["current-context"]);
-        if (!local) {
-            throw new Error("the local kubeconfig has no current context");
-        }
-        // A second context whose server answers nothing, and no current context at all: the
-        // stack's kubeContext alone decides where it goes.
-        original.clusters.push({ name: "nowhere", cluster: { server: "https://127.0.0.1:9", "insecure-skip-tls-verify": true } });
-        original.contexts = [
-            { name: "local", context: { ...local.context } },
-            { name: "unreachable", context: { cluster: "nowhere", user: local.context.user } },
-        ];
-        original["current-context"] = "unreachable";
+        // The current context reaches nothing: the stack's kubeContext alone decides where it goes.
+        const original = twoContextKubeconfig("unreachable");
         fs.writeFileSync(kubeconfig, YAML.stringify(original), { mode: 0o600 });
         localOnly = YAML.stringify({ ...original, clusters: original.clusters.filter((c) => c.name !== "nowhere"),
             contexts: original.contexts.filter((c) => c.name === "local"), "current-context": "local" });

@@ -11,7 +11,7 @@ import * as YAML from "yaml";
 import { NETWORK_POLICIES } from "../../components/names";
 import { RESOURCES } from "../../scripts/migrate/kube";
 import { KEPT_MANAGER, Step } from "../../scripts/migrate/plan";
-import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, Result, run } from "./support";
+import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, Result, run, twoContextKubeconfig } from "./support";
 
 const NAMESPACE = "abevalflow-e2e-migrate";
 const STACK = "e2e-migrate";
@@ -106,17 +106,8 @@ describe("migration of an oc-applied namespace, then the first pulumi up", funct
     const up = (): Result => ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", STACK, ...ws.policyArgs("prod")]);
 
     before(() => {
-        // A copy of the control plane's kubeconfig with a second context that reaches nothing.
-        const config = YAML.parse(fs.readFileSync(requireCluster(), "utf8")) as {
-            clusters: { name: string; cluster: Record<string, unknown> }[]; contexts: { name: string; context: { cluster: string; user: string } }[]; "current-context": string };
-        const local = config.contexts.find((c) => c.name === config["current-context"]);
-        if (!local) {
-            throw new Error("the local kubeconfig has no current context");
-        }
-        config.clusters.push({ name: "nowhere", cluster: { server: "https://127.0.0.1:9", "insecure-skip-tls-verify": true } });
-        config.contexts = [{ name: "local", context: local.context }, { name: "unreachable", context: { cluster: "nowhere", user: local.context.user } }];
-        config["current-context"] = "local";
-        fs.writeFileSync(kubeconfig, YAML.stringify(config), { mode: 0o600 });
+        // The stack's context "local", and a second one that reaches nothing for the bad-input case.
+        fs.writeFileSync(kubeconfig, YAML.stringify(twoContextKubeconfig("local")), { mode: 0o600 });
         ws.env.KUBECONFIG = kubeconfig;
         clusterUid = kubectlJson<Obj>(["get", "namespace", "kube-system"]).metadata.uid as string;
         ws.initStack(STACK, "prod", { "abevalflow:namespace": NAMESPACE, "abevalflow:kubeContext": "local", "abevalflow:clusterId": clusterUid });
