@@ -72,6 +72,7 @@ export type Config = {
     dryRun: boolean;
     concurrency: number;
     kinds: string[];
+    requestTimeoutMs: number;
     apiUrl: URL;
     token: string;
     ca: string | undefined;
@@ -106,8 +107,7 @@ export type Summary = {
     extra?: string;
 };
 /**
- * How one kind is cleaned. `restart` is called when the list starts over (an expired continue
- * token), so that whatever `keep` recorded from the abandoned pages is dropped.
+ * How one kind is cleaned.
  */
 export type KindPlan = {
     label: string;
@@ -117,7 +117,6 @@ export type KindPlan = {
     select: (items: KubeObject[], now: number) => Selection<KubeObject>;
     referenceTime: (obj: KubeObject) => number | undefined;
     deleteOptions?: Record<string, unknown>;
-    restart?: () => void;
     beforeDelete?: (obj: KubeObject) => Promise<{
         ok: true;
     } | {
@@ -139,6 +138,7 @@ export const ENV: Readonly<{
     dryRun: "DRY_RUN";
     concurrency: "CONCURRENCY";
     kinds: "CLEANUP_KINDS";
+    requestTimeoutSeconds: "REQUEST_TIMEOUT_SECONDS";
     apiUrl: "KUBE_API_URL";
     token: "KUBE_TOKEN";
     tokenFile: "KUBE_TOKEN_FILE";
@@ -229,17 +229,25 @@ export function selectImageStreams(streams: ImageStream[], { now, maxAgeMs, labe
 export function skippedImageStreams(): Summary;
 /**
  * Where a failed run's record goes, relative to the dead-letter root:
- * pipelineruns/<UTC completion date>/<name>-<uid>. The uid keeps a re-created run of the
- * same name from overwriting an older record.
- * @param {PipelineRun} run
+ * pipelineruns/<UTC day it is written>/<name>-<uid>. Filing by the day of writing, not of the
+ * run's completion, is what makes retention count from the moment the record exists: a run
+ * that completed long ago and is pruned today is kept for the whole retention from today. The
+ * uid keeps a re-created run of the same name from overwriting an older record.
+ * @param {PipelineRun} run @param {number} writtenAt epoch ms
  */
-export function deadLetterEntryPath(run: PipelineRun): string;
+export function deadLetterEntryPath(run: PipelineRun, writtenAt: number): string;
 /**
- * Day folders (YYYY-MM-DD) whose every run completed more than retentionDays ago, that is
- * whose day ended before the cut-off; anything else in the folder is left alone.
- * @param {string[]} days @param {number} now @param {number} retentionDays
+ * Whether one dead-letter entry is past retention. Its time of writing is taken as the later
+ * of the end of its day folder and its record file's modification time, so that neither a
+ * folder named by an earlier layout (the completion day) nor a file whose time was reset
+ * can make an entry go early; an entry with neither is kept.
+ * @param {{ day: string, recordMtimeMs: number | undefined }} entry
+ * @param {number} now @param {number} retentionDays
  */
-export function expiredDeadLetterDays(days: string[], now: number, retentionDays: number): string[];
+export function isDeadLetterEntryExpired(entry: {
+    day: string;
+    recordMtimeMs: number | undefined;
+}, now: number, retentionDays: number): boolean;
 /**
  * Waiting time before retry number `attempt` (1-based): the server's Retry-After when it
  * gives one, else exponential backoff with full jitter, both capped.
@@ -258,8 +266,8 @@ export function selectorString(labels: Record<string, string>): string;
  *   pipelineRunMaxAgeMs: number, pipelineRunKeepRecent: number, imageStreamMaxAgeMs: number,
  *   imageStreamLabels: Record<string, string>,
  *   deadLetterDir: string | undefined, deadLetterRetentionDays: number, dryRun: boolean,
- *   concurrency: number, kinds: string[], apiUrl: URL, token: string, ca: string | undefined,
- *   insecure: boolean }} Config
+ *   concurrency: number, kinds: string[], requestTimeoutMs: number, apiUrl: URL, token: string,
+ *   ca: string | undefined, insecure: boolean }} Config
  */
 /**
  * Reads the whole configuration and reports every problem at once, each naming the variable,

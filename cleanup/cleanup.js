@@ -16,10 +16,11 @@
  *   IMAGESTREAM_SELECTOR         only ImageStreams with these labels (key=value[,key=value...])
  *                                are pruned; empty or unset: no ImageStream is pruned at all
  *   DEAD_LETTER_DIR              mounted dead-letter volume; empty or unset: no dead letter
- *   DEAD_LETTER_RETENTION_DAYS   dead-letter entries older than this are removed
+ *   DEAD_LETTER_RETENTION_DAYS   dead-letter entries written longer ago are removed
  *   DRY_RUN                      true: report what would go, change nothing (default false)
  *   CONCURRENCY                  deletes in flight at once
  *   CLEANUP_KINDS                subset of pods,pipelineruns,imagestreams (default: all)
+ *   REQUEST_TIMEOUT_SECONDS      one API request, from sending to its last byte (default 60)
  * Connection: inside a pod the ServiceAccount token and CA; outside one (tests, benchmark)
  *   KUBE_API_URL, KUBE_TOKEN or KUBE_TOKEN_FILE, and KUBE_CA_FILE or
  *   KUBE_INSECURE_SKIP_TLS_VERIFY=true.
@@ -45,7 +46,7 @@ const PAGE_SIZE = 250;
 const LIST_RESTARTS = 3;
 const MAX_ATTEMPTS = 6;
 const MAX_BACKOFF_MS = 30_000;
-const REQUEST_TIMEOUT_MS = 60_000;
+const DEFAULT_REQUEST_TIMEOUT_SECONDS = 60;
 // Label values are at most 63 characters, and a set-based selector per batch keeps the
 // URL short while avoiding one TaskRun list per PipelineRun.
 const TASKRUN_BATCH = 50;
@@ -67,6 +68,7 @@ const ENV = Object.freeze({
     dryRun: "DRY_RUN",
     concurrency: "CONCURRENCY",
     kinds: "CLEANUP_KINDS",
+    requestTimeoutSeconds: "REQUEST_TIMEOUT_SECONDS",
     apiUrl: "KUBE_API_URL",
     token: "KUBE_TOKEN",
     tokenFile: "KUBE_TOKEN_FILE",
@@ -230,26 +232,41 @@ function selectImageStreams(streams, { now, maxAgeMs, labels }) {
 
 /**
  * Where a failed run's record goes, relative to the dead-letter root:
- * pipelineruns/<UTC completion date>/<name>-<uid>. The uid keeps a re-created run of the
- * same name from overwriting an older record.
- * @param {PipelineRun} run
+ * pipelineruns/<UTC day it is written>/<name>-<uid>. Filing by the day of writing, not of the
+ * run's completion, is what makes retention count from the moment the record exists: a run
+ * that completed long ago and is pruned today is kept for the whole retention from today. The
+ * uid keeps a re-created run of the same name from overwriting an older record.
+ * @param {PipelineRun} run @param {number} writtenAt epoch ms
  */
-function deadLetterEntryPath(run) {
-    const completed = pipelineRunCompletedAt(run);
-    const day = completed === undefined ? "undated" : new Date(completed).toISOString().slice(0, 10);
-    return path.posix.join("pipelineruns", day, `${run.metadata?.name}-${run.metadata?.uid}`);
+function deadLetterEntryPath(run, writtenAt) {
+    const day = new Date(writtenAt).toISOString().slice(0, 10);
+    return path.posix.join("pipelineruns", day, deadLetterEntryName(run));
 }
 
+/** @param {PipelineRun} run */
+function deadLetterEntryName(run) {
+    return `${run.metadata?.name}-${run.metadata?.uid}`;
+}
+
+const DAY_FOLDER = /^\d{4}-\d{2}-\d{2}$/;
+
 /**
- * Day folders (YYYY-MM-DD) whose every run completed more than retentionDays ago, that is
- * whose day ended before the cut-off; anything else in the folder is left alone.
- * @param {string[]} days @param {number} now @param {number} retentionDays
+ * Whether one dead-letter entry is past retention. Its time of writing is taken as the later
+ * of the end of its day folder and its record file's modification time, so that neither a
+ * folder named by an earlier layout (the completion day) nor a file whose time was reset
+ * can make an entry go early; an entry with neither is kept.
+ * @param {{ day: string, recordMtimeMs: number | undefined }} entry
+ * @param {number} now @param {number} retentionDays
  */
-function expiredDeadLetterDays(days, now, retentionDays) {
-    return days.filter((day) => {
-        const start = /^\d{4}-\d{2}-\d{2}$/.test(day) ? parseTime(`${day}T00:00:00Z`) : undefined;
-        return start !== undefined && start + DAY_MS < now - retentionDays * DAY_MS;
-    });
+function isDeadLetterEntryExpired(entry, now, retentionDays) {
+    const start = DAY_FOLDER.test(entry.day) ? parseTime(`${entry.day}T00:00:00Z`) : undefined;
+    const dayEnd = start === undefined ? undefined : start + DAY_MS;
+    const candidates = [dayEnd, entry.recordMtimeMs].filter((t) => t !== undefined && Number.isFinite(t));
+    if (candidates.length === 0) {
+        return false;
+    }
+    const writtenAt = Math.max(.../** @type {number[]} */ (candidates));
+    return now - writtenAt > retentionDays * DAY_MS;
 }
 
 /**
@@ -308,8 +325,8 @@ function selectorString(labels) {
  *   pipelineRunMaxAgeMs: number, pipelineRunKeepRecent: number, imageStreamMaxAgeMs: number,
  *   imageStreamLabels: Record<string, string>,
  *   deadLetterDir: string | undefined, deadLetterRetentionDays: number, dryRun: boolean,
- *   concurrency: number, kinds: string[], apiUrl: URL, token: string, ca: string | undefined,
- *   insecure: boolean }} Config
+ *   concurrency: number, kinds: string[], requestTimeoutMs: number, apiUrl: URL, token: string,
+ *   ca: string | undefined, insecure: boolean }} Config
  */
 
 /**
@@ -399,6 +416,8 @@ function parseConfig(env, readFile = (file) => fs.readFileSync(file, "utf8")) {
         dryRun: dryRunRaw === "true",
         concurrency: integer(ENV.concurrency, 1),
         kinds,
+        requestTimeoutMs: ((env[ENV.requestTimeoutSeconds] ?? "").trim() === ""
+            ? DEFAULT_REQUEST_TIMEOUT_SECONDS : integer(ENV.requestTimeoutSeconds, 1)) * 1000,
         apiUrl: apiUrl ?? new URL("https://invalid"),
         token,
         ca,
@@ -424,14 +443,28 @@ function createClient(config) {
         : new http.Agent(agentOptions);
     const client = { requests: 0, call };
 
-    /** @param {string} method @param {string} urlPath @param {string | undefined} payload @returns {Promise<ApiResponse>} */
+    /**
+     * One request, bounded as a whole: a server that trickles its answer a byte at a time
+     * never trips an idle timeout, so the deadline runs from sending to the last byte.
+     * @param {string} method @param {string} urlPath @param {string | undefined} payload @returns {Promise<ApiResponse>}
+     */
     function once(method, urlPath, payload) {
         client.requests += 1;
         return new Promise((resolve) => {
+            let settled = false;
+            /** @param {ApiResponse} answer */
+            const settle = (answer) => {
+                if (!settled) {
+                    settled = true;
+                    clearTimeout(deadline);
+                    resolve(answer);
+                }
+            };
+            /** @param {string} message */
+            const networkError = (message) => settle({ status: 0, body: undefined, date: undefined, message });
             const req = (secure ? https : http).request(new URL(urlPath, config.apiUrl), {
                 method,
                 agent,
-                timeout: REQUEST_TIMEOUT_MS,
                 headers: {
                     Authorization: `Bearer ${config.token}`,
                     Accept: "application/json",
@@ -441,7 +474,8 @@ function createClient(config) {
                 /** @type {Buffer[]} */
                 const chunks = [];
                 res.on("data", (c) => chunks.push(c));
-                res.on("error", (e) => resolve({ status: 0, body: undefined, date: undefined, message: e.message }));
+                res.on("error", (e) => networkError(e.message));
+                res.on("aborted", () => networkError("the connection closed before the whole answer arrived"));
                 res.on("end", () => {
                     const text = Buffer.concat(chunks).toString("utf8");
                     let body;
@@ -453,11 +487,14 @@ function createClient(config) {
                     const status = res.statusCode ?? 0;
                     const message = /** @type {{ message?: string } | undefined} */ (body)?.message ?? text.slice(0, 200);
                     const retryAfter = res.headers["retry-after"];
-                    resolve({ status, body, date: parseTime(res.headers.date), message, retryAfter });
+                    settle({ status, body, date: parseTime(res.headers.date), message, retryAfter });
                 });
             });
-            req.on("timeout", () => req.destroy(new Error(`no answer within ${REQUEST_TIMEOUT_MS / 1000}s`)));
-            req.on("error", (e) => resolve({ status: 0, body: undefined, date: undefined, message: e.message }));
+            const deadline = setTimeout(() => {
+                networkError(`no complete answer within ${config.requestTimeoutMs / 1000}s`);
+                req.destroy();
+            }, config.requestTimeoutMs);
+            req.on("error", (e) => networkError(e.message));
             req.end(payload);
         });
     }
@@ -479,15 +516,14 @@ function createClient(config) {
 /**
  * Every page of a list; `keep` maps each item to what the caller holds on to, so a large
  * namespace never sits in memory whole. An expired continue token (410 Gone) restarts the
- * list from its first page: the pages of the abandoned pass are dropped, and `onRestart`
- * drops whatever `keep` recorded from them, so every object is held, counted and deleted
- * once, as the new pass saw it. After LIST_RESTARTS restarts the list fails with the 410.
+ * list from its first page and the pages of the abandoned pass are dropped, so every object is
+ * held, counted and deleted once, as the new pass saw it. After LIST_RESTARTS restarts the list fails with the 410.
  * @template T
  * @param {Client} client @param {string} urlPath @param {Record<string, string>} query
- * @param {(item: unknown, now: number) => T} keep @param {() => void} [onRestart]
+ * @param {(item: unknown, now: number) => T} keep
  * @returns {Promise<{ items: T[], now: number } | { error: ApiResponse }>}
  */
-async function listAll(client, urlPath, query, keep, onRestart) {
+async function listAll(client, urlPath, query, keep) {
     /** @type {T[]} */
     let items = [];
     let next = "";
@@ -507,7 +543,6 @@ async function listAll(client, urlPath, query, keep, onRestart) {
                 `listing again from the beginning (restart ${restarts} of ${LIST_RESTARTS})`);
             items = [];
             next = "";
-            onRestart?.();
             continue;
         }
         if (res.status !== 200) {
@@ -517,15 +552,39 @@ async function listAll(client, urlPath, query, keep, onRestart) {
         // A restarted list keeps the first page's time: `keep` and selection must use one
         // time, and an earlier one can only make objects look younger.
         now ??= res.date ?? Date.now();
-        const list = /** @type {{ items?: unknown[], metadata?: { continue?: string } }} */ (res.body);
-        for (const item of list.items ?? []) {
+        const list = asList(res.body);
+        if (typeof list === "string") {
+            // Whatever answered is not the API server speaking Kubernetes (a proxy's error page,
+            // a truncated body): this kind fails, the others go on, and the next run lists again.
+            return { error: { ...res, status: 0, message: `GET ${urlPath} answered 200 with ${list}, not a Kubernetes list` } };
+        }
+        for (const item of list.items) {
             items.push(keep(item, now));
         }
-        next = list.metadata?.continue ?? "";
+        next = list.continue;
         if (!next) {
             return { items, now };
         }
     }
+}
+
+/**
+ * A list answer's items and continue token, or what the body was instead.
+ * @param {unknown} body @returns {{ items: unknown[], continue: string } | string}
+ */
+function asList(body) {
+    if (body === undefined) {
+        return "a body that is not JSON";
+    }
+    if (body === null || typeof body !== "object" || Array.isArray(body)) {
+        return `the JSON value ${JSON.stringify(body).slice(0, 60)}`;
+    }
+    const list = /** @type {{ kind?: unknown, items?: unknown, metadata?: { continue?: unknown } }} */ (body);
+    if (!Array.isArray(list.items)) {
+        return `an object whose items is ${list.items === undefined ? "missing" : JSON.stringify(list.items).slice(0, 60)}`;
+    }
+    const token = list.metadata?.continue;
+    return { items: list.items, continue: typeof token === "string" ? token : "" };
 }
 
 /**
@@ -599,12 +658,10 @@ async function deleteObject(client, collection, obj, extra = {}) {
 }
 
 /**
- * How one kind is cleaned. `restart` is called when the list starts over (an expired continue
- * token), so that whatever `keep` recorded from the abandoned pages is dropped.
+ * How one kind is cleaned.
  * @typedef {{ label: string, collection: string, query: Record<string, string>,
  *   keep: (item: unknown, now: number) => KubeObject, select: (items: KubeObject[], now: number) => Selection<KubeObject>,
  *   referenceTime: (obj: KubeObject) => number | undefined, deleteOptions?: Record<string, unknown>,
- *   restart?: () => void,
  *   beforeDelete?: (obj: KubeObject) => Promise<{ ok: true } | { ok: false, status: number, message: string }> }} KindPlan
  */
 
@@ -615,7 +672,7 @@ async function deleteObject(client, collection, obj, extra = {}) {
  */
 async function cleanKind(client, config, plan, prepare) {
     const summary = emptySummary(plan.label);
-    const listed = await listAll(client, plan.collection, plan.query, plan.keep, plan.restart);
+    const listed = await listAll(client, plan.collection, plan.query, plan.keep);
     if ("error" in listed) {
         recordFailure(summary, `list ${plan.label}`, listed.error);
         return summary;
@@ -728,19 +785,18 @@ function skippedImageStreams() {
 }
 
 /**
- * PipelineRuns, with the dead letter: the full object of each failed run old enough to go
- * is held, as compact JSON, from the list until it is written; before each chunk of deletes,
- * the chunk's TaskRuns are fetched in batches and both are
- * written to the volume. A run whose copy fails is kept, to be tried again next time.
+ * PipelineRuns, with the dead letter. Selection holds only the slim form of each run; the
+ * full object of a failed run is fetched again just before its delete, written with its
+ * TaskRuns, and released, so a backlog of large failed runs needs memory for one chunk of
+ * deletes at most, never for the whole backlog. A run whose copy fails is kept, to be tried
+ * again next time.
  * @param {Client} client @param {Config} config @param {string} ns
  */
 async function cleanPipelineRuns(client, config, ns) {
     const tekton = `/apis/tekton.dev/v1/namespaces/${ns}`;
-    /** @type {Map<string, string>} each failed run's full object, as compact JSON until it is written */
-    const failedRecords = new Map();
-    /** @type {Map<string, unknown[] | ApiResponse>} TaskRuns per run uid, or the failed list */
+    /** @type {Map<string, unknown[] | ApiResponse>} TaskRuns per run uid, or the failed list, for the chunk being deleted */
     const taskRunsByRun = new Map();
-    const deadLetter = config.deadLetterDir;
+    const deadLetter = config.deadLetterDir === undefined ? undefined : openDeadLetter(config.deadLetterDir);
     const cutoffMs = config.pipelineRunMaxAgeMs;
     let deadLettered = 0;
 
@@ -749,33 +805,35 @@ async function cleanPipelineRuns(client, config, ns) {
         label: "pipelinerun",
         collection: `${tekton}/pipelineruns`,
         query: {},
-        keep: (item, now) => {
+        keep: (item) => {
             const run = /** @type {PipelineRun} */ (item);
-            // Selection uses the same `now`, so this holds a superset of the failed runs that go.
-            if (deadLetter && isPipelineRunFailed(run) && isOlderThan(pipelineRunCompletedAt(run), now, cutoffMs)) {
-                failedRecords.set(run.metadata?.uid ?? "", JSON.stringify(run));
-            }
             const succeeded = (run.status?.conditions ?? []).filter((c) => c.type === "Succeeded");
             return { metadata: slimMeta(run.metadata), status: { completionTime: run.status?.completionTime, conditions: succeeded } };
         },
         select: (items, now) => selectPipelineRuns(items, { now, maxAgeMs: cutoffMs, keepRecent: config.pipelineRunKeepRecent }),
         referenceTime: pipelineRunCompletedAt,
-        restart: () => failedRecords.clear(),
         beforeDelete: async (obj) => {
-            const uid = obj.metadata?.uid ?? "";
-            const record = failedRecords.get(uid);
-            if (!deadLetter || !isPipelineRunFailed(obj) || !record) {
+            if (!deadLetter || !isPipelineRunFailed(obj)) {
                 return { ok: true };
             }
+            const uid = obj.metadata?.uid ?? "";
             const taskRuns = taskRunsByRun.get(uid) ?? [];
-            // Whatever happens next, this run's record and TaskRuns are not needed again this run.
-            failedRecords.delete(uid);
             taskRunsByRun.delete(uid);
             if (!Array.isArray(taskRuns)) {
                 return { ok: false, status: taskRuns.status, message: `listing its TaskRuns: ${taskRuns.message}` };
             }
+            const res = await client.call("GET", `${tekton}/pipelineruns/${encodeURIComponent(obj.metadata?.name ?? "")}`);
+            const full = /** @type {PipelineRun | undefined} */ (res.body);
+            if (res.status === 404 || (res.status === 200 && full?.metadata?.uid !== uid)) {
+                // Gone, or the name now holds another run: the uid-preconditioned delete that
+                // follows counts it as already gone or as changed, and nothing of it is lost here.
+                return { ok: true };
+            }
+            if (res.status !== 200 || typeof full !== "object" || full === null) {
+                return { ok: false, status: res.status === 200 ? 0 : res.status, message: `reading it for its record: ${res.message || "not a PipelineRun"}` };
+            }
             try {
-                await writeDeadLetter(deadLetter, /** @type {PipelineRun} */ (JSON.parse(record)), taskRuns);
+                await deadLetter.write(full, taskRuns);
                 deadLettered += 1;
                 return { ok: true };
             } catch (e) {
@@ -787,7 +845,7 @@ async function cleanPipelineRuns(client, config, ns) {
 
     /** @param {KubeObject[]} stale */
     const fetchTaskRuns = async (stale) => {
-        const failed = stale.filter((r) => deadLetter && isPipelineRunFailed(r) && failedRecords.has(r.metadata?.uid ?? ""));
+        const failed = stale.filter((r) => deadLetter && isPipelineRunFailed(r));
         const batches = [];
         for (let i = 0; i < failed.length; i += TASKRUN_BATCH) {
             batches.push(failed.slice(i, i + TASKRUN_BATCH));
@@ -821,6 +879,25 @@ async function cleanPipelineRuns(client, config, ns) {
 // ---------------------------------------------------------------------------------------
 // Dead-letter volume
 
+/** @param {unknown} e */
+function errorCode(e) {
+    return /** @type {NodeJS.ErrnoException} */ (e)?.code;
+}
+
+/**
+ * Flushes a directory, so that the names created, removed or renamed in it survive a crash
+ * of the node, not only the files' contents.
+ * @param {string} dir
+ */
+async function syncDirectory(dir) {
+    const handle = await fsp.open(dir, fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+    try {
+        await handle.sync();
+    } finally {
+        await handle.close();
+    }
+}
+
 /** @param {string} file @param {string} text */
 async function writeDurably(file, text) {
     const handle = await fsp.open(file, "wx", 0o640);
@@ -833,55 +910,112 @@ async function writeDurably(file, text) {
 }
 
 /**
- * Writes pipelinerun.json and taskruns.json into a scratch folder and renames it into place,
- * so an entry is either complete or absent. An entry already there (copied by a run whose
- * delete then failed) counts as done.
- * @param {string} root @param {PipelineRun} run @param {unknown[]} taskRuns
+ * mkdir -p that flushes each directory it creates into its parent.
+ * @param {string} dir
  */
-async function writeDeadLetter(root, run, taskRuns) {
-    const final = path.join(root, deadLetterEntryPath(run));
-    const scratch = path.join(root, "pipelineruns", ".incoming", `${path.basename(final)}.${process.pid}`);
-    await fsp.rm(scratch, { recursive: true, force: true });
-    await fsp.mkdir(scratch, { recursive: true });
-    await writeDurably(path.join(scratch, "pipelinerun.json"), JSON.stringify(run, null, 2));
-    await writeDurably(path.join(scratch, "taskruns.json"),
-        JSON.stringify({ apiVersion: "tekton.dev/v1", kind: "TaskRunList", items: taskRuns }, null, 2));
-    await fsp.mkdir(path.dirname(final), { recursive: true });
-    try {
-        await fsp.rename(scratch, final);
-    } catch (e) {
-        const code = /** @type {NodeJS.ErrnoException} */ (e).code;
-        if (code !== "ENOTEMPTY" && code !== "EEXIST") {
-            throw e;
+async function mkdirDurably(dir) {
+    const first = await fsp.mkdir(dir, { recursive: true });
+    if (first === undefined) {
+        return;
+    }
+    for (let d = dir; ; d = path.dirname(d)) {
+        await syncDirectory(path.dirname(d));
+        if (d === first) {
+            return;
         }
-        await fsp.rm(scratch, { recursive: true, force: true });
     }
 }
 
 /**
- * Removes day folders past retention, and scratch folders a crashed run left behind.
+ * The dead letter of one cleanup run. Each entry is written into a scratch folder, flushed,
+ * renamed into place and its new name flushed, so an entry is either complete and durable or
+ * absent; a failed write removes its scratch folder, so a full volume leaves no truncated
+ * record. An entry already there under any day (copied by a run whose delete then failed)
+ * counts as done.
+ * @param {string} root
+ */
+function openDeadLetter(root) {
+    const base = path.join(root, "pipelineruns");
+    /** @type {Promise<Set<string>> | undefined} names of the entries on the volume, read once */
+    let existing;
+    const entriesOnVolume = async () => {
+        const names = new Set();
+        for (const day of (await fsp.readdir(base).catch(() => [])).filter((d) => DAY_FOLDER.test(d))) {
+            for (const entry of await fsp.readdir(path.join(base, day)).catch(() => [])) {
+                names.add(entry);
+            }
+        }
+        return names;
+    };
+    return {
+        /** @param {PipelineRun} run @param {unknown[]} taskRuns */
+        async write(run, taskRuns) {
+            existing ??= entriesOnVolume();
+            const names = await existing;
+            const name = deadLetterEntryName(run);
+            if (names.has(name)) {
+                return;
+            }
+            const final = path.join(root, deadLetterEntryPath(run, Date.now()));
+            const scratch = path.join(base, ".incoming", `${name}.${process.pid}`);
+            try {
+                await fsp.rm(scratch, { recursive: true, force: true });
+                await mkdirDurably(scratch);
+                await writeDurably(path.join(scratch, "pipelinerun.json"), JSON.stringify(run, null, 2));
+                await writeDurably(path.join(scratch, "taskruns.json"),
+                    JSON.stringify({ apiVersion: "tekton.dev/v1", kind: "TaskRunList", items: taskRuns }, null, 2));
+                await syncDirectory(scratch);
+                await mkdirDurably(path.dirname(final));
+                await fsp.rename(scratch, final);
+                await syncDirectory(path.dirname(final));
+                await syncDirectory(path.dirname(scratch));
+                names.add(name);
+            } catch (e) {
+                await fsp.rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+                if (errorCode(e) === "ENOSPC" || errorCode(e) === "EDQUOT") {
+                    throw new Error(`volume full (${errorCode(e)}) at ${root}: the record of ${name} was not written`);
+                }
+                throw e;
+            }
+        },
+    };
+}
+
+/**
+ * Removes the entries written longer ago than the retention (isDeadLetterEntryExpired), then
+ * day folders left empty, and scratch folders a crashed run left behind.
  * @param {Config} config @param {string} root @param {number} now
  */
 async function pruneDeadLetter(config, root, now) {
     const summary = emptySummary("dead-letter");
     const base = path.join(root, "pipelineruns");
     try {
-        const days = (await fsp.readdir(base).catch(() => [])).filter((d) => /^\d{4}-\d{2}-\d{2}$/.test(d));
-        const expired = new Set(expiredDeadLetterDays(days, now, config.deadLetterRetentionDays));
+        const days = (await fsp.readdir(base).catch(() => [])).filter((d) => DAY_FOLDER.test(d)).sort();
         for (const day of days) {
-            const entries = await fsp.readdir(path.join(base, day));
-            summary.examined += entries.length;
-            if (!expired.has(day)) {
-                summary.kept += entries.length;
-                continue;
+            const dayDir = path.join(base, day);
+            const entries = await fsp.readdir(dayDir);
+            let removed = 0;
+            for (const entry of entries) {
+                summary.examined += 1;
+                const recordMtimeMs = await fsp.stat(path.join(dayDir, entry, "pipelinerun.json")).then((st) => st.mtimeMs, () => undefined);
+                if (!isDeadLetterEntryExpired({ day, recordMtimeMs }, now, config.deadLetterRetentionDays)) {
+                    summary.kept += 1;
+                    continue;
+                }
+                if (config.dryRun) {
+                    summary.wouldDelete += 1;
+                } else {
+                    await fsp.rm(path.join(dayDir, entry), { recursive: true, force: true });
+                    summary.deleted += 1;
+                }
+                removed += 1;
             }
-            if (config.dryRun) {
-                summary.wouldDelete += entries.length;
-            } else {
-                await fsp.rm(path.join(base, day), { recursive: true, force: true });
-                summary.deleted += entries.length;
+            if (removed > 0) {
+                console.log(`${config.dryRun ? "would remove" : "removed"} ${removed} of ${entries.length} dead-letter entries of day ${day}`);
             }
-            console.log(`${config.dryRun ? "would remove" : "removed"} dead-letter day ${day} (${entries.length} entries)`);
+            if (!config.dryRun && removed === entries.length) {
+                await fsp.rmdir(dayDir).catch(() => undefined);
+            }
         }
         const incoming = path.join(base, ".incoming");
         for (const leftover of await fsp.readdir(incoming).catch(() => [])) {
@@ -978,7 +1112,7 @@ module.exports = {
     selectImageStreams,
     skippedImageStreams,
     deadLetterEntryPath,
-    expiredDeadLetterDays,
+    isDeadLetterEntryExpired,
     retryDelayMs,
     isTransient,
     parseSelector,

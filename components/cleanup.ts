@@ -34,7 +34,9 @@ type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
 export function cleanupRoleRules(deadLetter: boolean): PolicyRule[] {
     return [
         { apiGroups: [""], resources: ["pods"], verbs: ["list", "delete"] },
-        { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: ["list", "delete"] },
+        // With the dead letter, each failed run is read again just before its delete, so its
+        // full object is held for one run at a time, never for the whole list.
+        { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: deadLetter ? ["get", "list", "delete"] : ["list", "delete"] },
         ...(deadLetter ? [{ apiGroups: ["tekton.dev"], resources: ["taskruns"], verbs: ["list"] }] : []),
         { apiGroups: ["image.openshift.io"], resources: ["imagestreams"], verbs: ["list", "delete"] },
     ];

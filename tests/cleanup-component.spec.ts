@@ -145,15 +145,15 @@ describe("cleanup component", () => {
         expect(built.outputs).to.deep.equal({ serviceAccountName: CLEANUP_NAME, cronJobName: CLEANUP_NAME, roleName: CLEANUP_NAME });
     });
 
-    it("grants exactly the calls the program makes: list and delete, TaskRun list for the dead letter", () => {
+    it("grants exactly the calls the program makes: list and delete; for the dead letter PipelineRun get and TaskRun list", () => {
         const expected = [
             { apiGroups: [""], resources: ["pods"], verbs: ["list", "delete"] },
-            { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: ["list", "delete"] },
+            { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: ["get", "list", "delete"] },
             { apiGroups: ["tekton.dev"], resources: ["taskruns"], verbs: ["list"] },
             { apiGroups: ["image.openshift.io"], resources: ["imagestreams"], verbs: ["list", "delete"] },
         ];
         expect(one(built, "kubernetes:rbac.authorization.k8s.io/v1:Role").rules).to.deep.equal(expected);
-        expect(cleanupRoleRules(false)).to.deep.equal(expected.filter((r) => r.resources[0] !== "taskruns"));
+        expect(cleanupRoleRules(false)).to.deep.equal([expected[0], { ...expected[1], verbs: ["list", "delete"] }, expected[3]]);
     });
 
     it("binds the Role to its own ServiceAccount, which mounts a token", () => {

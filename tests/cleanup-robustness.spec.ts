@@ -1,14 +1,19 @@
 // The cleanup program against a fake API server on loopback: an expired list continue token
-// (410 Gone) and a delete refused with 409 Conflict. The program runs as its own process, as
+// (410 Gone), a delete refused with 409 Conflict, answers that are no list or never end, and
+// the dead letter on a full volume, under a memory limit, and past its retention. The program runs as its own process, as
 // the CronJob runs it, so exit codes and summary lines are what an operator would see.
 import * as fs from "fs";
 import * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
+import { spawn, spawnSync } from "child_process";
 import { expect } from "chai";
+import * as YAML from "yaml";
 import { Summary, exitCodeFor, summaryLine } from "../cleanup/cleanup";
-import { runCleanup as runCleanupProcess } from "../scripts/cleanup/testbed";
+import { quantityValue } from "../components/validation";
+import { REPO_ROOT } from "./harness";
+import { confinementMissing, runCleanup as runCleanupProcess, runCleanupConfined } from "../scripts/cleanup/testbed";
 
 const HOUR = 3_600_000;
 const NS = "robust";
@@ -24,7 +29,8 @@ interface Call {
     query: URLSearchParams;
     body: Record<string, unknown>;
 }
-type Answer = { status: number; body: unknown };
+/** raw: sent as is instead of the JSON of body; trickleMs: sent a byte at a time, this far apart. */
+type Answer = { status: number; body: unknown; raw?: string; trickleMs?: number };
 
 const ago = (hours: number): string => new Date(Date.now() - hours * HOUR).toISOString();
 
@@ -77,8 +83,22 @@ class FakeApi {
                 const call: Call = { method: req.method ?? "", path: url.pathname, query: url.searchParams, body: text ? JSON.parse(text) as Record<string, unknown> : {} };
                 this.calls.push(call);
                 const answer = this.hook(call) ?? this.answer(call);
+                const payload = answer.raw ?? JSON.stringify(answer.body);
                 res.writeHead(answer.status, { "Content-Type": "application/json" });
-                res.end(JSON.stringify(answer.body));
+                if (answer.trickleMs === undefined) {
+                    res.end(payload);
+                    return;
+                }
+                let sent = 0;
+                const timer = setInterval(() => {
+                    if (sent >= payload.length) {
+                        clearInterval(timer);
+                        res.end();
+                        return;
+                    }
+                    res.write(payload[sent++]);
+                }, answer.trickleMs);
+                res.on("close", () => clearInterval(timer));
             });
         });
         await new Promise<void>((resolve) => this.server?.listen(0, "127.0.0.1", resolve));
@@ -104,6 +124,12 @@ class FakeApi {
     }
 
     private answer(call: Call): Answer {
+        const parent = call.path.slice(0, call.path.lastIndexOf("/"));
+        if (call.method === "GET" && !this.collections.has(call.path) && this.collections.has(parent)) {
+            const name = call.path.slice(parent.length + 1);
+            const found = (this.collections.get(parent) ?? []).find((o) => o.metadata.name === name);
+            return found ? { status: 200, body: found } : status(404, "NotFound", `"${name}" not found`);
+        }
         if (call.method === "GET") {
             const items = this.collections.get(call.path) ?? [];
             const offset = Number(call.query.get("continue") ?? "0");
@@ -131,6 +157,7 @@ class FakeApi {
 
 interface Run {
     code: number | null;
+    ms: number;
     stdout: string;
     summaries: Record<string, Record<string, number>>;
 }
@@ -138,7 +165,7 @@ interface Run {
 /** The program's whole output (stdout then stderr) with its exit code and summaries. */
 async function runCleanup(env: Record<string, string>): Promise<Run> {
     const run = await runCleanupProcess(env);
-    return { code: run.code, stdout: run.stdout + run.stderr, summaries: run.summaries };
+    return { code: run.code, ms: run.ms, stdout: run.stdout + run.stderr, summaries: run.summaries };
 }
 
 describe("cleanup robustness", function () {
@@ -203,7 +230,7 @@ describe("cleanup robustness", function () {
                 expect(result.code, result.stdout).to.equal(0);
                 expect(deletes(RUNS).sort()).to.deep.equal(["failed-a", "ok-old"]);
                 expect(result.summaries.pipelinerun).to.deep.equal({ examined: 3, deleted: 2, kept: 1, failed: 0, deadLettered: 1 });
-                const day = new Date(Date.now() - 200 * HOUR).toISOString().slice(0, 10);
+                const day = new Date().toISOString().slice(0, 10);
                 expect(fs.readdirSync(path.join(deadLetter, "pipelineruns", day))).to.deep.equal(["failed-a-uid-failed-a"]);
                 expect(api.names(RUNS)).to.deep.equal(["young"]);
             } finally {
@@ -275,6 +302,203 @@ describe("cleanup robustness", function () {
             expect(summaryLine(summary({ deleted: 2, changed: 1 }), false)).to.equal("summary pod: examined=4 deleted=2 kept=0 failed=0 changed=1");
             expect(summaryLine(summary({}), false)).to.equal("summary pod: examined=4 deleted=3 kept=0 failed=0");
             expect(exitCodeFor([summary({ deleted: 0, changed: 4 })])).to.equal(0);
+        });
+    });
+
+    describe("answers that are not a list", () => {
+        for (const [what, answer] of [
+            ["an HTML page", { status: 200, body: undefined, raw: "<html><body>502 Bad Gateway</body></html>" }],
+            ["null", { status: 200, body: null }],
+            ["an object without items", { status: 200, body: { kind: "Status", metadata: {} } }],
+        ] as [string, Answer][]) {
+            it(`fail that kind cleanly when the body is ${what}, exit 1, and the other kinds are still cleaned`, async () => {
+                api.reset({ [PODS]: [pod("old", 48)], [STREAMS]: [stream("old-stream")] });
+                api.hook = (call) => (call.method === "GET" && call.path === PODS ? answer : undefined);
+                const result = await runCleanup(env({ CLEANUP_KINDS: "pods,imagestreams", IMAGESTREAM_SELECTOR: "abevalflow/prune=true" }));
+                expect(result.code, result.stdout).to.equal(1);
+                expect(result.stdout).to.not.match(/crashed/);
+                expect(result.stdout, result.stdout).to.match(new RegExp(`^failed list pod: network error GET ${PODS} answered 200 with .*, not a Kubernetes list$`, "m"));
+                expect(result.summaries.pod).to.deep.equal({ examined: 0, deleted: 0, kept: 0, failed: 1 });
+                expect(result.summaries.imagestream).to.deep.equal({ examined: 1, deleted: 1, kept: 0, failed: 0 });
+            });
+        }
+    });
+
+    describe("an answer that trickles a byte at a time", () => {
+        it("is cut off by the request's total deadline, retried, and the kind fails with exit 1", async () => {
+            api.reset({ [PODS]: [pod("old", 48)] });
+            // 50 ms a byte never trips an idle timeout; the whole list would take minutes.
+            api.hook = (call) => (call.method === "GET" && call.path === PODS
+                ? { status: 200, body: { kind: "List", metadata: {}, items: [pod("old", 48)] }, trickleMs: 50 } : undefined);
+            const result = await runCleanup(env({ REQUEST_TIMEOUT_SECONDS: "1" }));
+            expect(result.code, result.stdout).to.equal(1);
+            expect(result.stdout).to.match(/^failed list pod: network error no complete answer within 1s$/m);
+            expect(lists(PODS)).to.have.length(6, "each attempt is cut off and retried, up to the attempt limit");
+            expect(result.ms).to.be.below(30_000);
+        });
+
+        it("REQUEST_TIMEOUT_SECONDS must be a whole number of seconds", async () => {
+            const result = await runCleanup(env({ REQUEST_TIMEOUT_SECONDS: "0.5" }));
+            expect(result.code).to.equal(2);
+            expect(result.stdout).to.match(/^configuration: REQUEST_TIMEOUT_SECONDS="0\.5": expected an integer >= 1$/m);
+        });
+    });
+
+    describe("the dead letter", () => {
+        let deadLetter = "";
+        beforeEach(() => (deadLetter = fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-robust-dl-"))));
+        afterEach(() => fs.rmSync(deadLetter, { recursive: true, force: true }));
+        const DAY = 24 * HOUR;
+        const today = (): string => new Date().toISOString().slice(0, 10);
+        const dayAgo = (days: number): string => new Date(Date.now() - days * DAY).toISOString().slice(0, 10);
+        const dlEnv = (over: Record<string, string> = {}): Record<string, string> =>
+            env({ CLEANUP_KINDS: "pipelineruns", DEAD_LETTER_DIR: deadLetter, DEAD_LETTER_RETENTION_DAYS: "30", ...over });
+        /** An entry as a run `writtenDaysAgo` would have left it, in folder `day`. */
+        const seedEntry = (day: string, name: string, writtenDaysAgo: number): void => {
+            const dir = path.join(deadLetter, "pipelineruns", day, name);
+            fs.mkdirSync(dir, { recursive: true });
+            for (const file of ["pipelinerun.json", "taskruns.json"]) {
+                fs.writeFileSync(path.join(dir, file), "{}");
+                const t = new Date(Date.now() - writtenDaysAgo * DAY);
+                fs.utimesSync(path.join(dir, file), t, t);
+            }
+        };
+        const entries = (): string[] => {
+            const base = path.join(deadLetter, "pipelineruns");
+            return fs.readdirSync(base).filter((d) => d !== ".incoming").sort()
+                .flatMap((d) => fs.readdirSync(path.join(base, d)).map((e) => `${d}/${e}`));
+        };
+
+        it("keeps the record of a run completed longer ago than the retention: the run that deletes it does not remove its record, nor does the next", async () => {
+            api.reset({ [RUNS]: [run("failed-40d", 40 * 24, true)] });
+            const first = await runCleanup(dlEnv());
+            expect(first.code, first.stdout).to.equal(0);
+            expect(first.summaries.pipelinerun).to.deep.equal({ examined: 1, deleted: 1, kept: 0, failed: 0, deadLettered: 1 });
+            expect(first.summaries["dead-letter"]).to.deep.equal({ examined: 1, deleted: 0, kept: 1, failed: 0 });
+            expect(first.stdout).to.not.match(/removed .*dead-letter/);
+            expect(entries()).to.deep.equal([`${today()}/failed-40d-uid-failed-40d`]);
+            const record = JSON.parse(fs.readFileSync(path.join(deadLetter, "pipelineruns", today(), "failed-40d-uid-failed-40d", "pipelinerun.json"), "utf8")) as KubeObj;
+            expect(record.metadata.name).to.equal("failed-40d");
+            expect(api.names(RUNS)).to.deep.equal([]);
+            const second = await runCleanup(dlEnv());
+            expect(second.code, second.stdout).to.equal(0);
+            expect(entries()).to.deep.equal([`${today()}/failed-40d-uid-failed-40d`]);
+        });
+
+        it("removes entries written longer ago than the retention, and keeps younger ones and those an earlier layout filed under their completion day", async () => {
+            api.reset({ [RUNS]: [] });
+            seedEntry(dayAgo(31), "expired-uid-1", 31);
+            seedEntry(dayAgo(29), "young-uid-2", 29);
+            // Filed under a completion day 40 days back, but written two days ago.
+            seedEntry(dayAgo(40), "legacy-uid-3", 2);
+            const result = await runCleanup(dlEnv());
+            expect(result.code, result.stdout).to.equal(0);
+            expect(entries()).to.deep.equal([`${dayAgo(40)}/legacy-uid-3`, `${dayAgo(29)}/young-uid-2`]);
+            expect(fs.existsSync(path.join(deadLetter, "pipelineruns", dayAgo(31))), "an emptied day folder goes").to.equal(false);
+            expect(result.summaries["dead-letter"]).to.deep.equal({ examined: 3, deleted: 1, kept: 2, failed: 0 });
+            expect(result.stdout).to.match(new RegExp(`^removed 1 of 1 dead-letter entries of day ${dayAgo(31)}$`, "m"));
+        });
+
+        it("counts an entry already on the volume under an earlier day as copied, and writes no second one", async () => {
+            api.reset({ [RUNS]: [run("retried", 40 * 24, true)] });
+            seedEntry(dayAgo(3), "retried-uid-retried", 3);
+            const result = await runCleanup(dlEnv());
+            expect(result.code, result.stdout).to.equal(0);
+            expect(result.summaries.pipelinerun).to.include({ deleted: 1, deadLettered: 1 });
+            expect(entries()).to.deep.equal([`${dayAgo(3)}/retried-uid-retried`]);
+        });
+
+        it("keeps a run that was re-created under the same name after the list, and records nothing of the new one", async () => {
+            api.reset({ [RUNS]: [run("renamed", 40 * 24, true)] });
+            api.hook = (call) => (call.method === "GET" && call.path === `${RUNS}/renamed`
+                ? { status: 200, body: { ...run("renamed", 0, false), metadata: { name: "renamed", uid: "uid-other" } } } : undefined);
+            const result = await runCleanup(dlEnv());
+            expect(result.code, result.stdout).to.equal(0);
+            expect(fs.existsSync(path.join(deadLetter, "pipelineruns", today()))).to.equal(false);
+        });
+
+        it("flushes each record, its folder, and its new name after the rename (strace)", async function () {
+            if (spawnSync("strace", ["-V"]).status !== 0) {
+                this.skip();
+            }
+            api.reset({ [RUNS]: [run("durable", 40 * 24, true)] });
+            const trace = path.join(os.tmpdir(), `cleanup-strace-${process.pid}.txt`);
+            try {
+                const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
+                    const child = spawn("strace", ["-f", "-qq", "-o", trace, "-e", "trace=openat,rename,renameat,renameat2,fsync,fdatasync,close",
+                        process.execPath, path.join(REPO_ROOT, "cleanup", "cleanup.js")], { env: { PATH: process.env.PATH ?? "", ...dlEnv() } });
+                    let out = "";
+                    child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+                    child.on("close", (code) => resolve({ code, out }));
+                });
+                expect(result.code, result.out).to.equal(0);
+                const lines = fs.readFileSync(trace, "utf8").split("\n").map((l) => l.replace(/^\d+\s+/, ""));
+                const dayDir = path.join(deadLetter, "pipelineruns", today());
+                const entry = path.join(dayDir, "durable-uid-durable");
+                const renameAt = lines.findIndex((l) => /^rename/.test(l) && l.includes(`"${entry}"`) && / = 0$/.test(l));
+                expect(renameAt, "the scratch folder is renamed into place").to.be.above(-1);
+                const syncedAfter = (dir: string, from: number): boolean => {
+                    for (let i = from; i < lines.length; i++) {
+                        const open = new RegExp(`^openat\\(AT_FDCWD, "${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}", [^)]*O_DIRECTORY[^)]*\\) = (\\d+)$`).exec(lines[i]);
+                        if (open && lines.slice(i + 1).some((l) => new RegExp(`^fsync\\(${open[1]}\\)\\s+= 0$`).test(l))) {
+                            return true;
+                        }
+                    }
+                    return false;
+                };
+                expect(syncedAfter(dayDir, renameAt), "the day folder is flushed after the rename").to.equal(true);
+                const scratchOpen = lines.findIndex((l) => l.includes("/.incoming/durable-uid-durable.") && l.includes("O_DIRECTORY"));
+                expect(scratchOpen, "the scratch folder is flushed before it is renamed").to.be.within(0, renameAt);
+                const recordOpen = lines.findIndex((l) => l.includes("/.incoming/durable-uid-durable.") && l.includes("pipelinerun.json") && l.includes("O_CREAT"));
+                const fd = / = (\d+)$/.exec(lines[recordOpen] ?? "")?.[1];
+                expect(lines.slice(recordOpen, renameAt).some((l) => new RegExp(`^fsync\\(${fd}\\)\\s+= 0$`).test(l)), "the record file is flushed before the rename").to.equal(true);
+            } finally {
+                fs.rmSync(trace, { force: true });
+            }
+        });
+
+        describe("confined as in its container", function () {
+            this.timeout(300_000);
+            before(function () {
+                const missing = confinementMissing({ tmpfsBytes: 1, memoryLimitBytes: 1 });
+                if (missing) {
+                    console.log(`      (skipped: ${missing})`);
+                    this.skip();
+                }
+            });
+
+            it("on a full volume writes no truncated record, says \"volume full\", keeps the run, and exits 1", async () => {
+                const big = { ...run("too-big", 40 * 24, true), spec: { params: [{ name: "log", value: "x".repeat(200_000) }] } };
+                api.reset({ [RUNS]: [big, run("small", 40 * 24, false)] });
+                const result = await runCleanupConfined(dlEnv(), { tmpfsBytes: 64 * 1024 });
+                expect(result.code, result.stdout).to.equal(1);
+                expect(result.stdout).to.match(/^failed dead-letter copy of pipelinerun\/too-big, so it was kept: network error volume full \(ENOSPC\) at .*: the record of too-big-uid-too-big was not written$/m);
+                expect(result.files.filter((f) => !f.endsWith("/") && /\.json$/.test(f)), result.files.join("\n")).to.deep.equal([]);
+                expect(result.files.filter((f) => f.startsWith("pipelineruns/.incoming/"))).to.deep.equal([]);
+                expect(api.names(RUNS)).to.deep.equal(["too-big"]);
+            });
+
+            it("records and prunes a backlog of 4,000 failed runs of 50 KB each within the CronJob's memory limit", async () => {
+                const pulumiYaml = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { default: string }> };
+                const limit = quantityValue(pulumiYaml.config.cleanupMemoryLimit.default);
+                const padding = "p".repeat(50_000);
+                const backlog = Array.from({ length: 4000 }, (_, i) => ({
+                    ...run(`failed-${String(i).padStart(4, "0")}`, 400, true),
+                    spec: { params: [{ name: "transcript", value: padding }] },
+                }));
+                api.reset({ [RUNS]: backlog });
+                api.pageSize = 250;
+                try {
+                    const result = await runCleanupConfined(dlEnv({ CONCURRENCY: "8" }), { memoryLimitBytes: limit });
+                    expect(result.code, result.stdout.slice(-2000) + result.stderr).to.equal(0);
+                    expect(result.summaries.pipelinerun).to.deep.equal({ examined: 4000, deleted: 4000, kept: 0, failed: 0, deadLettered: 4000 });
+                    expect(result.files.filter((f) => f.endsWith("/pipelinerun.json"))).to.have.length(4000);
+                    expect(api.names(RUNS)).to.deep.equal([]);
+                    console.log(`      peak resident memory ${((result.maxRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB under the ${limit / 2 ** 20} MiB limit, ${result.ms} ms`);
+                } finally {
+                    api.pageSize = 2;
+                }
+            });
         });
     });
 });

@@ -13,8 +13,8 @@ import {
     Summary,
     deadLetterEntryPath,
     exitCodeFor,
-    expiredDeadLetterDays,
     imageStreamNewestAt,
+    isDeadLetterEntryExpired,
     isOlderThan,
     parseConfig,
     parseSelector,
@@ -231,17 +231,26 @@ describe("cleanup selection", () => {
     });
 
     describe("dead letter", () => {
-        it("files a run under its UTC completion day, by name and uid", () => {
-            const run = pipelineRun("eval-42", 0, "False");
-            run.status!.completionTime = "2025-06-14T23:30:00-02:00";
-            expect(deadLetterEntryPath(run)).to.equal("pipelineruns/2025-06-15/eval-42-uid-eval-42");
+        it("files a run under the UTC day its record is written, not the day it completed, by name and uid", () => {
+            const run = pipelineRun("eval-42", 40 * 24, "False");
+            const writtenAt = Date.parse("2025-06-14T23:30:00-02:00");
+            expect(deadLetterEntryPath(run, writtenAt)).to.equal("pipelineruns/2025-06-15/eval-42-uid-eval-42");
         });
 
-        it("expires a day only once all of it is older than the retention", () => {
-            const days = ["2025-06-05", "2025-06-04", "2025-05-01", "2025-06-15", "notes", "2025-13-99"];
-            // Retention 10 days from 2025-06-15T12:00Z: the cut-off is 2025-06-05T12:00Z, so
-            // 06-05 (ends after the cut-off) stays and 06-04 (ended 06-05T00:00) goes.
-            expect(expiredDeadLetterDays(days, NOW, 10)).to.deep.equal(["2025-06-04", "2025-05-01"]);
+        it("expires an entry once it was written more than the retention ago, by its day folder and its file time", () => {
+            const DAY = 24 * HOUR;
+            const expired = (day: string, mtimeDaysAgo: number | undefined, retention = 10): boolean =>
+                isDeadLetterEntryExpired({ day, recordMtimeMs: mtimeDaysAgo === undefined ? undefined : NOW - mtimeDaysAgo * DAY }, NOW, retention);
+            // Retention 10 days from 2025-06-15T12:00Z: written before 2025-06-05T12:00Z goes.
+            expect(expired("2025-06-04", 11)).to.equal(true);
+            expect(expired("2025-06-05", 10.4)).to.equal(false, "the day ends after the cut-off");
+            expect(expired("2025-06-15", 0)).to.equal(false, "written today");
+            // A folder named by an older layout after the run's completion day, written recently.
+            expect(expired("2025-04-01", 2)).to.equal(false);
+            expect(expired("2025-04-01", undefined)).to.equal(true, "no file time: the folder's day decides");
+            expect(expired("notes", 30)).to.equal(true, "no day: the file time decides");
+            expect(expired("notes", undefined)).to.equal(false, "neither: kept");
+            expect(expired("2025-13-99", undefined)).to.equal(false);
         });
     });
 

@@ -3,7 +3,7 @@
 // object factories whose status goes through the status subresource, and a runner that
 // starts cleanup.js as a separate process, as the CronJob would. Here rather than in cleanup/
 // (what the CronJob runs) or tests/ (bench/cleanup.ts is no test).
-import { spawn } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as https from "https";
 import * as os from "os";
@@ -288,9 +288,91 @@ export interface CleanupRun {
 
 /** Runs cleanup.js as its own process with exactly the given environment (plus PATH). */
 export function runCleanup(env: Record<string, string>): Promise<CleanupRun> {
+    return spawnCleanup(process.execPath, [SCRIPT], env);
+}
+
+export interface Confinement {
+    /** The dead-letter directory becomes a tmpfs of this many bytes, private to the run. */
+    tmpfsBytes?: number;
+    /** The run's memory cgroup limit (cgroup v1), as a container's limits.memory. */
+    memoryLimitBytes?: number;
+}
+
+export interface ConfinedRun extends CleanupRun {
+    /** Every path under the dead-letter directory when the program had exited (its tmpfs is private). */
+    files: string[];
+    /** The program's peak resident memory (getrusage maxrss), which the cgroup also charged. */
+    maxRssBytes?: number;
+}
+
+const MEMORY_CGROUPS = "/sys/fs/cgroup/memory";
+
+/**
+ * Whether this machine can confine a run: root (or user namespaces) for a private tmpfs,
+ * and a cgroup v1 memory controller for a memory limit. Says what is missing, or undefined.
+ */
+export function confinementMissing(c: Confinement): string | undefined {
+    if (c.tmpfsBytes !== undefined && spawnSync("unshare", ["-rm", "true"]).status !== 0) {
+        return "unshare -rm (a private mount namespace) is refused here";
+    }
+    if (c.memoryLimitBytes !== undefined && !fs.existsSync(path.join(MEMORY_CGROUPS, "memory.limit_in_bytes"))) {
+        return `no cgroup v1 memory controller at ${MEMORY_CGROUPS}`;
+    }
+    return undefined;
+}
+
+/**
+ * Runs cleanup.js as a container would confine it: its dead-letter directory (DEAD_LETTER_DIR)
+ * a small private tmpfs, and its memory under a cgroup limit the kernel enforces.
+ */
+export async function runCleanupConfined(env: Record<string, string>, c: Confinement): Promise<ConfinedRun> {
+    const deadLetter = env.DEAD_LETTER_DIR;
+    if (!deadLetter) {
+        throw new Error("runCleanupConfined needs DEAD_LETTER_DIR in the environment");
+    }
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-confined-"));
+    const listing = path.join(work, "files");
+    const rssReport = path.join(work, "maxrss");
+    // Loaded before cleanup.js, so the program itself stays as the CronJob runs it.
+    const preload = path.join(work, "report-maxrss.js");
+    fs.writeFileSync(preload, `process.on("exit", () => require("fs").writeFileSync(${JSON.stringify(rssReport)}, String(process.resourceUsage().maxRSS * 1024)));\n`);
+    let cgroup: string | undefined;
+    try {
+        if (c.memoryLimitBytes !== undefined) {
+            cgroup = path.join(MEMORY_CGROUPS, path.basename(work));
+            fs.mkdirSync(cgroup);
+            fs.writeFileSync(path.join(cgroup, "memory.limit_in_bytes"), String(c.memoryLimitBytes));
+        }
+        // The outer shell joins the cgroup first, so every byte of the run is charged to it;
+        // the inner one mounts the tmpfs in its own mount namespace, which ends with it.
+        const inner = [
+            c.tmpfsBytes === undefined ? "" : 'mount -t tmpfs -o "size=$TMPFS_BYTES" abevalflow-dead-letter "$DEAD_LETTER_DIR" || exit 97',
+            '"$NODE" --require "$PRELOAD" "$SCRIPT"; rc=$?',
+            'find "$DEAD_LETTER_DIR" -mindepth 1 | sed "s|^$DEAD_LETTER_DIR/||" | sort > "$LISTING"',
+            'exit $rc',
+        ].filter(Boolean).join("\n");
+        const outer = [
+            cgroup === undefined ? "" : 'echo $$ > "$CGROUP/cgroup.procs" || exit 98',
+            c.tmpfsBytes === undefined ? 'exec sh -c "$INNER"' : 'exec unshare -rm sh -c "$INNER"',
+        ].filter(Boolean).join("\n");
+        const run = await spawnCleanup("sh", ["-c", outer], env, {
+            NODE: process.execPath, SCRIPT, LISTING: listing, TMPFS_BYTES: String(c.tmpfsBytes ?? 0), CGROUP: cgroup ?? "", INNER: inner, PRELOAD: preload,
+        });
+        const maxRss = fs.existsSync(rssReport) ? Number(fs.readFileSync(rssReport, "utf8")) : undefined;
+        const files = fs.existsSync(listing) ? fs.readFileSync(listing, "utf8").split("\n").filter(Boolean) : [];
+        return { ...run, files, maxRssBytes: maxRss };
+    } finally {
+        if (cgroup !== undefined) {
+            fs.rmdirSync(cgroup);
+        }
+        fs.rmSync(work, { recursive: true, force: true });
+    }
+}
+
+function spawnCleanup(file: string, args: string[], env: Record<string, string>, extra: Record<string, string> = {}): Promise<CleanupRun> {
     const start = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [SCRIPT], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(file, args, { env: { PATH: process.env.PATH ?? "", ...env, ...extra }, stdio: ["ignore", "pipe", "pipe"] });
         let stdout = "";
         let stderr = "";
         child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
