@@ -121,9 +121,10 @@ describe("cleanup on the local control plane", function () {
         before(async () => {
             token = await namespaceWithCleanupAccount(api, ns, true);
             deadLetter = fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-dead-letter-"));
-            for (const entry of ["2000-01-01/ancient-run-1", `${today}/recent-run-2`]) {
+            for (const [entry, written] of [["2000-01-01/ancient-run-1", new Date("2000-01-01T12:00:00Z")], [`${today}/recent-run-2`, new Date(now)]] as const) {
                 fs.mkdirSync(path.join(deadLetter, "pipelineruns", entry), { recursive: true });
                 fs.writeFileSync(path.join(deadLetter, "pipelineruns", entry, "pipelinerun.json"), "{}");
+                fs.utimesSync(path.join(deadLetter, "pipelineruns", entry, "pipelinerun.json"), written, written);
             }
             const uids = await createAll(api, [
                 trialPod(ns, "trial-old-succeeded", { phase: "Succeeded", finishedHoursAgo: 48, startedHoursAgo: 50 }, now),
@@ -190,7 +191,8 @@ describe("cleanup on the local control plane", function () {
         });
 
         it("keeps the failed run's record, with its own TaskRuns, in the dead letter and expires old entries", () => {
-            const entry = path.join(deadLetter, "pipelineruns", new Date(now - 300 * 3_600_000).toISOString().slice(0, 10), `pr-old-failed-${failedUid}`);
+            // Filed under the day it was written, so it is kept for the retention from today.
+            const entry = path.join(deadLetter, "pipelineruns", new Date().toISOString().slice(0, 10), `pr-old-failed-${failedUid}`);
             const record = JSON.parse(fs.readFileSync(path.join(entry, "pipelinerun.json"), "utf8")) as { metadata: { uid: string }; status: { conditions: { status: string }[] } };
             expect(record.metadata.uid).to.equal(failedUid);
             expect(record.status.conditions[0].status).to.equal("False");
@@ -219,7 +221,7 @@ describe("cleanup on the local control plane", function () {
             const dry = await runCleanup({ ...env(), DRY_RUN: "true" });
             expect(dry.code, dry.stdout + dry.stderr).to.equal(0);
             expect(dry.stdout).to.contain("would delete pod/dry-old-pod").and.contain("would delete pipelinerun/dry-old-failed")
-                .and.contain("would remove dead-letter day 2001-01-01");
+                .and.contain("would remove 1 of 1 dead-letter entries of day 2001-01-01");
             expect(dry.summaries.pod).to.include({ deleted: 0, wouldDelete: 1 });
             expect({ pods: await api.names(p.pods), runs: await api.names(p.pipelineRuns), streams: await api.names(p.imageStreams) }).to.deep.equal(before);
             expect(fs.existsSync(path.join(deadLetter, "pipelineruns", "2001-01-01"))).to.equal(true);
