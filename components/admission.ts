@@ -34,6 +34,8 @@ export interface TrialAdmissionArgs {
     readonly serviceAccounts: readonly string[];
     /** The only Secrets those pods may reference: secret and projected volumes, env secretKeyRef, envFrom secretRef. */
     readonly secretNames: readonly string[];
+    /** The only PersistentVolumeClaims those pods may mount; never the dead-letter claim. */
+    readonly claimNames: readonly string[];
     /** What both objects wait for: they are not in the namespace, so they do not wait for it, but for the check that the cluster is the stack's own. */
     readonly clusterVerified?: pulumi.Input<pulumi.Resource[]>;
 }
@@ -47,6 +49,7 @@ export function trialAdmissionArgs(cfg: AbevalflowConfig): Omit<TrialAdmissionAr
         trialPodLabels: cfg.trial.podLabels,
         serviceAccounts: [...new Set(cfg.admission.serviceAccounts)],
         secretNames: [...new Set(secretNames)],
+        claimNames: [...new Set(cfg.admission.claimNames)],
     };
 }
 
@@ -124,6 +127,7 @@ export function trialAdmissionPolicy(args: TrialAdmissionArgs): AdmissionPolicyD
         { name: "tokenVolumes", expression: `variables.volumes.filter(v, has(v.projected) && has(v.projected.sources) && v.projected.sources.exists(s, has(s.serviceAccountToken))).map(v, v.name)` },
         { name: "hostNamespaces", expression: ["hostNetwork", "hostPID", "hostIPC"].map((f) => `(has(object.spec.${f}) && object.spec.${f} ? [${str(f)}] : [])`).join(" + ") },
         { name: "hostPathVolumes", expression: `variables.volumes.filter(v, has(v.hostPath)).map(v, v.name)` },
+        { name: "claimRefs", expression: `variables.volumes.filter(v, has(v.persistentVolumeClaim) && !(v.persistentVolumeClaim.claimName in ${list(args.claimNames)})).map(v, "volume " + v.name + " claim " + v.persistentVolumeClaim.claimName)` },
         { name: "allowedSecrets", expression: list(args.secretNames) },
         ...secretRefs,
         { name: "secretRefs", expression: secretRefs.map((r) => `variables.${r.name}`).join(" + ") },
@@ -131,6 +135,7 @@ export function trialAdmissionPolicy(args: TrialAdmissionArgs): AdmissionPolicyD
 
     const accounts = args.serviceAccounts.length === 0 ? "(none: the list is empty)" : args.serviceAccounts.join(", ");
     const secrets = args.secretNames.length === 0 ? "no Secret" : `only the Secrets ${args.secretNames.join(", ")}`;
+    const claims = args.claimNames.length === 0 ? "no PersistentVolumeClaim" : `only the PersistentVolumeClaims ${args.claimNames.join(", ")}`;
     const rule = (name: string, requirement: string, expression: string, offence: string): AdmissionRule => ({
         name,
         requirement: `rule ${name}: ${requirement}`,
@@ -153,6 +158,8 @@ export function trialAdmissionPolicy(args: TrialAdmissionArgs): AdmissionPolicyD
             "size(variables.hostNamespaces) == 0", `"it sets " + variables.hostNamespaces.join(", ")`),
         rule("no-host-path", `${WHO} must not mount a hostPath volume`,
             "size(variables.hostPathVolumes) == 0", `"hostPath volumes: " + variables.hostPathVolumes.join(", ")`),
+        rule("claim-allow-list", `${WHO} may mount ${claims} (ephemeral volumes aside)`,
+            "size(variables.claimRefs) == 0", `"it mounts " + variables.claimRefs.join(", ")`),
         rule("secret-allow-list", `${WHO} may reference ${secrets} (in volumes, projected volumes, and env and envFrom of every container)`,
             "size(variables.secretRefs) == 0", `"it references " + variables.secretRefs.join("; ")`),
     ];

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
 import * as YAML from "yaml";
 import { AbevalflowConfig, buildConfig, DeclaredKind, KEYS, ParsedValues } from "./configKeys";
-import { CLEANUP, LITELLM, PART_OF, PREVIEW_IDENTITY } from "./names";
+import { CLEANUP, LITELLM, PART_OF, PREVIEW_IDENTITY, VOLUMES } from "./names";
 import { allProjectConfig, isSetAsSecret } from "./sdkConfig";
 import * as v from "./validation";
 
@@ -342,6 +342,12 @@ function crossKeyRules(
     if (vertexSecret !== undefined && values.trialSecretNames?.includes(vertexSecret)) {
         report("trialSecretNames", raw("trialSecretNames"),
             `a list without ${vertexSecret}, the Secret holding the Vertex AI key: trial pods reach the model through the LiteLLM proxy and must never hold the key itself`);
+    }
+    // The records of failed runs must outlive any pod the pipeline starts: such a pod could read
+    // or delete them, or hold the ReadWriteOnce claim so that the cleanup cannot write.
+    if (values.trialClaimNames?.includes(VOLUMES.deadLetter)) {
+        report("trialClaimNames", raw("trialClaimNames"),
+            `a list without ${VOLUMES.deadLetter}, the dead-letter claim: only the cleanup job may mount it`);
     }
     const trialLabels = values.trialPodLabels ? v.parseLabels(values.trialPodLabels) : undefined;
     if (trialLabels && typeof trialLabels !== "string") {

@@ -106,6 +106,7 @@ export const SCHEMA = {
         enabled: bool("admissionPolicy"),
         serviceAccounts: key("trialServiceAccounts", "string[]", v.eachOf(v.dns1123Subdomain)),
         secretNames: key("trialSecretNames", "string[]", v.eachOf(v.dns1123Subdomain)),
+        claimNames: key("trialClaimNames", "string[]", v.eachOf(v.dns1123Subdomain)),
     },
     pipeline: {
         serviceAccountName: str("pipelineServiceAccount", v.dns1123Subdomain),

@@ -4,7 +4,7 @@
 // tests/e2e/admission.e2e.ts shows the real API server enforcing it.
 import { expect } from "chai";
 import { trialAdmissionName } from "../components/admission";
-import { LITELLM, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE } from "../components/names";
+import { LITELLM, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE, VOLUMES } from "../components/names";
 import { field, LLM_MODE_VALUES, ofType, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
 
 const POLICY = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
@@ -137,7 +137,7 @@ describe("admission of the pods the pipeline creates", () => {
         const policy = only(await runProgram(stackConfig("dev")), POLICY);
         const rules = spec(policy).validations.map((v) => /^rule ([a-z-]+): /.exec(v.message)?.[1]);
         expect(rules).to.deep.equal(["trial-labels", "own-pod-labels", "service-account", "no-token-automount", "no-projected-token",
-            "no-host-namespaces", "no-host-path", "secret-allow-list"]);
+            "no-host-namespaces", "no-host-path", "claim-allow-list", "secret-allow-list"]);
         for (const v of spec(policy).validations) {
             expect(v.reason).to.equal("Forbidden");
             expect(v.messageExpression.startsWith(JSON.stringify(`${v.message}; `).slice(0, -1)), v.message).to.equal(true);
@@ -158,6 +158,9 @@ describe("admission of the pods the pipeline creates", () => {
         expect(variable(policy, "tokenVolumes")).to.contain("serviceAccountToken");
         expect(variable(policy, "hostNamespaces")).to.contain("hostNetwork").and.contain("hostPID").and.contain("hostIPC");
         expect(variable(policy, "hostPathVolumes")).to.contain("hostPath");
+        expect(variable(policy, "claimRefs")).to.contain("v.persistentVolumeClaim.claimName").and.contain('["abevalflow-workspace"]')
+            .and.not.contain(VOLUMES.deadLetter);
+        expect(validation(policy, "claim-allow-list").message).to.contain("may mount only the PersistentVolumeClaims abevalflow-workspace");
         expect(variable(policy, "ownPodLabels")).to.contain('"app.kubernetes.io/name": "litellm"').and.contain('"app.kubernetes.io/name": "abevalflow-cleanup"');
     });
 });

@@ -216,6 +216,7 @@ describe("stack configuration", () => {
         { what: "the preview identity for pods the pipeline creates", set: { trialServiceAccounts: ["pulumi-preview"] }, key: "trialServiceAccounts", expected: /\(pulumi-preview\)/ },
         { what: "the preview identity as the pipeline's account", set: { pipelineServiceAccount: "pulumi-preview" }, key: "pipelineServiceAccount", expected: /other than abevalflow-cleanup, litellm and pulumi-preview/ },
         { what: "the Vertex credentials Secret for trial pods", set: { trialSecretNames: ["litellm-master-key", "vertex-service-account"] }, key: "trialSecretNames", expected: /without vertex-service-account, the Secret holding the Vertex AI key/ },
+        { what: "the dead-letter claim for trial pods", set: { trialClaimNames: ["abevalflow-workspace", "abevalflow-dead-letter"] }, key: "trialClaimNames", expected: /a list without abevalflow-dead-letter, the dead-letter claim: only the cleanup job may mount it/ },
         { what: "trial labels that select the program's own pods", set: { trialPodLabels: ["app.kubernetes.io/part-of=abevalflow"] }, key: "trialPodLabels", expected: /LiteLLM proxy and the cleanup job/ },
         { what: "the default namespace", set: { namespace: "default" }, key: "namespace", expected: /belong to the cluster/ },
         { what: "a kube- namespace", set: { namespace: "kube-system" }, key: "namespace", expected: /belong to the cluster/ },

@@ -15,7 +15,7 @@ import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
 import { trialAdmissionName } from "../../components/admission";
-import { CLEANUP, LITELLM, TRIAL_BASELINE_CONFIGMAP } from "../../components/names";
+import { CLEANUP, LITELLM, TRIAL_BASELINE_CONFIGMAP, VOLUMES } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, Result, run } from "./support";
 
@@ -88,6 +88,17 @@ const CASES: Case[] = [
     { name: "hostPID", pod: variant({ hostPID: true }), expected: "no-host-namespaces", names: "it sets hostPID" },
     { name: "hostIPC", pod: variant({ hostIPC: true }), expected: "no-host-namespaces", names: "it sets hostIPC" },
     { name: "a hostPath volume", pod: withVolume({ name: "host-etc", hostPath: { path: "/etc" } }), expected: "no-host-path", names: "hostPath volumes: host-etc" },
+    {
+        name: `the dead-letter claim ${VOLUMES.deadLetter} (the cleanup's records)`, pod: withVolume({ name: "records", persistentVolumeClaim: { claimName: VOLUMES.deadLetter } }),
+        expected: "claim-allow-list", names: `volume records claim ${VOLUMES.deadLetter}`,
+    },
+    { name: "a claim outside trialClaimNames", pod: withVolume({ name: "other", persistentVolumeClaim: { claimName: "someone-elses-data" } }), expected: "claim-allow-list", names: "volume other claim someone-elses-data" },
+    { name: `the workspace claim ${VOLUMES.workspace} (trialClaimNames)`, pod: withVolume({ name: "ws", persistentVolumeClaim: { claimName: VOLUMES.workspace } }), expected: "admitted" },
+    {
+        name: "an ephemeral volume (a claim of its own)",
+        pod: withVolume({ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } } } } } }),
+        expected: "admitted",
+    },
     {
         name: `a secret volume of ${LITELLM.credentialsSecret} (the Vertex key)`, pod: withVolume({ name: "vertex", secret: { secretName: LITELLM.credentialsSecret } }),
         expected: "secret-allow-list", names: `volume vertex Secret ${LITELLM.credentialsSecret}`,
