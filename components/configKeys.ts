@@ -74,7 +74,6 @@ export const SCHEMA = {
     environment: oneOf("environment", ENVIRONMENTS),
     llmMode: oneOf("llmMode", LLM_MODES),
     manageNamespace: bool("manageNamespace"),
-    localControlPlane: bool("localControlPlane"),
     cluster: {
         context: optionalName("kubeContext", none),
         /** kubeconfig content (a stack secret or an ESC environment's value); undefined: KUBECONFIG as usual. Checked in config.ts. */

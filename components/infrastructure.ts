@@ -70,7 +70,7 @@ export function buildInfrastructure(cfg: AbevalflowConfig, baseOpts: pulumi.Comp
     const namespace = security.namespace;
     const storage = new Storage("storage", { namespace, storage: cfg.storage }, opts);
     const litellm = cfg.litellm
-        ? new LiteLLM("litellm", { namespace, litellm: cfg.litellm, trialPodLabels: cfg.trial.podLabels, egress, skipAwait: cfg.localControlPlane }, opts)
+        ? new LiteLLM("litellm", { namespace, litellm: cfg.litellm, trialPodLabels: cfg.trial.podLabels, egress }, opts)
         : undefined;
 
     const cleanup = new Cleanup("cleanup", {

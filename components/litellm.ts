@@ -19,8 +19,6 @@ export interface LiteLLMArgs {
     readonly trialPodLabels: Labels;
     /** DNS and the public-HTTPS excepts the proxy's own egress uses. */
     readonly egress: EgressTargets;
-    /** Only on the local control plane, which has no scheduler or kubelet to make pods ready. */
-    readonly skipAwait: boolean;
 }
 
 /**
@@ -46,8 +44,6 @@ export class LiteLLM extends pulumi.ComponentResource {
         const cfg = args.litellm;
         const labels = { ...PART_OF, ...LITELLM.podLabels };
         const meta = (objectName: string) => managedMeta(objectName, args.namespace, labels);
-        // Ready means pods running (Deployment) and endpoints (Service): both need a kubelet.
-        const workloadMeta = (objectName: string) => managedMeta(objectName, args.namespace, labels, { skipAwait: args.skipAwait });
 
         // The proxy needs nothing from the Kubernetes API: no token, no bindings.
         const serviceAccount = new k8s.core.v1.ServiceAccount("litellm", {
@@ -78,7 +74,7 @@ export class LiteLLM extends pulumi.ComponentResource {
             : pulumi.output(cfg.vertexCredentialsSecretName as string);
 
         const deployment = new k8s.apps.v1.Deployment("litellm", {
-            metadata: workloadMeta(LITELLM.name),
+            metadata: meta(LITELLM.name),
             spec: {
                 replicas: cfg.replicas,
                 selector: { matchLabels: LITELLM.podLabels },
@@ -145,7 +141,7 @@ export class LiteLLM extends pulumi.ComponentResource {
         }, { parent: this });
 
         const service = new k8s.core.v1.Service("litellm", {
-            metadata: workloadMeta(LITELLM.name),
+            metadata: meta(LITELLM.name),
             spec: {
                 type: "ClusterIP",
                 selector: deployment.spec.selector.matchLabels,

@@ -6,7 +6,8 @@ import { FIELD_MANAGER } from "../components/names";
 import { LLM_MODE_VALUES, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
 
 const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
-const NEEDS_KUBELET = ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"];
+/** Kinds whose readiness needs running pods: nothing may skip waiting for them. */
+const NEEDS_PODS = ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"];
 
 function annotations(r: RecordedResource): Record<string, string> {
     const metadata = r.inputs.metadata as { annotations?: Record<string, string> } | undefined;
@@ -33,9 +34,13 @@ describe("object ownership and readiness", () => {
         });
     }
 
-    it("the local control plane skips only the waits that need a scheduler and kubelet", async () => {
-        const run = await runProgram(withMode("dev", "litellm", { localControlPlane: true }));
-        const skipping = run.resources.filter((r) => annotations(r)["pulumi.com/skipAwait"] === "true");
-        expect(skipping.map((r) => r.type)).to.have.members(NEEDS_KUBELET);
+    it("no stack in any mode skips the readiness of a Deployment or Service, whatever its other settings", async () => {
+        for (const stack of ["dev", "prod"] as const) {
+            for (const mode of LLM_MODE_VALUES) {
+                const run = await runProgram(withMode(stack, mode, { adoptExistingVolumes: true }));
+                const skipping = run.resources.filter((r) => NEEDS_PODS.includes(r.type) && annotations(r)["pulumi.com/skipAwait"] !== undefined);
+                expect(skipping.map((r) => r.name), `${stack} ${mode}`).to.deep.equal([]);
+            }
+        }
     });
 });

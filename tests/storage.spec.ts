@@ -41,11 +41,9 @@ describe("storage slice", () => {
                 "helm.sh/resource-policy": "keep", "pulumi.com/patchFieldManager": "abevalflow", "pulumi.com/skipAwait": "true" });
         }
 
-        for (const local of [false, true]) {
-            const run = await runProgram(withMode("dev", "litellm", { localControlPlane: local }));
-            for (const claim of ofType(run, PVC)) {
-                expect(field(claim, "metadata", "annotations"), claim.name).to.deep.equal({ "helm.sh/resource-policy": "keep", "pulumi.com/patchFieldManager": "abevalflow" });
-            }
+        const run = await runProgram(withMode("dev", "litellm", { adoptExistingVolumes: false }));
+        for (const claim of ofType(run, PVC)) {
+            expect(field(claim, "metadata", "annotations"), claim.name).to.deep.equal({ "helm.sh/resource-policy": "keep", "pulumi.com/patchFieldManager": "abevalflow" });
         }
     });
 });

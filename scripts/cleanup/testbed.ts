@@ -190,7 +190,9 @@ export function trialPod(ns: string, name: string, o: { phase: string; finishedH
         object: {
             apiVersion: "v1", kind: "Pod",
             metadata: { name, labels: o.labels ?? { "abevalflow/role": "trial" } },
-            spec: { automountServiceAccountToken: false, containers: [{ name: "trial", image: "registry.invalid/trial:1" }] },
+            // Never scheduled: on a cluster with nodes a kubelet would run the pod and rewrite the
+            // status the test sets.
+            spec: { automountServiceAccountToken: false, nodeSelector: { "abevalflow.test/seeded": "never-scheduled" }, containers: [{ name: "trial", image: "registry.invalid/trial:1" }] },
         },
         status: {
             phase: o.phase,

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as YAML from "yaml";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
@@ -73,11 +74,17 @@ export class PulumiWorkspace {
     }
 
     pulumi(args: string[], opts: { input?: string } = {}): Result {
-        return run("pulumi", [...args, "--non-interactive", "--cwd", this.cwd], { env: this.env, cwd: this.cwd, input: opts.input });
+        const stop = this.beforeUp(args);
+        try {
+            return run("pulumi", [...args, "--non-interactive", "--cwd", this.cwd], { env: this.env, cwd: this.cwd, input: opts.input });
+        } finally {
+            stop();
+        }
     }
 
     pulumiAsync(args: string[]): Promise<Result> {
-        return runAsync("pulumi", [...args, "--non-interactive", "--cwd", this.cwd], { env: this.env, cwd: this.cwd });
+        const stop = this.beforeUp(args);
+        return runAsync("pulumi", [...args, "--non-interactive", "--cwd", this.cwd], { env: this.env, cwd: this.cwd }).finally(stop);
     }
 
     /** As pulumi, and throws with the output when the command fails. */
@@ -114,6 +121,49 @@ export class PulumiWorkspace {
         if (r.status !== 0) {
             throw new Error(`pulumi config set ${key}: ${r.output}`);
         }
+    }
+
+    /**
+     * What an operator creates for a litellm-mode stack that names its Vertex key Secret
+     * (docs/operations.md): the Secret in the stack's namespace, here with a throwaway key, so
+     * the proxy starts and the Deployment's readiness wait is met as on a cluster. A process
+     * beside the `up` creates it once the program has made the namespace, so a refused or
+     * failing `up` leaves the cluster as it was; the returned function stops it.
+     */
+    private beforeUp(args: string[]): () => void {
+        const none = (): void => undefined;
+        const at = args.indexOf("-s");
+        const file = args[0] !== "up" || at < 0 ? "" : path.join(this.cwd, `Pulumi.${args[at + 1]}.yaml`);
+        if (file === "" || !fs.existsSync(file)) {
+            return none;
+        }
+        const config = ((YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config) ?? {};
+        const value = (key: string): string => (typeof config[`abevalflow:${key}`] === "string" ? config[`abevalflow:${key}`] as string : "");
+        const secretName = value("litellmVertexCredentialsSecretName");
+        if ((value("llmMode") || "litellm") !== "litellm" || secretName === "" || value("namespace") === "") {
+            return none;
+        }
+        // A stack that holds its kubeconfig (a secret) deploys with it, and so does its operator.
+        const env: NodeJS.ProcessEnv = { ...this.env, ABEVALFLOW_CLUSTER_ID: value("clusterId") };
+        let held: string | undefined;
+        if (config["abevalflow:kubeconfig"] !== undefined) {
+            const kubeconfig = run("pulumi", ["config", "get", "abevalflow:kubeconfig", "-s", args[at + 1], "--cwd", this.cwd], { env: this.env, cwd: this.cwd });
+            if (kubeconfig.status === 0) {
+                held = fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-e2e-kubeconfig-"));
+                fs.writeFileSync(path.join(held, "config"), kubeconfig.stdout, { mode: 0o600 });
+                env.KUBECONFIG = path.join(held, "config");
+            }
+        }
+        const context = value("kubeContext");
+        const watcher = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only",
+            path.join(REPO_ROOT, "scripts", "local-deploy", "vertex-secret.ts"), "--when-namespace-appears", value("namespace"), secretName,
+            ...(context ? ["--context", context] : [])], { env: { ...process.env, ...env }, stdio: "ignore" });
+        return () => {
+            watcher.kill();
+            if (held !== undefined) {
+                fs.rmSync(held, { recursive: true, force: true });
+            }
+        };
     }
 
     policyArgs(policyConfig: string): string[] {

@@ -26,10 +26,14 @@ lc_stop_pid() {
   kill -KILL "$pid" 2>/dev/null || true
 }
 
-# Stop the controllers, then the API server before etcd, so none spends its shutdown
-# retrying the one behind it.
+# Stop the nodes (while the API server still answers their last calls), the controllers, then
+# the API server before etcd, so none spends its shutdown retrying the one behind it.
 lc_stop_cluster() {
-  local dir=$1 apiserver_pid=$2 etcd_pid=$3 keep_dir=${4:-0} controller_manager_pid=${5:-}
+  local dir=$1 apiserver_pid=$2 etcd_pid=$3 keep_dir=${4:-0} controller_manager_pid=${5:-} scheduler_pid=${6:-} nodes=${7:-0}
+  if [ "$nodes" = 1 ]; then
+    "$(dirname "${BASH_SOURCE[0]}")/nodes/nodes.sh" down || lc_log "stopping the nodes failed; run scripts/local-control-plane/nodes/nodes.sh down"
+  fi
+  lc_stop_pid "$scheduler_pid" "$dir" 15
   lc_stop_pid "$controller_manager_pid" "$dir" 15
   lc_stop_pid "$apiserver_pid" "$dir" 20
   lc_stop_pid "$etcd_pid" "$dir" 15

@@ -14,6 +14,9 @@
 #                                                   KUBECONFIG and ABEVALFLOW_CLUSTER_STATE;
 #                                                   stop with scripts/local-control-plane/stop.sh
 # Options:
+#   --nodes             also start kube-scheduler and two nodes that run pods, in a sealed
+#                       network (nodes/nodes.sh: containerd, kubelet, kube-proxy, kube-router,
+#                       cluster DNS in openshift-dns, a volume provisioner); needs root
 #   --state-file PATH   also write the state file there (background mode)
 #   --keep-dir          keep the temp dir (logs, certs) after stopping
 #
@@ -22,10 +25,10 @@
 #                              exists (default: ~/.cache/abevalflow/toolchain/env.sh)
 #   ABEVALFLOW_CLUSTER_TIMEOUT seconds to wait for readiness (default 120)
 #
-# What it does not do (no scheduler, no kubelet): no pod ever runs, so no Deployment
-# becomes ready and no Service gets endpoints. PVCs get the default StorageClass
-# `local-wait-for-consumer` (WaitForFirstConsumer, no provisioner), so they stay Pending
-# as on a cluster whose volumes bind when the first pod is scheduled.
+# Without --nodes (no scheduler, no kubelet) no pod ever runs, so no Deployment becomes ready
+# and no Service gets endpoints; PVCs get the default StorageClass `local-wait-for-consumer`
+# (WaitForFirstConsumer, no provisioner) and stay Pending. With --nodes pods run, Services
+# have endpoints and claims bind (StorageClass `local-path`).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -35,14 +38,16 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mode=foreground
 state_copy=
 keep_dir=0
+nodes=0
 cmd=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --background) mode=background; shift ;;
     --state-file) [ $# -ge 2 ] || lc_die "--state-file needs a path"; state_copy=$2; shift 2 ;;
     --keep-dir) keep_dir=1; shift ;;
+    --nodes) nodes=1; shift ;;
     --) shift; [ $# -gt 0 ] || lc_die "-- needs a command"; mode=command; cmd=("$@"); break ;;
-    -h|--help) sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,30p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) lc_die "unknown argument '$1' (see --help)" ;;
   esac
 done
@@ -53,9 +58,13 @@ if [ -f "$toolchain_env" ]; then
   # shellcheck disable=SC1090
   . "$toolchain_env"
 fi
-for b in etcd kube-apiserver kube-controller-manager kubectl openssl; do
-  command -v "$b" >/dev/null 2>&1 || lc_die "'$b' not found on PATH; run scripts/toolchain/ensure.sh etcd kube-apiserver kube-controller-manager kubectl (env file: $toolchain_env)"
+needed=(etcd kube-apiserver kube-controller-manager kubectl)
+[ "$nodes" = 1 ] && needed+=(kube-scheduler kubelet kube-proxy kube-router coredns local-path-provisioner)
+for b in "${needed[@]}" openssl; do
+  command -v "$b" >/dev/null 2>&1 || lc_die "'$b' not found on PATH; run scripts/toolchain/ensure.sh ${needed[*]} (env file: $toolchain_env)"
 done
+# shellcheck source=nodes/network.env
+. "$HERE/nodes/network.env"
 KUBECTL=$(command -v kubectl)
 
 # --- ports ------------------------------------------------------------------
@@ -90,6 +99,7 @@ case "$DIR" in *[!A-Za-z0-9_./-]*) rm -rf -- "$DIR"; lc_die "TMPDIR must be a pa
 ETCD_PID=
 APISERVER_PID=
 CONTROLLER_MANAGER_PID=
+SCHEDULER_PID=
 started_ok=0
 cleanup() {
   local rc=$?
@@ -101,7 +111,7 @@ cleanup() {
       [ -s "$DIR/$f.log" ] && { lc_log "last lines of $f.log:"; tail -n 25 "$DIR/$f.log" >&2; }
     done
   fi
-  lc_stop_cluster "$DIR" "$APISERVER_PID" "$ETCD_PID" "$keep_dir" "$CONTROLLER_MANAGER_PID"
+  lc_stop_cluster "$DIR" "$APISERVER_PID" "$ETCD_PID" "$keep_dir" "$CONTROLLER_MANAGER_PID" "$SCHEDULER_PID" "$nodes"
   exit "$rc"
 }
 trap cleanup EXIT
@@ -117,13 +127,20 @@ lc_log "dir $DIR; etcd 127.0.0.1:$ETCD_CLIENT_PORT, apiserver https://127.0.0.1:
     -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
   openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
     -keyout apiserver.key -out apiserver.csr -subj "/CN=kube-apiserver"
-  printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,IP:10.0.0.1" \
+  # 10.0.0.1 is Service default/kubernetes; the forwarder's address is where nodes reach it.
+  printf '%s\n' "subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.0.0.1,IP:$FORWARDER_ADDR" \
     "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" > apiserver.ext
   openssl x509 -req -in apiserver.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
     -out apiserver.crt -extfile apiserver.ext
   # ServiceAccount tokens (TokenRequest) are signed with this key and verified with its public half.
   openssl genrsa -out sa.key 2048
   openssl rsa -in sa.key -pubout -out sa.pub
+  # The API server's identity towards the kubelets (exec, logs, port-forward).
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout kubelet-client.key -out kubelet-client.csr -subj "/O=system:masters/CN=kube-apiserver-kubelet-client"
+  printf '%s\n' "basicConstraints=CA:FALSE" "keyUsage=critical,digitalSignature" "extendedKeyUsage=clientAuth" > kubelet-client.ext
+  openssl x509 -req -in kubelet-client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
+    -out kubelet-client.crt -extfile kubelet-client.ext
 ) >"$DIR/pki/openssl.log" 2>&1 || { cat "$DIR/pki/openssl.log" >&2; lc_die "generating certificates failed"; }
 
 # A fresh random admin token per cluster: nothing secret is stored in the repository.
@@ -184,7 +201,10 @@ setsid kube-apiserver \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$DIR/pki/sa.pub" \
   --service-account-signing-key-file "$DIR/pki/sa.key" \
-  --service-cluster-ip-range 10.0.0.0/24 \
+  --service-cluster-ip-range "$SERVICE_NET" \
+  --kubelet-client-certificate "$DIR/pki/kubelet-client.crt" \
+  --kubelet-client-key "$DIR/pki/kubelet-client.key" \
+  --kubelet-preferred-address-types InternalIP \
   --endpoint-reconciler-type none \
   --allow-privileged=true \
   --profiling=false \
@@ -225,7 +245,7 @@ k wait --for condition=Established --timeout 60s \
   crd/pipelineruns.tekton.dev crd/imagestreams.image.openshift.io >&2 \
   || lc_die "CRDs did not become Established"
 k create namespace openshift-dns >&2 || lc_die "creating namespace openshift-dns failed"
-k apply -f - >&2 <<'EOT' || lc_die "creating the default StorageClass failed"
+[ "$nodes" = 1 ] || k apply -f - >&2 <<'EOT' || lc_die "creating the default StorageClass failed"
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
@@ -253,6 +273,11 @@ for ((i = 0; i < 40; i++)); do
 done
 
 STATE_FILE=$DIR/state.env
+if [ "$nodes" = 1 ]; then
+  setsid kube-scheduler --kubeconfig "$KUBECONFIG_FILE" --leader-elect=false --secure-port 0 \
+    >"$DIR/scheduler.log" 2>&1 </dev/null &
+  SCHEDULER_PID=$!
+fi
 {
   echo "# Written by scripts/local-control-plane/start.sh. Plain KEY=value lines; safe to source."
   echo "CLUSTER_DIR=$DIR"
@@ -262,8 +287,15 @@ STATE_FILE=$DIR/state.env
   echo "ETCD_PID=$ETCD_PID"
   echo "APISERVER_PID=$APISERVER_PID"
   echo "CONTROLLER_MANAGER_PID=$CONTROLLER_MANAGER_PID"
+  echo "SCHEDULER_PID=$SCHEDULER_PID"
+  echo "NODES_REQUESTED=$nodes"
   echo "KEEP_DIR=$keep_dir"
 } > "$STATE_FILE"
+if [ "$nodes" = 1 ]; then
+  nodes_start=$(date +%s)
+  "$HERE/nodes/nodes.sh" up "$DIR" || lc_die "starting the nodes failed (logs under ${ABEVALFLOW_NODES_DIR:-/var/tmp/abevalflow-nodes})"
+  lc_log "nodes ready after $(( $(date +%s) - nodes_start ))s"
+fi
 if [ -n "$state_copy" ]; then
   mkdir -p "$(dirname "$state_copy")"
   cp "$STATE_FILE" "$state_copy"

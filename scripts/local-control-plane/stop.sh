@@ -24,10 +24,12 @@ etcd_pid=$(get ETCD_PID)
 apiserver_pid=$(get APISERVER_PID)
 controller_manager_pid=$(get CONTROLLER_MANAGER_PID)
 keep_dir=$(get KEEP_DIR)
+scheduler_pid=$(get SCHEDULER_PID)
+nodes=0; [ -n "$(get NODES_DIR)" ] || [ "$(get NODES_REQUESTED)" = 1 ] && nodes=1
 [ -n "$dir" ] || lc_die "state file $state has no CLUSTER_DIR"
-case "$etcd_pid$apiserver_pid$controller_manager_pid" in *[!0-9]*) lc_die "state file $state has malformed pids" ;; esac
+case "$etcd_pid$apiserver_pid$controller_manager_pid$scheduler_pid" in *[!0-9]*) lc_die "state file $state has malformed pids" ;; esac
 
-lc_stop_cluster "$dir" "$apiserver_pid" "$etcd_pid" "${keep_dir:-0}" "$controller_manager_pid"
+lc_stop_cluster "$dir" "$apiserver_pid" "$etcd_pid" "${keep_dir:-0}" "$controller_manager_pid" "$scheduler_pid" "$nodes"
 # A copy made with --state-file lives outside the cluster dir.
 [ -f "$state" ] && rm -f -- "$state"
 exit 0

@@ -36,14 +36,23 @@ load_cluster() {
   kubectl get --raw /readyz >/dev/null 2>&1
 }
 
-# Creates (or refreshes) stack local-<base>: the committed Pulumi.<base>.yaml values plus
-# localControlPlane, which only this path ever sets.
+# Creates (or refreshes) stack local-<base>: the committed Pulumi.<base>.yaml values with the
+# images of the local cluster's nodes (scripts/local-deploy/stack-file.js), and what an
+# operator creates before the first up: the Vertex key Secret the stack names, here a throwaway.
 prepare_local_stack() {
-  local base=$1 stack=local-$1
+  local base=$1 stack=local-$1 ns secret mode
   [ -f "$REPO_ROOT/Pulumi.$base.yaml" ] || local_die "no stack file Pulumi.$base.yaml (expected dev or prod)"
   if ! pulumi stack select "$stack" --cwd "$REPO_ROOT" >/dev/null 2>&1; then
     pulumi stack init "$stack" --secrets-provider passphrase --cwd "$REPO_ROOT" >&2
   fi
-  node "$REPO_ROOT/scripts/local-deploy/stack-file.js" "$REPO_ROOT/Pulumi.$base.yaml" "$REPO_ROOT/Pulumi.$stack.yaml"
+  node "$REPO_ROOT/scripts/local-deploy/stack-file.js" "$REPO_ROOT/Pulumi.$base.yaml" "$REPO_ROOT/Pulumi.$stack.yaml" "$CLUSTER_STATE" >&2 \
+    || local_die "writing the local stack file failed; nothing was deployed"
+  ns=$(pulumi config get abevalflow:namespace -s "$stack" --cwd "$REPO_ROOT")
+  mode=$(pulumi config get abevalflow:llmMode -s "$stack" --cwd "$REPO_ROOT" 2>/dev/null || echo litellm)
+  secret=$(pulumi config get abevalflow:litellmVertexCredentialsSecretName -s "$stack" --cwd "$REPO_ROOT" 2>/dev/null || true)
+  if [ "$mode" = litellm ] && [ -n "$secret" ]; then
+    (cd "$REPO_ROOT" && node_modules/.bin/ts-node --transpile-only scripts/local-deploy/vertex-secret.ts "$ns" "$secret") >&2 \
+      || local_die "creating the Vertex key Secret $ns/$secret failed; nothing was deployed"
+  fi
   echo "$stack"
 }

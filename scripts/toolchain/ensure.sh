@@ -7,6 +7,7 @@
 # Usage: scripts/toolchain/ensure.sh [--env-file PATH] [--quiet-env] [TOOL...]
 #   TOOL  one or more of: pulumi pulumi-language-nodejs pulumi-resource-kubernetes
 #         pulumi-resource-random etcd kube-apiserver kube-controller-manager kubectl
+#         kube-scheduler kubelet kube-proxy kube-router coredns local-path-provisioner
 #         (default: all)
 #   --env-file PATH  where to write the shell env file (default: $CACHE/env.sh)
 #
@@ -25,7 +26,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$HERE/../.." && pwd)
 CACHE=${ABEVALFLOW_TOOLCHAIN_CACHE:-$HOME/.cache/abevalflow/toolchain}
 ENV_FILE=$CACHE/env.sh
-ALL_TOOLS=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes pulumi-resource-random etcd kube-apiserver kube-controller-manager kubectl)
+ALL_TOOLS=(pulumi pulumi-language-nodejs pulumi-resource-kubernetes pulumi-resource-random etcd kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet kube-proxy kube-router coredns local-path-provisioner)
+# The node components the local cluster's nodes run (scripts/local-control-plane/node/).
+K8S_CMDS=(kube-apiserver kube-controller-manager kubectl kube-scheduler kubelet kube-proxy)
 
 log() { printf '[toolchain] %s\n' "$*" >&2; }
 die() { printf '[toolchain] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -57,6 +60,9 @@ if [ "$print_env_path" = 1 ]; then echo "$ENV_FILE"; exit 0; fi
 : "${KUBERNETES_VERSION:?KUBERNETES_VERSION missing from $HERE/versions.env}"
 : "${KUBERNETES_PROVIDER_TAG:?KUBERNETES_PROVIDER_TAG missing from $HERE/versions.env}"
 : "${KUBERNETES_PROVIDER_MODULE_VERSION:?KUBERNETES_PROVIDER_MODULE_VERSION missing from $HERE/versions.env}"
+: "${KUBE_ROUTER_VERSION:?KUBE_ROUTER_VERSION missing from $HERE/versions.env}"
+: "${COREDNS_VERSION:?COREDNS_VERSION missing from $HERE/versions.env}"
+: "${LOCAL_PATH_PROVISIONER_VERSION:?LOCAL_PATH_PROVISIONER_VERSION missing from $HERE/versions.env}"
 
 command -v node >/dev/null 2>&1 || die "step versions: node is needed to read $REPO_ROOT/package.json"
 npm_dep_version() {
@@ -78,7 +84,10 @@ tool_version() {
     pulumi-resource-kubernetes) echo "$KUBERNETES_PROVIDER_VERSION" ;;
     pulumi-resource-random) echo "$RANDOM_PROVIDER_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
-    kube-apiserver|kube-controller-manager|kubectl) echo "$KUBERNETES_VERSION" ;;
+    kube-apiserver|kube-controller-manager|kubectl|kube-scheduler|kubelet|kube-proxy) echo "$KUBERNETES_VERSION" ;;
+    kube-router) echo "$KUBE_ROUTER_VERSION" ;;
+    coredns) echo "$COREDNS_VERSION" ;;
+    local-path-provisioner) echo "$LOCAL_PATH_PROVISIONER_VERSION" ;;
   esac
 }
 
@@ -282,7 +291,7 @@ k8s_wrapper() {
   K8S_COMMIT=$(printf '%s' "$json" | json_field Origin.Hash)
   STEP="kubernetes: write wrapper module"
   write_wrapper_gomod "$dir" "$gomod" "v0.${v#v1.}" k8s.io/kubernetes "$v"
-  write_tools_go "$dir" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kubectl
+  write_tools_go "$dir" "${K8S_CMDS[@]/#/k8s.io/kubernetes/cmd/}"
   STEP="kubernetes: go mod tidy"
   (cd "$dir" && "$GO_BIN" mod tidy)
   : > "$dir/.ok"
@@ -297,23 +306,38 @@ k8s_ldflags() {
   done
   echo "$flags"
 }
-build_kube_apiserver() {
-  local v=$1 out=$2
+# One builder for every k8s.io/kubernetes command: build_kube_apiserver, build_kubelet, ...
+build_k8s_cmd() {
+  local name=$1 v=$2 out=$3
   k8s_wrapper "$v"
-  STEP="kube-apiserver: go build"
-  (cd "$K8S_DIR" && go_build_to "$out" "$(k8s_ldflags "$v")" k8s.io/kubernetes/cmd/kube-apiserver)
+  STEP="$name: go build"
+  (cd "$K8S_DIR" && go_build_to "$out" "$(k8s_ldflags "$v")" "k8s.io/kubernetes/cmd/$name")
 }
-build_kube_controller_manager() {
-  local v=$1 out=$2
-  k8s_wrapper "$v"
-  STEP="kube-controller-manager: go build"
-  (cd "$K8S_DIR" && go_build_to "$out" "$(k8s_ldflags "$v")" k8s.io/kubernetes/cmd/kube-controller-manager)
+for _cmd in "${K8S_CMDS[@]}"; do
+  eval "build_${_cmd//-/_}() { build_k8s_cmd $_cmd \"\$@\"; }"
+done
+unset _cmd
+
+# The local cluster's node add-ons: plain `go install` of a tagged main package (none has
+# replace directives), into the cache by version.
+go_install_to() {
+  local name=$1 pkg=$2 ldflags=$3 out=$4 gobin
+  gobin=$(mktemp -d "$CACHE/.gobin.XXXXXX")
+  STEP="$name: go install $pkg"
+  GOBIN=$gobin "$GO_BIN" install -trimpath -pgo=off -ldflags "-s -w $ldflags" "$pkg"
+  mkdir -p "$(dirname "$out")"
+  mv -f "$gobin/$(basename "${pkg%@*}")" "$out"
+  rmdir "$gobin"
 }
-build_kubectl() {
-  local v=$1 out=$2
-  k8s_wrapper "$v"
-  STEP="kubectl: go build"
-  (cd "$K8S_DIR" && go_build_to "$out" "$(k8s_ldflags "$v")" k8s.io/kubernetes/cmd/kubectl)
+# Test infrastructure only (the sealed network of the local nodes): v2.1.0 is the one version
+# the Go module proxy serves, and it has published security advisories. Never shipped.
+build_kube_router() {
+  go_install_to kube-router "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router@$1" \
+    "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=$1" "$2"
+}
+build_coredns() { go_install_to coredns "github.com/coredns/coredns@$1" "" "$2"; }
+build_local_path_provisioner() {
+  go_install_to local-path-provisioner "github.com/rancher/local-path-provisioner@$1" "-X main.VERSION=$1" "$2"
 }
 
 # ---------------------------------------------------------------------------
@@ -324,7 +348,9 @@ probe_version() {
   case "$name" in
     pulumi) got=$(PULUMI_SKIP_UPDATE_CHECK=true "$bin" version 2>/dev/null | head -n1) ;;
     etcd) got=v$("$bin" --version 2>/dev/null | sed -n 's/^etcd Version: //p') ;;
-    kube-apiserver|kube-controller-manager) got=$("$bin" --version 2>/dev/null | awk '{print $2}') ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy) got=$("$bin" --version 2>/dev/null | awk '{print $2}') ;;
+    coredns) got=v$("$bin" -version 2>/dev/null | sed -n 's/^CoreDNS-//p' | head -n1) ;;
+    kube-router|local-path-provisioner) if LC_ALL=C grep -aqF -- "$want" "$bin" 2>/dev/null; then got=$want; fi ;;
     kubectl) got=$("$bin" version --client -o json 2>/dev/null | json_field clientVersion.gitVersion 2>/dev/null || true) ;;
     pulumi-resource-*)
       # Providers have no version flag (they report it only over gRPC to the engine); the

@@ -2,8 +2,9 @@
 // random providers, the policy pack) against the local control plane that
 // `npm run test:e2e` starts: preview, up, what the API server stored, the authorizer's
 // answers, a change of LLM mode, secrets in the state, bad config, drift, destroy and a
-// second up over the retained volumes. Each stack is the committed one plus
-// localControlPlane, which only skips the readiness waits that need a kubelet.
+// second up over the retained volumes. Each stack is the committed one with the images of the
+// local cluster's nodes (scripts/local-deploy/stack-file.js), and every readiness wait runs:
+// the proxy becomes ready through its own probes, and the cleanup CronJob's Job completes.
 import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
@@ -13,6 +14,7 @@ import { CLEANUP_CONTAINER, CLEANUP_NAME } from "../../components/cleanup";
 import { FIELD_MANAGER, LITELLM, NETWORK_POLICIES, TRIAL_BASELINE_CONFIGMAP, VOLUMES } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
 import { runProgram, stackConfig, withMode } from "../../scripts/engine/program-run";
+import { NETWORK } from "./nodes";
 import { canI, rbacTable } from "./rbac-table";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, Result, run, runAsync } from "./support";
 
@@ -102,9 +104,9 @@ describe("the real Pulumi engine on the local control plane", function () {
                     NETWORK_POLICIES.cleanupDefaultDeny, NETWORK_POLICIES.cleanupAllow].sort());
                 const deny = kubectlJson<Obj>(["get", "networkpolicy", NETWORK_POLICIES.trialDefaultDeny, "-n", namespace]);
                 expect(deny.spec).to.deep.equal({ podSelector: { matchLabels: TRIAL_LABELS }, policyTypes: ["Egress"] });
-                // The local stack names the local API server (scripts/local-deploy/stack-file.js), as no EndpointSlice lists it.
+                // apiServerCidrs is empty, so the program read EndpointSlice default/kubernetes: the nodes' path to the API server.
                 const cleanupAllow = kubectlJson<Obj>(["get", "networkpolicy", NETWORK_POLICIES.cleanupAllow, "-n", namespace]);
-                expect((cleanupAllow.spec?.egress as unknown[])[1]).to.deep.equal({ to: [{ ipBlock: { cidr: "127.0.0.1/32" } }], ports: [{ protocol: "TCP", port: 6443 }] });
+                expect((cleanupAllow.spec?.egress as unknown[])[1]).to.deep.equal({ to: [{ ipBlock: { cidr: `${NETWORK.FORWARDER_ADDR}/32` } }], ports: [{ protocol: "TCP", port: Number(NETWORK.API_FORWARD_PORT) }] });
 
                 const role = kubectlJson<Obj>(["get", "role", "pipeline-trial-manager", "-n", namespace]);
                 expect(role.rules).to.deep.include({ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["ab-eval-db-credentials"] });
@@ -121,10 +123,11 @@ describe("the real Pulumi engine on the local control plane", function () {
                     expect(claim.metadata.annotations).to.include({ "helm.sh/resource-policy": "keep" });
                     expect(claim.status.phase, "WaitForFirstConsumer: pending until a pod uses it").to.equal("Pending");
                 }
-                const deployment = kubectlJson<{ metadata: Meta; spec: { replicas: number; template: object } }>(["get", "deployment", LITELLM.name, "-n", namespace, "--show-managed-fields"]);
+                const deployment = kubectlJson<{ metadata: Meta; spec: { replicas: number; template: object }; status: { readyReplicas?: number } }>(["get", "deployment", LITELLM.name, "-n", namespace, "--show-managed-fields"]);
                 expect(deployment.spec.replicas).to.equal(cfg["abevalflow:litellmReplicas"]);
+                expect(deployment.status.readyReplicas, "up waited for the proxy's readiness probes").to.equal(cfg["abevalflow:litellmReplicas"]);
                 expect(JSON.stringify(deployment.spec.template)).to.contain("/health/readiness").and.contain("@sha256:");
-                expect(deployment.metadata.annotations).to.include({ "pulumi.com/skipAwait": "true", "pulumi.com/patchForce": "true" });
+                expect(deployment.metadata.annotations).to.include({ "pulumi.com/patchForce": "true" }).and.not.have.property("pulumi.com/skipAwait");
                 // The provider applies server-side as the field manager the annotation names, not pulumi-kubernetes-<random suffix>.
                 expect(deployment.metadata.managedFields?.filter((f) => f.manager === FIELD_MANAGER || /^pulumi-kubernetes-/.test(f.manager)).map((f) => f.manager))
                     .to.deep.equal([FIELD_MANAGER]);
@@ -136,6 +139,18 @@ describe("the real Pulumi engine on the local control plane", function () {
                 const wrong = table.filter((check) => canI(namespace, check) !== check.allowed)
                     .map((c) => `${c.sa} ${c.allowed ? "should" : "should not"} ${c.verb} ${c.resource}${c.name ? "/" + c.name : ""}${c.namespace === "other" ? " in another namespace" : ""}`);
                 expect(wrong, wrong.join("\n")).to.deep.equal([]);
+            });
+
+            it("the cleanup CronJob runs as a Job on the nodes: it completes, under its own egress policy, and binds the dead-letter claim", () => {
+                const job = `${CLEANUP_NAME}-e2e`;
+                ok("kubectl", ["create", "job", job, `--from=cronjob/${CLEANUP_NAME}`, "-n", namespace]);
+                const done = run("kubectl", ["wait", "-n", namespace, `job/${job}`, "--for=condition=Complete", "--timeout=180s"]);
+                const logs = run("kubectl", ["logs", "-n", namespace, `job/${job}`]).output;
+                expect(done.status, `${done.output}\n${logs}\n${run("kubectl", ["describe", "job", job, "-n", namespace]).output.slice(-3000)}`).to.equal(0);
+                expect(logs).to.match(/^summary pipelinerun: examined=\d+ deleted=0 kept=\d+ failed=0 deadLettered=0$/m).and.match(/exit 0/);
+                const claim = kubectlJson<{ status: { phase: string } }>(["get", "pvc", VOLUMES.deadLetter, "-n", namespace]);
+                expect(claim.status.phase, "bound when its first consumer, the cleanup pod, was scheduled").to.equal("Bound");
+                ok("kubectl", ["delete", "job", job, "-n", namespace, "--wait=true"]);
             });
 
             if (base === "prod") {

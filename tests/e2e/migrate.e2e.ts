@@ -84,8 +84,13 @@ function snapshot(): Record<string, Obj> {
 }
 
 /** resourceVersion of everything in the namespace: equal before and after means nothing changed. */
+/**
+ * Each object's resourceVersion, but a ResourceQuota's spec: the quota controller rewrites its
+ * status (and so its version) whenever a pod of the namespace starts or ends.
+ */
 function versions(): Record<string, string | undefined> {
-    return Object.fromEntries([...listed(), kubectlJson<Obj>(["get", "namespace", NAMESPACE])].map((o) => [`${o.kind}/${o.metadata.name}`, o.metadata.resourceVersion]));
+    return Object.fromEntries([...listed(), kubectlJson<Obj>(["get", "namespace", NAMESPACE])].map((o) =>
+        [`${o.kind}/${o.metadata.name}`, o.kind === "ResourceQuota" ? JSON.stringify((o as Obj & { spec?: unknown }).spec) : o.metadata.resourceVersion]));
 }
 
 describe("migration of an oc-applied namespace, then the first pulumi up", function () {
@@ -96,6 +101,7 @@ describe("migration of an oc-applied namespace, then the first pulumi up", funct
     let fresh: Record<string, Obj> = {};
     let clusterUid = "";
     let expandable: unknown;
+    let storageClass = "";
 
     const migrate = (...args: string[]): Result => run("npx", ["ts-node", "--transpile-only", "scripts/migrate/cli.ts", ...args], { env: { KUBECONFIG: kubeconfig } });
     const plan = (...args: string[]): { steps: Step[]; problems: string[]; prerequisites: string[] } => {
@@ -111,17 +117,22 @@ describe("migration of an oc-applied namespace, then the first pulumi up", funct
         ws.env.KUBECONFIG = kubeconfig;
         clusterUid = kubectlJson<Obj>(["get", "namespace", "kube-system"]).metadata.uid as string;
         ws.initStack(STACK, "prod", { "abevalflow:namespace": NAMESPACE, "abevalflow:kubeContext": "local", "abevalflow:clusterId": clusterUid });
-        const cls = kubectlJson<Obj>(["get", "storageclass", "local-wait-for-consumer"]);
+        const classes = kubectlJson<{ items: Obj[] }>(["get", "storageclass"]).items;
+        const cls = classes.find((c) => (c.metadata.annotations as Record<string, string> | undefined)?.["storageclass.kubernetes.io/is-default-class"] === "true");
+        if (!cls) {
+            throw new Error("the local cluster has no default StorageClass");
+        }
+        storageClass = cls.metadata.name as string;
         expandable = cls.allowVolumeExpansion;
         // The old claims grow to the stack's sizes: a class that allows it, as gp3-csi on OpenShift does.
-        ok("kubectl", ["patch", "storageclass", "local-wait-for-consumer", "--type=merge", "-p", JSON.stringify({ allowVolumeExpansion: true })]);
+        ok("kubectl", ["patch", "storageclass", storageClass, "--type=merge", "-p", JSON.stringify({ allowVolumeExpansion: true })]);
     });
     after(() => {
         ws.pulumi(["stack", "rm", "--force", "--yes", "-s", STACK]);
         ws.dispose();
         run("kubectl", ["delete", "namespace", NAMESPACE, "--ignore-not-found", "--wait=false"]);
         run("kubectl", ["delete", "pv", ...Object.keys(CLAIMS).map((c) => `e2e-migrate-${c}`), "--ignore-not-found", "--wait=false"]);
-        run("kubectl", ["patch", "storageclass", "local-wait-for-consumer", "--type=merge", "-p", JSON.stringify({ allowVolumeExpansion: expandable ?? null })]);
+        run("kubectl", ["patch", "storageclass", storageClass, "--type=merge", "-p", JSON.stringify({ allowVolumeExpansion: expandable ?? null })]);
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
@@ -145,7 +156,7 @@ describe("migration of an oc-applied namespace, then the first pulumi up", funct
         for (const [claim, size] of Object.entries(CLAIMS)) {
             // Pre-bound volumes: the volume controller binds them without a scheduler.
             ok("kubectl", ["apply", "-f", "-"], { input: JSON.stringify({ apiVersion: "v1", kind: "PersistentVolume", metadata: { name: `e2e-migrate-${claim}` },
-                spec: { capacity: { storage: size }, accessModes: ["ReadWriteOnce"], storageClassName: "local-wait-for-consumer", persistentVolumeReclaimPolicy: "Retain",
+                spec: { capacity: { storage: size }, accessModes: ["ReadWriteOnce"], storageClassName: storageClass, persistentVolumeReclaimPolicy: "Retain",
                     hostPath: { path: `/tmp/e2e-migrate-${claim}` }, claimRef: { namespace: NAMESPACE, name: claim } } }) });
         }
         const files = fs.readdirSync(FIXTURE, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".yaml")).sort();

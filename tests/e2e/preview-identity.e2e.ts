@@ -24,18 +24,6 @@ interface Obj { kind: string; metadata: { name: string; namespace?: string; reso
 const NAMESPACE = "abevalflow-e2e-preview";
 const STACK = "e2e-preview";
 const SA = PREVIEW_IDENTITY.name;
-// Stands in for the EndpointSlice of Service default/kubernetes, which this control plane's
-// API server does not write: with apiServerCidrs empty the program reads it in every preview.
-const API_SERVER_SLICE = {
-    apiVersion: "discovery.k8s.io/v1",
-    kind: "EndpointSlice",
-    metadata: { name: "kubernetes", namespace: "default", labels: { "kubernetes.io/service-name": "kubernetes" } },
-    addressType: "IPv4",
-    // A documentation address (RFC 5737): an EndpointSlice may not hold a loopback one, and the
-    // cleanup pods never run here. The admin's up reads the same slice, so previews see no change.
-    endpoints: [{ addresses: ["192.0.2.10"], conditions: { ready: true } }],
-    ports: [{ name: "https", port: 6443, protocol: "TCP" }],
-};
 
 /** Everything the program manages, without what controllers write (status, versions), by kind/name. */
 function clusterSnapshot(): Record<string, string> {
@@ -79,11 +67,10 @@ describe("the read-only preview identity through the real engine", function () {
         adminKubeconfig = requireCluster();
         admin.env.KUBECONFIG = kubeconfig;
         asPreview.env.KUBECONFIG = kubeconfig;
-        ok("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(API_SERVER_SLICE) });
         const uid = kubectlJson<{ metadata: { uid: string } }>(["get", "namespace", "kube-system"]).metadata.uid;
         // clusterId: every preview reads namespace kube-system, as a real stack's does.
         admin.initStack(STACK, "dev", { "abevalflow:namespace": NAMESPACE, "abevalflow:clusterId": uid });
-        ok("pulumi", ["config", "rm", "--non-interactive", "--cwd", REPO_ROOT, "-s", STACK, "abevalflow:apiServerCidrs"], { env: admin.env });
+        // apiServerCidrs is empty: every preview reads EndpointSlice default/kubernetes, which the nodes' cluster publishes.
         const up = adminPulumi(["up", "--yes", "--skip-preview", "-s", STACK, ...admin.policyArgs("dev")]);
         console.log(`      admin up: ${up.ms} ms`);
 

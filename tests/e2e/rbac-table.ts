@@ -23,11 +23,12 @@ const litellmDenied: [string, string, string?][] = [
 
 const cleanupAllowed: [string, string, string?][] = [
     ["list", "pods"], ["delete", "pods"], ["list", "pipelineruns.tekton.dev"], ["delete", "pipelineruns.tekton.dev"],
-    ["list", "taskruns.tekton.dev"], ["list", "imagestreams.image.openshift.io"], ["delete", "imagestreams.image.openshift.io"],
+    // A failed run is read once more just before its delete, for its dead-letter record.
+    ["get", "pipelineruns.tekton.dev"], ["list", "taskruns.tekton.dev"], ["list", "imagestreams.image.openshift.io"], ["delete", "imagestreams.image.openshift.io"],
 ];
 const cleanupDenied: [string, string, string?][] = [
     ["get", "pods"], ["create", "pods"], ["create", "pods/exec"], ["get", "secrets", "ab-eval-db-credentials"],
-    ["create", "pipelineruns.tekton.dev"], ["get", "pipelineruns.tekton.dev"], ["delete", "taskruns.tekton.dev"],
+    ["create", "pipelineruns.tekton.dev"], ["watch", "pipelineruns.tekton.dev"], ["delete", "taskruns.tekton.dev"],
     ["create", "imagestreams.image.openshift.io"], ["delete", "persistentvolumeclaims"], ["get", "configmaps"],
 ];
 

@@ -1,0 +1,106 @@
+// Helpers for suites that need running pods: the local cluster's state (images, nodes), probe
+// pods pinned to a node, and commands run in them through the API server (kubectl exec).
+import * as fs from "fs";
+import * as path from "path";
+import { ok, REPO_ROOT, run, Result } from "./support";
+
+/** KEY=value lines of a file (the cluster's state.env, the nodes' network.env). */
+function keyValues(file: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+        const m = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line);
+        if (m) {
+            out[m[1]] = m[2].replace(/^"(.*)"$/, "$1");
+        }
+    }
+    return out;
+}
+
+export const NETWORK = keyValues(path.join(REPO_ROOT, "scripts", "local-control-plane", "nodes", "network.env"));
+
+export interface ClusterState {
+    nodesDir: string;
+    nodeCount: number;
+    probeImage: string;
+    pauseImage: string;
+}
+
+/** The running cluster's nodes and images; throws when it was started without nodes. */
+export function clusterState(): ClusterState {
+    const file = process.env.ABEVALFLOW_CLUSTER_STATE;
+    if (!file || !fs.existsSync(file)) {
+        throw new Error("ABEVALFLOW_CLUSTER_STATE is not set: run the e2e suites through `npm run test:e2e`");
+    }
+    const s = keyValues(file);
+    if (!s.NODES_DIR) {
+        throw new Error(`the local cluster (${file}) has no nodes: start it with scripts/local-control-plane/start.sh --nodes`);
+    }
+    return { nodesDir: s.NODES_DIR, nodeCount: Number(s.NODE_COUNT), probeImage: s.PROBE_IMAGE, pauseImage: s.PAUSE_IMAGE };
+}
+
+export interface ProbePod {
+    name: string;
+    namespace: string;
+    node: string;
+    labels?: Record<string, string>;
+    /** The container's command; default: sleep until deleted. */
+    command?: string[];
+    ports?: number[];
+    serviceAccountName?: string;
+}
+
+/** A restricted-profile busybox pod on a given node, created and waited for until Ready. */
+export function startProbePods(image: string, pods: ProbePod[], timeoutSeconds = 120): void {
+    const docs = pods.map((p) => ({
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: p.name, namespace: p.namespace, labels: { "abevalflow.test/probe": "true", ...(p.labels ?? {}) } },
+        spec: {
+            // Through the scheduler (not nodeName), as any workload is placed.
+            nodeSelector: { "kubernetes.io/hostname": p.node },
+            automountServiceAccountToken: false,
+            ...(p.serviceAccountName ? { serviceAccountName: p.serviceAccountName } : {}),
+            terminationGracePeriodSeconds: 0,
+            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
+            containers: [{
+                name: "probe",
+                image,
+                imagePullPolicy: "IfNotPresent",
+                command: p.command ?? ["sleep", "86400"],
+                ports: (p.ports ?? []).map((port) => ({ containerPort: port, protocol: "TCP" })),
+                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+            }],
+        },
+    }));
+    ok("kubectl", ["apply", "-f", "-"], { input: docs.map((d) => JSON.stringify(d)).join("\n") });
+    for (const p of pods) {
+        ok("kubectl", ["-n", p.namespace, "wait", "--for=condition=Ready", `pod/${p.name}`, `--timeout=${timeoutSeconds}s`]);
+    }
+}
+
+export function podIp(namespace: string, name: string): string {
+    return ok("kubectl", ["-n", namespace, "get", "pod", name, "-o", "jsonpath={.status.podIP}"]).stdout.trim();
+}
+
+/** A command in a pod's container, through the API server and the node's kubelet. */
+export function execIn(namespace: string, pod: string, command: string[], timeoutMs = 30_000): Result {
+    return run("kubectl", ["-n", namespace, "exec", pod, "--", ...command], { timeoutMs });
+}
+
+/** A TCP connection from a pod: true when it connected and read the listener's answer. */
+export function tcpConnects(namespace: string, pod: string, host: string, port: number, seconds = 3): { connected: boolean; output: string } {
+    const r = execIn(namespace, pod, ["sh", "-c", `echo | nc -w ${seconds} ${host} ${port}`]);
+    return { connected: r.status === 0 && r.stdout.trim() !== "", output: r.output.trim() };
+}
+
+/** The first result that `done` accepts, trying up to `tries` times a second apart: for what a
+ * controller applies shortly after its object exists (kube-proxy's rules, the policy controller's). */
+export function eventually<T>(attempt: () => T, done: (r: T) => boolean, tries = 20): T {
+    let r = attempt();
+    for (let i = 1; i < tries && !done(r); i++) {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+        r = attempt();
+    }
+    return r;
+}
