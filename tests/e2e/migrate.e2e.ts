@@ -141,7 +141,12 @@ describe("migration of an oc-applied namespace, then the first pulumi up", funct
         fresh = snapshot();
         expect(Object.keys(fresh)).to.include.members([`Deployment/litellm`, `NetworkPolicy/${NETWORK_POLICIES.trialDefaultDeny}`, "PersistentVolumeClaim/abevalflow-workspace"]);
         ws.pulumiOk(["stack", "rm", "--force", "--yes", "-s", STACK]);
-        ok("kubectl", ["delete", "namespace", NAMESPACE, "--wait=true", "--timeout=180s"]);
+        // The proxy's pods would take their whole grace period (preStop and in-flight requests, over
+        // ten minutes): this namespace is only cleared for the next test, so they go at once, after
+        // their Deployment stops replacing them.
+        ok("kubectl", ["scale", "deployment", "--all", "-n", NAMESPACE, "--replicas=0"]);
+        ok("kubectl", ["delete", "pods", "--all", "-n", NAMESPACE, "--grace-period=0", "--force"]);
+        ok("kubectl", ["delete", "namespace", NAMESPACE, "--wait=true", "--timeout=600s"]);
         ws.initStack(STACK, "prod", { "abevalflow:namespace": NAMESPACE, "abevalflow:kubeContext": "local", "abevalflow:clusterId": clusterUid });
     });
 

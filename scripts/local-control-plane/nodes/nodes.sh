@@ -202,7 +202,8 @@ network_up() {
 # One node
 
 node_up() {
-  local i=$1 cluster_dir=$2 node=node-$i dir=$BASE/node-$i nsname=${NETNS_PREFIX}node-$i
+  local i=$1 cluster_dir=$2
+  local node=node-$i dir=$BASE/node-$i nsname=${NETNS_PREFIX}node-$i
   mkdir -p "$dir"/{containerd/root,containerd/state,cni/conf,kubelet,pods-logs,volumes,run}
   cat > "$dir/cni/conf/10-bridge.conflist" <<EOF
 {
@@ -247,8 +248,8 @@ state = "$dir/containerd/state"
     conf_dir = "$dir/cni/conf"
 EOF
   ns_bg "$nsname" "$dir/containerd.log" containerd --config "$dir/containerd/config.toml" > "$dir/containerd.pid"
-  local sock=$dir/run/containerd.sock t
-  for t in $(seq 1 100); do [ -S "$sock" ] && ctr -a "$sock" version >/dev/null 2>&1 && break; sleep 0.2; done
+  local sock=$dir/run/containerd.sock
+  for _ in $(seq 1 100); do [ -S "$sock" ] && ctr -a "$sock" version >/dev/null 2>&1 && break; sleep 0.2; done
   ctr -a "$sock" version >/dev/null 2>&1 || { tail -20 "$dir/containerd.log" >&2; die "$node: containerd did not start (log: $dir/containerd.log)"; }
 
   local ref archive
@@ -335,7 +336,7 @@ EOF
 }
 
 up() {
-  local cluster_dir=$1 api_url i t
+  local cluster_dir=$1 api_url i
   [ -f "$cluster_dir/state.env" ] || die "$cluster_dir/state.env missing: start the control plane first"
   [ "$(id -u)" = 0 ] || die "nodes need root (network namespaces, mounts, containerd)"
   for b in containerd ctr runc nsenter iptables ipset socat kubelet kube-proxy kube-router kubectl; do
