@@ -36,6 +36,8 @@ export interface TrialAdmissionArgs {
     readonly secretNames: readonly string[];
     /** The only PersistentVolumeClaims those pods may mount; never the dead-letter claim. */
     readonly claimNames: readonly string[];
+    /** Every pod the pipeline creates is named with it, and the pipeline may exec into, attach to and port-forward to only such pods. */
+    readonly podNamePrefix: string;
     /** What both objects wait for: they are not in the namespace, so they do not wait for it, but for the check that the cluster is the stack's own. */
     readonly clusterVerified?: pulumi.Input<pulumi.Resource[]>;
 }
@@ -50,6 +52,7 @@ export function trialAdmissionArgs(cfg: AbevalflowConfig): Omit<TrialAdmissionAr
         serviceAccounts: [...new Set(cfg.admission.serviceAccounts)],
         secretNames: [...new Set(secretNames)],
         claimNames: [...new Set(cfg.admission.claimNames)],
+        podNamePrefix: cfg.admission.podNamePrefix,
     };
 }
 
@@ -78,8 +81,14 @@ export interface AdmissionPolicyData {
     readonly rules: AdmissionRule[];
 }
 
+/** True for a CONNECT request (exec, attach, port-forward), whose object is no Pod. */
+const CONNECT = `request.operation == "CONNECT"`;
+
 /** Whom every rule is about (UPDATE included, should the pipeline ever be allowed to patch pods). */
 const WHO = "a pod the pipeline creates or updates";
+
+/** The ways into a running pod's processes and ports. */
+export const CONNECT_SUBRESOURCES = ["exec", "attach", "portforward"] as const;
 
 const CONTAINER_LISTS = [["containers", "container"], ["initContainers", "init container"], ["ephemeralContainers", "ephemeral container"]] as const;
 
@@ -142,25 +151,36 @@ export function trialAdmissionPolicy(args: TrialAdmissionArgs): AdmissionPolicyD
         expression,
         messageExpression: `${str(`rule ${name}: ${requirement}; `)} + ${offence}`,
     });
+    // The policy sees two kinds of request: pods (CREATE, UPDATE), whose object is the Pod, and
+    // CONNECT to a pod's exec, attach or portforward, whose object is only the options and whose
+    // request.name is the pod's. A CONNECT request cannot see the pod's labels, so the pods the
+    // pipeline may connect to are told by their name, which the pipeline's creations must carry.
+    const podRule = (name: string, requirement: string, expression: string, offence: string): AdmissionRule =>
+        rule(name, requirement, `${CONNECT} || (${expression})`, offence);
+    const prefix = str(args.podNamePrefix);
     const rules = [
-        rule("trial-labels", `${WHO} must carry every trial label (${pairs(args.trialPodLabels)}), so that the trial egress and ingress policies select it`,
+        rule("connect-trial-pods-only", `the pipeline may exec into, attach to and port-forward to only the pods it creates, named ${args.podNamePrefix}...`,
+            `!(${CONNECT}) || request.name.startsWith(${prefix})`, `"it asked for " + request.resource.resource + "/" + request.subResource + " of pod " + request.name`),
+        podRule("trial-labels", `${WHO} must carry every trial label (${pairs(args.trialPodLabels)}), so that the trial egress and ingress policies select it`,
             "size(variables.missingLabels) == 0", `"missing: " + variables.missingLabels.join(", ")`),
-        rule("own-pod-labels", `${WHO} must not carry all the pod labels of ${OWN_PODS.map(([who, labels]) => `${who} (${pairs(labels)})`).join(" or ")}, which their Services and policies select`,
+        podRule("own-pod-labels", `${WHO} must not carry all the pod labels of ${OWN_PODS.map(([who, labels]) => `${who} (${pairs(labels)})`).join(" or ")}, which their Services and policies select`,
             "size(variables.ownPodLabels) == 0", `"it carries the labels of " + variables.ownPodLabels.join(" and ")`),
-        rule("service-account", `${WHO} must run as one of the ServiceAccounts ${accounts} (none named means default)`,
+        podRule("trial-pod-name", `${WHO} must be named ${args.podNamePrefix}... (trialPodNamePrefix), the only pods it may exec into`,
+            `object.metadata.name.startsWith(${prefix})`, `"it is named " + object.metadata.name`),
+        podRule("service-account", `${WHO} must run as one of the ServiceAccounts ${accounts} (none named means default)`,
             `variables.serviceAccount in ${list(args.serviceAccounts)}`, `"it names " + variables.serviceAccount`),
-        rule("no-token-automount", `${WHO} must set automountServiceAccountToken: false`,
+        podRule("no-token-automount", `${WHO} must set automountServiceAccountToken: false`,
             "has(object.spec.automountServiceAccountToken) && object.spec.automountServiceAccountToken == false",
             `(has(object.spec.automountServiceAccountToken) ? "it sets true" : "it leaves it unset, so the token is mounted")`),
-        rule("no-projected-token", `${WHO} must not have a projected serviceAccountToken volume`,
+        podRule("no-projected-token", `${WHO} must not have a projected serviceAccountToken volume`,
             "size(variables.tokenVolumes) == 0", `"volumes with a serviceAccountToken source: " + variables.tokenVolumes.join(", ")`),
-        rule("no-host-namespaces", `${WHO} must not share a host namespace (hostNetwork, hostPID, hostIPC)`,
+        podRule("no-host-namespaces", `${WHO} must not share a host namespace (hostNetwork, hostPID, hostIPC)`,
             "size(variables.hostNamespaces) == 0", `"it sets " + variables.hostNamespaces.join(", ")`),
-        rule("no-host-path", `${WHO} must not mount a hostPath volume`,
+        podRule("no-host-path", `${WHO} must not mount a hostPath volume`,
             "size(variables.hostPathVolumes) == 0", `"hostPath volumes: " + variables.hostPathVolumes.join(", ")`),
-        rule("claim-allow-list", `${WHO} may mount ${claims} (ephemeral volumes aside)`,
+        podRule("claim-allow-list", `${WHO} may mount ${claims} (ephemeral volumes aside)`,
             "size(variables.claimRefs) == 0", `"it mounts " + variables.claimRefs.join(", ")`),
-        rule("secret-allow-list", `${WHO} may reference ${secrets} (in volumes, projected volumes, and env and envFrom of every container)`,
+        podRule("secret-allow-list", `${WHO} may reference ${secrets} (in volumes, projected volumes, and env and envFrom of every container)`,
             "size(variables.secretRefs) == 0", `"it references " + variables.secretRefs.join("; ")`),
     ];
     return {
@@ -199,6 +219,13 @@ export class TrialAdmission extends pulumi.ComponentResource {
                         // taken off, or an ephemeral container with a Secret added, after CREATE.
                         operations: ["CREATE", "UPDATE"],
                         resources: ["pods", "pods/ephemeralcontainers"],
+                    }, {
+                        apiGroups: [""],
+                        apiVersions: ["v1"],
+                        // The pipeline's Role grants exec only; attach and port-forward are held too,
+                        // should it ever get them.
+                        operations: ["CONNECT"],
+                        resources: CONNECT_SUBRESOURCES.map((sub) => `pods/${sub}`),
                     }],
                 },
                 matchConditions: [{ name: "pipeline-service-account", expression: data.matchCondition }],

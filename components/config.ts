@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
 import * as YAML from "yaml";
 import { AbevalflowConfig, buildConfig, DeclaredKind, KEYS, ParsedValues } from "./configKeys";
-import { CLEANUP, LITELLM, PART_OF, PREVIEW_IDENTITY, VOLUMES } from "./names";
+import { CLEANUP, LITELLM, OWN_POD_NAME_PREFIXES, PART_OF, PREVIEW_IDENTITY, VOLUMES } from "./names";
 import { allProjectConfig, isSetAsSecret } from "./sdkConfig";
 import * as v from "./validation";
 
@@ -348,6 +348,17 @@ function crossKeyRules(
     if (values.trialClaimNames?.includes(VOLUMES.deadLetter)) {
         report("trialClaimNames", raw("trialClaimNames"),
             `a list without ${VOLUMES.deadLetter}, the dead-letter claim: only the cleanup job may mount it`);
+    }
+    // The pipeline's exec, attach and port-forward are held to pods named with the prefix: a
+    // prefix that the proxy's or the cleanup's pod names can start with would let them in.
+    const namePrefix = values.trialPodNamePrefix;
+    if (namePrefix !== undefined) {
+        const overlapping = OWN_POD_NAME_PREFIXES.filter((own) => own.startsWith(namePrefix) || namePrefix.startsWith(own));
+        if (overlapping.length > 0) {
+            report("trialPodNamePrefix", raw("trialPodNamePrefix"),
+                `a prefix that no pod of the program can be named with (its pods are named ${OWN_POD_NAME_PREFIXES.map((p) => `${p}...`).join(" and ")}): ` +
+                "the pipeline may exec into pods with this prefix, and the proxy's and the cleanup's hold keys and a token that can delete");
+        }
     }
     const trialLabels = values.trialPodLabels ? v.parseLabels(values.trialPodLabels) : undefined;
     if (trialLabels && typeof trialLabels !== "string") {

@@ -106,6 +106,7 @@ export const SCHEMA = {
         serviceAccounts: key("trialServiceAccounts", "string[]", v.eachOf(v.dns1123Subdomain)),
         secretNames: key("trialSecretNames", "string[]", v.eachOf(v.dns1123Subdomain)),
         claimNames: key("trialClaimNames", "string[]", v.eachOf(v.dns1123Subdomain)),
+        podNamePrefix: str("trialPodNamePrefix", v.namePrefix),
     },
     pipeline: {
         serviceAccountName: str("pipelineServiceAccount", v.dns1123Subdomain),
@@ -153,6 +154,7 @@ export const SCHEMA = {
             numRetries: int("litellmNumRetries", v.atLeast(0)),
             requestTimeoutSeconds: int("litellmRequestTimeoutSeconds", v.atLeast(1)),
             requireSpread: bool("litellmRequireSpread"),
+            masterKeyRotation: int("litellmMasterKeyRotation", v.atLeast(0)),
         },
     },
     storage: {

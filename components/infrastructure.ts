@@ -51,7 +51,7 @@ export function buildInfrastructure(cfg: AbevalflowConfig, baseOpts: pulumi.Comp
         containerDefaults: cfg.containerDefaults,
         trialPodLabels: cfg.trial.podLabels,
         trialIngressPorts: cfg.trial.ingressPorts,
-        trialBaseline: { resources: cfg.trial.resources, tmpSizeLimit: cfg.trial.tmpSizeLimit },
+        trialBaseline: { resources: cfg.trial.resources, tmpSizeLimit: cfg.trial.tmpSizeLimit, podNamePrefix: cfg.admission.podNamePrefix },
         pipeline: {
             serviceAccountName: cfg.pipeline.serviceAccountName,
             secretNames: cfg.pipeline.secretNames,

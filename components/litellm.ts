@@ -34,6 +34,13 @@ export function terminationGracePeriodSeconds(requestTimeoutSeconds: number): nu
     return PRE_STOP_SECONDS + requestTimeoutSeconds + SHUTDOWN_MARGIN_SECONDS;
 }
 
+/** Pod-template annotations that change with what the proxy reads only at start. */
+export const ROLL_ANNOTATIONS = {
+    config: "abevalflow/config-sha256",
+    masterKey: "abevalflow/master-key-sha256",
+    vertexCredentials: "abevalflow/vertex-credentials-sha256",
+} as const;
+
 export class LiteLLM extends pulumi.ComponentResource {
     readonly url: pulumi.Output<string>;
     readonly serviceAccountName: pulumi.Output<string>;
@@ -57,12 +64,18 @@ export class LiteLLM extends pulumi.ComponentResource {
             data: { [LITELLM.configFile]: configText },
         }, { parent: this });
 
-        const masterKey = new random.RandomPassword("litellm-master-key", { length: 48, special: false }, { parent: this });
+        const masterKey = new random.RandomPassword("litellm-master-key", {
+            length: 48,
+            special: false,
+            // A new rotation number makes a new key. None at 0, so stacks from before the key keep theirs.
+            keepers: cfg.masterKeyRotation > 0 ? { rotation: String(cfg.masterKeyRotation) } : undefined,
+        }, { parent: this });
+        // LiteLLM accepts only master keys that start with sk-.
+        const masterKeyValue = pulumi.interpolate`sk-${masterKey.result}`;
         const masterKeySecret = new k8s.core.v1.Secret("litellm-master-key", {
             metadata: meta(LITELLM.masterKeySecret),
             type: "Opaque",
-            // LiteLLM accepts only master keys that start with sk-.
-            stringData: { [LITELLM.masterKeyEnv]: pulumi.interpolate`sk-${masterKey.result}` },
+            stringData: { [LITELLM.masterKeyEnv]: masterKeyValue },
         }, { parent: this });
 
         const credentialsSecretName = cfg.vertexCredentials
@@ -82,8 +95,16 @@ export class LiteLLM extends pulumi.ComponentResource {
                 template: {
                     metadata: {
                         labels,
-                        // A config change must roll the pods; the proxy reads its config only at start.
-                        annotations: { "abevalflow/config-sha256": sha256(configText) },
+                        // The proxy reads its config, its master key (an env var) and the Vertex key only
+                        // at start: a change of any of them must roll the pods, or the old key keeps
+                        // working. A key's digest reveals nothing of it, so it is no secret. A Vertex key
+                        // in a Secret the program does not write is rotated under a new Secret name
+                        // (docs/operations.md), which changes the template itself.
+                        annotations: {
+                            [ROLL_ANNOTATIONS.config]: sha256(configText),
+                            [ROLL_ANNOTATIONS.masterKey]: pulumi.unsecret(masterKeyValue.apply(sha256)),
+                            ...(cfg.vertexCredentials ? { [ROLL_ANNOTATIONS.vertexCredentials]: pulumi.unsecret(pulumi.output(cfg.vertexCredentials).apply(sha256)) } : {}),
+                        },
                     },
                     spec: {
                         serviceAccountName: serviceAccount.metadata.name,

@@ -37,6 +37,12 @@ export const CLEANUP = {
     podLabels: { "app.kubernetes.io/name": "abevalflow-cleanup", "app.kubernetes.io/component": "cleanup" },
 } as const;
 
+/**
+ * The start of the names of the program's own pods: a Deployment's and a CronJob's pods are
+ * named after them. The pipeline may exec into none of them (admission.ts, trialPodNamePrefix).
+ */
+export const OWN_POD_NAME_PREFIXES: readonly string[] = [`${LITELLM.name}-`, `${CLEANUP.name}-`];
+
 export const PIPELINE_ROLE = "pipeline-trial-manager";
 
 /**
@@ -48,6 +54,8 @@ export const PREVIEW_IDENTITY = { name: "pulumi-preview", clusterPrefix: "abeval
 /** OpenShift Pipelines' pruner skips a namespace with this annotation (operator docs, "Automatic pruning"). */
 export const OPERATOR_PRUNER_SKIP = { "operator.tekton.dev/prune.skip": "true" } as const;
 export const TRIAL_BASELINE_CONFIGMAP = "trial-pod-security-baseline";
+/** The key of that ConfigMap that holds trialPodNamePrefix. */
+export const TRIAL_POD_NAME_PREFIX_KEY = "podNamePrefix";
 
 export const VOLUMES = { workspace: "abevalflow-workspace", deadLetter: "abevalflow-dead-letter" } as const;
 

@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig, Labels, Resources } from "./config";
 import { managedMeta } from "./metadata";
-import { NETWORK_POLICIES, OPERATOR_PRUNER_SKIP, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP } from "./names";
+import { NETWORK_POLICIES, OPERATOR_PRUNER_SKIP, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP, TRIAL_POD_NAME_PREFIX_KEY } from "./names";
 import { defaultDenyEgressSpec, defaultDenyIngressSpec, EgressTargets, trialAllowSpec, trialIngressAllowSpec } from "./networkPolicies";
 import { PipelineAccess, PipelineRbac } from "./rbac";
 import { trialPodBaseline } from "./trialBaseline";
@@ -27,7 +27,7 @@ export interface SecurityArgs {
     /** TCP ports on trial pods that pods of the namespace may reach; empty isolates them for ingress. */
     readonly trialIngressPorts: readonly number[];
     /** The trial pods' published baseline: resources and the size of their writable /tmp. */
-    readonly trialBaseline: { readonly resources: Resources; readonly tmpSizeLimit: string };
+    readonly trialBaseline: { readonly resources: Resources; readonly tmpSizeLimit: string; readonly podNamePrefix: string };
     /** The pipeline's ServiceAccount and what its Role grants. */
     readonly pipeline: PipelineAccess;
     /** What checks the pods the pipeline creates; its pods-create binding waits for it (rbac.ts). */
@@ -107,6 +107,8 @@ export class Security extends pulumi.ComponentResource {
             data: {
                 "baseline.json": JSON.stringify(baseline, null, 2),
                 "podLabels.json": JSON.stringify(args.trialPodLabels),
+                // The pipeline names its pods with it (name or generateName); the admission policy holds it to that.
+                [TRIAL_POD_NAME_PREFIX_KEY]: args.trialBaseline.podNamePrefix,
             },
         }, { parent: this });
 

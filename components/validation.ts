@@ -33,6 +33,12 @@ export const dns1123Subdomain: Check<string> = (value) =>
         ? undefined
         : "a DNS-1123 subdomain: lower-case alphanumeric segments joined by '.' or '-', at most 253 characters";
 
+/** The start of generated object names: what `metadata.generateName` takes, a DNS-1123 subdomain's first characters. */
+export const namePrefix: Check<string> = (value) =>
+    value.length >= 1 && value.length <= 58 && /^[a-z0-9][-a-z0-9.]*$/.test(value)
+        ? undefined
+        : "a name prefix: 1 to 58 lower-case letters, digits, '-' or '.', starting alphanumeric (for example trial-)";
+
 export const optional = (check: Check<string>): Check<string> => (value) =>
     value === "" ? undefined : check(value);
 

@@ -80,12 +80,26 @@ describe("admission of the pods the pipeline creates", () => {
         expect(run.resources.filter((r) => r.type.includes("admissionregistration"))).to.deep.equal([]);
     });
 
-    it("checks CREATE and UPDATE of pods, ephemeral containers included, and refuses when it cannot decide", async () => {
+    it("checks CREATE and UPDATE of pods, ephemeral containers included, CONNECT to exec, attach and port-forward, and refuses when it cannot decide", async () => {
         const policy = only(await runProgram(stackConfig("dev")), POLICY);
         expect(spec(policy).failurePolicy).to.equal("Fail");
-        expect(spec(policy).matchConstraints.resourceRules).to.deep.equal([{
-            apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods", "pods/ephemeralcontainers"],
-        }]);
+        expect(spec(policy).matchConstraints.resourceRules).to.deep.equal([
+            { apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["pods", "pods/ephemeralcontainers"] },
+            { apiGroups: [""], apiVersions: ["v1"], operations: ["CONNECT"], resources: ["pods/exec", "pods/attach", "pods/portforward"] },
+        ]);
+    });
+
+    it("lets the pipeline connect only to pods named with trialPodNamePrefix, and holds its pods to that name", async () => {
+        const policy = only(await runProgram(withMode("dev", "litellm", { trialPodNamePrefix: "eval-trial-" })), POLICY);
+        const connect = validation(policy, "connect-trial-pods-only");
+        expect(connect.expression).to.equal('!(request.operation == "CONNECT") || request.name.startsWith("eval-trial-")');
+        expect(connect.message).to.contain("named eval-trial-...");
+        const name = validation(policy, "trial-pod-name");
+        expect(name.expression).to.equal('request.operation == "CONNECT" || (object.metadata.name.startsWith("eval-trial-"))');
+        // Every rule about the Pod object stands aside for CONNECT, whose object is no Pod.
+        for (const v of spec(policy).validations.filter((x) => !x.message.startsWith("rule connect-trial-pods-only:"))) {
+            expect(v.expression.startsWith('request.operation == "CONNECT" || ('), v.message).to.equal(true);
+        }
     });
 
     it("applies only to requests made with the pipeline's token", async () => {
@@ -115,7 +129,7 @@ describe("admission of the pods the pipeline creates", () => {
         }));
         const policy = only(run, POLICY);
         expect(variable(policy, "trialLabels")).to.equal('{"abevalflow/role": "trial", "team": "evals"}');
-        expect(validation(policy, "service-account").expression).to.equal('variables.serviceAccount in ["default", "trial-runner"]');
+        expect(validation(policy, "service-account").expression).to.equal('request.operation == "CONNECT" || (variables.serviceAccount in ["default", "trial-runner"])');
         // In litellm mode the trial pods may also read the proxy's master key.
         expect(variable(policy, "allowedSecrets")).to.equal(`["trial-db-credentials", "${LITELLM.masterKeySecret}"]`);
         expect(validation(policy, "trial-labels").message).to.contain("abevalflow/role=trial, team=evals");
@@ -136,7 +150,7 @@ describe("admission of the pods the pipeline creates", () => {
     it("has one validation per rule, each with a message naming its rule and a message expression naming the offence", async () => {
         const policy = only(await runProgram(stackConfig("dev")), POLICY);
         const rules = spec(policy).validations.map((v) => /^rule ([a-z-]+): /.exec(v.message)?.[1]);
-        expect(rules).to.deep.equal(["trial-labels", "own-pod-labels", "service-account", "no-token-automount", "no-projected-token",
+        expect(rules).to.deep.equal(["connect-trial-pods-only", "trial-labels", "own-pod-labels", "trial-pod-name", "service-account", "no-token-automount", "no-projected-token",
             "no-host-namespaces", "no-host-path", "claim-allow-list", "secret-allow-list"]);
         for (const v of spec(policy).validations) {
             expect(v.reason).to.equal("Forbidden");

@@ -1,6 +1,8 @@
 import { expect } from "chai";
 import * as YAML from "yaml";
+import { ROLL_ANNOTATIONS } from "../components/litellm";
 import { LITELLM } from "../components/names";
+import { sha256 } from "../components/podSpec";
 import { field, named, ofType, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
@@ -69,6 +71,32 @@ describe("litellm slice", () => {
         expect(one).to.match(/^[0-9a-f]{64}$/);
         expect(await checksum({ litellmModels: ["gemini-2.5-flash"] })).to.equal(one);
         expect(await checksum({ litellmModels: ["gemini-2.5-flash", "gemini-2.5-pro"] })).to.not.equal(one);
+    });
+
+    it("rolls the pods when a key they read at start changes: the master key (litellmMasterKeyRotation) or the inline Vertex key", async () => {
+        const deploymentAndKey = async (extra: Record<string, unknown>) => {
+            const run = await runProgram(withMode("prod", "litellm", extra));
+            const deployment = named(run, DEPLOYMENT, LITELLM.name);
+            const key = (field(named(run, SECRET, LITELLM.masterKeySecret), "stringData") as Record<string, string>)[LITELLM.masterKeyEnv];
+            return { deployment, key, annotations: field(deployment, "spec", "template", "metadata", "annotations") as Record<string, string> };
+        };
+        const before = await deploymentAndKey({});
+        expect(before.annotations[ROLL_ANNOTATIONS.masterKey]).to.equal(sha256(before.key));
+        // A digest, which reveals nothing of the key: the Deployment's template is not made secret by it.
+        expect(before.deployment.secretPaths).to.deep.equal([]);
+        expect(JSON.stringify(field(before.deployment, "spec"))).to.not.contain(before.key);
+        expect(before.annotations).to.not.have.property(ROLL_ANNOTATIONS.vertexCredentials);
+        const rotated = await deploymentAndKey({ litellmMasterKeyRotation: 1 });
+        expect(rotated.key).to.not.equal(before.key);
+        expect(rotated.annotations[ROLL_ANNOTATIONS.masterKey]).to.equal(sha256(rotated.key));
+        expect(rotated.annotations[ROLL_ANNOTATIONS.config]).to.equal(before.annotations[ROLL_ANNOTATIONS.config]);
+        expect((await deploymentAndKey({ litellmMasterKeyRotation: 2 })).key).to.not.equal(rotated.key);
+
+        const inline = (privateKey: string) => JSON.stringify({ type: "service_account", project_id: "abevalflow-prod", client_email: "a@abevalflow-prod.iam.gserviceaccount.com", private_key: privateKey });
+        const withKey = async (json: string) => (await deploymentAndKey({ litellmVertexCredentials: json, litellmVertexCredentialsSecretName: "" })).annotations;
+        const one = await withKey(inline("one"));
+        expect(one[ROLL_ANNOTATIONS.vertexCredentials]).to.equal(sha256(inline("one")));
+        expect((await withKey(inline("two")))[ROLL_ANNOTATIONS.vertexCredentials]).to.not.equal(one[ROLL_ANNOTATIONS.vertexCredentials]);
     });
 
     it("always sets the master key variable the config refers to, from a generated Secret", async () => {

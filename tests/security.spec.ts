@@ -75,6 +75,9 @@ describe("security slice", () => {
         expect(published.containerSecurityContext.seccompProfile.type).to.equal("RuntimeDefault");
         expect(published.volumes).to.deep.equal([{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }]);
         expect(published.resources.limits).to.have.keys("cpu", "memory");
+        expect(field(configMap, "data")).to.include({ podNamePrefix: "trial-" });
+        const custom = named(await runProgram(withMode("dev", "litellm", { trialPodNamePrefix: "eval-" })), "kubernetes:core/v1:ConfigMap", "trial-pod-security-baseline");
+        expect(field(custom, "data")).to.include({ podNamePrefix: "eval-" });
     });
 
     describe("pipeline RBAC", () => {

@@ -93,7 +93,8 @@ export async function runProgram(values: Record<string, unknown>, options: RunOp
             }
             inputsByKey.set(`${args.type}::${args.name}`, args.inputs as Record<string, unknown>);
             const state = args.type === "random:index/randomPassword:RandomPassword"
-                ? { ...args.inputs, result: "mock-generated-password" }
+                // As the provider does, new keepers give a new password.
+                ? { ...args.inputs, result: `mock-generated-password${args.inputs.keepers ? `-${Object.values(args.inputs.keepers as Record<string, string>).join("-")}` : ""}` }
                 : args.inputs;
             return { id: `${args.name}-id`, state };
         },

@@ -15,8 +15,9 @@ import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
 import { trialAdmissionName } from "../../components/admission";
-import { CLEANUP, LITELLM, TRIAL_BASELINE_CONFIGMAP, VOLUMES } from "../../components/names";
+import { CLEANUP, LITELLM, TRIAL_BASELINE_CONFIGMAP, TRIAL_POD_NAME_PREFIX_KEY, VOLUMES } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
+import { clusterState, eventually } from "./nodes";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, Result, run } from "./support";
 
 const STACK = "e2e-admission";
@@ -28,6 +29,8 @@ const TRIAL_SECRET = "trial-db-credentials";
 /** Secrets the admin creates; the program's own master key exists already (litellm mode). */
 const TEST_SECRETS = [LITELLM.credentialsSecret, "vertex-service-account", TRIAL_SECRET, "unrelated-secret"];
 const IMAGE = "registry.example/agent@sha256:" + "a".repeat(64);
+/** trialPodNamePrefix's default (Pulumi.yaml), which the test holds to what the stack publishes. */
+const TRIAL_PREFIX = "trial-";
 
 type Spec = Record<string, unknown>;
 type Pod = { metadata: { name: string; namespace: string; labels: Record<string, string> }; spec: Spec };
@@ -72,6 +75,7 @@ const CASES: Case[] = [
     { name: "the trial pod built from the published baseline", pod: (p) => p, expected: "admitted" },
     { name: "no labels", pod: variant({}, () => ({})), expected: "trial-labels", names: "missing: abevalflow/role=trial" },
     { name: "the trial label with another value", pod: variant({}, () => ({ "abevalflow/role": "builder" })), expected: "trial-labels", names: "missing: abevalflow/role=trial" },
+    { name: "a name without the trial prefix (the proxy's pod names)", pod: (p) => ({ ...p, metadata: { ...p.metadata, name: "litellm-5d8f7c9b4-x2x7q" } }), expected: "trial-pod-name", names: "it is named litellm-5d8f7c9b4-x2x7q" },
     { name: "the trial labels plus the LiteLLM proxy's pod labels", pod: variant({}, (l) => ({ ...l, ...LITELLM.podLabels })), expected: "own-pod-labels", names: "the LiteLLM proxy" },
     { name: "the trial labels plus the cleanup job's pod labels", pod: variant({}, (l) => ({ ...l, ...CLEANUP.podLabels })), expected: "own-pod-labels", names: "the cleanup job" },
     { name: "serviceAccountName abevalflow-cleanup (its token can delete)", pod: variant({ serviceAccountName: CLEANUP.name }), expected: "service-account", names: `it names ${CLEANUP.name}` },
@@ -169,7 +173,7 @@ describe("admission of the pods the pipeline creates, on the real API server", f
     const created: string[] = [];
     const observed: string[][] = [];
     const nextName = (): string => {
-        const name = `admission-${++count}`;
+        const name = `${TRIAL_PREFIX}admission-${++count}`;
         created.push(name);
         return name;
     };
@@ -193,6 +197,7 @@ describe("admission of the pods the pipeline creates, on the real API server", f
         // The legitimate trial pod, as the pod launcher builds it from what the program publishes.
         const published = kubectlJson<{ data: Record<string, string> }>(["get", "configmap", TRIAL_BASELINE_CONFIGMAP, "-n", NAMESPACE]).data;
         const b = JSON.parse(published["baseline.json"]) as TrialPodBaseline;
+        expect(published[TRIAL_POD_NAME_PREFIX_KEY]).to.equal(TRIAL_PREFIX);
         base = {
             metadata: { name: "", namespace: NAMESPACE, labels: JSON.parse(published["podLabels.json"]) as Record<string, string> },
             spec: {
@@ -287,6 +292,80 @@ describe("admission of the pods the pipeline creates, on the real API server", f
             observed.push(["ephemeral container with env from the Vertex key (patch)", "pipeline", "denied: secret-allow-list", r.status === 0 ? "admitted" : "denied: secret-allow-list"]);
             expect(r.status, r.output).to.not.equal(0);
             expect(r.output).to.contain(denial("secret-allow-list")).and.contain(`ephemeral container debug env CREDENTIAL from Secret ${LITELLM.credentialsSecret}`);
+        });
+    });
+
+    describe("exec, attach and port-forward by the pipeline, into running pods on the nodes", () => {
+        const trialPod = `${TRIAL_PREFIX}exec-target`;
+        let proxyPod = "";
+        const cleanupJob = `${CLEANUP.name}-e2e-exec`;
+        const asPipeline = (args: string[]): Result => run("kubectl", ["-n", NAMESPACE, ...args, "--as", PIPELINE], { timeoutMs: 30_000 });
+        const refused = (r: Result, sub: string, pod: string): void => {
+            expect(r.status, r.output).to.not.equal(0);
+            expect(r.output).to.contain(denial("connect-trial-pods-only")).and.contain(`it asked for pods/${sub} of pod ${pod}`);
+        };
+
+        before(() => {
+            // A trial pod the pipeline creates with generateName, from the published baseline, running the probe image.
+            const pod = JSON.parse(JSON.stringify(base)) as Pod;
+            const meta = { generateName: trialPod + "-", namespace: NAMESPACE, labels: base.metadata.labels };
+            const [agent] = pod.spec.containers as Record<string, unknown>[];
+            Object.assign(agent, { image: clusterState().probeImage, imagePullPolicy: "IfNotPresent", command: ["sleep", "3600"] });
+            // busybox runs as root unless told: the baseline's runAsNonRoot needs a user id.
+            pod.spec.securityContext = { ...(pod.spec.securityContext as object), runAsUser: 65532, runAsGroup: 65532 };
+            pod.spec.terminationGracePeriodSeconds = 0;
+            const r = run("kubectl", ["create", "-f", "-", "-o", "name", "--as", PIPELINE], { input: YAML.stringify({ apiVersion: "v1", kind: "Pod", metadata: meta, spec: pod.spec }) });
+            expect(r.status, r.output).to.equal(0);
+            const created = r.stdout.trim().replace(/^pod\//, "");
+            expect(created.startsWith(`${trialPod}-`), `generateName gives the prefix: ${created}`).to.equal(true);
+            ok("kubectl", ["-n", NAMESPACE, "label", "pod", created, "e2e/exec-target=1"]);
+            ok("kubectl", ["-n", NAMESPACE, "wait", "--for=condition=Ready", `pod/${created}`, "--timeout=120s"]);
+            proxyPod = ok("kubectl", ["-n", NAMESPACE, "get", "pod", "-l", Object.entries(LITELLM.podLabels).map(([k, v]) => `${k}=${v}`).join(","),
+                "--field-selector=status.phase=Running", "-o", "jsonpath={.items[0].metadata.name}"]).stdout.trim();
+            expect(proxyPod.startsWith(`${LITELLM.name}-`), "the proxy runs").to.equal(true);
+            ok("kubectl", ["create", "job", cleanupJob, `--from=cronjob/${CLEANUP.name}`, "-n", NAMESPACE]);
+            // attach and port-forward are not in the pipeline's Role; granted here for a moment so that the policy, not RBAC, is what refuses.
+            ok("kubectl", ["create", "role", "e2e-connect", "-n", NAMESPACE, "--verb=create,get", "--resource=pods/attach,pods/portforward"]);
+            ok("kubectl", ["create", "rolebinding", "e2e-connect", "-n", NAMESPACE, "--role=e2e-connect", `--serviceaccount=${NAMESPACE}:pipeline`]);
+        });
+        after(() => {
+            run("kubectl", ["delete", "rolebinding,role", "e2e-connect", "-n", NAMESPACE, "--ignore-not-found"]);
+            run("kubectl", ["delete", "job", cleanupJob, "-n", NAMESPACE, "--ignore-not-found", "--wait=false"]);
+            run("kubectl", ["delete", "pod", "-l", "e2e/exec-target=1", "-n", NAMESPACE, "--grace-period=0", "--force", "--wait=false"]);
+        });
+
+        const target = (): string => ok("kubectl", ["-n", NAMESPACE, "get", "pod", "-l", "e2e/exec-target=1", "-o", "jsonpath={.items[0].metadata.name}"]).stdout.trim();
+
+        it("exec into the trial pod it created: allowed, and the command runs", () => {
+            const r = asPipeline(["exec", target(), "--", "id", "-u"]);
+            observed.push(["exec into its trial pod", "pipeline", "admitted", r.status === 0 ? "admitted" : `denied: ${r.output.trim()}`]);
+            expect(r.status, r.output).to.equal(0);
+            expect(r.stdout.trim()).to.equal("65532");
+        });
+
+        it("exec into the LiteLLM proxy's pod (Vertex key, master key): refused, while the admin's exec runs", () => {
+            const r = asPipeline(["exec", proxyPod, "--", "true"]);
+            observed.push(["exec into the proxy's pod", "pipeline", "denied: connect-trial-pods-only", r.status === 0 ? "admitted" : "denied"]);
+            refused(r, "exec", proxyPod);
+            // The control: the pod can be exec'ed into, so the refusal is the policy's.
+            const admin = run("kubectl", ["-n", NAMESPACE, "exec", proxyPod, "--", "true"], { timeoutMs: 30_000 });
+            expect(admin.status, admin.output).to.equal(0);
+        });
+
+        it("exec into the cleanup job's pod (a token that can delete): refused", () => {
+            // The Job controller creates the pod shortly after the Job.
+            const pod = eventually(() => ok("kubectl", ["-n", NAMESPACE, "get", "pod", "-l", `job-name=${cleanupJob}`, "-o", "jsonpath={.items[0].metadata.name}"]).stdout.trim(), (name) => name !== "", 60);
+            const r = asPipeline(["exec", pod, "--", "true"]);
+            observed.push(["exec into the cleanup's pod", "pipeline", "denied: connect-trial-pods-only", r.status === 0 ? "admitted" : "denied"]);
+            refused(r, "exec", pod);
+        });
+
+        it("attach to and port-forward to the proxy's pod: refused; port-forward to the trial pod: allowed", () => {
+            refused(asPipeline(["attach", proxyPod]), "attach", proxyPod);
+            refused(asPipeline(["port-forward", `pod/${proxyPod}`, ":4000", "--pod-running-timeout=5s"]), "portforward", proxyPod);
+            // Admitted: kubectl keeps forwarding until stopped, so it is cut off once it says so.
+            const r = run("timeout", ["5", "kubectl", "-n", NAMESPACE, "port-forward", `pod/${target()}`, ":8080", "--as", PIPELINE], { timeoutMs: 30_000 });
+            expect(r.output, r.output).to.match(/Forwarding from 127\.0\.0\.1:\d+ -> 8080/);
         });
     });
 

@@ -14,7 +14,7 @@ import { CLEANUP_CONTAINER, CLEANUP_NAME } from "../../components/cleanup";
 import { FIELD_MANAGER, LITELLM, NETWORK_POLICIES, TRIAL_BASELINE_CONFIGMAP, VOLUMES } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
 import { runProgram, stackConfig, withMode } from "../../scripts/engine/program-run";
-import { NETWORK } from "./nodes";
+import { NETWORK, readyPods, withPortForward } from "./nodes";
 import { canI, rbacTable } from "./rbac-table";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, Result, run, runAsync } from "./support";
 
@@ -290,6 +290,29 @@ describe("the real Pulumi engine on the local control plane", function () {
             ws.config(stack, "abevalflow:litellmVertexCredentialsSecretName", "vertex-service-account");
             up();
             expect(exists("secret", LITELLM.credentialsSecret, namespace)).to.equal(false);
+        });
+
+        it("rotating the master key (litellmMasterKeyRotation) rolls the proxy: the old key is refused, the new one accepted", async () => {
+            const keyOf = (): string =>
+                Buffer.from(kubectlJson<{ data: Record<string, string> }>(["get", "secret", LITELLM.masterKeySecret, "-n", namespace]).data[LITELLM.masterKeyEnv], "base64").toString();
+            // The Service's port is the container's (litellmPort).
+            const port = Number(ok("kubectl", ["get", "service", LITELLM.name, "-n", namespace, "-o", "jsonpath={.spec.ports[0].port}"]).stdout.trim());
+            // Through a Ready proxy pod that is not on its way out.
+            const modelsStatus = async (key: string): Promise<number> => {
+                const [pod] = readyPods(namespace, LITELLM.podLabels);
+                expect(pod, "a Ready proxy pod").to.be.a("string");
+                return withPortForward(namespace, pod, port, async (local) =>
+                    (await fetch(`http://127.0.0.1:${local}/v1/models`, { headers: { Authorization: `Bearer ${key}` } })).status);
+            };
+            const old = keyOf();
+            expect(await modelsStatus(old), "the current key").to.equal(200);
+            ws.config(stack, "abevalflow:litellmMasterKeyRotation", "1");
+            const r = up();
+            const fresh = keyOf();
+            expect(fresh).to.match(/^sk-[A-Za-z0-9]{48}$/).and.not.equal(old);
+            expect(await modelsStatus(fresh), "the new key").to.equal(200);
+            expect(await modelsStatus(old), "the old key after the rotation").to.be.oneOf([401, 403]);
+            console.log(`      master key rotated: up ${r.ms} ms, old key refused, new key accepted`);
         });
 
         it("drift: a deleted default-deny, a patched CronJob image and another manager's server-side apply are put back by refresh and up", () => {

@@ -1,5 +1,6 @@
 // Helpers for suites that need running pods: the local cluster's state (images, nodes), probe
 // pods pinned to a node, and commands run in them through the API server (kubectl exec).
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ok, REPO_ROOT, run, Result } from "./support";
@@ -103,4 +104,42 @@ export function eventually<T>(attempt: () => T, done: (r: T) => boolean, tries =
         r = attempt();
     }
     return r;
+}
+
+/** The pods of a selector that are Ready and not being deleted (a rollout's old pods linger). */
+export function readyPods(namespace: string, labels: Record<string, string>): string[] {
+    const list = JSON.parse(ok("kubectl", ["-n", namespace, "get", "pods", "-l", Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(","), "-o", "json"]).stdout) as {
+        items: { metadata: { name: string; deletionTimestamp?: string }; status?: { conditions?: { type: string; status: string }[] } }[];
+    };
+    return list.items
+        .filter((p) => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"))
+        .map((p) => p.metadata.name);
+}
+
+/**
+ * Runs `fn` with a local port forwarded to a pod's port through the API server (the only way
+ * from the host shell into the sealed network), and stops the forwarder after.
+ */
+export async function withPortForward<T>(namespace: string, pod: string, port: number, fn: (localPort: number) => Promise<T>): Promise<T> {
+    const child = spawn("kubectl", ["-n", namespace, "port-forward", `pod/${pod}`, `:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+        const localPort = await new Promise<number>((resolve, reject) => {
+            let out = "";
+            const timer = setTimeout(() => reject(new Error(`kubectl port-forward to ${namespace}/${pod}:${port} did not start in 20 s: ${out}`)), 20_000);
+            const read = (chunk: Buffer) => {
+                out += chunk.toString();
+                const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);
+                if (m) {
+                    clearTimeout(timer);
+                    resolve(Number(m[1]));
+                }
+            };
+            child.stdout.on("data", read);
+            child.stderr.on("data", read);
+            child.on("exit", (code) => reject(new Error(`kubectl port-forward exited (${code}): ${out}`)));
+        });
+        return await fn(localPort);
+    } finally {
+        child.kill();
+    }
 }
