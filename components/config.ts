@@ -288,7 +288,7 @@ function crossKeyRules(
         if (inline && !source.isSecret("litellmVertexCredentials")) {
             report("litellmVertexCredentials", undefined,
                 "a secret: set it with `pulumi config set --secret abevalflow:litellmVertexCredentials \"$(cat sa.json)\"`");
-        } else if (inline && !isServiceAccountJson(source.get("litellmVertexCredentials") ?? "")) {
+        } else if (inline && v.serviceAccountKeyProblem(source.get("litellmVertexCredentials") ?? "") !== undefined) {
             report("litellmVertexCredentials", undefined,
                 "a Google service-account key in JSON form (an object with type, project_id, private_key and client_email)");
         }
@@ -402,11 +402,3 @@ function kubeconfigContexts(text: string): string[] | undefined {
     }
 }
 
-function isServiceAccountJson(text: string): boolean {
-    try {
-        const parsed = JSON.parse(text) as Record<string, unknown>;
-        return ["type", "project_id", "private_key", "client_email"].every((k) => typeof parsed[k] === "string");
-    } catch {
-        return false;
-    }
-}

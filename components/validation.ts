@@ -209,3 +209,27 @@ export const modelList: Check<string[]> = (values) => {
     const names = parsed.map((m) => m?.name);
     return new Set(names).size === names.length ? undefined : expected;
 };
+
+/** The fields of a Google service-account key file that the proxy's Vertex AI client reads. */
+const SERVICE_ACCOUNT_FIELDS = ["type", "project_id", "private_key", "client_email"] as const;
+
+/**
+ * Why a text is not a Google service-account key in JSON form, in words that never quote it
+ * (it holds a private key), or undefined when it is one.
+ */
+export function serviceAccountKeyProblem(text: string): string | undefined {
+    if (text.trim() === "") {
+        return "it is empty";
+    }
+    let parsed: unknown;
+    try {
+        parsed = JSON.parse(text);
+    } catch {
+        return /^[A-Za-z0-9+/=\s]+$/.test(text) ? "it is not JSON (it looks base64-encoded once more)" : "it is not JSON";
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        return "it is JSON but not an object";
+    }
+    const missing = SERVICE_ACCOUNT_FIELDS.filter((k) => typeof (parsed as Record<string, unknown>)[k] !== "string");
+    return missing.length > 0 ? `it is a JSON object without ${missing.join(", ")}` : undefined;
+}

@@ -13,8 +13,8 @@
 // old appliers to itself only on updates (await.go fixCSAFieldManagers), never on that first
 // create, and not those of today's kubectl ("kubectl-client-side-apply").
 import { isDeepStrictEqual } from "util";
-import { FIELD_MANAGER, SKIP_AWAIT, VOLUMES } from "../../components/names";
-import { quantityValue } from "../../components/validation";
+import { FIELD_MANAGER, LITELLM, SKIP_AWAIT, VOLUMES } from "../../components/names";
+import { quantityValue, serviceAccountKeyProblem } from "../../components/validation";
 
 export interface ManagedFieldsEntry {
     manager?: string;
@@ -42,6 +42,7 @@ export interface KubeObject {
 
 export const LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration";
 const SKIP_AWAIT_KEY = Object.keys(SKIP_AWAIT)[0];
+const VERTEX_CREDENTIALS_KEY = LITELLM.credentialsKey;
 
 /**
  * Field managers whose fields are the old manifests' declared state, handed to the program's
@@ -326,9 +327,19 @@ export function planMigration(input: PlanInput): Plan {
         }
     }
     for (const name of input.requiredSecrets ?? []) {
-        if (!input.live.some((o) => o.kind === "Secret" && o.metadata.name === name)) {
+        const secret = input.live.find((o) => o.kind === "Secret" && o.metadata.name === name);
+        if (!secret) {
             // The migration deletes the old proxy; the new one would not start without it.
             plan.prerequisites.push(`Secret/${name} does not exist yet; the program reads it and the LiteLLM pods mount it: create it before --apply (docs/operations.md, section 4)`);
+            continue;
+        }
+        // A copy gone wrong (decoded once too often or too few times) leaves a key the proxy
+        // only fails on later, at its first Vertex call.
+        const encoded = (secret.data as Record<string, string> | undefined)?.[VERTEX_CREDENTIALS_KEY];
+        const problem = encoded === undefined ? `it has no key ${VERTEX_CREDENTIALS_KEY}` : serviceAccountKeyProblem(Buffer.from(encoded, "base64").toString("utf8"));
+        if (problem !== undefined) {
+            plan.prerequisites.push(`Secret/${name} must hold a Google service-account key in JSON form under ${VERTEX_CREDENTIALS_KEY}, which the proxy reads, but ${problem}: ` +
+                "copy it again before --apply (docs/operations.md, section 4)");
         }
     }
 

@@ -33,7 +33,10 @@ const NAMESPACED = Object.entries(RESOURCES).filter(([kind]) => kind !== "Namesp
 // Made by the API server and its controllers in every namespace, or kept by the migration and checked on its own.
 const NOT_COMPARED = new Set(["ServiceAccount/default", "ConfigMap/kube-root-ca.crt", "Secret/litellm-credentials", "Secret/vertex-service-account"]);
 // What the old Secret held: the Vertex key, base64-encoded into GOOGLE_APPLICATION_CREDENTIALS_JSON.
-const SERVICE_ACCOUNT_JSON = JSON.stringify({ type: "service_account", project_id: "abevalflow-e2e" });
+const SERVICE_ACCOUNT_JSON = JSON.stringify({
+    type: "service_account", project_id: "abevalflow-e2e", client_email: "e2e@abevalflow-e2e.iam.gserviceaccount.com",
+    private_key: "-----BEGIN PRIVATE KEY-----\ne2e\n-----END PRIVATE KEY-----\n",
+});
 
 function listed(): Obj[] {
     return kubectlJson<{ items: Obj[] }>(["get", NAMESPACED, "-n", NAMESPACE, "--show-managed-fields"]).items;
@@ -234,10 +237,31 @@ describe("migration of an oc-applied namespace, then the first pulumi up", funct
         const docs = fs.readFileSync(path.join(REPO_ROOT, "docs/operations.md"), "utf8");
         const command = /^kubectl get secret litellm-credentials .*$/m.exec(docs)?.[0];
         expect(command, "the copy command in docs/operations.md, section 4").to.be.a("string");
-        ok("bash", ["-o", "pipefail", "-c", (command as string).replaceAll("ab-eval-flow", NAMESPACE)], { env: { KUBECONFIG: kubeconfig } });
-        const copied = kubectlJson<Obj>(["get", "secret", "vertex-service-account", "-n", NAMESPACE]);
-        expect(Buffer.from(copied.data?.["credentials.json"] ?? "", "base64").toString()).to.equal(SERVICE_ACCOUNT_JSON);
-        expect(plan().prerequisites).to.deep.equal([]);
+        const copy = (): void => {
+            ok("bash", ["-o", "pipefail", "-c", (command as string).replaceAll("ab-eval-flow", NAMESPACE)], { env: { KUBECONFIG: kubeconfig } });
+            const copied = kubectlJson<Obj>(["get", "secret", "vertex-service-account", "-n", NAMESPACE]);
+            expect(Buffer.from(copied.data?.["credentials.json"] ?? "", "base64").toString()).to.equal(SERVICE_ACCOUNT_JSON);
+            expect(plan().prerequisites).to.deep.equal([]);
+        };
+        const oldSecret = (value: string): void => {
+            ok("kubectl", ["patch", "secret", "litellm-credentials", "-n", NAMESPACE, "--type", "merge", "-p", JSON.stringify({ stringData: { GOOGLE_APPLICATION_CREDENTIALS_JSON: value } })]);
+            run("kubectl", ["delete", "secret", "vertex-service-account", "-n", NAMESPACE, "--ignore-not-found"]);
+        };
+        // As the old template filled it (base64 in stringData), then as stringData with the raw JSON.
+        copy();
+        oldSecret(SERVICE_ACCOUNT_JSON);
+        copy();
+        // The old documented command decoded twice: from raw JSON it wrote an empty key, which --apply now refuses.
+        oldSecret(SERVICE_ACCOUNT_JSON);
+        // Without pipefail, as an operator's shell runs it: the second decode fails, and the Secret is made empty.
+        ok("bash", ["-c", `kubectl get secret litellm-credentials -n ${NAMESPACE} -o jsonpath='{.data.GOOGLE_APPLICATION_CREDENTIALS_JSON}' | base64 -d | base64 -d 2>/dev/null | kubectl create secret generic vertex-service-account -n ${NAMESPACE} --from-file=credentials.json=/dev/stdin`], { env: { KUBECONFIG: kubeconfig } });
+        const before = versions();
+        const refused = migrate(STACK, "--apply");
+        expect(refused.status, refused.output).to.equal(1);
+        expect(refused.stderr).to.contain("Secret/vertex-service-account must hold a Google service-account key in JSON form under credentials.json").and.contain("nothing was changed");
+        expect(versions()).to.deep.equal(before);
+        ok("kubectl", ["delete", "secret", "vertex-service-account", "-n", NAMESPACE]);
+        copy();
     });
 
     it("--apply carries the plan out, a default-deny always in place, and a second run changes nothing", () => {
