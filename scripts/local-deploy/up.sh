@@ -10,7 +10,7 @@ base=${1:-dev}
 case "$base" in dev|prod) ;; *) local_die "unknown stack '$base'; expected dev or prod" ;; esac
 
 if [ ! -d "$REPO_ROOT/node_modules/@pulumi/pulumi" ]; then
-  local_log "step 0/4: npm ci (no node_modules yet)"
+  local_log "step 0/5: npm ci (no node_modules yet)"
   (cd "$REPO_ROOT" && npm ci --no-audit --no-fund) >&2 || local_die "npm ci failed; nothing was deployed"
 fi
 [ "$(id -u)" = 0 ] || local_die "the local cluster's nodes need root (network namespaces, containerd); nothing was deployed"
