@@ -4,7 +4,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { Labels, LiteLLMConfig } from "./config";
-import { renderLiteLLMConfig } from "./litellmConfig";
+import { renderLiteLLMConfig, urlGuardSource } from "./litellmConfig";
 import { managedMeta } from "./metadata";
 import { LITELLM, NETWORK_POLICIES, PART_OF } from "./names";
 import { EgressTargets, litellmDefaultDenySpec, litellmProxySpec } from "./networkPolicies";
@@ -58,10 +58,10 @@ export class LiteLLM extends pulumi.ComponentResource {
             automountServiceAccountToken: false,
         }, { parent: this });
 
-        const configText = renderLiteLLMConfig(cfg);
+        const configFiles = { [LITELLM.configFile]: renderLiteLLMConfig(cfg), [LITELLM.urlGuardFile]: urlGuardSource() };
         const configMap = new k8s.core.v1.ConfigMap("litellm-config", {
             metadata: meta(LITELLM.configMap),
-            data: { [LITELLM.configFile]: configText },
+            data: configFiles,
         }, { parent: this });
 
         const masterKey = new random.RandomPassword("litellm-master-key", {
@@ -101,7 +101,7 @@ export class LiteLLM extends pulumi.ComponentResource {
                         // in a Secret the program does not write is rotated under a new Secret name
                         // (docs/operations.md), which changes the template itself.
                         annotations: {
-                            [ROLL_ANNOTATIONS.config]: sha256(configText),
+                            [ROLL_ANNOTATIONS.config]: sha256(JSON.stringify(configFiles)),
                             [ROLL_ANNOTATIONS.masterKey]: pulumi.unsecret(masterKeyValue.apply(sha256)),
                             ...(cfg.vertexCredentials ? { [ROLL_ANNOTATIONS.vertexCredentials]: pulumi.unsecret(pulumi.output(cfg.vertexCredentials).apply(sha256)) } : {}),
                         },
@@ -131,6 +131,8 @@ export class LiteLLM extends pulumi.ComponentResource {
                                 // Start from the cost map shipped in the image rather than fetching
                                 // it from the internet on every start.
                                 { name: "LITELLM_LOCAL_MODEL_COST_MAP", value: "True" },
+                                // Behind the URL guard: LiteLLM refuses to download any image URL itself.
+                                { name: "MAX_IMAGE_URL_DOWNLOAD_SIZE_MB", value: "0" },
                             ],
                             resources: resourceRequirements(cfg.resources),
                             securityContext: RESTRICTED_CONTAINER,

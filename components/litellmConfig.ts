@@ -1,7 +1,9 @@
 // The proxy's config.yaml, generated with a YAML library from the typed model list. The
 // real-proxy check starts LiteLLM on exactly this text.
+import * as fs from "fs";
+import * as path from "path";
 import * as YAML from "yaml";
-import { LiteLLMConfig } from "./config";
+import { findProjectFile, LiteLLMConfig } from "./config";
 import { LITELLM } from "./names";
 
 export type LiteLLMConfigInputs = Pick<LiteLLMConfig, "models" | "vertexProject" | "vertexLocation" | "numRetries" | "requestTimeoutSeconds">;
@@ -33,7 +35,17 @@ export function renderLiteLLMConfig(cfg: LiteLLMConfigInputs, options: LiteLLMCo
             drop_params: true,
             num_retries: cfg.numRetries,
             request_timeout: cfg.requestTimeoutSeconds,
+            // The proxy must not fetch what a caller names (litellm/url_guard.py): LiteLLM loads
+            // <module>.<instance> from the config's own directory.
+            callbacks: [`${path.basename(LITELLM.urlGuardFile, ".py")}.proxy_handler_instance`],
+            // The token counter downloads image URLs to size them, before any hook runs.
+            disable_token_counter: true,
         },
     };
     return YAML.stringify(document);
+}
+
+/** The proxy hook's source, as the ConfigMap carries it beside config.yaml. */
+export function urlGuardSource(): string {
+    return fs.readFileSync(path.join(path.dirname(findProjectFile()), "litellm", LITELLM.urlGuardFile), "utf8");
 }

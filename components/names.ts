@@ -12,6 +12,8 @@ export const LITELLM = {
     credentialsKey: "credentials.json",
     configMap: "litellm-config",
     configFile: "config.yaml",
+    /** The proxy hook (litellm/url_guard.py) that refuses requests naming remote media; mounted beside the config, which loads it. */
+    urlGuardFile: "url_guard.py",
     configMountPath: "/etc/litellm",
     credentialsMountPath: "/var/run/secrets/vertex",
     probes: { liveness: "/health/liveliness", readiness: "/health/readiness" },

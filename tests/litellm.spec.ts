@@ -1,4 +1,6 @@
 import { expect } from "chai";
+import * as fs from "fs";
+import * as path from "path";
 import * as YAML from "yaml";
 import { ROLL_ANNOTATIONS } from "../components/litellm";
 import { LITELLM } from "../components/names";
@@ -61,7 +63,19 @@ describe("litellm slice", () => {
             { model_name: "smart", litellm_params: { model: "vertex_ai/gemini-2.5-pro", vertex_project: "abevalflow-prod", vertex_location: "us-central1", vertex_credentials: "/var/run/secrets/vertex/credentials.json" } },
         ]);
         expect(config.general_settings.master_key).to.equal("os.environ/LITELLM_MASTER_KEY");
-        expect(config.litellm_settings).to.deep.equal({ drop_params: true, num_retries: 4, request_timeout: 600 });
+        expect(config.litellm_settings).to.deep.equal({
+            drop_params: true, num_retries: 4, request_timeout: 600, callbacks: ["url_guard.proxy_handler_instance"], disable_token_counter: true,
+        });
+    });
+
+    it("mounts the URL guard beside config.yaml, which loads it, and keeps LiteLLM from downloading image URLs itself", async () => {
+        const run = await runProgram(stackConfig("dev"));
+        const data = field(named(run, "kubernetes:core/v1:ConfigMap", LITELLM.configMap), "data") as Record<string, string>;
+        expect(Object.keys(data).sort()).to.deep.equal([LITELLM.configFile, LITELLM.urlGuardFile].sort());
+        expect(data[LITELLM.urlGuardFile]).to.equal(fs.readFileSync(path.join(__dirname, "..", "litellm", LITELLM.urlGuardFile), "utf8"));
+        expect(data[LITELLM.urlGuardFile]).to.contain("proxy_handler_instance = UrlGuard()");
+        const env = container(named(run, DEPLOYMENT, LITELLM.name)).env;
+        expect(env.find((e) => e.name === "MAX_IMAGE_URL_DOWNLOAD_SIZE_MB")?.value).to.equal("0");
     });
 
     it("rolls the pods when the config changes, and only then", async () => {

@@ -5,12 +5,13 @@
 import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
+import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { ProgramRun, runProgram } from "../engine/program-run";
 import { proxyFacts, ProxyFacts } from "./deployment";
-import { assertPortFree, get, LOOPBACK, ProxyProcess, startProxy, stopProxy, tail, waitUntilServing } from "./proxy";
+import { assertPortFree, get, HttpAnswer, LOOPBACK, ProxyProcess, startProxy, stopProxy, tail, waitUntilServing } from "./proxy";
 
 export const ENSURE_SCRIPT = path.join(__dirname, "ensure-litellm.sh");
 
@@ -41,6 +42,8 @@ export interface LiteLLMCheckOptions {
      * that a broken renderer is caught. Never used by the CLI.
      */
     mutateConfig?: (configText: string) => string;
+    /** Replaces env values the Deployment sets, for the same purpose. Never used by the CLI. */
+    mutateEnv?: Record<string, string>;
     startTimeoutMs?: number;
 }
 
@@ -95,7 +98,7 @@ function dummyServiceAccount(project: string): string {
 interface Prepared { args: string[]; env: Record<string, string>; masterKey: string | undefined; configFile: string }
 
 /** Lays out the container's files under `root` and builds its command line and environment. */
-function prepare(facts: ProxyFacts, configText: string, venv: string, root: string, project: string, failures: string[]): Prepared {
+function prepare(facts: ProxyFacts, configText: string, venv: string, root: string, project: string, failures: string[], envOverrides: Record<string, string> = {}): Prepared {
     const config = YAML.parse(configText) as Record<string, unknown> | null;
     const localConfig = mapStrings(config, (s) => {
         const local = localPath(s, facts, root);
@@ -111,6 +114,9 @@ function prepare(facts: ProxyFacts, configText: string, venv: string, root: stri
     const configFile = path.join(root, facts.configPath);
     fs.mkdirSync(path.dirname(configFile), { recursive: true });
     fs.writeFileSync(configFile, YAML.stringify(localConfig));
+    for (const [name, text] of Object.entries(facts.configSiblings)) {
+        fs.writeFileSync(path.join(path.dirname(configFile), name), text);
+    }
     for (const m of facts.mountPaths) {
         fs.mkdirSync(path.join(root, m.path), { recursive: true });
     }
@@ -128,7 +134,7 @@ function prepare(facts: ProxyFacts, configText: string, venv: string, root: stri
         PATH: `${path.join(venv, "bin")}:/usr/bin:/bin`,
         LANG: "C.UTF-8",
     };
-    for (const [name, value] of Object.entries(facts.env.plain)) {
+    for (const [name, value] of Object.entries({ ...facts.env.plain, ...envOverrides })) {
         env[name] = localPath(value, facts, root) ?? value;
     }
     let masterKey: string | undefined;
@@ -200,7 +206,7 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
     const configText = options.mutateConfig ? options.mutateConfig(facts.configText) : facts.configText;
     let proc: ProxyProcess | undefined;
     try {
-        const prepared = prepare(facts, configText, report.venv, path.join(workDir, "root"), run.config.litellm?.vertexProject ?? "local-check", report.failures);
+        const prepared = prepare(facts, configText, report.venv, path.join(workDir, "root"), run.config.litellm?.vertexProject ?? "local-check", report.failures, options.mutateEnv);
         await assertPortFree(facts.port);
         proc = startProxy(report.venv, prepared.args, prepared.env, facts.port, report.proxyLog);
         const started = proc;
@@ -234,6 +240,11 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
             }
             check("GET /v1/models with the master key answers 200", withKey.status === 200, `HTTP ${withKey.status} ${withKey.body.slice(0, 200)}`);
             check("/v1/models lists exactly the stack's litellmModels", sameSet(listed, expectedModels), `listed [${listed.join(", ")}], configured [${expectedModels.join(", ")}]`);
+            // A caller's image URL: the proxy must refuse the request, and fetch nothing.
+            const fetched = await remoteMediaRequest(facts.port, prepared.masterKey ?? "", expectedModels[0] ?? "none");
+            check("a chat request naming a remote image URL is refused (400) and the proxy fetches nothing",
+                fetched.answer.status === 400 && fetched.connections === 0,
+                `HTTP ${fetched.answer.status} ${fetched.answer.body.slice(0, 200)}; the URL's host saw ${fetched.connections} connection(s)`);
         });
     } catch (err) {
         report.failures.push((err as Error).message);
@@ -251,6 +262,39 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
         fs.rmSync(workDir, { recursive: true, force: true });
     }
     return report;
+}
+
+/**
+ * Sends a chat request whose message names an image on a loopback listener of this process
+ * (no file extension, so LiteLLM would download it itself rather than hand it to Google) and
+ * counts the connections that listener gets.
+ */
+export async function remoteMediaRequest(port: number, masterKey: string, model: string): Promise<{ answer: HttpAnswer; connections: number }> {
+    let connections = 0;
+    const server = net.createServer((socket) => {
+        connections++;
+        socket.end("HTTP/1.0 200 OK\r\nContent-Type: image/png\r\nContent-Length: 4\r\n\r\n\x89PNG");
+    });
+    await new Promise<void>((resolve) => server.listen(0, LOOPBACK, resolve));
+    const { port: mediaPort } = server.address() as net.AddressInfo;
+    try {
+        const body = {
+            model,
+            messages: [{ role: "user", content: [{ type: "text", text: "describe" }, { type: "image_url", image_url: { url: `http://${LOOPBACK}:${mediaPort}/media` } }] }],
+        };
+        const res = await fetch(`http://${LOOPBACK}:${port}/v1/chat/completions`, {
+            method: "POST",
+            headers: { Authorization: `Bearer ${masterKey}`, "Content-Type": "application/json" },
+            body: JSON.stringify(body),
+            signal: AbortSignal.timeout(30_000),
+        });
+        const answer = { status: res.status, body: await res.text() };
+        // A fetch that started just before the answer has had its time to connect.
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        return { answer, connections };
+    } finally {
+        server.close();
+    }
 }
 
 export function formatReport(report: LiteLLMReport): string {

@@ -38,6 +38,8 @@ export interface ProxyFacts {
     configPath: string;
     /** The config text the container reads at configPath. */
     configText: string;
+    /** The other files of the config's ConfigMap, by name: they sit beside config.yaml (the proxy's hooks). */
+    configSiblings: Record<string, string>;
     /** The port the proxy is told to listen on (--port). */
     port: number;
     probes: ProbeFacts[];
@@ -149,6 +151,7 @@ export function proxyFacts(run: ProgramRun): ProxyFacts {
     const mountPaths = mounts.filter((m): m is { path: string; volume: Volume } => m.volume !== undefined);
     const configMount = mountPaths.find((m) => configPath.startsWith(`${m.path}/`) && m.volume.configMap);
     let configText = "";
+    let configSiblings: Record<string, string> = {};
     if (!configMount) {
         problems.push(`Deployment ${depName}: --config ${configPath} is not inside a mounted ConfigMap`);
     } else {
@@ -159,6 +162,7 @@ export function proxyFacts(run: ProgramRun): ProxyFacts {
             problems.push(`ConfigMap ${configMount.volume.configMap?.name} has no key ${key} (the file --config names)`);
         } else {
             configText = data[key];
+            configSiblings = Object.fromEntries(Object.entries(data).filter(([k]) => k !== key));
         }
     }
 
@@ -181,7 +185,7 @@ export function proxyFacts(run: ProgramRun): ProxyFacts {
         problems.push((err as Error).message);
     }
     return {
-        deploymentName: depName, namespace, image: container.image, version, args, configPath, configText, port: portArg,
+        deploymentName: depName, namespace, image: container.image, version, args, configPath, configText, configSiblings, port: portArg,
         probes, serviceTargetPorts, env, mountPaths, configuredModels, problems,
     };
 }

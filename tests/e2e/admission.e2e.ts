@@ -261,6 +261,8 @@ describe("admission of the pods the pipeline creates, on the real API server", f
                 expect(r.status, r.output).to.not.equal(0);
                 expect(r.output).to.contain(denial(c.expected));
                 expect(r.output).to.contain(c.names);
+                // Refused at admission: the pod was never stored, so no node ever saw it.
+                expect(run("kubectl", ["get", "pod", pod.metadata.name, "-n", NAMESPACE]).output).to.match(/NotFound/);
             }
         });
     }
@@ -295,7 +297,7 @@ describe("admission of the pods the pipeline creates, on the real API server", f
         });
     });
 
-    describe("exec, attach and port-forward by the pipeline, into running pods on the nodes", () => {
+    describe("the pipeline's pods on the nodes: run, exec, attach and port-forward", () => {
         const trialPod = `${TRIAL_PREFIX}exec-target`;
         let proxyPod = "";
         const cleanupJob = `${CLEANUP.name}-e2e-exec`;
@@ -335,6 +337,26 @@ describe("admission of the pods the pipeline creates, on the real API server", f
         });
 
         const target = (): string => ok("kubectl", ["-n", NAMESPACE, "get", "pod", "-l", "e2e/exec-target=1", "-o", "jsonpath={.items[0].metadata.name}"]).stdout.trim();
+
+        it("a trial pod the pipeline creates from the published baseline is scheduled and runs to completion, as a non-root user, with no token", () => {
+            const pod = JSON.parse(JSON.stringify(base)) as Pod;
+            const [agent] = pod.spec.containers as Record<string, unknown>[];
+            const token = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+            Object.assign(agent, { image: clusterState().probeImage, imagePullPolicy: "IfNotPresent",
+                command: ["sh", "-c", `echo uid=$(id -u); test -e ${token} && echo token=present || echo token=absent`] });
+            pod.spec.securityContext = { ...(pod.spec.securityContext as object), runAsUser: 65532, runAsGroup: 65532 };
+            pod.spec.restartPolicy = "Never";
+            const r = run("kubectl", ["create", "-f", "-", "-o", "name", "--as", PIPELINE], {
+                input: YAML.stringify({ apiVersion: "v1", kind: "Pod", metadata: { generateName: `${TRIAL_PREFIX}run-`, namespace: NAMESPACE, labels: base.metadata.labels }, spec: pod.spec }),
+            });
+            expect(r.status, r.output).to.equal(0);
+            const name = r.stdout.trim().replace(/^pod\//, "");
+            ok("kubectl", ["-n", NAMESPACE, "wait", "--for=jsonpath={.status.phase}=Succeeded", `pod/${name}`, "--timeout=120s"]);
+            const placed = kubectlJson<{ spec: { nodeName?: string } }>(["get", "pod", name, "-n", NAMESPACE]).spec.nodeName;
+            expect(placed, "scheduled onto a node").to.match(/^node-\d$/);
+            expect(ok("kubectl", ["-n", NAMESPACE, "logs", name]).stdout.trim().split("\n")).to.deep.equal(["uid=65532", "token=absent"]);
+            ok("kubectl", ["-n", NAMESPACE, "delete", "pod", name, "--wait=false"]);
+        });
 
         it("exec into the trial pod it created: allowed, and the command runs", () => {
             const r = asPipeline(["exec", target(), "--", "id", "-u"]);
