@@ -44,6 +44,8 @@ interface Case {
     /** A fragment the denial's message must name (the offending value). */
     names?: string;
     as?: "pipeline" | "admin";
+    /** The pod's name; by default one with the trial prefix. */
+    podName?: string;
 }
 
 /** A deep copy with changes to the spec and, optionally, to the labels. */
@@ -75,7 +77,7 @@ const CASES: Case[] = [
     { name: "the trial pod built from the published baseline", pod: (p) => p, expected: "admitted" },
     { name: "no labels", pod: variant({}, () => ({})), expected: "trial-labels", names: "missing: abevalflow/role=trial" },
     { name: "the trial label with another value", pod: variant({}, () => ({ "abevalflow/role": "builder" })), expected: "trial-labels", names: "missing: abevalflow/role=trial" },
-    { name: "a name without the trial prefix (the proxy's pod names)", pod: (p) => ({ ...p, metadata: { ...p.metadata, name: "litellm-5d8f7c9b4-x2x7q" } }), expected: "trial-pod-name", names: "it is named litellm-5d8f7c9b4-x2x7q" },
+    { name: "a name without the trial prefix (the proxy's pod names)", pod: (p) => p, podName: "litellm-5d8f7c9b4-x2x7q", expected: "trial-pod-name", names: "it is named litellm-5d8f7c9b4-x2x7q" },
     { name: "the trial labels plus the LiteLLM proxy's pod labels", pod: variant({}, (l) => ({ ...l, ...LITELLM.podLabels })), expected: "own-pod-labels", names: "the LiteLLM proxy" },
     { name: "the trial labels plus the cleanup job's pod labels", pod: variant({}, (l) => ({ ...l, ...CLEANUP.podLabels })), expected: "own-pod-labels", names: "the cleanup job" },
     { name: "serviceAccountName abevalflow-cleanup (its token can delete)", pod: variant({ serviceAccountName: CLEANUP.name }), expected: "service-account", names: `it names ${CLEANUP.name}` },
@@ -244,7 +246,7 @@ describe("admission of the pods the pipeline creates, on the real API server", f
         const as = c.as ?? "pipeline";
         it(`${as === "admin" ? "admin" : "pipeline"}: ${c.name} -> ${c.expected === "admitted" ? "admitted" : `denied by ${c.expected}`}`, () => {
             const pod = c.pod(base);
-            pod.metadata.name = nextName();
+            pod.metadata.name = c.podName ?? nextName();
             const r = createPod(pod, as);
             const denied = /denied request: rule ([a-z-]+):/.exec(r.output)?.[1];
             observed.push([c.name, as, c.expected === "admitted" ? "admitted" : `denied: ${c.expected}`, r.status === 0 ? "admitted" : `denied: ${denied ?? r.output.trim()}`]);
@@ -301,7 +303,7 @@ describe("admission of the pods the pipeline creates, on the real API server", f
         const trialPod = `${TRIAL_PREFIX}exec-target`;
         let proxyPod = "";
         const cleanupJob = `${CLEANUP.name}-e2e-exec`;
-        const asPipeline = (args: string[]): Result => run("kubectl", ["-n", NAMESPACE, ...args, "--as", PIPELINE], { timeoutMs: 30_000 });
+        const asPipeline = (args: string[]): Result => run("kubectl", ["-n", NAMESPACE, "--as", PIPELINE, ...args], { timeoutMs: 30_000 });
         const refused = (r: Result, sub: string, pod: string): void => {
             expect(r.status, r.output).to.not.equal(0);
             expect(r.output).to.contain(denial("connect-trial-pods-only")).and.contain(`it asked for pods/${sub} of pod ${pod}`);

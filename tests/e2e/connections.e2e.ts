@@ -30,6 +30,8 @@ import { clusterState, NETWORK } from "./nodes";
 import { kubectlJson, ok, requireCluster, run } from "./support";
 
 const NAMESPACE = "abevalflow-e2e-reach";
+/** The ConfigMap that owns the DNS stand-in. */
+const DNS_OWNER = "abevalflow-e2e-reach-owner";
 /** What every stand-in listens on besides the ports the matrix names for it. */
 const STAND_IN_PORT = 8080;
 const HOSTS_NETNS = `/var/run/netns/${NETWORK.NETNS_PREFIX}hosts`;
@@ -98,12 +100,15 @@ function localAddress(id: string, ip: string, api: { serviceIp: string; endpoint
     return host;
 }
 
-function podDoc(namespace: string, name: string, labels: Record<string, string>, ports: number[], image: string, notReady: boolean): Manifest {
+interface Owner { apiVersion: string; kind: string; name: string; uid: string; controller: boolean }
+
+function podDoc(namespace: string, name: string, labels: Record<string, string>, ports: number[], image: string, owner?: Owner): Manifest {
     const listeners = ports.map((p) => `nc -ll -p ${p} -e echo ${name} &`).join(" ");
     return {
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name, namespace, labels: { ...labels, "abevalflow.test/reach": "true" } },
+        // An owner keeps a controller whose selector the labels match (the DNS DaemonSet) from adopting the pod, and deleting it.
+        metadata: { name, namespace, labels: { ...labels, "abevalflow.test/reach": "true" }, ...(owner ? { ownerReferences: [owner] } : {}) },
         spec: {
             automountServiceAccountToken: false,
             terminationGracePeriodSeconds: 0,
@@ -117,7 +122,7 @@ function podDoc(namespace: string, name: string, labels: Record<string, string>,
                 securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                 resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
                 // The DNS stand-in carries the DNS pods' labels: never Ready, it never joins their Service.
-                ...(notReady ? { readinessProbe: { exec: { command: ["false"] }, periodSeconds: 3600 } } : {}),
+                ...(owner ? { readinessProbe: { exec: { command: ["false"] }, periodSeconds: 3600 } } : {}),
             }],
         },
     };
@@ -236,12 +241,17 @@ describe("reachability by real connections on the nodes", function () {
         for (const ns of [NAMESPACE, OTHER_NAMESPACE]) {
             run("kubectl", ["create", "namespace", ns]);
         }
+        // The DNS stand-in lives among the real DNS pods, owned by a ConfigMap of this suite.
+        const dnsNamespace = labelsOf("dns").namespace;
+        ok("kubectl", ["create", "configmap", DNS_OWNER, "-n", dnsNamespace]);
+        const ownerUid = ok("kubectl", ["get", "configmap", DNS_OWNER, "-n", dnsNamespace, "-o", "jsonpath={.metadata.uid}"]).stdout.trim();
         const docs: Manifest[] = [];
         for (const id of Object.keys(set.workloads) as WorkloadId[]) {
             const { namespace, labels } = labelsOf(id);
             const name = `reach-${id}`;
             const listen = [STAND_IN_PORT, ...new Set(matrix.probes.filter((p) => p.to === id).map((p) => resolvePort(p.port, set.ports)))];
-            docs.push(podDoc(namespace, name, labels, [...new Set(listen)], state.probeImage, id === "dns"));
+            const owner = id === "dns" ? { apiVersion: "v1", kind: "ConfigMap", name: DNS_OWNER, uid: ownerUid, controller: true } : undefined;
+            docs.push(podDoc(namespace, name, labels, [...new Set(listen)], state.probeImage, owner));
             pods.set(id, { namespace, name });
         }
         ok("kubectl", ["apply", "-f", "-"], { input: docs.map((d) => JSON.stringify(d)).join("\n") });
@@ -258,6 +268,7 @@ describe("reachability by real connections on the nodes", function () {
             run("sh", ["-c", `kill ${listenerPid} 2>/dev/null; pkill -f "SYSTEM:echo test-host" || true`]);
         }
         run("kubectl", ["delete", "pod", "-A", "-l", "abevalflow.test/reach=true", "--grace-period=0", "--force", "--wait=false"]);
+        run("kubectl", ["delete", "configmap", DNS_OWNER, "-n", "openshift-dns", "--ignore-not-found"]);
         run("kubectl", ["delete", "namespace", NAMESPACE, OTHER_NAMESPACE, "--wait=false"]);
         fs.rmSync(scratch, { recursive: true, force: true });
     });
