@@ -108,37 +108,35 @@ describe("migration plan", () => {
 
     it("names a Secret the program reads that is not there yet as a prerequisite of --apply, and never calls it unused once it is", async () => {
         const key = JSON.stringify({ type: "service_account", project_id: "p", private_key: "-----BEGIN PRIVATE KEY-----\nk\n-----END PRIVATE KEY-----\n", client_email: "a@p.iam.gserviceaccount.com" });
-        const vertex: KubeObject = { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "vertex-service-account", managedFields: [{ ...CSA, manager: "kubectl-create" }] },
-            data: { "credentials.json": Buffer.from(key).toString("base64") } };
+        const vertex: KubeObject = { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "vertex-service-account", managedFields: [{ ...CSA, manager: "kubectl-create" }] } };
         const missing = planMigration(await input("prod", { requiredSecrets: ["vertex-service-account"] }));
         expect(missing.problems).to.deep.equal([]);
         expect(missing.prerequisites).to.deep.equal([
             "Secret/vertex-service-account does not exist yet; the program reads it and the LiteLLM pods mount it: create it before --apply (docs/operations.md, section 4)"]);
-        const present = planMigration(await input("prod", { requiredSecrets: ["vertex-service-account"], live: [...fixtureLive(), vertex] }));
+        const present = planMigration(await input("prod", { requiredSecrets: ["vertex-service-account"], requiredSecretKeys: { "vertex-service-account": key }, live: [...fixtureLive(), vertex] }));
         expect(present.prerequisites).to.deep.equal([]);
         expect(present.steps.find((s) => s.name === "vertex-service-account")).to.deep.include({ action: "keep", reason: "read by the program (the Vertex credentials the proxy mounts); never touched" });
     });
 
     it("refuses --apply while the Secret the proxy reads holds no service-account key under credentials.json, never quoting it", async () => {
-        const withData = (data: Record<string, string> | undefined): KubeObject => ({ apiVersion: "v1", kind: "Secret", type: "Opaque",
-            metadata: { name: "vertex-service-account", managedFields: [{ ...CSA, manager: "kubectl-create" }] }, ...(data ? { data } : {}) });
+        const secret: KubeObject = { apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: "vertex-service-account", managedFields: [{ ...CSA, manager: "kubectl-create" }] } };
         const b64 = (text: string) => Buffer.from(text).toString("base64");
         const secretJson = JSON.stringify({ type: "service_account", project_id: "p", private_key: "PRIVATE-KEY-TEXT", client_email: "a@p.iam.gserviceaccount.com" });
-        const cases: [string, Record<string, string> | undefined, RegExp][] = [
-            ["no data", undefined, /it has no key credentials\.json/],
-            ["another key", { "key.json": b64(secretJson) }, /it has no key credentials\.json/],
-            ["empty (raw JSON decoded twice)", { "credentials.json": "" }, /it is empty/],
-            ["still base64 (decoded once too few)", { "credentials.json": b64(b64(secretJson)) }, /it is not JSON \(it looks base64-encoded once more\)/],
-            ["not JSON", { "credentials.json": b64("PRIVATE-KEY-TEXT {") }, /it is not JSON$|it is not JSON:/],
-            ["JSON without the key", { "credentials.json": b64(JSON.stringify({ type: "service_account", project_id: "p" })) }, /without private_key, client_email/],
+        // What credentials.json decodes to; undefined: the Secret has no such key.
+        const cases: [string, string | undefined, RegExp][] = [
+            ["no credentials.json", undefined, /it has no key credentials\.json/],
+            ["empty (raw JSON decoded twice)", "", /it is empty/],
+            ["still base64 (decoded once too few)", b64(secretJson), /it is not JSON \(it looks base64-encoded once more\)/],
+            ["not JSON", "PRIVATE-KEY-TEXT {", /it is not JSON$|it is not JSON:/],
+            ["JSON without the key", JSON.stringify({ type: "service_account", project_id: "p" }), /without private_key, client_email/],
         ];
-        for (const [what, data, expected] of cases) {
-            const plan = planMigration(await input("prod", { requiredSecrets: ["vertex-service-account"], live: [...fixtureLive(), withData(data)] }));
+        for (const [what, text, expected] of cases) {
+            const plan = planMigration(await input("prod", { requiredSecrets: ["vertex-service-account"], requiredSecretKeys: { "vertex-service-account": text }, live: [...fixtureLive(), secret] }));
             expect(plan.prerequisites, what).to.have.length(1);
             expect(plan.prerequisites[0], what).to.match(/^Secret\/vertex-service-account must hold a Google service-account key in JSON form under credentials\.json/).and.match(expected);
             expect(plan.prerequisites[0], what).to.not.contain("PRIVATE-KEY-TEXT");
         }
-        const good = planMigration(await input("prod", { requiredSecrets: ["vertex-service-account"], live: [...fixtureLive(), withData({ "credentials.json": b64(secretJson) })] }));
+        const good = planMigration(await input("prod", { requiredSecrets: ["vertex-service-account"], requiredSecretKeys: { "vertex-service-account": secretJson }, live: [...fixtureLive(), secret] }));
         expect(good.prerequisites).to.deep.equal([]);
     });
 

@@ -11,7 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { wrongCluster } from "../../components/cluster";
 import { AbevalflowConfig, ConfigValidationError } from "../../components/config";
-import { FIELD_MANAGER, KIND_RESOURCES } from "../../components/names";
+import { FIELD_MANAGER, KIND_RESOURCES, LITELLM } from "../../components/names";
 import { DEFAULT_EXISTING, runProgram, stackConfig } from "../engine/program-run";
 import { manifestsOf } from "../render/manifests";
 import { Kubectl, KubectlError, resourceOf } from "./kube";
@@ -129,7 +129,14 @@ export async function readPlan(args: Args, kubectlBin: string, log: (s: string) 
             .map((c): StorageClassInfo => ({ name: c.metadata.name, allowVolumeExpansion: c.allowVolumeExpansion, volumeBindingMode: c.volumeBindingMode }))
         : `kubectl get storageclasses failed: ${classes.stderr || `exit ${classes.status}`}`;
     const requiredSecrets = config.llmMode === "litellm" && config.litellm?.vertexCredentialsSecretName ? [config.litellm.vertexCredentialsSecretName] : [];
-    const plan = planMigration({ namespace: config.namespace, desired, liveNamespace, live, legacy, storageClasses, keep: args.keep, requiredSecrets });
+    // The one value the plan looks into, the key the proxy will read, read apart from `live`.
+    const requiredSecretKeys: Record<string, string | undefined> = {};
+    for (const name of requiredSecrets.filter((n) => live.some((o) => o.kind === "Secret" && o.metadata.name === n))) {
+        const secret = JSON.parse(kubectl.ok(["get", "secret", name, "-n", config.namespace, "-o", "json"])) as { data?: Record<string, string> };
+        const encoded = secret.data?.[LITELLM.credentialsKey];
+        requiredSecretKeys[name] = encoded === undefined ? undefined : Buffer.from(encoded, "base64").toString("utf8");
+    }
+    const plan = planMigration({ namespace: config.namespace, desired, liveNamespace, live, legacy, storageClasses, keep: args.keep, requiredSecrets, requiredSecretKeys });
     return { plan, live, kubectl, config };
 }
 

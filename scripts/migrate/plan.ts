@@ -147,6 +147,12 @@ export interface PlanInput {
     keep: ReadonlySet<string>;
     /** Secrets the program reads but never writes (the Vertex credentials): they must exist before pulumi up. */
     requiredSecrets?: readonly string[];
+    /**
+     * For each of those that exists, what its credentials.json holds (decoded), or undefined
+     * when it has no such key. Read apart from `live`, which never carries a Secret's values;
+     * the plan keeps only what is wrong with it, never the value.
+     */
+    requiredSecretKeys?: Readonly<Record<string, string | undefined>>;
 }
 
 export const keyOf = (o: { kind: string; metadata: { name: string } } | { kind: string; name: string }): string =>
@@ -327,16 +333,15 @@ export function planMigration(input: PlanInput): Plan {
         }
     }
     for (const name of input.requiredSecrets ?? []) {
-        const secret = input.live.find((o) => o.kind === "Secret" && o.metadata.name === name);
-        if (!secret) {
+        if (!input.live.some((o) => o.kind === "Secret" && o.metadata.name === name)) {
             // The migration deletes the old proxy; the new one would not start without it.
             plan.prerequisites.push(`Secret/${name} does not exist yet; the program reads it and the LiteLLM pods mount it: create it before --apply (docs/operations.md, section 4)`);
             continue;
         }
         // A copy gone wrong (decoded once too often or too few times) leaves a key the proxy
         // only fails on later, at its first Vertex call.
-        const encoded = (secret.data as Record<string, string> | undefined)?.[VERTEX_CREDENTIALS_KEY];
-        const problem = encoded === undefined ? `it has no key ${VERTEX_CREDENTIALS_KEY}` : serviceAccountKeyProblem(Buffer.from(encoded, "base64").toString("utf8"));
+        const text = input.requiredSecretKeys?.[name];
+        const problem = text === undefined ? `it has no key ${VERTEX_CREDENTIALS_KEY}` : serviceAccountKeyProblem(text);
         if (problem !== undefined) {
             plan.prerequisites.push(`Secret/${name} must hold a Google service-account key in JSON form under ${VERTEX_CREDENTIALS_KEY}, which the proxy reads, but ${problem}: ` +
                 "copy it again before --apply (docs/operations.md, section 4)");
