@@ -12,7 +12,7 @@ import * as path from "path";
 import { wrongCluster } from "../../components/cluster";
 import { AbevalflowConfig, ConfigValidationError } from "../../components/config";
 import { FIELD_MANAGER, KIND_RESOURCES, LITELLM } from "../../components/names";
-import { DEFAULT_EXISTING, runProgram, stackConfig } from "../engine/program-run";
+import { DEFAULT_EXISTING, ProgramRun, runProgram, stackConfig } from "../engine/program-run";
 import { manifestsOf } from "../render/manifests";
 import { Kubectl, KubectlError, resourceOf } from "./kube";
 import { legacyObjects } from "./legacy";
@@ -53,15 +53,32 @@ export function parseArgs(argv: readonly string[], projectDir: string): Args {
     if (!args.stack) {
         throw new UsageError("which stack? give its name (the X of Pulumi.X.yaml)");
     }
-    const stacks = fs.readdirSync(projectDir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined);
-    if (!stacks.includes(args.stack)) {
-        throw new UsageError(`unknown stack ${JSON.stringify(args.stack)}: there is no Pulumi.${args.stack}.yaml in ${projectDir}; stacks here: ${stacks.sort().join(", ")}`);
-    }
+    checkStack(args.stack, projectDir);
     return args;
 }
 
+/** Refuses a stack without a Pulumi.<stack>.yaml, naming the ones there are. */
+export function checkStack(stack: string, projectDir: string): void {
+    const stacks = fs.readdirSync(projectDir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined);
+    if (!stacks.includes(stack)) {
+        throw new UsageError(`unknown stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml in ${projectDir}; stacks here: ${stacks.sort().join(", ")}`);
+    }
+}
+
+/** kubectl as the stack deploys: its kubeContext, and the kubeconfig it holds, if any. */
+export function kubectlForStack(values: Record<string, unknown>, config: AbevalflowConfig, kubectlBin: string): Kubectl {
+    // A kubeconfig the stack holds goes to kubectl as a file only this user can read, removed at the end.
+    const stackKubeconfig = values["abevalflow:kubeconfig"];
+    const dir = typeof stackKubeconfig === "string" && stackKubeconfig !== "" ? fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-kubectl-")) : undefined;
+    if (dir) {
+        fs.writeFileSync(path.join(dir, "kubeconfig"), String(stackKubeconfig), { mode: 0o600 });
+        process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
+    }
+    return new Kubectl(kubectlBin, config.cluster.context, dir ? path.join(dir, "kubeconfig") : undefined);
+}
+
 /** Stops unless the context reaches the stack's cluster (abevalflow:clusterId), as the program does. */
-function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s: string) => void): void {
+export function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s: string) => void): void {
     const expected = config.cluster.id;
     if (expected === undefined) {
         // As the program: kube-system is read only to compare it with the stack's clusterId.
@@ -99,23 +116,20 @@ export function stackValues(stack: string, projectDir: string): Record<string, u
     return Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, v.objectValue ?? v.value]));
 }
 
+/** The program's objects for the stack's values, under mocks that answer its cluster check with the stack's own uid. */
+export function stackProgram(values: Record<string, unknown>): Promise<ProgramRun> {
+    const kubeSystem = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid: values["abevalflow:clusterId"] } };
+    return runProgram(values, { existing: { ...DEFAULT_EXISTING, "kubernetes:core/v1:Namespace::kube-system": kubeSystem } });
+}
+
 export async function readPlan(args: Args, kubectlBin: string, log: (s: string) => void, projectDir: string): Promise<Reading & { kubectl: Kubectl; config: AbevalflowConfig }> {
     // The cluster check is the migration's own (checkCluster, against the real cluster); the
     // mocks that render the program's objects answer the program's with the stack's own uid.
     const values = stackValues(args.stack, projectDir);
-    const clusterId = values["abevalflow:clusterId"];
-    const kubeSystem = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid: clusterId } };
-    const run = await runProgram(values, { existing: { ...DEFAULT_EXISTING, "kubernetes:core/v1:Namespace::kube-system": kubeSystem } });
+    const run = await stackProgram(values);
     const config = run.config;
     const desired = manifestsOf(run) as KubeObject[];
-    // A kubeconfig the stack holds goes to kubectl as a file only this user can read, removed at the end.
-    const stackKubeconfig = values["abevalflow:kubeconfig"];
-    const dir = typeof stackKubeconfig === "string" && stackKubeconfig !== "" ? fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-migrate-")) : undefined;
-    if (dir) {
-        fs.writeFileSync(path.join(dir, "kubeconfig"), String(stackKubeconfig), { mode: 0o600 });
-        process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-    }
-    const kubectl = new Kubectl(kubectlBin, config.cluster.context, dir ? path.join(dir, "kubeconfig") : undefined);
+    const kubectl = kubectlForStack(values, config, kubectlBin);
     checkCluster(kubectl, config, log);
     const legacy = legacyObjects(config);
     // Every namespaced kind the program knows, in every mode: an object applied by hand that the
