@@ -170,6 +170,56 @@ describe("policy:check (the offline checker)", function () {
         });
     });
 
+    describe("sees every file it is given, and refuses what is no file at once", () => {
+        let dir: string;
+        const pod = (name: string, image: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ns}\nspec: {containers: [{name: c, image: "${image}"}]}\n`;
+        before(() => {
+            dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-check-files-"));
+            fs.mkdirSync(path.join(dir, "elsewhere"));
+            fs.writeFileSync(path.join(dir, "elsewhere", "floating.yaml"), pod("floating", "quay.io/x/y:latest"));
+            fs.mkdirSync(path.join(dir, "linked"));
+            fs.symlinkSync(path.join(dir, "elsewhere", "floating.yaml"), path.join(dir, "linked", "pod.yaml"));
+            fs.mkdirSync(path.join(dir, "looped"));
+            fs.writeFileSync(path.join(dir, "looped", "pod.yaml"), pod("looped", "quay.io/x/y:latest"));
+            fs.symlinkSync(path.join(dir, "looped"), path.join(dir, "looped", "again"));
+            fs.mkdirSync(path.join(dir, "fifo"));
+            spawnSync("mkfifo", [path.join(dir, "fifo", "pipe.yaml")]);
+            const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
+            for (let i = 1; i < 8; i++) {
+                levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
+            }
+            fs.writeFileSync(path.join(dir, "bomb.yaml"), `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n${levels.map((l) => `  ${l}`).join("\n")}\n`);
+        });
+        after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+        it("follows a symlinked manifest in a directory: its violation is reported", () => {
+            const run = check(["--json", "--config", PROD, path.join(dir, "linked")]);
+            expect(run.status, run.stderr).to.equal(1);
+            expect(json(run).some((v) => v.name === "floating" && v.policy === "pinned-images")).to.equal(true);
+        });
+
+        it("reads a directory that links back to itself once, without looping", () => {
+            const run = check(["--json", "--config", PROD, path.join(dir, "looped")]);
+            expect(run.status, run.stderr).to.equal(1);
+            expect(json(run).filter((v) => v.name === "looped" && v.policy === "pinned-images")).to.have.length(1);
+        });
+
+        it("exits 2 at once on a FIFO with a manifest's name in a directory, and on a device given as a path", () => {
+            const fifo = check([path.join(dir, "fifo")]);
+            expect(fifo.status).to.equal(2);
+            expect(fifo.stderr).to.include(`${path.join(dir, "fifo", "pipe.yaml")}: is a FIFO, not a regular file`);
+            const device = check(["/dev/zero"]);
+            expect(device.status).to.equal(2);
+            expect(device.stderr).to.include("/dev/zero: is a device, not a regular file");
+        });
+
+        it("exits 2 on an alias bomb, naming the document, instead of walking a hundred million values", () => {
+            const run = check([path.join(dir, "bomb.yaml")]);
+            expect(run.status).to.equal(2);
+            expect(run.stderr).to.include(`${path.join(dir, "bomb.yaml")}#1: expands to more than 1,000,000 values through YAML aliases`).and.not.include("internal error");
+        });
+    });
+
     it("exits 1 on an IPv6 egress to ::/0 without excepts under the prod config, and on a Role whose verbs is a string", () => {
         const manifest = [
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: ab-eval-flow}\nspec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Egress]}",

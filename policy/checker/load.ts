@@ -29,17 +29,74 @@ const SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [MERGE_KEY] });
 
 const MANIFEST_FILE = /\.ya?ml$/i;
 
-function filesUnder(dir: string): string[] {
+/**
+ * The manifest files under a directory, symlinks followed as kubectl follows them (to files
+ * and to directories, each directory read once, so a link back up cannot loop). A FIFO,
+ * device or socket with a manifest's name is refused: reading it would hang or never end.
+ */
+function filesUnder(dir: string, seen = new Set<string>()): string[] {
+    const real = fs.realpathSync(dir);
+    if (seen.has(real)) {
+        return [];
+    }
+    seen.add(real);
     const found: string[] = [];
     for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
         const full = path.join(dir, entry.name);
-        if (entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules") {
-            found.push(...filesUnder(full));
-        } else if (entry.isFile() && MANIFEST_FILE.test(entry.name)) {
-            found.push(full);
+        let stat: fs.Stats;
+        try {
+            stat = entry.isSymbolicLink() ? fs.statSync(full) : fs.lstatSync(full);
+        } catch (err) {
+            throw new InputError(`${full}: cannot read: ${(err as Error).message}${entry.isSymbolicLink() ? " (a symlink whose target is gone)" : ""}`);
+        }
+        if (stat.isDirectory()) {
+            if (!entry.name.startsWith(".") && entry.name !== "node_modules") {
+                found.push(...filesUnder(full, seen));
+            }
+        } else if (MANIFEST_FILE.test(entry.name)) {
+            found.push(regularFile(full, stat));
         }
     }
     return found;
+}
+
+/** The path, when it is a regular file; a clear refusal otherwise. */
+function regularFile(file: string, stat: fs.Stats): string {
+    if (!stat.isFile()) {
+        const what = stat.isFIFO() ? "a FIFO" : stat.isCharacterDevice() || stat.isBlockDevice() ? "a device" : stat.isSocket() ? "a socket" : "not a regular file";
+        throw new InputError(`${file}: is ${what}, not a regular file; give manifests as files, a directory of them, or - for standard input`);
+    }
+    return file;
+}
+
+/**
+ * Aliases are shared, not copied, by the parser, but every rule walks the document as if
+ * they were: a few lines of nested aliases become millions of values. Counted as the rules
+ * would visit them, a document may hold this many values; the largest real manifests (CRDs)
+ * hold tens of thousands.
+ */
+export const MAX_DOCUMENT_VALUES = 1_000_000;
+
+function checkExpansion(doc: unknown, source: string): void {
+    let count = 0;
+    const onPath = new Set<object>();
+    const visit = (value: unknown): void => {
+        if (++count > MAX_DOCUMENT_VALUES) {
+            throw new InputError(`${source}: expands to more than ${MAX_DOCUMENT_VALUES.toLocaleString("en")} values through YAML aliases (an alias bomb?); refused`);
+        }
+        if (value === null || typeof value !== "object") {
+            return;
+        }
+        if (onPath.has(value)) {
+            throw new InputError(`${source}: a YAML alias refers to a node that contains it; no Kubernetes object can be cyclic`);
+        }
+        onPath.add(value);
+        for (const child of Array.isArray(value) ? value : Object.values(value)) {
+            visit(child);
+        }
+        onPath.delete(value);
+    };
+    visit(doc);
 }
 
 function expand(doc: unknown, source: string, into: Loaded): void {
@@ -67,7 +124,10 @@ export function parseManifests(text: string, file: string, into: Loaded): void {
         }
         throw err;
     }
-    docs.forEach((doc, i) => expand(doc, `${file}#${i + 1}`, into));
+    docs.forEach((doc, i) => {
+        checkExpansion(doc, `${file}#${i + 1}`);
+        expand(doc, `${file}#${i + 1}`, into);
+    });
     into.files += 1;
 }
 
@@ -100,7 +160,7 @@ export function loadPaths(paths: readonly string[]): Loaded {
             } catch (err) {
                 throw new InputError(`${given}: cannot read: ${(err as Error).message}`);
             }
-            files = stat.isDirectory() ? filesUnder(given) : [given];
+            files = stat.isDirectory() ? filesUnder(given) : [regularFile(given, stat)];
             if (stat.isDirectory() && files.length === 0) {
                 empty.push({ path: given, why: "the directory holds no *.yaml or *.yml files (hidden directories and node_modules are not read)" });
                 continue;
