@@ -199,8 +199,11 @@ export function describe(obj: K8sObject): string {
     return `${String(obj.kind)}/${namespaceOf(obj) ?? "-"}/${nameOf(obj)}`;
 }
 
+/** A Deployment, and OpenShift's DeploymentConfig, which keeps its pod template where a Deployment does. */
+export const DEPLOYMENT_KINDS: readonly KindKey[] = ["Deployment.apps", "DeploymentConfig.apps.openshift.io"];
+
 export const WORKLOAD_KINDS: readonly KindKey[] = [
-    "Pod", "Deployment.apps", "StatefulSet.apps", "DaemonSet.apps", "ReplicaSet.apps", "Job.batch", "CronJob.batch",
+    "Pod", ...DEPLOYMENT_KINDS, "StatefulSet.apps", "DaemonSet.apps", "ReplicaSet.apps", "Job.batch", "CronJob.batch",
 ];
 
 export interface PodTemplate {

@@ -1,7 +1,7 @@
 // Without probes a Deployment routes traffic to pods that are not ready and never restarts a hung
 // one. LiteLLM's `/health` is the wrong probe: it needs the master key and calls every model
 // upstream, so a slow provider restarts healthy proxies (use /health/liveliness and /health/readiness).
-import { containersOf, isRecord, K8sObject, Labels, podTemplateOf, Probe } from "../lib/k8s";
+import { containersOf, DEPLOYMENT_KINDS, isRecord, K8sObject, Labels, podTemplateOf, Probe } from "../lib/k8s";
 import { ResourceRule } from "../lib/rule";
 import { stringList, stringMap, text } from "../lib/schema";
 import { selects } from "../lib/selectors";
@@ -45,7 +45,7 @@ export const deploymentProbes: ResourceRule<DeploymentProbesConfig> = {
             forbiddenLitellmProbePaths: stringList("HTTP paths LiteLLM containers must not be probed on.", defaults.forbiddenLitellmProbePaths),
         },
     },
-    kinds: ["Deployment.apps"],
+    kinds: DEPLOYMENT_KINDS,
     check(obj: K8sObject, config: DeploymentProbesConfig): string[] {
         const pod = podTemplateOf(obj);
         if (pod === undefined) {

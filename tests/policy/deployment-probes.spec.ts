@@ -30,6 +30,14 @@ describe(NAME, () => {
         });
     }
 
+    it("asks an OpenShift DeploymentConfig for probes as it asks a Deployment", () => {
+        const config = WORKLOADS.DeploymentConfig();
+        expect(checkResource(deploymentProbes, config)).to.deep.equal([]);
+        delete firstContainer(config).readinessProbe;
+        expect(checkResource(deploymentProbes, config)).to.deep.equal(['container "app" has no readinessProbe']);
+        expect(firing([config])).to.deep.equal([NAME]);
+    });
+
     it("does not ask other kinds for probes", () => {
         const job = WORKLOADS.Job();
         delete firstContainer(job).livenessProbe;

@@ -52,6 +52,12 @@ export function deployment(name = "app", replicas = 1): K8sObject {
     return templated("apps/v1", "Deployment", name, { replicas });
 }
 
+/** OpenShift's DeploymentConfig (apps.openshift.io/v1): its selector is a plain label map. */
+export function deploymentConfig(name = "app"): K8sObject {
+    const labels = { "app.kubernetes.io/name": name };
+    return { apiVersion: "apps.openshift.io/v1", kind: "DeploymentConfig", metadata: meta(name), spec: { replicas: 1, selector: labels, template: { metadata: { labels }, spec: podSpec() } } };
+}
+
 export const statefulSet = (name = "app"): K8sObject => templated("apps/v1", "StatefulSet", name, { serviceName: name });
 export const daemonSet = (name = "app"): K8sObject => templated("apps/v1", "DaemonSet", name);
 export const replicaSet = (name = "app"): K8sObject => templated("apps/v1", "ReplicaSet", name);
@@ -69,7 +75,7 @@ export function cronJob(name = "app"): K8sObject {
 
 /** Every workload kind the pack knows, each compliant. */
 export const WORKLOADS: Record<string, () => K8sObject> = {
-    Pod: pod, Deployment: deployment, StatefulSet: statefulSet, DaemonSet: daemonSet, ReplicaSet: replicaSet, Job: job, CronJob: cronJob,
+    Pod: pod, Deployment: deployment, DeploymentConfig: deploymentConfig, StatefulSet: statefulSet, DaemonSet: daemonSet, ReplicaSet: replicaSet, Job: job, CronJob: cronJob,
 };
 
 /** The pod spec inside any workload, for editing in place. */
