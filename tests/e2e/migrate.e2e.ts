@@ -8,6 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
+import { ROLL_ANNOTATIONS } from "../../components/litellm";
 import { NETWORK_POLICIES } from "../../components/names";
 import { RESOURCES } from "../../scripts/migrate/kube";
 import { KEPT_MANAGER, Step } from "../../scripts/migrate/plan";
@@ -67,6 +68,11 @@ function normalize(o: Obj): Obj {
     }
     if (copy.kind === "Secret" && copy.data) {
         copy.data = Object.fromEntries(Object.keys(copy.data).map((k) => [k, "(generated per stack)"]));
+    }
+    // The proxy's pod template carries the digest of the master key, which each deploy generates anew.
+    const template = (copy.spec as { template?: { metadata?: { annotations?: Record<string, string> } } } | undefined)?.template?.metadata?.annotations;
+    if (copy.kind === "Deployment" && template?.[ROLL_ANNOTATIONS.masterKey]) {
+        template[ROLL_ANNOTATIONS.masterKey] = "(digest of the key generated per stack)";
     }
     return copy;
 }
