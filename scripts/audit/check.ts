@@ -43,9 +43,6 @@ const covers = (a: Right, b: Right): boolean =>
     (a.group === "*" || a.group === b.group) && (a.resource === "*" || a.resource === b.resource)
     && (a.verb === "*" || a.verb === b.verb) && (a.name === "*" || a.name === b.name);
 
-export const showRight = (r: Right): string =>
-    `${r.verb} ${r.resource}${r.group ? `.${r.group}` : ""}${r.name === "*" ? "" : ` named ${r.name}`}`;
-
 export interface LiveNamespace {
     namespace: string;
     trialPodLabels: Labels;
@@ -86,7 +83,13 @@ export function audit(live: LiveNamespace): Finding[] {
     const allowed = [...rightsOf(live.grantedRules), ...rightsOf(live.baselineRules)];
     const extra = rightsOf(live.pipelineRules).filter((r) => !allowed.some((a) => covers(a, r)));
     if (extra.length > 0) {
-        const shown = extra.slice(0, 12).map(showRight).join("; ") + (extra.length > 12 ? `; and ${extra.length - 12} more` : "");
+        // By resource, every one: a right left out of the message would be a right nobody reviews.
+        const byResource = new Map<string, Set<string>>();
+        for (const r of extra) {
+            const key = `${r.resource}${r.group ? `.${r.group}` : ""}${r.name === "*" ? "" : ` named ${r.name}`}`;
+            byResource.set(key, (byResource.get(key) ?? new Set()).add(r.verb));
+        }
+        const shown = [...byResource].sort(([a], [b]) => a.localeCompare(b)).map(([resource, verbs]) => `${resource} (${[...verbs].sort().join(", ")})`).join("; ");
         const from = live.foreignBindings.length > 0 ? `, granted by ${live.foreignBindings.join(", ")}` : "";
         findings.push({ check: "pipeline-rights", problem: `the pipeline may do more than its Role and the program's bindings grant${from}: ${shown}` });
     }

@@ -25,7 +25,8 @@ interface Binding { metadata: { name: string; namespace?: string }; roleRef: { k
 /** What the authorizer lets a ServiceAccount do in the namespace (a SelfSubjectRulesReview made as that account). */
 function rulesOf(kubectl: Kubectl, namespace: string, account: string): ResourceRule[] {
     const review = { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectRulesReview", spec: { namespace } };
-    const out = JSON.parse(kubectl.ok(["create", "-f", "-", "-o", "json", "--as", `system:serviceaccount:${namespace}:${account}`], JSON.stringify(review))) as {
+    // --validate=false: kubectl would validate the review as the impersonated account, which may not read the schema.
+    const out = JSON.parse(kubectl.ok(["create", "--validate=false", "-f", "-", "-o", "json", "--as", `system:serviceaccount:${namespace}:${account}`], JSON.stringify(review))) as {
         status: { resourceRules?: ResourceRule[]; incomplete?: boolean; evaluationError?: string };
     };
     if (out.status.incomplete) {
