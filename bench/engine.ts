@@ -36,6 +36,8 @@ function precompiledProject(): string {
     for (const target of [path.join(dir, "bin", "cleanup"), path.join(dir, "cleanup")]) {
         fs.cpSync(path.join(REPO_ROOT, "cleanup", "cleanup.js"), path.join(target, "cleanup.js"));
     }
+    // The proxy's hook, read beside the project file as in the repository.
+    fs.cpSync(path.join(REPO_ROOT, "litellm"), path.join(dir, "litellm"), { recursive: true });
     return dir;
 }
 

@@ -36,6 +36,8 @@ function main(): void {
         fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(outDir, "Pulumi.yaml"));
         fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(outDir, "node_modules"));
         fs.cpSync(path.join(ROOT, "cleanup", "cleanup.js"), path.join(outDir, "cleanup", "cleanup.js"));
+        // The proxy's hook, read beside the project file as in the repository.
+        fs.cpSync(path.join(ROOT, "litellm"), path.join(outDir, "litellm"), { recursive: true });
         const variants: { name: string; args: string[]; entry: string }[] = [
             { name: "ts-node, type-checking (Pulumi's default)", args: ["-r", "ts-node/register"], entry: path.join(ROOT, "index.ts") },
             { name: "ts-node, transpile-only", args: ["-r", "ts-node/register/transpile-only"], entry: path.join(ROOT, "index.ts") },

@@ -13,6 +13,7 @@
 // connect and listen; the DNS pods and the API server are the real ones. A "denied" is told
 // from a missing listener by a control round: every probe, from the same pods, connects before
 // any policy exists.
+import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -23,14 +24,16 @@ import { runProgram, withMode } from "../../scripts/engine/program-run";
 import { analyzeRun, ModeReport } from "../../scripts/netpol/analyze";
 import { dropCleanupEgress, widenDns } from "../../scripts/netpol/breaks";
 import { ensureNetpolicy } from "../../scripts/netpol/ensure";
-import { buildManifests, Manifest, ManifestSet, OTHER_NAMESPACE, WorkloadId } from "../../scripts/netpol/manifests";
+import { buildManifests, ManifestSet, OTHER_NAMESPACE, WorkloadId } from "../../scripts/netpol/manifests";
 import { expectedVerdict, loadMatrix, Matrix, Probe, probeName, resolvePort, Verdict } from "../../scripts/netpol/matrix";
 import { storedByApiServer } from "../../scripts/netpol/apiserver";
-import { clusterState, NETWORK } from "./nodes";
+import { clusterState, NETWORK, ProbePod, startProbePods } from "./nodes";
 import { kubectlJson, ok, requireCluster, run } from "./support";
 
 const NAMESPACE = "abevalflow-e2e-reach";
-/** The ConfigMap that owns the DNS stand-in. */
+/** Marks this suite's stand-in pods. */
+const STAND_IN_LABEL = "abevalflow.test/reach";
+/** The ConfigMap that owns the DNS stand-in (a controller owner keeps the DNS DaemonSet from adopting and deleting it). */
 const DNS_OWNER = "abevalflow-e2e-reach-owner";
 /** What every stand-in listens on besides the ports the matrix names for it. */
 const STAND_IN_PORT = 8080;
@@ -100,34 +103,6 @@ function localAddress(id: string, ip: string, api: { serviceIp: string; endpoint
     return host;
 }
 
-interface Owner { apiVersion: string; kind: string; name: string; uid: string; controller: boolean }
-
-function podDoc(namespace: string, name: string, labels: Record<string, string>, ports: number[], image: string, owner?: Owner): Manifest {
-    const listeners = ports.map((p) => `nc -ll -p ${p} -e echo ${name} &`).join(" ");
-    return {
-        apiVersion: "v1",
-        kind: "Pod",
-        // An owner keeps a controller whose selector the labels match (the DNS DaemonSet) from adopting the pod, and deleting it.
-        metadata: { name, namespace, labels: { ...labels, "abevalflow.test/reach": "true" }, ...(owner ? { ownerReferences: [owner] } : {}) },
-        spec: {
-            automountServiceAccountToken: false,
-            terminationGracePeriodSeconds: 0,
-            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
-            containers: [{
-                name: "probe",
-                image,
-                imagePullPolicy: "IfNotPresent",
-                command: ["sh", "-c", `${listeners} wait`],
-                ports: ports.map((p) => ({ containerPort: p, protocol: "TCP" })),
-                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
-                // The DNS stand-in carries the DNS pods' labels: never Ready, it never joins their Service.
-                ...(owner ? { readinessProbe: { exec: { command: ["false"] }, periodSeconds: 3600 } } : {}),
-            }],
-        },
-    };
-}
-
 function applyPolicies(set: ManifestSet): void {
     run("kubectl", ["delete", "networkpolicy", "--all", "-n", NAMESPACE, "--wait=true"]);
     const policies = set.manifests.filter((m) => m.kind === "NetworkPolicy");
@@ -154,7 +129,7 @@ describe("reachability by real connections on the nodes", function () {
     const tables: string[] = [];
     let binary = "";
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-reach-"));
-    let listenerPid = "";
+    let listeners: ChildProcess[] = [];
 
     const programRun = (mode: LlmMode) => runProgram(withMode("dev", mode, {
         namespace: NAMESPACE,
@@ -225,7 +200,7 @@ describe("reachability by real connections on the nodes", function () {
 
         // Listeners on every test host address (they all live on the hosts namespace's loopback).
         const ports = [...new Set(matrix.probes.filter((p) => p.to in matrix.external).map((p) => p.port))].filter((p): p is number => typeof p === "number");
-        listenerPid = run("sh", ["-c", ports.map((p) => `nsenter --net=${HOSTS_NETNS} socat TCP-LISTEN:${p},reuseaddr,fork SYSTEM:'echo test-host' >/dev/null 2>&1 </dev/null &`).join(" ") + " echo $(jobs -p)"]).stdout.trim();
+        listeners = ports.map((p) => spawn("nsenter", [`--net=${HOSTS_NETNS}`, "socat", `TCP-LISTEN:${p},reuseaddr,fork`, "SYSTEM:echo test-host"], { stdio: "ignore" }));
 
         // The stand-ins, with the labels the litellm-mode run gives each kind (the proxy's and the
         // cleanup's from the program's own pod templates).
@@ -245,29 +220,28 @@ describe("reachability by real connections on the nodes", function () {
         const dnsNamespace = labelsOf("dns").namespace;
         ok("kubectl", ["create", "configmap", DNS_OWNER, "-n", dnsNamespace]);
         const ownerUid = ok("kubectl", ["get", "configmap", DNS_OWNER, "-n", dnsNamespace, "-o", "jsonpath={.metadata.uid}"]).stdout.trim();
-        const docs: Manifest[] = [];
-        for (const id of Object.keys(set.workloads) as WorkloadId[]) {
+        const standIns: ProbePod[] = (Object.keys(set.workloads) as WorkloadId[]).map((id) => {
             const { namespace, labels } = labelsOf(id);
             const name = `reach-${id}`;
-            const listen = [STAND_IN_PORT, ...new Set(matrix.probes.filter((p) => p.to === id).map((p) => resolvePort(p.port, set.ports)))];
-            const owner = id === "dns" ? { apiVersion: "v1", kind: "ConfigMap", name: DNS_OWNER, uid: ownerUid, controller: true } : undefined;
-            docs.push(podDoc(namespace, name, labels, [...new Set(listen)], state.probeImage, owner));
+            const listen = [...new Set([STAND_IN_PORT, ...matrix.probes.filter((p) => p.to === id).map((p) => resolvePort(p.port, set.ports))])];
             pods.set(id, { namespace, name });
-        }
-        ok("kubectl", ["apply", "-f", "-"], { input: docs.map((d) => JSON.stringify(d)).join("\n") });
-        for (const [id, p] of pods) {
-            ok("kubectl", ["-n", p.namespace, "wait", `--for=${id === "dns" ? "jsonpath={.status.phase}=Running" : "condition=Ready"}`, `pod/${p.name}`, "--timeout=120s"]);
-        }
+            // The DNS stand-in carries the DNS pods' labels: never Ready, it never joins their Service.
+            const dns = id === "dns" ? { owner: { apiVersion: "v1", kind: "ConfigMap", name: DNS_OWNER, uid: ownerUid, controller: true }, neverReady: true } : {};
+            return { name, namespace, labels: { ...labels, [STAND_IN_LABEL]: "true" }, ports: listen,
+                command: ["sh", "-c", `${listen.map((p) => `nc -ll -p ${p} -e echo ${name} &`).join(" ")} wait`], ...dns };
+        });
+        startProbePods(state.probeImage, standIns);
     });
 
     after(() => {
         for (const t of tables) {
             console.log(t.replace(/^/gm, "      "));
         }
-        if (listenerPid) {
-            run("sh", ["-c", `kill ${listenerPid} 2>/dev/null; pkill -f "SYSTEM:echo test-host" || true`]);
+        // Other suites listen on these hosts' ports too: the listeners go with the suite.
+        for (const l of listeners) {
+            l.kill();
         }
-        run("kubectl", ["delete", "pod", "-A", "-l", "abevalflow.test/reach=true", "--grace-period=0", "--force", "--wait=false"]);
+        run("kubectl", ["delete", "pod", "-A", "-l", `${STAND_IN_LABEL}=true`, "--grace-period=0", "--force", "--wait=false"]);
         run("kubectl", ["delete", "configmap", DNS_OWNER, "-n", "openshift-dns", "--ignore-not-found"]);
         run("kubectl", ["delete", "namespace", NAMESPACE, OTHER_NAMESPACE, "--wait=false"]);
         fs.rmSync(scratch, { recursive: true, force: true });
@@ -284,11 +258,13 @@ describe("reachability by real connections on the nodes", function () {
         // The sealed fabric forwards to the API server's host only its forwarder's port: other
         // ports of the endpoint have no path at all, so no probe can tell a policy there.
         const pathless = (r: Row) => r.probe.to === "apiserver-endpoint" && r.target.port !== Number(NETWORK.API_FORWARD_PORT);
-        const seen = observe([...rows.values()]);
+        const probeable = [...rows.values()].filter((r) => !pathless(r));
+        // A cluster just started may still be writing its Service rules: up to 30 s, as for a policy change.
+        const seen = observeSettled(probeable, () => "allowed");
         for (const [name, verdict] of seen) {
-            control.set(name, pathless(rows.get(name)!) ? "denied" : verdict);
+            control.set(name, verdict);
         }
-        const dead = [...rows.values()].filter((r) => !pathless(r) && seen.get(r.name) !== "allowed").map((r) => `${r.name} via ${r.target.via}`);
+        const dead = probeable.filter((r) => seen.get(r.name) !== "allowed").map((r) => `${r.name} via ${r.target.via}`);
         expect(dead, "probes that found no listener without any policy").to.deep.equal([]);
         for (const r of [...rows.values()].filter(pathless)) {
             control.set(r.name, "denied");

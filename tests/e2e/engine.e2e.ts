@@ -314,10 +314,11 @@ describe("the real Pulumi engine on the local control plane", function () {
             const fresh = keyOf();
             expect(fresh).to.match(/^sk-[A-Za-z0-9]{48}$/).and.not.equal(old);
             expect(await modelsStatus(fresh), "the new key").to.equal(200);
-            // LiteLLM 1.84.10 answers a key it does not know with 400 and an authentication error.
+            // LiteLLM 1.84.10 looks a key that is not the master key up in its database, and
+            // without one refuses it with 400 ("No connected db"): no model list for the old key.
             const refused = await models(old);
             expect(refused.status, `the old key after the rotation: ${refused.body}`).to.be.within(400, 403);
-            expect(refused.body).to.match(/auth|key/i);
+            expect(refused.body).to.not.contain('"data"');
             console.log(`      master key rotated: up ${r.ms} ms, old key refused, new key accepted`);
         });
 

@@ -42,23 +42,28 @@ export function clusterState(): ClusterState {
 export interface ProbePod {
     name: string;
     namespace: string;
-    node: string;
+    /** The node it must run on; any when unset. */
+    node?: string;
     labels?: Record<string, string>;
     /** The container's command; default: sleep until deleted. */
     command?: string[];
     ports?: number[];
     serviceAccountName?: string;
+    /** A controller owner: keeps a controller whose selector the labels match (a DaemonSet) from adopting the pod, and deleting it. */
+    owner?: { apiVersion: string; kind: string; name: string; uid: string; controller: boolean };
+    /** Never Ready, so that it never joins the endpoints of a Service that selects its labels. */
+    neverReady?: boolean;
 }
 
-/** A restricted-profile busybox pod on a given node, created and waited for until Ready. */
-export function startProbePods(image: string, pods: ProbePod[], timeoutSeconds = 120): void {
-    const docs = pods.map((p) => ({
+/** A restricted-profile busybox pod. */
+export function probePodManifest(image: string, p: ProbePod): Record<string, unknown> {
+    return {
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name: p.name, namespace: p.namespace, labels: { "abevalflow.test/probe": "true", ...(p.labels ?? {}) } },
+        metadata: { name: p.name, namespace: p.namespace, labels: { "abevalflow.test/probe": "true", ...(p.labels ?? {}) }, ...(p.owner ? { ownerReferences: [p.owner] } : {}) },
         spec: {
             // Through the scheduler (not nodeName), as any workload is placed.
-            nodeSelector: { "kubernetes.io/hostname": p.node },
+            ...(p.node ? { nodeSelector: { "kubernetes.io/hostname": p.node } } : {}),
             automountServiceAccountToken: false,
             ...(p.serviceAccountName ? { serviceAccountName: p.serviceAccountName } : {}),
             terminationGracePeriodSeconds: 0,
@@ -71,12 +76,17 @@ export function startProbePods(image: string, pods: ProbePod[], timeoutSeconds =
                 ports: (p.ports ?? []).map((port) => ({ containerPort: port, protocol: "TCP" })),
                 securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
                 resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+                ...(p.neverReady ? { readinessProbe: { exec: { command: ["false"] }, periodSeconds: 3600 } } : {}),
             }],
         },
-    }));
-    ok("kubectl", ["apply", "-f", "-"], { input: docs.map((d) => JSON.stringify(d)).join("\n") });
+    };
+}
+
+/** Probe pods, created and waited for until Ready (Running, for one that is never Ready). */
+export function startProbePods(image: string, pods: ProbePod[], timeoutSeconds = 120): void {
+    ok("kubectl", ["apply", "-f", "-"], { input: pods.map((p) => JSON.stringify(probePodManifest(image, p))).join("\n") });
     for (const p of pods) {
-        ok("kubectl", ["-n", p.namespace, "wait", "--for=condition=Ready", `pod/${p.name}`, `--timeout=${timeoutSeconds}s`]);
+        ok("kubectl", ["-n", p.namespace, "wait", `--for=${p.neverReady ? "jsonpath={.status.phase}=Running" : "condition=Ready"}`, `pod/${p.name}`, `--timeout=${timeoutSeconds}s`]);
     }
 }
 

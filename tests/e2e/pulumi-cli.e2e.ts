@@ -19,7 +19,7 @@ describe("the real Pulumi CLI on the project files", function () {
         for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "index.ts"]) {
             fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
         }
-        for (const folder of ["components", "common", "cleanup", "policy"]) {
+        for (const folder of ["components", "common", "cleanup", "litellm", "policy"]) {
             fs.cpSync(path.join(REPO_ROOT, folder), path.join(dir, folder), { recursive: true, filter: (src) => !src.includes("node_modules") });
         }
         fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
