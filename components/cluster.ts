@@ -7,15 +7,13 @@ import * as pulumi from "@pulumi/pulumi";
 export interface ClusterArgs {
     /** kubeconfig context; undefined uses the current context. */
     readonly context?: string;
-    /** kubeconfig content (a secret); undefined reads KUBECONFIG or ~/.kube/config. */
-    readonly kubeconfig?: pulumi.Input<string>;
     /** uid of namespace kube-system in the stack's cluster; undefined skips the check. */
     readonly id?: string;
 }
 
 /** Where a stack's commands go, in the words of every message about it (the program's and npm run migrate's). */
-export function clusterTarget(context: string | undefined, stackHeldKubeconfig: boolean): string {
-    return `${context ? `context ${context}` : "the current context"} of ${stackHeldKubeconfig ? "the stack's kubeconfig (abevalflow:kubeconfig)" : "the kubeconfig"}`;
+export function clusterTarget(context: string | undefined): string {
+    return `${context ? `context ${context}` : "the current context"} of the kubeconfig`;
 }
 
 /** The refusal when the cluster reached is not the stack's; the caller says what was not done. */
@@ -39,8 +37,9 @@ export class Cluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("abevalflow:cluster:Cluster", name, {}, opts);
-        this.provider = new k8s.Provider("cluster", { context: args.context, kubeconfig: args.kubeconfig }, { parent: this });
-        const reached = clusterTarget(args.context, args.kubeconfig !== undefined);
+        // The kubeconfig is KUBECONFIG's, never the stack's: config.ts refuses one in the stack's configuration.
+        this.provider = new k8s.Provider("cluster", { context: args.context }, { parent: this });
+        const reached = clusterTarget(args.context);
         if (args.id === undefined) {
             this.checked = Promise.resolve();
             this.verified = pulumi.output([]);

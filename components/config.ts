@@ -37,7 +37,18 @@ export interface KeyDeclaration {
  * Keys whose value must be a Pulumi secret. Pulumi.yaml cannot say so itself: a key declared
  * `secret: true` may not have a plaintext default, and these keys are optional.
  */
-export const SECRET_KEYS: ReadonlySet<string> = new Set(["litellmVertexCredentials", "kubeconfig"]);
+export const SECRET_KEYS: ReadonlySet<string> = new Set(["litellmVertexCredentials"]);
+
+/** Namespaces of config keys the program accepts besides its own: the engine's. */
+const ENGINE_NAMESPACES: ReadonlySet<string> = new Set(["pulumi"]);
+
+/**
+ * Why a kubeconfig is never taken from the stack's configuration: every preview decrypts the
+ * configuration, and a pull request's code runs in its preview (docs/operations.md, section 10).
+ */
+const NO_CREDENTIALS_IN_CONFIG =
+    "every preview decrypts the stack's configuration and a pull request's code runs in its preview, so a kubeconfig there " +
+    "would let any pull request deploy. Give it through KUBECONFIG (in CI, the protected environment's secret: docs/operations.md, section 10)";
 
 export function findProjectFile(start: string = __dirname): string {
     for (let dir = start; ; dir = path.dirname(dir)) {
@@ -78,6 +89,8 @@ export function declarations(): Record<string, KeyDeclaration> {
 export interface ConfigSource {
     /** Keys without the project prefix. */
     keys(): string[];
+    /** Keys of other namespaces, with their namespace (`kubernetes:kubeconfig`); their values are never read. */
+    otherKeys(): string[];
     get(key: string): string | undefined;
     /** Whether the value was set as a secret (pulumi config set --secret). */
     isSecret(key: string): boolean;
@@ -88,23 +101,31 @@ export function pulumiConfigSource(): ConfigSource {
     const all = allProjectConfig();
     const prefix = `${PROJECT}:`;
     const values: Record<string, string> = {};
+    const others: string[] = [];
     for (const [key, value] of Object.entries(all)) {
         if (key.startsWith(prefix)) {
             values[key.slice(prefix.length)] = value;
+        } else {
+            others.push(key);
         }
     }
-    return { keys: () => Object.keys(values), get: (key) => values[key], isSecret: (key) => isSetAsSecret(`${prefix}${key}`) };
+    return {
+        keys: () => Object.keys(values), otherKeys: () => others, get: (key) => values[key],
+        isSecret: (key) => isSetAsSecret(`${prefix}${key}`),
+    };
 }
 
 /**
  * Values as written in a stack file's `config:` block (keys with or without the project
- * prefix; other namespaces such as `kubernetes:` are ignored).
+ * prefix; keys of other namespaces such as `kubernetes:` are listed, their values not read).
  */
 export function objectConfigSource(config: Record<string, unknown>, secretKeys: readonly string[] = []): ConfigSource {
     const values: Record<string, string> = {};
+    const others: string[] = [];
     for (const [key, value] of Object.entries(config)) {
         const colon = key.indexOf(":");
         if (colon !== -1 && key.slice(0, colon) !== PROJECT) {
+            others.push(key);
             continue;
         }
         const bare = colon === -1 ? key : key.slice(colon + 1);
@@ -114,7 +135,7 @@ export function objectConfigSource(config: Record<string, unknown>, secretKeys: 
         values[bare] = rawConfigValue(value);
     }
     const secret = new Set(secretKeys.map((k) => k.replace(`${PROJECT}:`, "")));
-    return { keys: () => Object.keys(values), get: (key) => values[key], isSecret: (key) => secret.has(key) };
+    return { keys: () => Object.keys(values), otherKeys: () => others, get: (key) => values[key], isSecret: (key) => secret.has(key) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -163,6 +184,10 @@ function parseRaw(raw: string, decl: KeyDeclaration): Parsed | string {
 }
 
 function shown(key: string, raw: string | undefined, source: ConfigSource): string {
+    // A key the program does not declare may hold anything, a misspelt secret key's private key included.
+    if (!(key in declarations())) {
+        return "<not shown>";
+    }
     if (SECRET_KEYS.has(key) || source.isSecret(key)) {
         return "<secret>";
     }
@@ -182,9 +207,25 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): Abevalf
     };
 
     for (const key of source.keys()) {
-        if (!(key in decls)) {
-            report(key, source.get(key), `a key declared in Pulumi.yaml; there is no such key${suggestion(key, Object.keys(decls))}`);
+        if (key === "kubeconfig") {
+            report(key, undefined, `no kubeconfig in the stack's configuration: ${NO_CREDENTIALS_IN_CONFIG}, and remove this one ` +
+                `(pulumi config rm ${PROJECT}:kubeconfig)`);
+        } else if (!(key in decls)) {
+            report(key, undefined, `a key declared in Pulumi.yaml; there is no such key${suggestion(key, Object.keys(decls))}`);
         }
+    }
+    for (const key of source.otherKeys()) {
+        const namespace = key.slice(0, key.indexOf(":"));
+        const bare = key.slice(key.indexOf(":") + 1);
+        if (ENGINE_NAMESPACES.has(namespace)) {
+            continue;
+        }
+        const remove = `remove it (pulumi config rm ${key})`;
+        problems.push(`${key} = <not shown>: expected ` + (namespace === "kubernetes"
+            ? "no kubernetes: keys: every object goes through the program's own provider, configured by abevalflow:kubeContext and " +
+                `KUBECONFIG, which reads none of them; ${bare === "kubeconfig" ? `and ${NO_CREDENTIALS_IN_CONFIG}; ` : ""}${remove}`
+            : `a key of project ${PROJECT}: the program reads no ${namespace}: keys, so this one would be ignored` +
+                (distance(namespace, PROJECT) <= 2 ? `; did you mean ${PROJECT}:${bare}?` : `; ${remove}`)));
     }
     for (const [key, decl] of Object.entries(decls)) {
         const given = source.get(key);
@@ -296,17 +337,6 @@ function crossKeyRules(
             report("litellmReplicas", raw("litellmReplicas"), "at least 2 when environment is prod, so the proxy survives a node drain");
         }
     }
-    const kubeconfig = source.get("kubeconfig") ?? "";
-    if (kubeconfig !== "") {
-        const contexts = kubeconfigContexts(kubeconfig);
-        if (!source.isSecret("kubeconfig")) {
-            report("kubeconfig", undefined, "a secret: set it with `pulumi config set --secret abevalflow:kubeconfig \"$(cat kubeconfig)\"` (or from an ESC environment)");
-        } else if (contexts === undefined) {
-            report("kubeconfig", undefined, "a kubeconfig: YAML with lists of clusters, contexts and users");
-        } else if (values.kubeContext && !contexts.includes(values.kubeContext)) {
-            report("kubeContext", raw("kubeContext"), `a context of abevalflow:kubeconfig (${contexts.join(", ") || "it has none"})`);
-        }
-    }
     const dnsPorts = values.dnsPorts;
     if (values.dnsNamespace === "openshift-dns" && dnsPorts && !dnsPorts.includes(OPENSHIFT_DNS_POD_PORT)) {
         report("dnsPorts", raw("dnsPorts"),
@@ -389,16 +419,4 @@ function crossKeyRules(
     }
 }
 
-/** The context names of a kubeconfig, or undefined when the text is not one. */
-function kubeconfigContexts(text: string): string[] | undefined {
-    try {
-        const parsed = YAML.parse(text) as { clusters?: unknown; contexts?: unknown; users?: unknown } | null;
-        if (!parsed || !Array.isArray(parsed.clusters) || !Array.isArray(parsed.contexts) || !Array.isArray(parsed.users)) {
-            return undefined;
-        }
-        return (parsed.contexts as { name?: unknown }[]).map((c) => String(c.name));
-    } catch {
-        return undefined;
-    }
-}
 

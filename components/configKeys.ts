@@ -76,8 +76,6 @@ export const SCHEMA = {
     manageNamespace: bool("manageNamespace"),
     cluster: {
         context: optionalName("kubeContext", none),
-        /** kubeconfig content (a stack secret or an ESC environment's value); undefined: KUBECONFIG as usual. Checked in config.ts. */
-        kubeconfig: key("kubeconfig", "string", none, (text: string) => (text === "" ? undefined : pulumi.secret(text))),
         id: optionalName("clusterId", v.optional(v.uid)),
     },
     podSecurity: {

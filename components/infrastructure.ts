@@ -24,7 +24,7 @@ export interface Infrastructure {
 
 /** The stack's provider and cluster check (index.ts awaits the check before buildInfrastructure). */
 export function stackCluster(cfg: AbevalflowConfig, opts: pulumi.ComponentResourceOptions = {}): Cluster {
-    return new Cluster("cluster", { context: cfg.cluster.context, kubeconfig: cfg.cluster.kubeconfig, id: cfg.cluster.id }, opts);
+    return new Cluster("cluster", { context: cfg.cluster.context, id: cfg.cluster.id }, opts);
 }
 
 /** opts apply to every slice and through them to every child. */

@@ -37,7 +37,7 @@ describe("stack configuration", () => {
     it("suggests the nearest key by edit distance, and nothing when no key is near", () => {
         const problems = (extra: Record<string, unknown>): string[] => problemsFor({ ...stackConfig("dev"), ...extra });
         expect(problems({ litellmReplica: 2 })).to.deep.include(
-            'abevalflow:litellmReplica = "2": expected a key declared in Pulumi.yaml; there is no such key; did you mean abevalflow:litellmReplicas?');
+            'abevalflow:litellmReplica = <not shown>: expected a key declared in Pulumi.yaml; there is no such key; did you mean abevalflow:litellmReplicas?');
         expect(problems({ quotaPod: 5 })[0]).to.match(/did you mean abevalflow:quotaPods\?$/);
         expect(problems({ completelyUnrelated: 1 })[0]).to.match(/there is no such key$/);
     });
@@ -98,32 +98,46 @@ describe("stack configuration", () => {
         expect(problems[0]).to.match(/^abevalflow:litellmVertexCredentials = <secret>: expected a secret: set it with `pulumi config set --secret/);
     });
 
-    describe("a kubeconfig held by the stack", () => {
+    describe("credentials and keys the program does not read", () => {
         const KUBECONFIG = YAML.stringify({
             apiVersion: "v1", kind: "Config",
             clusters: [{ name: "prod", cluster: { server: "https://api.prod.example:6443" } }],
             contexts: [{ name: "prod-admin", context: { cluster: "prod", user: "admin" } }],
-            users: [{ name: "admin", user: { token: "t" } }],
+            users: [{ name: "admin", user: { token: "deploy-token-material" } }],
         });
-        const withKubeconfig = (extra: Record<string, unknown>, secret = true) =>
-            problemsFor({ ...stackConfig("dev"), "abevalflow:kubeconfig": KUBECONFIG, ...extra }, secret ? ["litellmVertexCredentials", "kubeconfig"] : []);
+        const problemsWith = (extra: Record<string, unknown>, secretKeys: string[] = []): string[] =>
+            problemsFor({ ...stackConfig("dev"), ...extra }, secretKeys);
 
-        it("is taken as a secret, with kubeContext naming one of its contexts", () => {
-            expect(withKubeconfig({ "abevalflow:kubeContext": "prod-admin" })).to.deep.equal([]);
-            const cfg = loadConfig(objectConfigSource({ ...stackConfig("dev"), "abevalflow:kubeconfig": KUBECONFIG }, ["kubeconfig"]));
-            expect(pulumi.Output.isInstance(cfg.cluster.kubeconfig)).to.equal(true);
+        it("refuses a kubeconfig in the stack's configuration, secret or not, and never echoes it", () => {
+            for (const secretKeys of [["kubeconfig"], []]) {
+                const problems = problemsWith({ "abevalflow:kubeconfig": KUBECONFIG }, secretKeys);
+                expect(problems).to.have.length(1);
+                expect(problems[0]).to.match(/^abevalflow:kubeconfig = <not shown>: expected no kubeconfig in the stack's configuration: every preview decrypts/)
+                    .and.contain("KUBECONFIG").and.contain("pulumi config rm abevalflow:kubeconfig");
+                expect(problems[0]).to.not.contain("deploy-token-material").and.not.contain("api.prod.example");
+            }
         });
-        it("is refused in plaintext, without being echoed", () => {
-            const problems = withKubeconfig({}, false);
+        it("refuses kubernetes: keys, which the program's own provider never reads", () => {
+            const problems = problemsWith({ "kubernetes:kubeconfig": KUBECONFIG, "kubernetes:context": "prod-admin" });
+            expect(problems).to.have.length(2);
+            expect(problems[0]).to.match(/^kubernetes:kubeconfig = <not shown>: expected no kubernetes: keys: every object goes through the program's own provider/)
+                .and.contain("a pull request's code runs in its preview").and.contain("pulumi config rm kubernetes:kubeconfig");
+            expect(problems[1]).to.match(/^kubernetes:context = <not shown>: expected no kubernetes: keys/).and.not.contain("pull request");
+            expect(problems.join("\n")).to.not.contain("deploy-token-material").and.not.contain("prod-admin");
+        });
+        it("refuses a misspelt project prefix with the key it meant, and any other namespace", () => {
+            expect(problemsWith({ "abevalfow:quotaPods": "30" })).to.deep.equal([
+                "abevalfow:quotaPods = <not shown>: expected a key of project abevalflow: the program reads no abevalfow: keys, " +
+                    "so this one would be ignored; did you mean abevalflow:quotaPods?",
+            ]);
+            expect(problemsWith({ "aws:region": "us-east-1" })[0]).to.match(/^aws:region = <not shown>: .*pulumi config rm aws:region/);
+            expect(problemsWith({ "pulumi:disable-default-providers": ["*"] })).to.deep.equal([]);
+        });
+        it("never echoes the value of a key it does not declare", () => {
+            const problems = problemsWith({ "abevalflow:litellmVertexCredentails": "{\"private_key\": \"-----BEGIN PRIVATE KEY-----\"}" });
             expect(problems).to.have.length(1);
-            expect(problems[0]).to.match(/^abevalflow:kubeconfig = <secret>: expected a secret: set it with `pulumi config set --secret abevalflow:kubeconfig/);
-            expect(problems[0]).to.not.contain("api.prod.example");
-        });
-        it("is refused when it is not a kubeconfig, or lacks the stack's context", () => {
-            expect(problemsFor({ ...stackConfig("dev"), "abevalflow:kubeconfig": "just a token" }, ["kubeconfig"]).join("\n"))
-                .to.contain("abevalflow:kubeconfig = <secret>: expected a kubeconfig: YAML with lists of clusters, contexts and users");
-            expect(withKubeconfig({ "abevalflow:kubeContext": "dev-admin" }).join("\n"))
-                .to.contain('abevalflow:kubeContext = "dev-admin": expected a context of abevalflow:kubeconfig (prod-admin)');
+            expect(problems[0]).to.match(/^abevalflow:litellmVertexCredentails = <not shown>: .*did you mean abevalflow:litellmVertexCredentials\?/);
+            expect(problems[0]).to.not.contain("PRIVATE KEY");
         });
     });
 
@@ -152,7 +166,7 @@ describe("stack configuration", () => {
 
     it("masks any value set as a secret, even under a misspelt key", () => {
         const problems = problemsFor({ ...stackConfig("dev"), "abevalflow:litellmVertexCredential": "private-key-material" }, ["litellmVertexCredential"]);
-        expect(problems.join("\n")).to.contain("abevalflow:litellmVertexCredential = <secret>").and.not.contain("private-key-material");
+        expect(problems.join("\n")).to.contain("abevalflow:litellmVertexCredential = <not shown>").and.not.contain("private-key-material");
     });
 
     it("reports every problem in one error that says nothing was deployed", () => {

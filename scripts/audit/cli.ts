@@ -119,7 +119,7 @@ async function main(argv: string[]): Promise<number> {
     const values = stackValues(stack, projectDir);
     const run = await stackProgram(values);
     const config = run.config;
-    const kubectl = kubectlForStack(values, config, process.env.KUBECTL ?? "kubectl");
+    const kubectl = kubectlForStack(config, process.env.KUBECTL ?? "kubectl");
     checkCluster(kubectl, config, log);
     const desired = manifestsOf(run) as { kind: string; metadata: { name: string } }[];
     const live = readLive(kubectl, config, desired.filter((m) => m.kind === "NetworkPolicy").map((m) => m.metadata.name),

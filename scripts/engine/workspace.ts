@@ -143,27 +143,12 @@ export class PulumiWorkspace {
         if ((value("llmMode") || "litellm") !== "litellm" || secretName === "" || value("namespace") === "") {
             return none;
         }
-        // A stack that holds its kubeconfig (a secret) deploys with it, and so does its operator.
         const env: NodeJS.ProcessEnv = { ...this.env, ABEVALFLOW_CLUSTER_ID: value("clusterId") };
-        let held: string | undefined;
-        if (config["abevalflow:kubeconfig"] !== undefined) {
-            const kubeconfig = run("pulumi", ["config", "get", "abevalflow:kubeconfig", "-s", args[at + 1], "--cwd", this.cwd], { env: this.env, cwd: this.cwd });
-            if (kubeconfig.status === 0) {
-                held = fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-e2e-kubeconfig-"));
-                fs.writeFileSync(path.join(held, "config"), kubeconfig.stdout, { mode: 0o600 });
-                env.KUBECONFIG = path.join(held, "config");
-            }
-        }
         const context = value("kubeContext");
         const watcher = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only",
             path.join(REPO_ROOT, "scripts", "local-deploy", "vertex-secret.ts"), "--when-namespace-appears", value("namespace"), secretName,
             ...(context ? ["--context", context] : [])], { env: { ...process.env, ...env }, stdio: "ignore" });
-        return () => {
-            watcher.kill();
-            if (held !== undefined) {
-                fs.rmSync(held, { recursive: true, force: true });
-            }
-        };
+        return () => watcher.kill();
     }
 
     policyArgs(policyConfig: string): string[] {

@@ -7,7 +7,6 @@
 // (or a step failed: what ran stays done, run again), 2 usage.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import * as path from "path";
 import { wrongCluster } from "../../components/cluster";
 import { AbevalflowConfig, ConfigValidationError } from "../../components/config";
@@ -65,16 +64,9 @@ export function checkStack(stack: string, projectDir: string): void {
     }
 }
 
-/** kubectl as the stack deploys: its kubeContext, and the kubeconfig it holds, if any. */
-export function kubectlForStack(values: Record<string, unknown>, config: AbevalflowConfig, kubectlBin: string): Kubectl {
-    // A kubeconfig the stack holds goes to kubectl as a file only this user can read, removed at the end.
-    const stackKubeconfig = values["abevalflow:kubeconfig"];
-    const dir = typeof stackKubeconfig === "string" && stackKubeconfig !== "" ? fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-kubectl-")) : undefined;
-    if (dir) {
-        fs.writeFileSync(path.join(dir, "kubeconfig"), String(stackKubeconfig), { mode: 0o600 });
-        process.on("exit", () => fs.rmSync(dir, { recursive: true, force: true }));
-    }
-    return new Kubectl(kubectlBin, config.cluster.context, dir ? path.join(dir, "kubeconfig") : undefined);
+/** kubectl as the stack deploys: KUBECONFIG, with the stack's kubeContext. */
+export function kubectlForStack(config: AbevalflowConfig, kubectlBin: string): Kubectl {
+    return new Kubectl(kubectlBin, config.cluster.context);
 }
 
 /** Stops unless the context reaches the stack's cluster (abevalflow:clusterId), as the program does. */
@@ -129,7 +121,7 @@ export async function readPlan(args: Args, kubectlBin: string, log: (s: string) 
     const run = await stackProgram(values);
     const config = run.config;
     const desired = manifestsOf(run) as KubeObject[];
-    const kubectl = kubectlForStack(values, config, kubectlBin);
+    const kubectl = kubectlForStack(config, kubectlBin);
     checkCluster(kubectl, config, log);
     const legacy = legacyObjects(config);
     // Every namespaced kind the program knows, in every mode: an object applied by hand that the

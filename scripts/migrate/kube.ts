@@ -13,16 +13,16 @@ export const RESOURCES: Readonly<Record<string, string>> = Object.fromEntries(Ob
 export class KubectlError extends Error {}
 
 export class Kubectl {
-    /** kubeconfigFile: the stack's own kubeconfig (abevalflow:kubeconfig) written to a private file; undefined uses KUBECONFIG. */
-    constructor(readonly bin: string, readonly context: string | undefined, readonly kubeconfigFile?: string) {}
+    /** Uses KUBECONFIG; context: the stack's kubeContext, undefined for the current one. */
+    constructor(readonly bin: string, readonly context: string | undefined) {}
 
     /** Where the commands go, for messages (the same words as the program's cluster check). */
     get target(): string {
-        return clusterTarget(this.context, this.kubeconfigFile !== undefined);
+        return clusterTarget(this.context);
     }
 
     run(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-        const full = [...(this.kubeconfigFile ? ["--kubeconfig", this.kubeconfigFile] : []), ...(this.context ? ["--context", this.context] : []), ...args];
+        const full = [...(this.context ? ["--context", this.context] : []), ...args];
         const r = spawnSync(this.bin, full, { encoding: "utf8", input, maxBuffer: 256 * 1024 * 1024, timeout: 5 * 60_000 });
         if (r.error) {
             const missing = (r.error as NodeJS.ErrnoException).code === "ENOENT";

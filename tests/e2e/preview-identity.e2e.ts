@@ -1,8 +1,9 @@
 // The pull-request gate's identity through the real engine: a dev-based stack deployed by the
 // admin, then `pulumi preview` and `pulumi up` with a kubeconfig holding only a token of the
 // program's read-only ServiceAccount (pulumi-preview), as the PR workflow runs them. Previews
-// pass, with and without a change; up is refused and nothing on the cluster changes; the
-// authorizer refuses Secrets and every write.
+// pass, with and without a change; up is refused and nothing on the cluster changes; a stack
+// that holds a kubeconfig able to deploy is refused before anything is sent; the authorizer
+// refuses Secrets and every write.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -96,7 +97,6 @@ describe("the read-only preview identity through the real engine", function () {
     after(() => {
         use(adminKubeconfig);
         admin.pulumi(["destroy", "--yes", "--skip-preview", "-s", STACK]);
-        run("kubectl", ["delete", "endpointslice", "kubernetes", "-n", "default", "--ignore-not-found"]);
         asPreview.dispose();
         admin.dispose();
         fs.rmSync(dir, { recursive: true, force: true });
@@ -147,6 +147,32 @@ describe("the read-only preview identity through the real engine", function () {
         adminPulumi(["up", "--yes", "--skip-preview", "-s", STACK, ...admin.policyArgs("dev")]);
         expect(kubectlJson<typeof quota>(["get", "resourcequota", "abevalflow-quota", "-n", NAMESPACE]).spec.hard.pods).to.equal("21");
         ok("kubectl", ["get", "networkpolicy", NETWORK_POLICIES.trialIngressAllow, "-n", NAMESPACE]);
+        previewPulumi(["preview", "--expect-no-changes", "-s", STACK, ...asPreview.policyArgs("dev")]);
+    });
+
+    it("a stack that holds a deploying kubeconfig is refused by preview and up alike, and nothing changes", () => {
+        // What the provider would otherwise take over KUBECONFIG: the admin's own kubeconfig, as
+        // an operator could set it with `pulumi config set --secret`.
+        const deploying = fs.readFileSync(adminKubeconfig, "utf8");
+        const before = clusterSnapshot();
+        admin.config(STACK, "abevalflow:quotaPods", "22");
+        for (const key of ["abevalflow:kubeconfig", "kubernetes:kubeconfig"]) {
+            admin.config(STACK, key, deploying, true);
+            try {
+                for (const command of [["preview"], ["up", "--yes", "--skip-preview"]]) {
+                    const r = previewPulumi([...command, "-s", STACK, ...asPreview.policyArgs("dev")], false);
+                    expect(r.status, r.output).to.not.equal(0);
+                    expect(r.output).to.contain(`${key} = <not shown>: expected no`).and.contain("a pull request's code runs in its preview")
+                        .and.contain(`pulumi config rm ${key}`).and.contain("nothing was deployed");
+                    expect(r.output, "no part of the kubeconfig is printed").to.not.contain(deploying.split("\n").find((l) => /data:|token:/.test(l))?.trim() ?? "-");
+                }
+            } finally {
+                ok("pulumi", ["config", "rm", "--non-interactive", "--cwd", REPO_ROOT, "-s", STACK, key], { env: admin.env });
+            }
+        }
+        expect(clusterSnapshot()).to.deep.equal(before);
+        expect(kubectlJson<{ spec: { hard: Record<string, string> } }>(["get", "resourcequota", "abevalflow-quota", "-n", NAMESPACE]).spec.hard.pods).to.equal("21");
+        admin.config(STACK, "abevalflow:quotaPods", "21");
         previewPulumi(["preview", "--expect-no-changes", "-s", STACK, ...asPreview.policyArgs("dev")]);
     });
 
