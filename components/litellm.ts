@@ -116,6 +116,10 @@ export class LiteLLM extends pulumi.ComponentResource {
                             topologyKey: "kubernetes.io/hostname",
                             // Required in prod: two replicas on one node would both go in one drain.
                             whenUnsatisfiable: cfg.requireSpread ? "DoNotSchedule" : "ScheduleAnyway",
+                            // A cordoned node carries the unschedulable taint: leaving it out of the
+                            // spread lets a drain's evicted replicas start on the nodes that remain,
+                            // where counting it (empty) would hold them Pending and stall the drain.
+                            nodeTaintsPolicy: "Honor",
                             labelSelector: { matchLabels: LITELLM.podLabels },
                         }],
                         containers: [{

@@ -24,7 +24,7 @@ interface Container {
 interface PodSpec {
     serviceAccountName: string; automountServiceAccountToken: boolean; containers: Container[];
     volumes: { name: string; emptyDir?: object; secret?: { secretName: string }; configMap?: { name: string } }[];
-    topologySpreadConstraints: { topologyKey: string; whenUnsatisfiable: string }[];
+    topologySpreadConstraints: { topologyKey: string; whenUnsatisfiable: string; nodeTaintsPolicy?: string }[];
     terminationGracePeriodSeconds: number;
 }
 
@@ -143,6 +143,8 @@ describe("litellm slice", () => {
         expect(field(deployment, "spec", "replicas")).to.equal(3);
         expect(field(deployment, "spec", "strategy")).to.deep.equal({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
         expect(podSpec(deployment).topologySpreadConstraints.map((t) => t.topologyKey)).to.deep.equal(["kubernetes.io/hostname"]);
+        // A drained (cordoned, so tainted) node leaves the spread: its replicas can move to the rest.
+        expect(podSpec(deployment).topologySpreadConstraints.map((t) => t.nodeTaintsPolicy)).to.deep.equal(["Honor"]);
         const pdb = named(run, "kubernetes:policy/v1:PodDisruptionBudget", LITELLM.name);
         expect(field(pdb, "spec")).to.deep.equal({ maxUnavailable: 1, selector: { matchLabels: LITELLM.podLabels } });
     });
