@@ -47,7 +47,7 @@ export interface LiteLLMCheckOptions {
     startTimeoutMs?: number;
 }
 
-/** Installs (or finds in the cache) litellm[proxy] at this version; returns the venv. */
+/** Installs (or finds in the cache) litellm[proxy,google] at this version; returns the venv. */
 export function ensureLiteLLM(version: string): string {
     const out = execFileSync(ENSURE_SCRIPT, [version], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
     const venv = out.trim().split("\n").pop() ?? "";

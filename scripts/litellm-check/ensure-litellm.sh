@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Provide `litellm[proxy]` at exactly the version of the pinned proxy image, in a virtualenv
-# in the toolchain cache outside the repository, keyed by version, so only the first run
-# pays for the install.
+# Provide `litellm[proxy,google]` at exactly the version of the pinned proxy image, in a
+# virtualenv in the toolchain cache outside the repository, keyed by version, so only the
+# first run pays for the install. The `google` extra is what the upstream image carries for
+# Vertex AI: the proxy's Vertex path imports google.auth on every call and fails without it.
 #
 # Usage: scripts/litellm-check/ensure-litellm.sh VERSION
 #   VERSION  x.y.z; the caller derives it from the litellmImage default in Pulumi.yaml
@@ -27,13 +28,16 @@ venv=$CACHE/litellm-$version
 PYTHON=${PYTHON:-python3}
 command -v "$PYTHON" >/dev/null 2>&1 || die "$PYTHON not found on PATH"
 
+spec="litellm[proxy,google]==$version"
+
 mkdir -p "$CACHE"
 # Two runs at once (a test and a shell) must not install into the same virtualenv.
 exec 9>"$CACHE/.litellm-$version.lock"
 flock 9
 
-# The marker is written last: a virtualenv without it is a broken earlier attempt.
-if [ -f "$venv/.ok" ] && [ -x "$venv/bin/litellm" ]; then
+# The marker is written last and names what was installed: a virtualenv without it is a
+# broken earlier attempt, one with another spec is an older set of extras.
+if [ "$(cat "$venv/.ok" 2>/dev/null)" = "$spec" ] && [ -x "$venv/bin/litellm" ]; then
   log "litellm $version: cached ($venv)"
   echo "$venv"
   exit 0
@@ -43,9 +47,10 @@ start=$(date +%s)
 rm -rf "$venv"
 log "litellm $version: creating $venv"
 "$PYTHON" -m venv "$venv"
-log "litellm $version: pip install 'litellm[proxy]==$version' (large dependency set; minutes on a cold cache)"
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "litellm[proxy]==$version" >&2 \
-  || die "pip install of litellm[proxy]==$version failed (see above)"
+log "litellm $version: pip install '$spec' (large dependency set; minutes on a cold cache)"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "$spec" >&2 \
+  || die "pip install of $spec failed (see above)"
+"$venv/bin/python" -c 'import google.auth' || die "$spec installed no google.auth, which the proxy's Vertex AI path imports"
 got=$("$venv/bin/python" -c 'import importlib.metadata as m; print(m.version("litellm"))')
 [ "$got" = "$version" ] || die "installed litellm is $got, not $version"
 # The proxy's auth error path imports prisma even without a database; without it a request
@@ -61,6 +66,6 @@ for r in m.requires("litellm") or []:
 log "litellm $version: pip install '$prisma'"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input "$prisma" >&2 \
   || die "pip install of $prisma failed (see above)"
-: > "$venv/.ok"
+printf '%s' "$spec" > "$venv/.ok"
 log "litellm $version: installed in $(( $(date +%s) - start ))s"
 echo "$venv"

