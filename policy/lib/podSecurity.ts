@@ -95,6 +95,7 @@ export const ALLOWED_PROFILE_TYPES: readonly string[] = ["RuntimeDefault", "Loca
 const APPARMOR_ANNOTATION_PREFIX = "container.apparmor.security.beta.kubernetes.io/";
 const APPARMOR_ANNOTATION_RUNTIME_DEFAULT = "runtime/default";
 const APPARMOR_ANNOTATION_LOCALHOST_PREFIX = "localhost/";
+const APPARMOR_ANNOTATION_UNCONFINED = "unconfined";
 
 /** procMount: the one value allowed besides unset. */
 const DEFAULT_PROC_MOUNT = "Default";
@@ -137,15 +138,36 @@ function podView(input: PodSecurityInput): PodView {
             annotations[key] = value;
         }
     }
+    const windows = recordOf(spec.os)?.name === "windows";
+    const podSc = recordOf(spec.securityContext);
     const containers: VisitedContainer[] = [];
     for (const field of ["initContainers", "containers", "ephemeralContainers"] as const) {
         list(spec[field] as unknown[] | undefined).forEach((entry, index) => {
             const raw = recordOf(entry) ?? {};
             const name = typeof raw.name === "string" && raw.name !== "" ? raw.name : `${field}[${index}]`;
-            containers.push({ name, field, raw, sc: recordOf(raw.securityContext) });
+            const sc = windows ? recordOf(raw.securityContext) : withAnnotatedAppArmor(recordOf(raw.securityContext), annotations[APPARMOR_ANNOTATION_PREFIX + name], podSc);
+            containers.push({ name, field, raw, sc });
         });
     }
-    return { annotations, spec, sc: recordOf(spec.securityContext), containers, windows: recordOf(spec.os)?.name === "windows" };
+    return { annotations, spec, sc: podSc, containers, windows };
+}
+
+/**
+ * A container's securityContext as the API server stores it on create: a deprecated AppArmor
+ * annotation `unconfined` is copied into the container's appArmorProfile when the container sets
+ * none and the pod's is not already Unconfined (the pod strategy's applyAppArmorVersionSkew, skipped
+ * for Windows pods), so admission then names the container too. The annotation's other values
+ * become allowed types, which change nothing here. Applied to templates as well: the pods made
+ * from them are created so.
+ */
+function withAnnotatedAppArmor(sc: Rec | undefined, annotation: string | undefined, podSc: Rec | undefined): Rec | undefined {
+    const podProfile = recordOf(podSc?.appArmorProfile);
+    const podUnconfined = podProfile !== undefined && podProfile.type === "Unconfined" && !present(podProfile.localhostProfile)
+        && Object.keys(podProfile).every((key) => key === "type" || key === "localhostProfile");
+    if (annotation !== APPARMOR_ANNOTATION_UNCONFINED || present(sc?.appArmorProfile) || podUnconfined) {
+        return sc;
+    }
+    return { ...sc, appArmorProfile: { type: "Unconfined" } };
 }
 
 // Upstream's message helpers (policy/helpers.go), so the details read exactly as the API server's.
@@ -276,6 +298,8 @@ const hostPorts: Control = {
     check(pod) {
         // The API server defaults a hostNetwork pod's hostPort to its containerPort before admission
         // (SetDefaults_Pod, regular and init containers only); the ports it then refuses are those.
+        // A workload's template is not defaulted so, but the pods made from it are, and those are
+        // what enforcement refuses.
         const defaulted = pod.spec.hostNetwork === true;
         const badContainers: string[] = [];
         const ports = new Set<string>();

@@ -184,6 +184,19 @@ describe("Pod Security controls (policy/lib/podSecurity.ts)", () => {
             expect(run("hostPorts", { ...spec, hostNetwork: false })[0]?.detail).to.equal('container "app" uses hostPort 443');
         });
 
+        it("a container's deprecated AppArmor annotation `unconfined` becomes its profile, unless it has one or the pod is Unconfined", () => {
+            const annotations = { "container.apparmor.security.beta.kubernetes.io/app": "unconfined" };
+            const detail = (spec: Spec) => run("appArmorProfile", spec, annotations)[0]?.detail;
+            expect(detail({ containers: [c("app")] })).to.equal(
+                'container "app" and annotation must not set AppArmor profile type to "Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined""');
+            expect(detail({ containers: [c("app", { appArmorProfile: { type: "RuntimeDefault" } })] })).to.equal(
+                'annotation must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/app="unconfined""');
+            expect(detail({ securityContext: { appArmorProfile: { type: "Unconfined" } }, containers: [c("app")] })).to.equal(
+                'pod and annotation must not set AppArmor profile type to "Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined""');
+            expect(detail({ os: { name: "windows" }, containers: [c("app")] })).to.equal(
+                'annotation must not set AppArmor profile type to "container.apparmor.security.beta.kubernetes.io/app="unconfined""');
+        });
+
         it("a volume with no source is an emptyDir; one with a source this version does not know is refused as unknown", () => {
             expect(run("restrictedVolumes", { volumes: [{ name: "scratch" }, { name: "nulls", nfs: null }] })).to.deep.equal([]);
             expect(run("restrictedVolumes", { volumes: [{ name: "odd", someFutureSource: {} }] })[0]?.detail)

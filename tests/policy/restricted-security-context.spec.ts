@@ -41,8 +41,8 @@ describe(NAME, () => {
             podMetadataOf(workload).annotations = { "container.apparmor.security.beta.kubernetes.io/app": "unconfined" };
             Object.assign(podSpecOf(workload), { securityContext: { sysctls: [{ name: "kernel.msgmax", value: "65536" }] } });
             expect(checkResource(restrictedSecurityContext, workload)).to.deep.equal([
-                'Pod Security appArmorProfile: forbidden AppArmor profile (annotation must not set AppArmor profile type to '
-                    + '"container.apparmor.security.beta.kubernetes.io/app="unconfined"")',
+                'Pod Security appArmorProfile: forbidden AppArmor profiles (container "app" and annotation must not set AppArmor profile type to '
+                    + '"Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined"")',
                 "Pod Security sysctls: forbidden sysctls (kernel.msgmax)",
             ]);
         });
