@@ -10,6 +10,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
+import * as YAML from "yaml";
 
 export const MODULE = "k8s.io/pod-security-admission";
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -100,4 +101,34 @@ export function filesUnder(dir: string): string[] {
 
 export function readVendoredModule(): VendoredModule {
     return JSON.parse(fs.readFileSync(path.join(VENDOR_DIR, MODULE_FILE), "utf8")) as VendoredModule;
+}
+
+export type Level = typeof LEVELS[number];
+
+/** One upstream fixture: a pod that Pod Security admission admits (pass) or refuses (fail) at its level. */
+export interface Fixture {
+    level: Level;
+    verdict: "pass" | "fail";
+    /** `capabilities_baseline0`: the upstream file name without .yaml. */
+    name: string;
+    /** The check the file is named after, lower-cased as upstream names files; "base" for the minimal valid pods. */
+    check: string;
+    pod: { metadata?: { annotations?: Record<string, string> }; spec?: Record<string, unknown> };
+}
+
+/** Every vendored fixture, by level, verdict and file name. */
+export function loadFixtures(): Fixture[] {
+    const { fixturesVersion } = readVendoredModule();
+    const fixtures: Fixture[] = [];
+    for (const level of LEVELS) {
+        for (const verdict of ["pass", "fail"] as const) {
+            const dir = path.join(VENDOR_DIR, "test", "testdata", level, fixturesVersion, verdict);
+            for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
+                const name = file.slice(0, -".yaml".length);
+                const check = /^base(_linux|_windows)?$/.test(name) ? "base" : name.replace(/\d+$/, "");
+                fixtures.push({ level, verdict, name, check, pod: YAML.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Fixture["pod"] });
+            }
+        }
+    }
+    return fixtures;
 }

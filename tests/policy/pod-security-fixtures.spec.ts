@@ -7,42 +7,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
-import * as YAML from "yaml";
 import {
     ControlId, CONTROLS, controlsFor, evaluatePodSecurity, forbiddenDetail, POD_SECURITY_LEVELS, POD_SECURITY_VERSION, PodSecurityLevel,
 } from "../../policy/lib/podSecurity";
 import {
-    filesUnder, h1, isVendored, OWN_FILES, parseSums, pinnedModule, readVendoredModule, sha256Hex, SUMS_FILE, VENDOR_DIR,
+    filesUnder, h1, isVendored, loadFixtures, OWN_FILES, parseSums, pinnedModule, readVendoredModule, sha256Hex, SUMS_FILE, VENDOR_DIR,
 } from "../../scripts/pod-security/vendor";
 
-type Verdict = "pass" | "fail";
-
-interface Fixture {
-    level: PodSecurityLevel;
-    verdict: Verdict;
-    /** `capabilities_baseline0`: the upstream file name without .yaml. */
-    name: string;
-    /** The check the file is named after, lower-cased as upstream names files; "base" for the minimal valid pods. */
-    check: string;
-    pod: { metadata?: { annotations?: unknown }; spec?: unknown };
-}
-
 const vendored = readVendoredModule();
-
-function loadFixtures(): Fixture[] {
-    const fixtures: Fixture[] = [];
-    for (const level of POD_SECURITY_LEVELS) {
-        for (const verdict of ["pass", "fail"] as const) {
-            const dir = path.join(VENDOR_DIR, "test", "testdata", level, vendored.fixturesVersion, verdict);
-            for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
-                const name = file.slice(0, -".yaml".length);
-                const check = /^base(_linux|_windows)?$/.test(name) ? "base" : name.replace(/\d+$/, "");
-                fixtures.push({ level, verdict, name, check, pod: YAML.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Fixture["pod"] });
-            }
-        }
-    }
-    return fixtures;
-}
 
 /** The control that must refuse a fail fixture named after `check` at `level`. */
 function refusingControl(level: PodSecurityLevel, check: string): ControlId | undefined {
