@@ -145,7 +145,8 @@ function podView(input: PodSecurityInput): PodView {
         list(spec[field] as unknown[] | undefined).forEach((entry, index) => {
             const raw = recordOf(entry) ?? {};
             const name = typeof raw.name === "string" && raw.name !== "" ? raw.name : `${field}[${index}]`;
-            const sc = windows ? recordOf(raw.securityContext) : withAnnotatedAppArmor(recordOf(raw.securityContext), annotations[APPARMOR_ANNOTATION_PREFIX + name], podSc);
+            const own = recordOf(raw.securityContext);
+            const sc = windows ? own : withAnnotatedAppArmor(own, annotations[APPARMOR_ANNOTATION_PREFIX + name], podSc);
             containers.push({ name, field, raw, sc });
         });
     }
@@ -269,7 +270,8 @@ const capabilitiesBaseline: Control = {
         }
         return {
             reason: "non-default capabilities",
-            detail: `${containersPhrase(badContainers)} must not include ${joinQuote(sortedSet(nonDefault))} in securityContext.capabilities.add`,
+            detail: `${containersPhrase(badContainers)} must not include ${joinQuote(sortedSet(nonDefault))} `
+                + "in securityContext.capabilities.add",
         };
     },
 };
@@ -278,7 +280,8 @@ const hostNamespaces: Control = {
     id: "hostNamespaces", level: "baseline",
     summary: "`hostNetwork`, `hostPID` and `hostIPC` unset or false",
     check(pod) {
-        const shared = (["hostNetwork", "hostPID", "hostIPC"] as const).filter((field) => pod.spec[field] === true).map((field) => `${field}=true`);
+        const shared = (["hostNetwork", "hostPID", "hostIPC"] as const)
+            .filter((field) => pod.spec[field] === true).map((field) => `${field}=true`);
         return shared.length === 0 ? undefined : { reason: "host namespaces", detail: shared.join(", ") };
     },
 };
@@ -288,7 +291,8 @@ const hostPathVolumes: Control = {
     summary: "no `hostPath` volume",
     check(pod) {
         const names = volumesOf(pod).filter((v) => present(v.hostPath)).map((v) => text(v.name));
-        return names.length === 0 ? undefined : { reason: "hostPath volumes", detail: `${pluralize("volume", "volumes", names.length)} ${joinQuote(names)}` };
+        return names.length === 0 ? undefined
+            : { reason: "hostPath volumes", detail: `${pluralize("volume", "volumes", names.length)} ${joinQuote(names)}` };
     },
 };
 
@@ -373,7 +377,8 @@ const privileged: Control = {
     summary: "`securityContext.privileged` unset or false",
     check(pod) {
         const bad = pod.containers.filter((c) => c.sc?.privileged === true).map((c) => c.name);
-        return bad.length === 0 ? undefined : { reason: "privileged", detail: `${containersPhrase(bad)} must not set securityContext.privileged=true` };
+        return bad.length === 0 ? undefined
+            : { reason: "privileged", detail: `${containersPhrase(bad)} must not set securityContext.privileged=true` };
     },
 };
 
@@ -398,13 +403,17 @@ const procMount: Control = {
         if (badContainers.length === 0) {
             return undefined;
         }
-        return { reason: "procMount", detail: `${containersPhrase(badContainers)} must not set securityContext.procMount to ${joinQuote(sortedSet(types))}` };
+        return {
+            reason: "procMount",
+            detail: `${containersPhrase(badContainers)} must not set securityContext.procMount to ${joinQuote(sortedSet(types))}`,
+        };
     },
 };
 
 const seLinuxOptions: Control = {
     id: "seLinuxOptions", level: "baseline",
-    summary: `\`seLinuxOptions.type\`, pod or container, is one of ${ALLOWED_SELINUX_TYPES.map((t) => (t === "" ? "unset" : `\`${t}\``)).join(", ")}; `
+    summary: "`seLinuxOptions.type`, pod or container, is one of "
+        + `${ALLOWED_SELINUX_TYPES.map((t) => (t === "" ? "unset" : `\`${t}\``)).join(", ")}; `
         + "`seLinuxOptions.user` and `.role` unset",
     check(pod) {
         const badTypes = new Set<string>();
@@ -452,7 +461,10 @@ const seLinuxOptions: Control = {
         if (setRole) {
             badData.push("role may not be set");
         }
-        return { reason: "seLinuxOptions", detail: `${badSetters.join(" and ")} set forbidden securityContext.seLinuxOptions: ${badData.join("; ")}` };
+        return {
+            reason: "seLinuxOptions",
+            detail: `${badSetters.join(" and ")} set forbidden securityContext.seLinuxOptions: ${badData.join("; ")}`,
+        };
     },
 };
 
@@ -501,7 +513,8 @@ function seccompFinding(pod: PodView, required: boolean): Finding | undefined {
     if (required && implicitlyBad.length > 0) {
         return {
             reason: "seccompProfile",
-            detail: `pod or ${containersPhrase(implicitlyBad)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"`,
+            detail: `pod or ${containersPhrase(implicitlyBad)} must set securityContext.seccompProfile.type to `
+                + '"RuntimeDefault" or "Localhost"',
         };
     }
     return undefined;
@@ -517,7 +530,8 @@ const sysctls: Control = {
     id: "sysctls", level: "baseline",
     summary: `\`securityContext.sysctls\` names only safe sysctls: ${SAFE_SYSCTLS.join(", ")}`,
     check(pod) {
-        const forbidden = list(pod.sc?.sysctls as unknown[] | undefined).map((s) => text(recordOf(s)?.name)).filter((name) => !SAFE_SYSCTLS.includes(name));
+        const forbidden = list(pod.sc?.sysctls as unknown[] | undefined)
+            .map((s) => text(recordOf(s)?.name)).filter((name) => !SAFE_SYSCTLS.includes(name));
         return forbidden.length === 0 ? undefined : { reason: "forbidden sysctls", detail: forbidden.join(", ") };
     },
 };
@@ -552,13 +566,17 @@ const allowPrivilegeEscalation: Control = {
         }
         const bad = pod.containers.filter((c) => c.sc?.allowPrivilegeEscalation !== false).map((c) => c.name);
         return bad.length === 0 ? undefined
-            : { reason: "allowPrivilegeEscalation != false", detail: `${containersPhrase(bad)} must set securityContext.allowPrivilegeEscalation=false` };
+            : {
+                reason: "allowPrivilegeEscalation != false",
+                detail: `${containersPhrase(bad)} must set securityContext.allowPrivilegeEscalation=false`,
+            };
     },
 };
 
 const capabilitiesRestricted: Control = {
     id: "capabilities_restricted", level: "restricted", overrides: "capabilities_baseline",
-    summary: `\`capabilities.drop\` includes \`${DROP_ALL}\`; \`capabilities.add\` holds at most ${RESTRICTED_ADDABLE_CAPABILITIES.join(", ")} `
+    summary: `\`capabilities.drop\` includes \`${DROP_ALL}\`; `
+        + `\`capabilities.add\` holds at most ${RESTRICTED_ADDABLE_CAPABILITIES.join(", ")} `
         + "(Windows pods exempt)",
     check(pod) {
         if (pod.windows) {
@@ -576,7 +594,8 @@ const capabilitiesRestricted: Control = {
             if (!list(capabilities.drop as unknown[] | undefined).includes(DROP_ALL)) {
                 missingDropAll.push(c.name);
             }
-            const bad = list(capabilities.add as unknown[] | undefined).map(text).filter((cap) => !RESTRICTED_ADDABLE_CAPABILITIES.includes(cap));
+            const bad = list(capabilities.add as unknown[] | undefined).map(text)
+                .filter((cap) => !RESTRICTED_ADDABLE_CAPABILITIES.includes(cap));
             bad.forEach((cap) => forbidden.add(cap));
             if (bad.length > 0) {
                 addingForbidden.push(c.name);
@@ -587,7 +606,8 @@ const capabilitiesRestricted: Control = {
             details.push(`${containersPhrase(missingDropAll)} must set securityContext.capabilities.drop=["${DROP_ALL}"]`);
         }
         if (addingForbidden.length > 0) {
-            details.push(`${containersPhrase(addingForbidden)} must not include ${joinQuote(sortedSet(forbidden))} in securityContext.capabilities.add`);
+            details.push(`${containersPhrase(addingForbidden)} must not include ${joinQuote(sortedSet(forbidden))} `
+                + "in securityContext.capabilities.add");
         }
         return details.length === 0 ? undefined : { reason: "unrestricted capabilities", detail: details.join("; ") };
     },
@@ -595,7 +615,8 @@ const capabilitiesRestricted: Control = {
 
 const restrictedVolumes: Control = {
     id: "restrictedVolumes", level: "restricted", overrides: "hostPathVolumes",
-    summary: `volumes only of the types ${VOLUME_SOURCES.filter((v) => v.restricted === "allowed").map((v) => `\`${v.source}\``).join(", ")}`,
+    summary: "volumes only of the types "
+        + VOLUME_SOURCES.filter((v) => v.restricted === "allowed").map((v) => `\`${v.source}\``).join(", "),
     check(pod) {
         const badVolumes: string[] = [];
         const badTypes = new Set<string>();
@@ -620,7 +641,8 @@ const restrictedVolumes: Control = {
         const types = sortedSet(badTypes);
         return {
             reason: "restricted volume types",
-            detail: `${pluralize("volume", "volumes", badVolumes.length)} ${joinQuote(badVolumes)} ${pluralize("uses", "use", badVolumes.length)} `
+            detail: `${pluralize("volume", "volumes", badVolumes.length)} ${joinQuote(badVolumes)} `
+                + `${pluralize("uses", "use", badVolumes.length)} `
                 + `${pluralize("restricted volume type", "restricted volume types", types.length)} ${joinQuote(types)}`,
         };
     },
@@ -655,10 +677,16 @@ const runAsNonRoot: Control = {
             badSetters.push(containersPhrase(explicitlyBad));
         }
         if (badSetters.length > 0) {
-            return { reason: "runAsNonRoot != true", detail: `${badSetters.join(" and ")} must not set securityContext.runAsNonRoot=false` };
+            return {
+                reason: "runAsNonRoot != true",
+                detail: `${badSetters.join(" and ")} must not set securityContext.runAsNonRoot=false`,
+            };
         }
         if (implicitlyBad.length > 0) {
-            return { reason: "runAsNonRoot != true", detail: `pod or ${containersPhrase(implicitlyBad)} must set securityContext.runAsNonRoot=true` };
+            return {
+                reason: "runAsNonRoot != true",
+                detail: `pod or ${containersPhrase(implicitlyBad)} must set securityContext.runAsNonRoot=true`,
+            };
         }
         return undefined;
     },
@@ -682,7 +710,8 @@ const runAsUser: Control = {
 
 const seccompProfileRestricted: Control = {
     id: "seccompProfile_restricted", level: "restricted", overrides: "seccompProfile_baseline",
-    summary: "`seccompProfile.type` `RuntimeDefault` or `Localhost` on the pod or on every container, and nothing else anywhere (Windows pods exempt)",
+    summary: "`seccompProfile.type` `RuntimeDefault` or `Localhost` on the pod or on every container, "
+        + "and nothing else anywhere (Windows pods exempt)",
     check: (pod) => (pod.windows ? undefined : seccompFinding(pod, true)),
 };
 

@@ -126,7 +126,8 @@ export function loadFixtures(): Fixture[] {
             for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
                 const name = file.slice(0, -".yaml".length);
                 const check = /^base(_linux|_windows)?$/.test(name) ? "base" : name.replace(/\d+$/, "");
-                fixtures.push({ level, verdict, name, check, pod: YAML.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Fixture["pod"] });
+                const pod = YAML.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Fixture["pod"];
+                fixtures.push({ level, verdict, name, check, pod });
             }
         }
     }

@@ -37,10 +37,13 @@ const namespaceOf = (level: Level): string => `${NAMESPACE_PREFIX}-${level}`;
 /** Upstream names its files after check ids, which hold underscores; a pod name may not. */
 const podName = (f: Fixture): string => f.name.toLowerCase().replace(/_/g, "-");
 
+/** The fixture's annotations, where it has any (the AppArmor ones). */
+const annotationsOf = (f: Fixture) => (f.pod.metadata?.annotations ? { annotations: f.pod.metadata.annotations } : {});
+
 function podManifest(f: Fixture): K8sObject {
     return {
         apiVersion: "v1", kind: "Pod",
-        metadata: { name: podName(f), namespace: namespaceOf(f.level), ...(f.pod.metadata?.annotations ? { annotations: f.pod.metadata.annotations } : {}) },
+        metadata: { name: podName(f), namespace: namespaceOf(f.level), ...annotationsOf(f) },
         spec: f.pod.spec ?? {},
     };
 }
@@ -52,7 +55,7 @@ function deploymentManifest(f: Fixture): K8sObject {
         metadata: { name: podName(f), namespace: namespaceOf(f.level) },
         spec: {
             replicas: 1, selector: { matchLabels: labels },
-            template: { metadata: { labels, ...(f.pod.metadata?.annotations ? { annotations: f.pod.metadata.annotations } : {}) }, spec: f.pod.spec ?? {} },
+            template: { metadata: { labels, ...annotationsOf(f) }, spec: f.pod.spec ?? {} },
         },
     };
 }
@@ -96,7 +99,8 @@ describe("Pod Security admission at latest: the API server's verdicts equal the 
                 metadata: { name: ns, labels: { "pod-security.kubernetes.io/enforce": level, "pod-security.kubernetes.io/warn": level } },
             }) });
             // ServiceAccount admission refuses a pod whose account does not exist yet, before Pod Security sees it.
-            const sa = eventually(() => run("kubectl", ["get", "serviceaccount", "default", "-n", ns, "-o", "name"]), (r) => r.status === 0, 60);
+            const sa = eventually(() => run("kubectl", ["get", "serviceaccount", "default", "-n", ns, "-o", "name"]),
+                (r) => r.status === 0, 60);
             expect(sa.status, `the controller-manager created no default ServiceAccount in ${ns}: ${sa.output}`).to.equal(0);
         }
     });
@@ -110,7 +114,8 @@ describe("Pod Security admission at latest: the API server's verdicts equal the 
             it("a Pod: admitted or refused with the pack's message", () => {
                 const pod = podManifest(f);
                 const violations = packViolations(f.level, pod);
-                expect(violations.length === 0 ? "pass" : "fail", `the pack's verdict on ${f.name}: ${forbiddenDetail(violations)}`).to.equal(f.verdict);
+                expect(violations.length === 0 ? "pass" : "fail", `the pack's verdict on ${f.name}: ${forbiddenDetail(violations)}`)
+                    .to.equal(f.verdict);
                 const r = dryRunCreate(pod);
                 if (violations.length === 0) {
                     expect(r.status, `admitted by the pack, refused by the API server: ${r.output}`).to.equal(0);
@@ -130,9 +135,10 @@ describe("Pod Security admission at latest: the API server's verdicts equal the 
                 // pod's hostPorts defaulted, an `unconfined` AppArmor annotation copied into the
                 // container), while the warning is about the template as written. Neither changes
                 // a verdict, only which containers a message names.
-                expect(warnings.length > 0 ? "warned" : "silent", `the pack says: ${forbiddenDetail(violations) || "nothing"}; the API server: ${warnings.join("; ")}`)
-                    .to.equal(violations.length > 0 ? "warned" : "silent");
-                expect(warnings.every((w) => w.startsWith(`Warning: would violate PodSecurity "${f.level}:latest": `)), warnings.join("; ")).to.equal(true);
+                const said = `the pack says: ${forbiddenDetail(violations) || "nothing"}; the API server: ${warnings.join("; ")}`;
+                expect(warnings.length > 0 ? "warned" : "silent", said).to.equal(violations.length > 0 ? "warned" : "silent");
+                const prefix = `Warning: would violate PodSecurity "${f.level}:latest": `;
+                expect(warnings.every((w) => w.startsWith(prefix)), said).to.equal(true);
                 if (f.level === "restricted") {
                     const problems = restrictedSecurityContext.check(deployment, restrictedSecurityContext.defaults, {});
                     expect(problems.map((p) => /^Pod Security (\S+):/.exec(p)?.[1])).to.deep.equal(violations.map((v) => v.control));

@@ -36,7 +36,8 @@ describe(`Pod Security fixtures of ${vendored.module}@${vendored.version} (${ven
         const pinned = pinnedModule();
         expect(vendored.version, "KUBERNETES_VERSION changed: run `npm run pod-security:fixtures`").to.equal(pinned.version);
         expect(vendored.fixturesVersion).to.equal(pinned.fixturesVersion);
-        expect(POD_SECURITY_VERSION, "policy/lib/podSecurity.ts implements another version than the fixtures'").to.equal(vendored.fixturesVersion);
+        expect(POD_SECURITY_VERSION, "policy/lib/podSecurity.ts implements another version than the fixtures'")
+            .to.equal(vendored.fixturesVersion);
     });
 
     it("are byte for byte the module's files: SHA256SUMS hashes to the module checksum, each file to its line, none missing", () => {

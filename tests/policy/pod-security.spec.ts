@@ -14,11 +14,13 @@ function run(control: ControlId, spec: Spec, annotations?: Record<string, string
     return evaluatePodSecurity([controlById(control)], { spec, annotations });
 }
 
-const c = (name: string, securityContext?: Spec, extra: Spec = {}): Spec => ({ name, ...(securityContext ? { securityContext } : {}), ...extra });
+const c = (name: string, securityContext?: Spec, extra: Spec = {}): Spec =>
+    ({ name, ...(securityContext ? { securityContext } : {}), ...extra });
 
 describe("Pod Security controls (policy/lib/podSecurity.ts)", () => {
     describe("read as upstream's unit tests expect (check_*_test.go)", () => {
-        const cases: { control: ControlId; name: string; spec: Spec; annotations?: Record<string, string>; reason: string; detail: string }[] = [
+        interface Case { control: ControlId; name: string; spec: Spec; annotations?: Record<string, string>; reason: string; detail: string }
+        const cases: Case[] = [
             {
                 control: "appArmorProfile", name: "unconfined init container", reason: "forbidden AppArmor profile",
                 spec: {
@@ -159,8 +161,8 @@ describe("Pod Security controls (policy/lib/podSecurity.ts)", () => {
             "privileged", "procMount", "seLinuxOptions", "seccompProfile_baseline", "sysctls", "windowsHostProcess",
         ]);
         expect(controlsFor("restricted").map((control) => control.id)).to.deep.equal([
-            "appArmorProfile", "hostNamespaces", "hostPorts", "hostProbesAndHostLifecycle", "privileged", "procMount", "seLinuxOptions", "sysctls",
-            "windowsHostProcess", "allowPrivilegeEscalation", "capabilities_restricted", "restrictedVolumes", "runAsNonRoot", "runAsUser",
+            "appArmorProfile", "hostNamespaces", "hostPorts", "hostProbesAndHostLifecycle", "privileged", "procMount", "seLinuxOptions",
+            "sysctls", "windowsHostProcess", "allowPrivilegeEscalation", "capabilities_restricted", "restrictedVolumes", "runAsNonRoot", "runAsUser",
             "seccompProfile_restricted",
         ]);
     });
@@ -168,7 +170,8 @@ describe("Pod Security controls (policy/lib/podSecurity.ts)", () => {
     it("aggregate as the API server's refusal does", () => {
         const spec = { hostNetwork: true, containers: [c("app", { privileged: true })] };
         expect(admissionMessage("baseline", evaluatePodSecurity("baseline", { spec }))).to.equal(
-            'violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true), privileged (container "app" must not set securityContext.privileged=true)');
+            'violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true), '
+            + 'privileged (container "app" must not set securityContext.privileged=true)');
         expect(forbiddenDetail([])).to.equal("");
     });
 
@@ -184,7 +187,7 @@ describe("Pod Security controls (policy/lib/podSecurity.ts)", () => {
             expect(run("hostPorts", { ...spec, hostNetwork: false })[0]?.detail).to.equal('container "app" uses hostPort 443');
         });
 
-        it("a container's deprecated AppArmor annotation `unconfined` becomes its profile, unless it has one or the pod is Unconfined", () => {
+        it("a container's AppArmor annotation `unconfined` becomes its profile, unless it has one or the pod is Unconfined", () => {
             const annotations = { "container.apparmor.security.beta.kubernetes.io/app": "unconfined" };
             const detail = (spec: Spec) => run("appArmorProfile", spec, annotations)[0]?.detail;
             expect(detail({ containers: [c("app")] })).to.equal(
@@ -217,7 +220,10 @@ describe("Pod Security controls (policy/lib/podSecurity.ts)", () => {
         });
 
         it("non-boolean and non-string values do not count as the safe value", () => {
-            const spec = { securityContext: { runAsNonRoot: "true", seccompProfile: { type: 1 } }, containers: [c("app", { allowPrivilegeEscalation: "false" })] };
+            const spec = {
+                securityContext: { runAsNonRoot: "true", seccompProfile: { type: 1 } },
+                containers: [c("app", { allowPrivilegeEscalation: "false" })],
+            };
             const found = Object.fromEntries(evaluatePodSecurity("restricted", { spec }).map((v) => [v.control, v.detail]));
             expect(found.runAsNonRoot).to.equal("pod must not set securityContext.runAsNonRoot=false");
             expect(found.seccompProfile_restricted).to.equal('pod must not set securityContext.seccompProfile.type to "1"');

@@ -49,7 +49,8 @@ describe(NAME, () => {
     }
 
     for (const [label, edit, control, detail] of [
-        ["privileged", (sc: SecurityContext) => { sc.privileged = true; }, "privileged", 'container "app" must not set securityContext.privileged=true'],
+        ["privileged", (sc: SecurityContext) => { sc.privileged = true; }, "privileged",
+            'container "app" must not set securityContext.privileged=true'],
         ["privilege escalation allowed", (sc: SecurityContext) => { sc.allowPrivilegeEscalation = true; }, "allowPrivilegeEscalation",
             'container "app" must set securityContext.allowPrivilegeEscalation=false'],
         ["privilege escalation unset", (sc: SecurityContext) => { delete sc.allowPrivilegeEscalation; }, "allowPrivilegeEscalation",
@@ -111,7 +112,8 @@ describe(NAME, () => {
         firstContainer(workload).securityContext = { runAsNonRoot: true };
         expect(checkResource(restrictedSecurityContext, workload)).to.deep.equal([]);
         spec.hostNetwork = true;
-        expect(checkResource(restrictedSecurityContext, workload)).to.deep.equal(["Pod Security hostNamespaces: host namespaces (hostNetwork=true)"]);
+        expect(checkResource(restrictedSecurityContext, workload))
+            .to.deep.equal(["Pod Security hostNamespaces: host namespaces (hostNetwork=true)"]);
     });
 
     it("checks init and ephemeral containers", () => {
