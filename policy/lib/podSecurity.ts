@@ -105,16 +105,16 @@ const DEFAULT_PROC_MOUNT = "Default";
 
 type Rec = Record<string, unknown>;
 
-interface VisitedContainer {
+export interface VisitedContainer {
     /** The container's name, or `containers[0]` for one without a usable name (never valid, still reported). */
     name: string;
     field: ContainerField;
     raw: Rec;
-    /** Undefined where Go would see a nil SecurityContext. */
+    /** As the API server stores it on create (withAnnotatedAppArmor); undefined where Go would see nil. */
     sc: Rec | undefined;
 }
 
-interface PodView {
+export interface PodView {
     annotations: Record<string, string>;
     spec: Rec;
     /** The pod-level securityContext; undefined where Go would see nil. */
@@ -181,7 +181,7 @@ function byteOrder(a: string, b: string): number {
 }
 const containersPhrase = (names: readonly string[]): string => `${pluralize("container", "containers", names.length)} ${joinQuote(names)}`;
 
-interface Finding {
+export interface Finding {
     reason: string;
     detail: string;
 }
