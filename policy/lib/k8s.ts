@@ -208,6 +208,8 @@ export const WORKLOAD_KINDS: readonly KindKey[] = [
 
 export interface PodTemplate {
     labels: Labels;
+    /** The pod's annotations (a Pod's own, a workload's template's): Pod Security reads AppArmor's there. */
+    annotations: Record<string, string>;
     spec: PodSpec;
 }
 
@@ -224,10 +226,14 @@ export function podTemplateOf(obj: K8sObject): PodTemplate | undefined {
         holder = isRecord(jobSpec) ? jobSpec.template : undefined;
     }
     if (!isRecord(holder)) {
-        return { labels: {}, spec: {} };
+        return { labels: {}, annotations: {}, spec: {} };
     }
     const metadata = isRecord(holder.metadata) ? holder.metadata : {};
-    return { labels: labelsOf(metadata.labels), spec: isRecord(holder.spec) ? (holder.spec as PodSpec) : {} };
+    return {
+        labels: labelsOf(metadata.labels),
+        annotations: labelsOf(metadata.annotations),
+        spec: isRecord(holder.spec) ? (holder.spec as PodSpec) : {},
+    };
 }
 
 export type ContainerField = "containers" | "initContainers" | "ephemeralContainers";

@@ -6,6 +6,11 @@ export function stringList(description: string, defaults: readonly string[]): Po
     return { type: "array", items: { type: "string" }, description, default: [...defaults] };
 }
 
+/** A list whose entries must each be one of `choices`. */
+export function choiceList(description: string, choices: readonly string[], defaults: readonly string[]): PolicyConfigJSONSchema {
+    return { type: "array", items: { type: "string", enum: [...choices] }, description, default: [...defaults] };
+}
+
 export function integerList(description: string, defaults: readonly number[]): PolicyConfigJSONSchema {
     return { type: "array", items: { type: "integer", minimum: 1, maximum: 65535 }, description, default: [...defaults] };
 }

@@ -4,6 +4,7 @@
 import { declarations, LLM_MODES, SECRET_KEYS, stackFileConfig } from "../../components/config";
 import * as fs from "fs";
 import * as path from "path";
+import { controlsFor } from "../../policy/lib/podSecurity";
 import { RULES } from "../../policy/policies";
 import { field, MOCK_API_SERVER_ENDPOINT_SLICE, ofType, RecordedResource, runProgram, stackConfig, withMode } from "../engine/program-run";
 import { REPO_ROOT } from "../engine/workspace";
@@ -153,8 +154,20 @@ export const policyRules: Section = () => {
     ]));
 };
 
+/** The Pod Security controls restricted-security-context runs, from policy/lib/podSecurity.ts. */
+export const podSecurityControls: Section = () => {
+    const restricted = controlsFor("restricted");
+    const order = [...controlsFor("baseline"), ...restricted.filter((c) => c.level === "restricted")];
+    return table(["control (upstream check id)", "level", "what it requires"], order.map((control) => {
+        const replacedBy = restricted.find((r) => r.overrides === control.id);
+        const level = replacedBy ? `baseline (restricted runs \`${replacedBy.id}\` instead)` : control.level;
+        return [`\`${control.id}\``, level, oneLine(control.summary)];
+    }));
+};
+
 export const SECTIONS: Record<string, Section> = {
     "policy-rules": policyRules,
+    "pod-security-controls": podSecurityControls,
     "config-keys": configKeys,
     "cleanup-keys": cleanupKeys,
     quota,
