@@ -62,6 +62,12 @@ export function findProjectFile(start: string = __dirname): string {
     }
 }
 
+/** The stacks that have a stack file beside Pulumi.yaml (Pulumi.<stack>.yaml), sorted. */
+export function committedStacks(): string[] {
+    const dir = path.dirname(findProjectFile());
+    return fs.readdirSync(dir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
+}
+
 /** The `config:` block of a committed stack file, e.g. stackFileConfig("dev"). */
 export function stackFileConfig(stack: string): Record<string, unknown> {
     const file = path.join(path.dirname(findProjectFile()), `Pulumi.${stack}.yaml`);

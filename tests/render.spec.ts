@@ -10,7 +10,7 @@ import { resolvePolicies } from "../policy/checker/config";
 import { checkSubjects } from "../policy/checker/engine";
 import { K8sObject } from "../policy/lib/k8s";
 import { RULES } from "../policy/policies";
-import { manifestsOf, toYaml } from "../scripts/render/manifests";
+import { forPeople, Manifest, manifestsOf, NOT_SHOWN, toYaml } from "../scripts/render/manifests";
 import { REPO_ROOT, runProgram, withMode } from "./harness";
 
 const prodPolicies = () =>
@@ -26,6 +26,22 @@ describe("rendered manifests", () => {
             });
         }
     }
+
+    it("printed for people: a header that says it is not deployable, and no Secret value, mock or not", async () => {
+        const manifests = manifestsOf(await runProgram(withMode("dev", "litellm")));
+        const mockKey = JSON.stringify(manifests.filter((m) => m.kind === "Secret").map((m) => m.stringData ?? m.data));
+        expect(mockKey, "the mock run has a master key to hide").to.match(/sk-|[A-Za-z0-9]{16}/);
+        const text = forPeople("dev", undefined, manifests);
+        expect(text.split("\n")[1]).to.equal("# NOT DEPLOYABLE. Secret values are left out (the LiteLLM master key is generated at deploy time),");
+        const secrets = YAML.parseAllDocuments(text).map((d) => d.toJS() as Manifest).filter((m) => m.kind === "Secret");
+        expect(secrets).to.not.be.empty;
+        for (const secret of secrets) {
+            expect(Object.values({ ...(secret.stringData as object), ...(secret.data as object) })).to.satisfy((values: string[]) => values.every((v) => v === NOT_SHOWN));
+        }
+        for (const value of Object.values(JSON.parse(mockKey)[0] as Record<string, string>)) {
+            expect(text).to.not.contain(value);
+        }
+    });
 
     it("round-trip through YAML in apply order, namespace first", async () => {
         const manifests = manifestsOf(await runProgram(withMode("dev", "litellm")));

@@ -5,7 +5,7 @@
 // from the cluster at deploy time: a stack without apiServerCidrs gets the mocks' API server
 // endpoints (MOCK_API_SERVER_ENDPOINT_SLICE in ../engine/program-run.ts) in its cleanup policy.
 import * as YAML from "yaml";
-import { LLM_MODES } from "../../components/config";
+import { committedStacks, LLM_MODES } from "../../components/config";
 import { ProgramRun, runProgram, stackConfig, withMode } from "../engine/program-run";
 
 export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
@@ -34,13 +34,42 @@ export function toYaml(manifests: Manifest[]): string {
     return manifests.map((m) => YAML.stringify(m)).join("---\n");
 }
 
+/** What stands in the output for every value of a Secret: a mock value is still not for printing. */
+export const NOT_SHOWN = "<not shown: set at deploy time>";
+
+/**
+ * `npm run render`'s output: a header that says what the manifests are not, and no Secret
+ * value, mock or real.
+ */
+export function forPeople(stack: string, mode: string | undefined, manifests: Manifest[]): string {
+    const header = [
+        `# npm run render: the objects of stack ${stack}${mode ? ` in ${mode} mode` : ""} as the program builds them under Pulumi's mocks.`,
+        "# NOT DEPLOYABLE. Secret values are left out (the LiteLLM master key is generated at deploy time),",
+        "# and what the program reads from the cluster at deploy time is made up (with apiServerCidrs empty,",
+        "# the API server addresses in cleanup-egress-allow). Deploy with `pulumi up`.",
+        "",
+    ].join("\n");
+    const redacted = manifests.map((m) => {
+        if (m.kind !== "Secret") {
+            return m;
+        }
+        const hide = (values: unknown) => (values && typeof values === "object"
+            ? Object.fromEntries(Object.keys(values).map((k) => [k, NOT_SHOWN])) : values);
+        const { data, stringData, ...rest } = m;
+        return { ...rest, ...(data === undefined ? {} : { data: hide(data) }), ...(stringData === undefined ? {} : { stringData: hide(stringData) }) } as Manifest;
+    });
+    return header + toYaml(redacted);
+}
+
 async function main(): Promise<void> {
     const [stack, mode] = process.argv.slice(2);
-    if (!stack || !["dev", "prod"].includes(stack) || (mode !== undefined && !(LLM_MODES as readonly string[]).includes(mode))) {
-        console.error(`usage: npm run --silent render -- <dev|prod> [${LLM_MODES.join("|")}]`);
+    const stacks = committedStacks();
+    if (!stack || !stacks.includes(stack) || (mode !== undefined && !(LLM_MODES as readonly string[]).includes(mode))) {
+        console.error(`usage: npm run --silent render -- <${stacks.join("|")}> [${LLM_MODES.join("|")}]` +
+            (stack && !stacks.includes(stack) ? `\nno stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml beside Pulumi.yaml` : ""));
         process.exit(2);
     }
-    process.stdout.write(toYaml(await renderStack(stack, mode)));
+    process.stdout.write(forPeople(stack, mode, await renderStack(stack, mode)));
 }
 
 if (require.main === module) {
