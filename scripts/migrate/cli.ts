@@ -269,7 +269,10 @@ async function main(argv: string[]): Promise<number> {
             return 1;
         }
     }
-    log(`migrated; now run: pulumi up -s ${args.stack} --policy-pack policy --policy-pack-config policy/config/${config.environment}.json`);
+    // The policy config is the stack's, as the workflow passes it (policy/config/<stack>.json).
+    const policyConfig = `policy/config/${args.stack}.json`;
+    log(`migrated; now run: pulumi up -s ${args.stack} --policy-pack policy --policy-pack-config ${policyConfig}` +
+        (fs.existsSync(path.join(projectDir, policyConfig)) ? "" : ` (${policyConfig} does not exist yet: start from policy/config/${config.environment}.json)`));
     return 0;
 }
 
