@@ -38,7 +38,11 @@ export class Cluster extends pulumi.ComponentResource {
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("abevalflow:cluster:Cluster", name, {}, opts);
         // The kubeconfig is KUBECONFIG's, never the stack's: config.ts refuses one in the stack's configuration.
-        this.provider = new k8s.Provider("cluster", { context: args.context }, { parent: this });
+        // ConfigMaps and Secrets are updated in place. The provider's default replaces one whose
+        // data changed, and a replacement under the same name deletes first, together with what
+        // depends on it: a new proxy configuration or master key would delete the Deployment, every
+        // replica at once. In place, the pod template's digests of them (litellm.ts) roll the proxy.
+        this.provider = new k8s.Provider("cluster", { context: args.context, enableConfigMapMutable: true, enableSecretMutable: true }, { parent: this });
         const reached = clusterTarget(args.context);
         if (args.id === undefined) {
             this.checked = Promise.resolve();

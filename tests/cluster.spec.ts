@@ -42,6 +42,9 @@ describe("the stack's cluster", () => {
         const providers = ofType(run, "pulumi:providers:kubernetes");
         expect(providers).to.have.length(1);
         expect(providers[0].inputs).to.include({ context: "dev-admin" });
+        // A changed ConfigMap or Secret is updated, never replaced with the Deployment that mounts it.
+        // Provider inputs reach the engine as strings.
+        expect(providers[0].inputs).to.include({ enableConfigMapMutable: "true", enableSecretMutable: "true" });
         expect(ofType(await runProgram(stackConfig("prod")), "pulumi:providers:kubernetes")).to.have.length(1);
     });
 });
