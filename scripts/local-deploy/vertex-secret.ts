@@ -29,8 +29,11 @@ function must(k: Kubectl, args: string[], input?: string): void {
     }
 }
 
-/** A service-account JSON of no account, in the form the proxy (and npm run migrate) accept. */
-export function throwawayServiceAccount(): string {
+/**
+ * A service-account JSON of no account, in the form the proxy (and npm run migrate) accept.
+ * tokenUri: where google-auth asks for tokens; a test points it at a test host of the sealed network.
+ */
+export function throwawayServiceAccount(tokenUri = "https://oauth2.googleapis.com/token"): string {
     const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
     return JSON.stringify({
         type: "service_account",
@@ -39,7 +42,7 @@ export function throwawayServiceAccount(): string {
         private_key: privateKey.export({ type: "pkcs8", format: "pem" }),
         client_email: "local-throwaway@abevalflow-local.iam.gserviceaccount.com",
         client_id: "0",
-        token_uri: "https://oauth2.googleapis.com/token",
+        token_uri: tokenUri,
     });
 }
 

@@ -1,0 +1,196 @@
+// The proxy, highly available on the two nodes with the prod stack's settings (three replicas,
+// spread over nodes as a requirement, the disruption budget). A client pod with the trial
+// labels calls the proxy through its Service without pause while the proxy is rolled by a
+// configuration change through `pulumi up`, and while a node is drained. The proxy's upstream is
+// a test host of the sealed network standing for Google (token endpoint and generateContent)
+// that answers each model call after UPSTREAM_DELAY_SECONDS, so requests are always in flight.
+// LiteLLM 1.84.10 sends a vertex_ai model's calls to VERTEXAI_API_BASE when it is set
+// (main.py, vertex_ai branch) and fetches tokens from the key's token_uri (google-auth).
+import { ChildProcess, spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { expect } from "chai";
+import { loadConfig, objectConfigSource, stackFileConfig } from "../../components/config";
+import { LITELLM, TRIAL_BASELINE_CONFIGMAP } from "../../components/names";
+import { TrialPodBaseline } from "../../components/trialBaseline";
+import { throwawayServiceAccount } from "../../scripts/local-deploy/vertex-secret";
+import { NETWORK } from "./nodes";
+import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, run } from "./support";
+
+const STACK = "e2e-ha";
+const NAMESPACE = "abevalflow-e2e-ha";
+const PROD = loadConfig(objectConfigSource({ ...stackFileConfig("prod"), "abevalflow:namespace": NAMESPACE }));
+const HOSTS_NETNS = `/var/run/netns/${NETWORK.NETNS_PREFIX}hosts`;
+/** A host standing for the internet: the proxy's egress policy lets it reach port 443 there. */
+const UPSTREAM = `http://${NETWORK.INTERNET_HOSTS.split(" ")[0]}:443`;
+const UPSTREAM_DELAY_SECONDS = 8;
+const CLIENT_WORKERS = 4;
+const SELECTOR = Object.entries(LITELLM.podLabels).map(([k, v]) => `${k}=${v}`).join(",");
+
+interface Pod { metadata: { name: string; creationTimestamp: string; deletionTimestamp?: string }; spec: { nodeName?: string };
+    status: { conditions?: { type: string; status: string }[] } }
+interface ClientRun { sent: number; failed: string[]; longestMs: number; requests: [number, number, string][] }
+
+function proxyPods(): { name: string; node: string; ready: boolean; created: number }[] {
+    return kubectlJson<{ items: Pod[] }>(["get", "pods", "-n", NAMESPACE, "-l", SELECTOR]).items
+        .filter((p) => !p.metadata.deletionTimestamp)
+        .map((p) => ({
+            name: p.metadata.name, node: p.spec.nodeName ?? "", created: Date.parse(p.metadata.creationTimestamp),
+            ready: (p.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
+        }));
+}
+
+function rolledOut(): void {
+    ok("kubectl", ["rollout", "status", `deployment/${LITELLM.name}`, "-n", NAMESPACE, "--timeout=300s"]);
+}
+
+describe("the proxy, highly available on the nodes (prod settings)", function () {
+    this.timeout(30 * 60_000);
+    const ws = new PulumiWorkspace();
+    let upstream: ChildProcess | undefined;
+    let upstreamLog = "";
+    /** Model calls the upstream answered so far. */
+    const served = (): number => fs.readFileSync(upstreamLog, "utf8").split("\n").filter((l) => l.endsWith(":generateContent 200")).length;
+    let serviceUrl = "";
+    let masterKey = "";
+    const model = PROD.litellm?.models[0].name ?? "";
+
+    const up = (): void => {
+        ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", STACK, ...ws.policyArgs("prod")]);
+    };
+
+    /** A trial pod, built from the published baseline, that runs client.py for `seconds`. */
+    const startClient = (name: string, seconds: number): void => {
+        const baseline = JSON.parse(kubectlJson<{ data: Record<string, string> }>(["get", "configmap", TRIAL_BASELINE_CONFIGMAP, "-n", NAMESPACE]).data["baseline.json"]) as TrialPodBaseline;
+        const image = kubectlJson<{ spec: { template: { spec: { containers: { image: string }[] } } } }>(
+            ["get", "deployment", LITELLM.name, "-n", NAMESPACE]).spec.template.spec.containers[0].image;
+        const client = fs.readFileSync(path.join(__dirname, "proxy", "client.py"), "utf8");
+        const pod = {
+            apiVersion: "v1", kind: "Pod",
+            metadata: { name, namespace: NAMESPACE, labels: PROD.trial.podLabels },
+            spec: {
+                restartPolicy: "Never",
+                automountServiceAccountToken: baseline.automountServiceAccountToken,
+                securityContext: baseline.podSecurityContext,
+                containers: [{
+                    name: "client", image, command: ["/opt/litellm/bin/python", "-c", client, `${serviceUrl}/v1/chat/completions`, model, String(CLIENT_WORKERS), String(seconds)],
+                    env: [{ name: "PROXY_KEY", value: masterKey }],
+                    securityContext: baseline.containerSecurityContext, resources: baseline.resources, volumeMounts: baseline.volumeMounts,
+                }],
+                volumes: baseline.volumes,
+            },
+        };
+        ok("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(pod) });
+        ok("kubectl", ["wait", "-n", NAMESPACE, `pod/${name}`, "--for=condition=Ready", "--timeout=120s"]);
+        // Some requests in flight before anything else happens.
+        run("sleep", [String(UPSTREAM_DELAY_SECONDS / 2)]);
+    };
+
+    const clientResult = (name: string): ClientRun => {
+        const done = run("kubectl", ["wait", "-n", NAMESPACE, `pod/${name}`, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=600s"]);
+        const log = run("kubectl", ["logs", "-n", NAMESPACE, name]).output;
+        expect(done.status, `${done.output}\n${log.slice(-2000)}`).to.equal(0);
+        const { requests } = JSON.parse(log.trim().split("\n").pop() ?? "{}") as { requests: [number, number, string][] };
+        run("kubectl", ["delete", "pod", name, "-n", NAMESPACE, "--wait=false"]);
+        return {
+            sent: requests.length,
+            failed: requests.filter((r) => r[2] !== "200").map((r) => r[2]),
+            longestMs: Math.max(...requests.filter((r) => r[2] === "200").map((r) => r[1] - r[0])),
+            requests,
+        };
+    };
+
+    before(() => {
+        requireCluster();
+        // Its log goes to a file: the test blocks its own event loop while it waits, and a full pipe would stall the upstream.
+        upstreamLog = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-upstream-")), "served.log");
+        upstream = spawn("nsenter", [`--net=${HOSTS_NETNS}`, "python3", path.join(__dirname, "proxy", "slow_upstream.py"), "443", String(UPSTREAM_DELAY_SECONDS)],
+            { stdio: ["ignore", fs.openSync(upstreamLog, "w"), "inherit"] });
+        // The operator's Vertex key Secret, its token endpoint on the test host, before the first up.
+        ok("kubectl", ["create", "namespace", NAMESPACE]);
+        const secret = {
+            apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: PROD.litellm?.vertexCredentialsSecretName, namespace: NAMESPACE },
+            data: { [LITELLM.credentialsKey]: Buffer.from(throwawayServiceAccount(`${UPSTREAM}/token`)).toString("base64") },
+        };
+        ok("kubectl", ["create", "-f", "-"], { input: JSON.stringify(secret) });
+        // Replicas, spread and budget as prod has them; the CPU request scaled to what one of the
+        // two 2-core nodes can hold when a drain puts every replica on it.
+        ws.initStack(STACK, "prod", { "abevalflow:namespace": NAMESPACE, "abevalflow:litellmCpuRequest": "200m" });
+        up();
+        // The one thing the program does not set: where Vertex AI is. Another field manager's
+        // env entry, which the program's server-side apply leaves in place.
+        ok("kubectl", ["set", "env", `deployment/${LITELLM.name}`, "-n", NAMESPACE, `VERTEXAI_API_BASE=${UPSTREAM}/v1/projects/p/locations/l/publishers/google/models/m`]);
+        rolledOut();
+        masterKey = Buffer.from(kubectlJson<{ data: Record<string, string> }>(["get", "secret", LITELLM.masterKeySecret, "-n", NAMESPACE]).data[LITELLM.masterKeyEnv], "base64").toString();
+        const clusterIp = kubectlJson<{ spec: { clusterIP: string } }>(["get", "service", LITELLM.name, "-n", NAMESPACE]).spec.clusterIP;
+        // The Service's address, not its name: a drain may move the DNS pods too.
+        serviceUrl = `http://${clusterIp}:${PROD.litellm?.port}`;
+    });
+    after(() => {
+        for (const node of ["node-1", "node-2"]) {
+            run("kubectl", ["uncordon", node]);
+        }
+        upstream?.kill();
+        fs.rmSync(path.dirname(upstreamLog), { recursive: true, force: true });
+        ws.pulumi(["destroy", "--yes", "--skip-preview", "--exclude-protected", "-s", STACK]);
+        run("kubectl", ["delete", "namespace", NAMESPACE, "--wait=false"]);
+        ws.dispose();
+    });
+
+    it("runs its replicas ready on both nodes", () => {
+        const pods = proxyPods();
+        expect(pods.length).to.equal(PROD.litellm?.replicas);
+        expect(pods.every((p) => p.ready)).to.equal(true);
+        expect(new Set(pods.map((p) => p.node)).size).to.equal(2);
+    });
+
+    it("a configuration change through pulumi up rolls every replica while a client calls the proxy: no request fails", () => {
+        startClient("trial-ha-rollout", 120);
+        const before = proxyPods().map((p) => p.name);
+        const servedBefore = served();
+        // A model more: a new config.yaml, so a new pod template.
+        ok("pulumi", ["config", "set", "--non-interactive", "--cwd", REPO_ROOT, "-s", STACK, "--path",
+            `abevalflow:litellmModels[${PROD.litellm?.models.length}]`, "gemini-2.0-flash"], { env: ws.env });
+        const upStarted = Date.now();
+        up();
+        const after = proxyPods();
+        expect(after.map((p) => p.name).filter((n) => before.includes(n)), "every old replica replaced").to.deep.equal([]);
+        const rolloutStart = Math.min(...after.map((p) => p.created));
+        const result = clientResult("trial-ha-rollout");
+        // Requests already in flight when the first new replica was created, i.e. before any old one stopped.
+        const inFlight = result.requests.filter(([start, end]) => start < rolloutStart && end > rolloutStart);
+        console.log(`      rollout: ${result.sent} requests, ${result.failed.length} failed, longest ${result.longestMs} ms; ` +
+            `${inFlight.length} in flight at the rollout's start; up took ${Math.round((Date.now() - upStarted) / 1000)} s; upstream served ${served() - servedBefore}`);
+        expect(result.failed, result.failed.join("\n")).to.deep.equal([]);
+        expect(inFlight.length).to.be.at.least(1);
+        expect(inFlight.every(([, , outcome]) => outcome === "200")).to.equal(true);
+        expect(result.longestMs).to.be.at.least(UPSTREAM_DELAY_SECONDS * 1000);
+    });
+
+    it("a drain of a node keeps the proxy answering; the disruption budget holds a second drain to one replica down", () => {
+        startClient("trial-ha-drain", 150);
+        const byNode = (node: string) => proxyPods().filter((p) => p.node === node);
+        const [drained, other] = byNode("node-1").length >= byNode("node-2").length ? ["node-1", "node-2"] : ["node-2", "node-1"];
+        // Only the proxy's pods: the drain is about them, and the test's own pods have no controller.
+        const drain = run("kubectl", ["drain", drained, `--pod-selector=${SELECTOR}`, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=300s"]);
+        expect(drain.status, drain.output).to.equal(0);
+        rolledOut();
+        const moved = proxyPods();
+        expect(moved.every((p) => p.node === other && p.ready), JSON.stringify(moved)).to.equal(true);
+
+        // Every replica on one node, no other node to go to: the budget (maxUnavailable 1) lets one
+        // eviction through and refuses the next, so two replicas keep serving.
+        const second = run("kubectl", ["drain", other, `--pod-selector=${SELECTOR}`, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=45s"]);
+        expect(second.status, second.output).to.not.equal(0);
+        expect(second.output).to.match(/violate the pod's disruption budget/);
+        expect(proxyPods().filter((p) => p.ready).length).to.equal((PROD.litellm?.replicas ?? 0) - 1);
+        for (const node of [drained, other]) {
+            ok("kubectl", ["uncordon", node]);
+        }
+        rolledOut();
+        const result = clientResult("trial-ha-drain");
+        console.log(`      drain: ${result.sent} requests, ${result.failed.length} failed, longest ${result.longestMs} ms`);
+        expect(result.failed, result.failed.join("\n")).to.deep.equal([]);
+    });
+});
