@@ -10,6 +10,9 @@
 #   nodes.sh up CLUSTER_DIR     CLUSTER_DIR holds kubeconfig, pki/ and state.env of start.sh
 #   nodes.sh down               stops and removes everything any earlier `up` made, even after a crash
 #   nodes.sh check              exit 0 when nothing of an earlier `up` is left, else lists it
+#   nodes.sh stop-node N        cuts node-N's power: its containers, containerd, kubelet,
+#                               kube-proxy and kube-router are killed at once; its disk stays
+#   nodes.sh start-node N       starts node-N again on that disk and waits until it is Ready
 #
 # Addresses (one node cluster per machine at a time; a lock says so):
 #   host  10.250.255.1   the API server's forwarder (socat to kube-apiserver on loopback)
@@ -313,6 +316,48 @@ policy_controller_up() {
     --run-firewall=true --run-router=false --run-service-proxy=false --metrics-port 0 --health-port 20244 > "$dir/kube-router.pid"
 }
 
+# A power cut of one node: every process of it at once, its disk (images, pod volumes, the
+# CNI's address leases) left as it is. Containers run in network namespaces of their own, so
+# containerd is asked for their pids before it goes.
+node_stop() {
+  local i=$1 dir=$BASE/node-$1 pids
+  [ -d "$dir" ] || die "node-$i does not exist (nodes.sh up first)"
+  pids=$(ctr -a "$dir/run/containerd.sock" -n k8s.io tasks ls 2>/dev/null | awk 'NR > 1 && $2 > 0 {print $2}' || true)
+  # shellcheck disable=SC2086
+  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null || true
+  pids=$(ip netns pids "${NETNS_PREFIX}node-$i" 2>/dev/null || true)
+  # shellcheck disable=SC2086
+  [ -n "$pids" ] && kill -KILL $pids 2>/dev/null || true
+  log "node-$i: stopped (killed its containers and services)"
+}
+
+# The node's services again, on the disk node_stop left; the kubelet then restarts the pods
+# still bound to it.
+node_start() {
+  local i=$1 cluster_dir start k
+  cluster_dir=$(cat "$BASE/cluster-dir" 2>/dev/null) || die "no cluster owns the nodes (nodes.sh up first)"
+  [ -d "$BASE/node-$i" ] || die "node-$i does not exist (nodes.sh up first)"
+  if kill -0 "$(cat "$BASE/node-$i/kubelet.pid" 2>/dev/null)" 2>/dev/null; then
+    die "node-$i is running (nodes.sh stop-node $i first)"
+  fi
+  k=(kubectl --kubeconfig "$cluster_dir/kubeconfig")
+  # shellcheck source=/dev/null
+  . "$BASE/images.env"
+  start=$(date +%s)
+  node_up "$i" "$cluster_dir"
+  until [ "$("${k[@]}" get node "node-$i" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]; do
+    kill -0 "$(cat "$BASE/node-$i/kubelet.pid")" 2>/dev/null || { tail -20 "$BASE/node-$i/kubelet.log" >&2; die "node-$i: kubelet exited"; }
+    [ $(( $(date +%s) - start )) -lt 120 ] || die "node-$i not Ready after 120s (logs in $BASE/node-$i/)"
+    sleep 0.5
+  done
+  policy_controller_up "$i"
+  log "node-$i: started, Ready after $(( $(date +%s) - start ))s"
+}
+
+node_number() {
+  [[ ${1:-} =~ ^[0-9]+$ ]] && [ "$1" -ge 1 ] && [ "$1" -le "$NODE_COUNT" ] || die "expected a node number from 1 to $NODE_COUNT, got '${1:-}'"
+}
+
 kubeconfig_for() {
   local cluster_dir=$1 token
   token=$(awk -F, 'NR == 1 {print $1}' "$cluster_dir/pki/tokens.csv")
@@ -451,5 +496,7 @@ case "${1:-}" in
   up) [ $# -eq 2 ] || die "usage: nodes.sh up CLUSTER_DIR"; up "$2" ;;
   down) exec 7>"$LOCK"; flock 7; down; log "stopped; $(check || true)" ;;
   check) check ;;
-  *) die "usage: nodes.sh up CLUSTER_DIR | down | check" ;;
+  stop-node) node_number "${2:-}"; exec 7>"$LOCK"; flock 7; node_stop "$2" ;;
+  start-node) node_number "${2:-}"; exec 7>"$LOCK"; flock 7; node_start "$2" ;;
+  *) die "usage: nodes.sh up CLUSTER_DIR | down | check | stop-node N | start-node N" ;;
 esac
