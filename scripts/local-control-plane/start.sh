@@ -186,6 +186,19 @@ setsid etcd \
   >"$DIR/etcd.log" 2>&1 </dev/null &
 ETCD_PID=$!
 
+# Pod writes at Metadata level, the level that carries admission's annotations: the
+# pod-security audit label's verdicts (pod-security.kubernetes.io/audit-violations) land there.
+cat > "$DIR/audit-policy.yaml" <<'POLICY'
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: [RequestReceived]
+rules:
+  - level: Metadata
+    resources: [{ group: "", resources: ["pods"] }]
+    verbs: [create, update, patch]
+  - level: None
+POLICY
+
 # --endpoint-reconciler-type=none: the `kubernetes` Service's endpoints would point at
 # 127.0.0.1, which endpoint validation rejects on every reconcile.
 setsid kube-apiserver \
@@ -208,6 +221,9 @@ setsid kube-apiserver \
   --endpoint-reconciler-type none \
   --allow-privileged=true \
   --profiling=false \
+  --audit-policy-file "$DIR/audit-policy.yaml" \
+  --audit-log-path "$DIR/audit.log" \
+  --audit-log-maxsize 100 \
   >"$DIR/apiserver.log" 2>&1 </dev/null &
 APISERVER_PID=$!
 
@@ -283,6 +299,7 @@ fi
   echo "CLUSTER_DIR=$DIR"
   echo "KUBECONFIG=$KUBECONFIG_FILE"
   echo "API_SERVER_URL=https://127.0.0.1:$API_PORT"
+  echo "AUDIT_LOG=$DIR/audit.log"
   echo "ETCD_ENDPOINT=http://127.0.0.1:$ETCD_CLIENT_PORT"
   echo "ETCD_PID=$ETCD_PID"
   echo "APISERVER_PID=$APISERVER_PID"

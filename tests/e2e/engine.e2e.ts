@@ -14,7 +14,7 @@ import { CLEANUP_CONTAINER, CLEANUP_NAME } from "../../components/cleanup";
 import { FIELD_MANAGER, LITELLM, NETWORK_POLICIES, TRIAL_BASELINE_CONFIGMAP, VOLUMES } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
 import { runProgram, stackConfig, withMode } from "../../scripts/engine/program-run";
-import { NETWORK, readyPods, withPortForward } from "./nodes";
+import { auditLogFile, eventually, NETWORK, readyPods, withPortForward } from "./nodes";
 import { canI, rbacTable } from "./rbac-table";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, Result, run, runAsync } from "./support";
 
@@ -223,8 +223,29 @@ describe("the real Pulumi engine on the local control plane", function () {
             expect(r.output).to.match(/violates PodSecurity "baseline/);
         });
 
+        it("the warn and audit levels report what they would refuse: a warning to the client, the violations in the audit log", () => {
+            const labels = kubectlJson<Obj>(["get", "namespace", namespace]).metadata.labels ?? {};
+            const [warn, audit] = [labels["pod-security.kubernetes.io/warn"], labels["pod-security.kubernetes.io/audit"]];
+            // Admitted by the enforce level (baseline), short of restricted: no securityContext at all.
+            const r = run("kubectl", ["create", "-f", "-"], { input: trialPod(namespace, "trial-warned", {
+                serviceAccountName: "pipeline", automountServiceAccountToken: false,
+                containers: [{ name: "agent", image: "registry.example/agent@sha256:" + "d".repeat(64) }],
+            }) });
+            expect(r.status, r.output).to.equal(0);
+            expect(r.stderr).to.match(new RegExp(`Warning: would violate PodSecurity "${warn}:latest": .*allowPrivilegeEscalation != false`));
+            type AuditEvent = { verb: string; objectRef?: { namespace?: string; name?: string }; annotations?: Record<string, string> };
+            const event = eventually(
+                () => fs.readFileSync(auditLogFile(), "utf8").split("\n").filter((l) => l.includes("trial-warned"))
+                    .map((l) => JSON.parse(l) as AuditEvent)
+                    .find((e) => e.verb === "create" && e.objectRef?.namespace === namespace && e.objectRef?.name === "trial-warned"),
+                (e) => e !== undefined);
+            expect(event?.annotations?.["pod-security.kubernetes.io/enforce-policy"]).to.equal(`${labels["pod-security.kubernetes.io/enforce"]}:latest`);
+            expect(event?.annotations?.["pod-security.kubernetes.io/audit-violations"]).to.match(new RegExp(`^would violate PodSecurity "${audit}:latest": `))
+                .and.contain("runAsNonRoot != true").and.contain("seccompProfile");
+        });
+
         after(() => {
-            run("kubectl", ["delete", "pod", "-n", namespace, "--grace-period=0", "--force", "--ignore-not-found", "trial-from-baseline", "trial-no-requests", "trial-privileged"]);
+            run("kubectl", ["delete", "pod", "-n", namespace, "--grace-period=0", "--force", "--ignore-not-found", "trial-from-baseline", "trial-no-requests", "trial-privileged", "trial-warned"]);
         });
     });
 

@@ -26,6 +26,16 @@ export interface ClusterState {
     pauseImage: string;
 }
 
+/** The API server's audit log: pod writes at Metadata level (scripts/local-control-plane/start.sh). */
+export function auditLogFile(): string {
+    const file = process.env.ABEVALFLOW_CLUSTER_STATE;
+    const log = file && fs.existsSync(file) ? keyValues(file).AUDIT_LOG : undefined;
+    if (!log) {
+        throw new Error("ABEVALFLOW_CLUSTER_STATE names no AUDIT_LOG: run the e2e suites through `npm run test:e2e`");
+    }
+    return log;
+}
+
 /** The running cluster's nodes and images; throws when it was started without nodes. */
 export function clusterState(): ClusterState {
     const file = process.env.ABEVALFLOW_CLUSTER_STATE;
