@@ -118,9 +118,16 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
         // two 2-core nodes can hold when a drain puts every replica on it.
         ws.initStack(STACK, "prod", { "abevalflow:namespace": NAMESPACE, "abevalflow:litellmCpuRequest": "200m" });
         up();
-        // The one thing the program does not set: where Vertex AI is. Another field manager's
-        // env entry, which the program's server-side apply leaves in place.
-        ok("kubectl", ["set", "env", `deployment/${LITELLM.name}`, "-n", NAMESPACE, `VERTEXAI_API_BASE=${UPSTREAM}/v1/projects/p/locations/l/publishers/google/models/m`]);
+        // The one thing the program does not set: where Vertex AI is. An env entry applied
+        // server-side by a field manager of its own, which the program's own server-side apply
+        // leaves alone. (An entry written by an update, such as `kubectl set env`'s, the
+        // provider takes over and drops at the next `up`.)
+        const apiBase = {
+            apiVersion: "apps/v1", kind: "Deployment", metadata: { name: LITELLM.name, namespace: NAMESPACE },
+            spec: { template: { spec: { containers: [{ name: LITELLM.name,
+                env: [{ name: "VERTEXAI_API_BASE", value: `${UPSTREAM}/v1/projects/p/locations/l/publishers/google/models/m` }] }] } } },
+        };
+        ok("kubectl", ["apply", "--server-side", "--field-manager=abevalflow-e2e-upstream", "-f", "-"], { input: JSON.stringify(apiBase) });
         rolledOut();
         masterKey = Buffer.from(kubectlJson<{ data: Record<string, string> }>(["get", "secret", LITELLM.masterKeySecret, "-n", NAMESPACE]).data[LITELLM.masterKeyEnv], "base64").toString();
         const clusterIp = kubectlJson<{ spec: { clusterIP: string } }>(["get", "service", LITELLM.name, "-n", NAMESPACE]).spec.clusterIP;
@@ -156,6 +163,8 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
         up();
         const after = proxyPods();
         expect(after.map((p) => p.name).filter((n) => before.includes(n)), "every old replica replaced").to.deep.equal([]);
+        expect(kubectlJson<{ metadata: { generation: number } }>(["get", "deployment", LITELLM.name, "-n", NAMESPACE]).metadata.generation,
+            "rolled, not replaced: the Deployment's own history goes on").to.be.greaterThan(2);
         const rolloutStart = Math.min(...after.map((p) => p.created));
         const result = clientResult("trial-ha-rollout");
         // Requests already in flight when the first new replica was created, i.e. before any old one stopped.
