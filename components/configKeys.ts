@@ -134,7 +134,7 @@ export const SCHEMA = {
         secretNames: key("pipelineSecretNames", "string[]", v.eachOf(v.dns1123Subdomain),
             (names: string[], all) => (all.pipelineNeedsSecrets === true ? names : [])),
         managesPvcs: bool("pipelineManagesPvcs"),
-        sccClusterRole: optionalName("pipelineSccClusterRole", v.dns1123Subdomain),
+        sccClusterRole: optionalName("pipelineSccClusterRole", v.rbacName),
     },
     preview: {
         identity: bool("previewIdentity"),

@@ -34,6 +34,15 @@ export const dns1123Subdomain: Check<string> = (value) =>
         ? undefined
         : "a DNS-1123 subdomain: lower-case alphanumeric segments joined by '.' or '-', at most 253 characters";
 
+/**
+ * An RBAC object name as a RoleBinding's roleRef takes it (path.IsValidPathSegmentName): not
+ * "." or "..", no '/' or '%'. OpenShift's SCC ClusterRoles are named system:openshift:scc:<scc>.
+ */
+export const rbacName: Check<string> = (value) =>
+    value !== "." && value !== ".." && !/[/%]/.test(value) && value.length > 0
+        ? undefined
+        : "a ClusterRole name: any text but '.' and '..', without '/' or '%' (such as system:openshift:scc:pipelines-scc)";
+
 /** The start of generated object names: what `metadata.generateName` takes, a DNS-1123 subdomain's first characters. */
 export const namePrefix: Check<string> = (value) =>
     value.length >= 1 && value.length <= 58 && /^[a-z0-9][-a-z0-9.]*$/.test(value)
