@@ -7,7 +7,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
 import * as YAML from "yaml";
-import { AbevalflowConfig, buildConfig, DeclaredKind, KEYS, ParsedValues } from "./configKeys";
+import { AbevalflowConfig, buildConfig, DeclaredKind, INT_RANGES, IntRange, KEYS, ParsedValues } from "./configKeys";
 import { CLEANUP, LITELLM, OWN_POD_NAME_PREFIXES, PART_OF, PREVIEW_IDENTITY, VOLUMES } from "./names";
 import { allProjectConfig, isSetAsSecret } from "./sdkConfig";
 import * as v from "./validation";
@@ -165,26 +165,44 @@ export function declaredKind(decl: KeyDeclaration): DeclaredKind {
     return decl.type === "array" ? (decl.items?.type === "integer" ? "integer[]" : "string[]") : decl.type;
 }
 
-function parseRaw(raw: string, decl: KeyDeclaration): Parsed | string {
+const INTEGER = /^-?[0-9]+$/;
+// A JSON list of integers written as integers: a fraction or exponent is no integer entry.
+const INTEGER_LIST = /^\s*\[\s*(?:-?[0-9]+\s*(?:,\s*-?[0-9]+\s*)*)?\]\s*$/;
+
+/** Why an integer's text is outside its key's range, or undefined; read from the text, since a JavaScript number beyond 2^53 is not the number written. */
+function outOfRange(text: string, range: IntRange | undefined): string | undefined {
+    const r = INT_RANGES[range ?? "safe"];
+    const n = BigInt(text);
+    return n < r.min || n > r.max ? `an integer within ${r.name}` : undefined;
+}
+
+function parseRaw(raw: string, decl: KeyDeclaration, range: IntRange | undefined): Parsed | string {
     switch (decl.type) {
         case "string":
             return raw;
-        case "integer":
-            return /^-?[0-9]+$/.test(raw.trim()) ? Number(raw) : "an integer";
+        case "integer": {
+            const text = raw.trim();
+            return !INTEGER.test(text) ? "an integer" : outOfRange(text, range) ?? Number(text);
+        }
         case "boolean":
             return raw === "true" ? true : raw === "false" ? false : "true or false";
         case "array": {
             const itemType = decl.items?.type ?? "string";
+            if (itemType === "integer") {
+                if (!INTEGER_LIST.test(raw)) {
+                    return "a list of integers";
+                }
+                const items = raw.match(/-?[0-9]+/g) ?? [];
+                const problem = items.map((item) => outOfRange(item, range)).find((p) => p !== undefined);
+                return problem ? `a list of integers, each ${problem.replace(/^an integer /, "")}` : items.map(Number);
+            }
             let list: unknown;
             try {
                 list = JSON.parse(raw);
             } catch {
-                return `a list of ${itemType}s`;
+                return "a list of strings";
             }
-            const ok =
-                Array.isArray(list) &&
-                list.every((item) => (itemType === "integer" ? Number.isInteger(item) : typeof item === "string"));
-            return ok ? (list as string[] | number[]) : `a list of ${itemType}s`;
+            return Array.isArray(list) && list.every((item) => typeof item === "string") ? (list as string[]) : "a list of strings";
         }
     }
 }
@@ -246,12 +264,12 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): Abevalf
             report(key, raw, "a value: the stack file has the key with nothing after it (YAML null); give a value or remove the line");
             continue;
         }
-        const parsed = parseRaw(raw, decl);
+        const spec = KEYS.get(key);
+        const parsed = parseRaw(raw, decl, spec?.range);
         if (typeof parsed === "string" && decl.type !== "string") {
             report(key, raw, parsed);
             continue;
         }
-        const spec = KEYS.get(key);
         const problem = !spec
             ? "a key this program reads (add it to SCHEMA in components/configKeys.ts)"
             : spec.kind !== declaredKind(decl)
@@ -379,6 +397,20 @@ function crossKeyRules(
         report("trialSecretNames", raw("trialSecretNames"),
             `a list without ${vertexSecret}, the Secret holding the Vertex AI key: trial pods reach the model through the LiteLLM proxy and must never hold the key itself`);
     }
+    // The pipeline's Role may get these Secrets by name; the Vertex key belongs to the proxy alone,
+    // whether the program writes its Secret or the stack names an existing one.
+    const vertexSecrets = [LITELLM.credentialsSecret, values.litellmVertexCredentialsSecretName ?? ""].filter((n) => n !== "");
+    const readable = values.pipelineNeedsSecrets === true ? values.pipelineSecretNames?.filter((n) => vertexSecrets.includes(n)) ?? [] : [];
+    if (readable.length > 0) {
+        report("pipelineSecretNames", raw("pipelineSecretNames"),
+            `a list without ${readable.join(" and ")}, the Secret holding the Vertex AI key: only the LiteLLM proxy reads it, and the pipeline runs the trials' code`);
+    }
+    // The quota counts the program's own claims too: below them, the next claim it creates is refused.
+    const ownClaims = Object.values(VOLUMES);
+    if (values.quotaPersistentVolumeClaims !== undefined && values.quotaPersistentVolumeClaims < ownClaims.length) {
+        report("quotaPersistentVolumeClaims", raw("quotaPersistentVolumeClaims"),
+            `at least ${ownClaims.length}, the claims the program itself creates (${ownClaims.join(", ")}); the pipeline's own claims count on top`);
+    }
     // The records of failed runs must outlive any pod the pipeline starts: such a pod could read
     // or delete them, or hold the ReadWriteOnce claim so that the cleanup cannot write.
     if (values.trialClaimNames?.includes(VOLUMES.deadLetter)) {
@@ -414,7 +446,7 @@ function crossKeyRules(
             const limitKey = `${prefix}${resource}Limit` as const;
             const request = values[requestKey];
             const limit = values[limitKey];
-            if (request !== undefined && limit !== undefined && v.quantityValue(request) > v.quantityValue(limit)) {
+            if (request !== undefined && limit !== undefined && v.compareQuantities(request, limit) > 0) {
                 report(requestKey, raw(requestKey), `at most ${prefix}${resource}Limit (${limit}): the API server refuses a ${label} whose request is above its limit`);
             }
         }

@@ -23,15 +23,33 @@ export type DeclaredKind = "string" | "integer" | "boolean" | "string[]" | "inte
 type Raw = string | number | boolean | string[] | number[];
 
 /**
+ * The integers an integer key (or each entry of an integer list) may hold, checked on the
+ * text before it becomes a JavaScript number. int32: the value lands in an int32 field of an
+ * object, or is read by cleanup.js, which counts it in milliseconds (exact below 2^53 only for
+ * 2^31 hours). safe: the value lands in an int64 field or a quantity; numbers from 2^53 on are
+ * refused although int64 holds them, because a JavaScript number holds them only approximately
+ * and the object would get another number.
+ */
+export const INT_RANGES = {
+    int32: { min: -(2n ** 31n), max: 2n ** 31n - 1n, name: "int32, -2147483648 to 2147483647" },
+    safe: {
+        min: -(2n ** 53n - 1n), max: 2n ** 53n - 1n,
+        name: "-9007199254740991 to 9007199254740991 (2^53 - 1: a JavaScript number holds no larger integer exactly, though int64 goes on to 2^63 - 1)",
+    },
+} as const;
+export type IntRange = keyof typeof INT_RANGES;
+
+/**
  * One key: `name` in Pulumi.yaml, its declared kind, a check of the parsed value, and `land`,
  * which turns the parsed value into what the slices get (with every key's value at hand, for
- * the few that depend on another key).
+ * the few that depend on another key); integer keys also have their range.
  */
 export interface Key<N extends string, P extends Raw, T> {
     readonly name: N;
     readonly kind: DeclaredKind;
     readonly check: v.Check<P>;
     readonly land: (value: P, all: Record<string, Raw>) => T;
+    readonly range?: IntRange;
 }
 
 /** A group that is present only when `when` holds for the parsed values (litellm mode). */
@@ -43,11 +61,12 @@ export interface Optional<S> {
 const none = (): undefined => undefined;
 const same = <P>(value: P): P => value;
 
-function key<N extends string, P extends Raw, T = P>(name: N, kind: DeclaredKind, check: v.Check<P>, land?: (value: P, all: Record<string, Raw>) => T): Key<N, P, T> {
-    return { name, kind, check, land: land ?? (same as unknown as (value: P) => T) };
+function key<N extends string, P extends Raw, T = P>(name: N, kind: DeclaredKind, check: v.Check<P>, land?: (value: P, all: Record<string, Raw>) => T, range?: IntRange): Key<N, P, T> {
+    return { name, kind, check, land: land ?? (same as unknown as (value: P) => T), range };
 }
 const str = <N extends string>(name: N, check: v.Check<string> = none) => key(name, "string", check);
-const int = <N extends string>(name: N, check: v.Check<number> = none) => key(name, "integer", check);
+const int = <N extends string>(name: N, range: IntRange, check: v.Check<number> = none) => key(name, "integer", check, undefined, range);
+const ports = <N extends string>(name: N, check: v.Check<number[]>) => key(name, "integer[]", check, undefined, "int32");
 const bool = <N extends string>(name: N) => key<N, boolean>(name, "boolean", none);
 const oneOf = <N extends string, L extends string>(name: N, allowed: readonly L[]) =>
     key(name, "string", v.oneOf(allowed), (value: string) => value as L);
@@ -60,11 +79,11 @@ const optionalName = <N extends string>(name: N, check: v.Check<string>) =>
 const resources = <P extends string>(prefix: P) => ({
     cpuRequest: str(`${prefix}CpuRequest`, v.quantity),
     cpuLimit: str(`${prefix}CpuLimit`, v.quantity),
-    memoryRequest: str(`${prefix}MemoryRequest`, v.quantity),
-    memoryLimit: str(`${prefix}MemoryLimit`, v.quantity),
+    memoryRequest: str(`${prefix}MemoryRequest`, v.byteQuantity),
+    memoryLimit: str(`${prefix}MemoryLimit`, v.byteQuantity),
 });
 const volume = <P extends string>(prefix: P) => ({
-    size: str(`${prefix}Size`, v.quantity),
+    size: str(`${prefix}Size`, v.storageSize),
     storageClass: optionalName(`${prefix}StorageClass`, v.dns1123Subdomain),
     accessMode: oneOf(`${prefix}AccessMode`, ACCESS_MODES),
 });
@@ -85,19 +104,21 @@ export const SCHEMA = {
         labelSync: bool("podSecurityLabelSync"),
     },
     quota: {
-        pods: int("quotaPods", v.atLeast(1)),
+        // Quota counts land in quantities (spec.hard), which hold int64.
+        pods: int("quotaPods", "safe", v.atLeast(1)),
         requestsCpu: str("quotaRequestsCpu", v.quantity),
         limitsCpu: str("quotaLimitsCpu", v.quantity),
-        requestsMemory: str("quotaRequestsMemory", v.quantity),
-        limitsMemory: str("quotaLimitsMemory", v.quantity),
-        persistentVolumeClaims: int("quotaPersistentVolumeClaims", v.atLeast(0)),
+        requestsMemory: str("quotaRequestsMemory", v.byteQuantity),
+        limitsMemory: str("quotaLimitsMemory", v.byteQuantity),
+        // At least the claims the program creates: a cross-key rule in config.ts.
+        persistentVolumeClaims: int("quotaPersistentVolumeClaims", "safe", v.atLeast(0)),
     },
     containerDefaults: resources("containerDefault"),
     trial: {
         podLabels: labels("trialPodLabels"),
         resources: resources("trial"),
-        tmpSizeLimit: str("trialTmpSizeLimit", v.quantity),
-        ingressPorts: key("trialIngressPorts", "integer[]", v.distinctPorts),
+        tmpSizeLimit: str("trialTmpSizeLimit", v.byteQuantity),
+        ingressPorts: ports("trialIngressPorts", v.distinctPorts),
     },
     admission: {
         enabled: bool("admissionPolicy"),
@@ -113,7 +134,7 @@ export const SCHEMA = {
         secretNames: key("pipelineSecretNames", "string[]", v.eachOf(v.dns1123Subdomain),
             (names: string[], all) => (all.pipelineNeedsSecrets === true ? names : [])),
         managesPvcs: bool("pipelineManagesPvcs"),
-        sccClusterRole: optionalName("pipelineSccClusterRole", v.dns1123Subdomain),
+        sccClusterRole: optionalName("pipelineSccClusterRole", v.rbacName),
     },
     preview: {
         identity: bool("previewIdentity"),
@@ -121,7 +142,7 @@ export const SCHEMA = {
     dns: {
         namespace: str("dnsNamespace", v.dns1123Label),
         podLabels: labels("dnsPodLabels"),
-        ports: key("dnsPorts", "integer[]", v.uniquePorts),
+        ports: ports("dnsPorts", v.uniquePorts),
     },
     directApi: {
         extraExceptCidrs: key("directApiExtraExceptCidrs", "string[]", v.eachOf(v.exceptCidr)),
@@ -131,14 +152,14 @@ export const SCHEMA = {
         namespace: key("selfHostedNamespace", "string", v.optional(v.dns1123Label),
             (ns: string, all) => (ns === "" ? String(all.namespace) : ns)),
         podLabels: labels("selfHostedPodLabels"),
-        port: int("selfHostedPort", v.port),
+        port: int("selfHostedPort", "int32", v.port),
     },
     litellm: {
         when: (all: Record<string, Raw>) => all.llmMode === "litellm",
         schema: {
             image: str("litellmImage", v.digestPinnedImage),
-            replicas: int("litellmReplicas", v.atLeast(1)),
-            port: int("litellmPort", v.port),
+            replicas: int("litellmReplicas", "int32", v.atLeast(1)),
+            port: int("litellmPort", "int32", v.port),
             // Checked only in litellm mode, with the rules that span keys (config.ts).
             models: key("litellmModels", "string[]", none,
                 (entries: string[]) => entries.map((m) => v.parseModel(m) as { name: string; model: string })),
@@ -149,10 +170,12 @@ export const SCHEMA = {
                 (json: string) => (json === "" ? undefined : pulumi.secret(json))),
             vertexCredentialsSecretName: optionalName("litellmVertexCredentialsSecretName", v.dns1123Subdomain),
             resources: resources("litellm"),
-            numRetries: int("litellmNumRetries", v.atLeast(0)),
-            requestTimeoutSeconds: int("litellmRequestTimeoutSeconds", v.atLeast(1)),
+            // LiteLLM's config only: no object field holds it, and no retry count needs more than int32.
+            numRetries: int("litellmNumRetries", "int32", v.atLeast(0)),
+            // Also in the pod's terminationGracePeriodSeconds (int64) with 25 s added: int32 keeps the sum exact.
+            requestTimeoutSeconds: int("litellmRequestTimeoutSeconds", "int32", v.atLeast(1)),
             requireSpread: bool("litellmRequireSpread"),
-            masterKeyRotation: int("litellmMasterKeyRotation", v.atLeast(0)),
+            masterKeyRotation: int("litellmMasterKeyRotation", "safe", v.atLeast(0)),
         },
     },
     storage: {
@@ -165,25 +188,28 @@ export const SCHEMA = {
         image: str("cleanupImage", v.digestPinnedImage),
         schedule: str("cleanupSchedule", v.cronSchedule),
         timeZone: str("cleanupTimeZone", v.timeZone),
-        trialPodMaxAgeHours: int("cleanupTrialPodMaxAgeHours", v.atLeast(1)),
-        pipelineRunMaxAgeHours: int("cleanupPipelineRunMaxAgeHours", v.atLeast(1)),
-        pipelineRunKeepRecent: int("cleanupPipelineRunKeepRecent", v.atLeast(0)),
-        imageStreamMaxAgeHours: int("cleanupImageStreamMaxAgeHours", v.atLeast(1)),
+        // Read by cleanup.js from the environment; ages count in milliseconds, exact only below 2^53.
+        trialPodMaxAgeHours: int("cleanupTrialPodMaxAgeHours", "int32", v.atLeast(1)),
+        pipelineRunMaxAgeHours: int("cleanupPipelineRunMaxAgeHours", "int32", v.atLeast(1)),
+        pipelineRunKeepRecent: int("cleanupPipelineRunKeepRecent", "int32", v.atLeast(0)),
+        imageStreamMaxAgeHours: int("cleanupImageStreamMaxAgeHours", "int32", v.atLeast(1)),
         deadLetter: bool("cleanupDeadLetter"),
-        deadLetterRetentionDays: int("cleanupDeadLetterRetentionDays", v.atLeast(1)),
+        deadLetterRetentionDays: int("cleanupDeadLetterRetentionDays", "int32", v.atLeast(1)),
         dryRun: bool("cleanupDryRun"),
-        concurrency: int("cleanupConcurrency", v.atLeast(1)),
-        startingDeadlineSeconds: int("cleanupStartingDeadlineSeconds", v.atLeast(10)),
-        activeDeadlineSeconds: int("cleanupActiveDeadlineSeconds", v.atLeast(1)),
-        backoffLimit: int("cleanupBackoffLimit", v.atLeast(0)),
-        ttlSecondsAfterFinished: int("cleanupTtlSecondsAfterFinished", v.atLeast(0)),
-        successfulJobsHistory: int("cleanupSuccessfulJobsHistory", v.atLeast(0)),
-        failedJobsHistory: int("cleanupFailedJobsHistory", v.atLeast(0)),
+        concurrency: int("cleanupConcurrency", "int32", v.atLeast(1)),
+        // int64 fields of the CronJob and the Job.
+        startingDeadlineSeconds: int("cleanupStartingDeadlineSeconds", "safe", v.atLeast(10)),
+        activeDeadlineSeconds: int("cleanupActiveDeadlineSeconds", "safe", v.atLeast(1)),
+        // int32 fields.
+        backoffLimit: int("cleanupBackoffLimit", "int32", v.atLeast(0)),
+        ttlSecondsAfterFinished: int("cleanupTtlSecondsAfterFinished", "int32", v.atLeast(0)),
+        successfulJobsHistory: int("cleanupSuccessfulJobsHistory", "int32", v.atLeast(0)),
+        failedJobsHistory: int("cleanupFailedJobsHistory", "int32", v.atLeast(0)),
         resources: resources("cleanup"),
         imageStreamSelector: str("cleanupImageStreamSelector", v.optional(v.labelSelector)),
         apiServer: {
             cidrs: key("apiServerCidrs", "string[]", v.eachOf(v.exceptCidr)),
-            ports: key("apiServerPorts", "integer[]", v.uniquePorts),
+            ports: ports("apiServerPorts", v.uniquePorts),
         },
     },
 } as const;

@@ -4,7 +4,9 @@ import { expect } from "chai";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigValidationError, declaredKind, declarations, engineConfig, loadConfig, objectConfigSource, pulumiConfigSource, SECRET_KEYS } from "../components/config";
-import { KEYS } from "../components/configKeys";
+import { KEYS, LiteLLMConfig } from "../components/configKeys";
+import { renderLiteLLMConfig } from "../components/litellmConfig";
+import { goZoneList, ZONE_FILE, ZoneList } from "../scripts/tzdata/names";
 import { REPO_ROOT, stackConfig } from "./harness";
 
 const SERVICE_ACCOUNT_JSON = JSON.stringify({
@@ -212,11 +214,11 @@ describe("stack configuration", () => {
         { what: "integer that is not one", set: { quotaPods: "fifty" }, key: "quotaPods", expected: /an integer/ },
         { what: "boolean that is not one", set: { protectVolumes: "yes" }, key: "protectVolumes", expected: /true or false/ },
         { what: "list that is not one", set: { litellmModels: "gemini-2.5-flash" }, key: "litellmModels", expected: /a list of strings/ },
-        { what: "bad cron schedule", set: { cleanupSchedule: "daily" }, key: "cleanupSchedule", expected: /Kubernetes CronJob schedule.*1 field\)/ },
-        { what: "cron fields out of range", set: { cleanupSchedule: "61 25 * * *" }, key: "cleanupSchedule", expected: /CronJob schedule.*expected range 0-59/ },
-        { what: "a seconds field Kubernetes does not parse", set: { cleanupSchedule: "0 0 3 * * *" }, key: "cleanupSchedule", expected: /6 fields/ },
-        { what: "Quartz-only L in day-of-month", set: { cleanupSchedule: "0 3 L * *" }, key: "cleanupSchedule", expected: /L, W and # are not supported/ },
-        { what: "bad time zone", set: { cleanupTimeZone: "Mars/Olympus" }, key: "cleanupTimeZone", expected: /IANA time zone/ },
+        { what: "bad cron schedule", set: { cleanupSchedule: "daily" }, key: "cleanupSchedule", expected: /Kubernetes CronJob schedule.*\(expected exactly 5 fields, found 1: \[daily\]\)/ },
+        { what: "cron fields out of range", set: { cleanupSchedule: "61 25 * * *" }, key: "cleanupSchedule", expected: /CronJob schedule.*\(end of range \(61\) above maximum \(59\): 61\)/ },
+        { what: "a seconds field Kubernetes does not parse", set: { cleanupSchedule: "0 0 3 * * *" }, key: "cleanupSchedule", expected: /expected exactly 5 fields, found 6/ },
+        { what: "Quartz-only L in day-of-month", set: { cleanupSchedule: "0 3 L * *" }, key: "cleanupSchedule", expected: /failed to parse int from L/ },
+        { what: "bad time zone", set: { cleanupTimeZone: "Mars/Olympus" }, key: "cleanupTimeZone", expected: /a time-zone name of the tz database as Go [0-9.]+ has it \(tzdata 20[0-9]{2}[a-z]\), spelt exactly/ },
         { what: "access mode typo", set: { deadLetterAccessMode: "ReadWriteMost" }, key: "deadLetterAccessMode", expected: /ReadWriteOnce/ },
         { what: "misspelt key", set: { litellmReplica: 2 }, key: "litellmReplica", expected: /no such key; did you mean abevalflow:litellmReplicas\?/ },
         { what: "a LiteLLM cpu request above its limit", set: { litellmCpuRequest: "3", litellmCpuLimit: "2" }, key: "litellmCpuRequest", expected: /at most litellmCpuLimit \(2\)/ },
@@ -265,6 +267,153 @@ describe("stack configuration", () => {
             expect(problemsFor({ ...base, "abevalflow:cleanupSchedule": schedule })).to.deep.equal([]);
         });
     }
+
+    // Checks that once disagreed with the API server or with what reads the value at run time.
+    describe("checks held to the API server and the runtime", () => {
+        const problemsWith = (extra: Record<string, unknown>): string[] =>
+            problemsFor({ ...base, ...Object.fromEntries(Object.entries(extra).map(([k, val]) => [`abevalflow:${k}`, val])) });
+        const problemOf = (key: string, extra: Record<string, unknown>): string | undefined =>
+            problemsWith(extra).find((p) => p.startsWith(`abevalflow:${key} = `));
+
+        it("refuses memory and storage in fractions of a byte (128m is 0.128 bytes), stricter than the API server", () => {
+            for (const [key, value] of [["trialMemoryRequest", "128m"], ["litellmMemoryLimit", "1000m"], ["quotaLimitsMemory", "64u"],
+                ["cleanupMemoryRequest", "0.5"], ["trialTmpSizeLimit", "1n"], ["workspaceSize", "1.5"]]) {
+                expect(problemOf(key, { [key]: value }), `${key} ${value}`).to.match(/expected a whole number of bytes such as 512Mi, 2Gi or 1000000: no m, u or n suffix and no fraction of a byte/);
+            }
+            expect(problemsWith({ trialMemoryRequest: "1.5Ki", trialTmpSizeLimit: "1e3", quotaLimitsMemory: "0.5Gi" })).to.deep.equal([]);
+            expect(problemOf("deadLetterSize", { deadLetterSize: "0" })).to.match(/whole number of bytes.*more than 0$/);
+        });
+
+        it("refuses a request above its limit however the two are written (exact comparison)", () => {
+            const cases: [string, string, string, string][] = [
+                ["litellmMemoryRequest", "1E", "litellmMemoryLimit", "1Gi"],
+                ["litellmMemoryRequest", "1Ei", "litellmMemoryLimit", "1Gi"],
+                ["trialCpuRequest", "1e3", "trialCpuLimit", "2"],
+                ["cleanupMemoryRequest", "1.5e9", "cleanupMemoryLimit", "1Gi"],
+                // Equal as JavaScript numbers, one apart for the API server.
+                ["containerDefaultCpuRequest", "9007199254740993", "containerDefaultCpuLimit", "9007199254740992"],
+            ];
+            for (const [requestKey, request, limitKey, limit] of cases) {
+                expect(problemOf(requestKey, { [requestKey]: request, [limitKey]: limit }), `${request} <= ${limit}`)
+                    .to.match(new RegExp(`expected at most ${limitKey} \\(${limit}\\)`));
+            }
+            expect(problemsWith({ trialMemoryRequest: "1073741824", trialMemoryLimit: "1Gi", trialCpuRequest: "0.5", trialCpuLimit: "500m" })).to.deep.equal([]);
+        });
+
+        it("refuses quantities the API server would cap or round: from 2^63 on, finer than 1n", () => {
+            expect(problemOf("quotaLimitsCpu", { quotaLimitsCpu: "9223372036854775808" })).to.match(/below 2\^63/);
+            expect(problemOf("quotaLimitsMemory", { quotaLimitsMemory: "8Ei" })).to.match(/below 2\^63/);
+            expect(problemOf("quotaLimitsCpu", { quotaLimitsCpu: "1e400" })).to.match(/below 2\^63/);
+            expect(problemOf("quotaLimitsCpu", { quotaLimitsCpu: "0.0000000001" })).to.match(/in steps of 1n/);
+            expect(problemsWith({ quotaLimitsCpu: "9223372036854775807", quotaRequestsCpu: "1n" })).to.deep.equal([]);
+        });
+
+        it("holds CronJob schedules to robfig/cron v3.0.1's standard parser and the API server's refusal of TZ", () => {
+            const refused: [string, RegExp][] = [
+                ["0 3 * * 7", /end of range \(7\) above maximum \(6\): 7/],
+                ["0 3 * * SUN-7", /end of range \(7\) above maximum \(6\)/],
+                ["0 3 * * MON-SUN", /beginning of range \(1\) beyond end of range \(0\)/],
+                ["0 3 * * 1#2", /failed to parse int from 1#2/],
+                ["0 3 L * *", /failed to parse int from L/],
+                ["0 0 3 * * *", /expected exactly 5 fields, found 6/],
+                [" @daily", /expected exactly 5 fields, found 1/],
+                ["@daily ", /unrecognized descriptor: @daily /],
+                ["@reboot", /unrecognized descriptor/],
+                ["@every 1d", /unknown unit "d" in duration "1d"/],
+                ["*/0 * * * *", /step of range should be a positive number/],
+                ["TZ=UTC 0 3 * * *", /without TZ= or CRON_TZ=.*set cleanupTimeZone/],
+                ["CRON_TZ=Europe/Berlin 0 3 * * *", /without TZ= or CRON_TZ=/],
+                // Deliberately stricter than the API server, which accepts these three.
+                ["@every 30s", /an @every period of at least 1m/],
+                ["0 3 * * 1,,5", /without an empty entry between commas \(1,,5\)/],
+                ["*-5 3 * * *", /\*-5 is read as \*, ignoring the range after it/],
+            ];
+            for (const [schedule, expected] of refused) {
+                expect(problemOf("cleanupSchedule", { cleanupSchedule: schedule }), schedule).to.match(expected);
+            }
+            for (const schedule of ["0 3 * * 0-6", "0 3 * * sun", "0 3 * * Sat", "@midnight", "@annually", "@every 1h30m", "@every 1.5h",
+                "5/15 * * * *", "0 3 1,15 * *", "0 3 * * +1", "0\t3 * * *", "? ? ? ? ?", "0 3 31 2 *"]) {
+                expect(problemOf("cleanupSchedule", { cleanupSchedule: schedule }), schedule).to.equal(undefined);
+            }
+        });
+
+        it("holds time zones to Go's tz database as the API server loads them: case, old names, not Local", () => {
+            expect(problemOf("cleanupTimeZone", { cleanupTimeZone: "europe/berlin" })).to.match(/spelt exactly.*; did you mean Europe\/Berlin\?$/);
+            expect(problemOf("cleanupTimeZone", { cleanupTimeZone: "Local" })).to.match(/not Local, which the API server refuses/);
+            expect(problemOf("cleanupTimeZone", { cleanupTimeZone: "posix/Europe/Berlin" })).to.match(/a time-zone name of the tz database/);
+            expect(problemOf("cleanupTimeZone", { cleanupTimeZone: "Europe/Berlin " })).to.match(/a time-zone name of the tz database/);
+            for (const zone of ["EST5EDT", "UTC", "Etc/GMT+5", "America/Argentina/ComodRivadavia", "America/Port-au-Prince", "Factory"]) {
+                expect(problemOf("cleanupTimeZone", { cleanupTimeZone: zone }), zone).to.equal(undefined);
+            }
+        });
+
+        it("keeps components/timeZones.json equal to the names in the zoneinfo.zip of the Go on PATH", function () {
+            const list = goZoneList();
+            if (!list) {
+                this.skip();
+            }
+            const committed = JSON.parse(fs.readFileSync(ZONE_FILE, "utf8")) as ZoneList;
+            expect(committed.names, `regenerate with npx ts-node --transpile-only scripts/tzdata/names.ts (${list?.go}, tzdata ${list?.tzdata})`)
+                .to.deep.equal(list?.names);
+            expect(committed.tzdata).to.equal(list?.tzdata);
+        });
+
+        it("refuses a claims quota below the claims the program creates", () => {
+            expect(problemOf("quotaPersistentVolumeClaims", { quotaPersistentVolumeClaims: 1 }))
+                .to.equal('abevalflow:quotaPersistentVolumeClaims = "1": expected at least 2, the claims the program itself creates (abevalflow-workspace, abevalflow-dead-letter); the pipeline\'s own claims count on top');
+            expect(problemsWith({ quotaPersistentVolumeClaims: 2 })).to.deep.equal([]);
+        });
+
+        it("refuses the Vertex key's Secret among those the pipeline may read", () => {
+            expect(problemOf("pipelineSecretNames", { pipelineSecretNames: ["ab-eval-db-credentials", "vertex-service-account"] }))
+                .to.match(/expected a list without vertex-service-account, the Secret holding the Vertex AI key: only the LiteLLM proxy reads it/);
+            expect(problemOf("pipelineSecretNames", { pipelineSecretNames: ["litellm-vertex-credentials"] }))
+                .to.match(/without litellm-vertex-credentials, the Secret holding the Vertex AI key/);
+            expect(problemsWith({ pipelineSecretNames: ["vertex-service-account"], pipelineNeedsSecrets: false })).to.deep.equal([]);
+        });
+
+        it("refuses integers beyond their field's range, read from the text (beyond 2^53 a number is not what was written)", () => {
+            const refused: [string, unknown, RegExp][] = [
+                ["litellmReplicas", "2147483648", /expected an integer within int32, -2147483648 to 2147483647$/],
+                ["cleanupSuccessfulJobsHistory", "4294967299", /within int32/],
+                ["cleanupDeadLetterRetentionDays", "99999999999999999999", /within int32/],
+                ["quotaPods", "9007199254740992", /within -9007199254740991 to 9007199254740991 \(2\^53 - 1/],
+                ["cleanupStartingDeadlineSeconds", "9223372036854775808", /within -9007199254740991 to 9007199254740991/],
+                // 4294967349 is 53 modulo 2^32.
+                ["dnsPorts", "[5353, 4294967349]", /expected a list of integers, each within int32/],
+                ["apiServerPorts", "[6443.0]", /expected a list of integers$/],
+            ];
+            for (const [key, value, expected] of refused) {
+                expect(problemOf(key, { [key]: value }), `${key} ${String(value)}`).to.match(expected);
+            }
+            expect(problemsWith({ cleanupBackoffLimit: "2147483647", quotaPods: "9007199254740991", cleanupActiveDeadlineSeconds: "9007199254740991" })).to.deep.equal([]);
+        });
+
+        it("accepts selectors with spaces around the commas, as labels.Parse and cleanup.js do, and refuses what cleanup.js cannot read", () => {
+            for (const selector of ["a=b, c=d", "a=b ,c=d", " app=x ", "a=b,\tc=", "example.com/team=ml"]) {
+                expect(problemOf("cleanupImageStreamSelector", { cleanupImageStreamSelector: selector }), selector).to.equal(undefined);
+            }
+            for (const selector of ["a = b", "a==b", "a!=b", "a in (b)", "a", "!a", "  ", "a=b,", "a=b,a=c", "a=b c=d"]) {
+                expect(problemOf("cleanupImageStreamSelector", { cleanupImageStreamSelector: selector }), selector)
+                    .to.match(/expected a label selector of key=value terms joined by commas \(spaces allowed around the commas\), each key once/);
+            }
+        });
+
+        it("accepts Model Garden ids with '/' and puts them in LiteLLM's config as vertex_ai/<id>", () => {
+            const models = ["publishers/meta/models/llama-3.1-405b-instruct-maas", "llama=meta/llama3-405b-instruct-maas", "claude-sonnet-4@20250514"];
+            expect(problemsWith({ litellmModels: models })).to.deep.equal([]);
+            const cfg = loadConfig(objectConfigSource({ ...base, "abevalflow:litellmModels": models }));
+            const config = YAML.parse(renderLiteLLMConfig(cfg.litellm as LiteLLMConfig)) as { model_list: { model_name: string; litellm_params: { model: string } }[] };
+            expect(config.model_list.map((m) => [m.model_name, m.litellm_params.model])).to.deep.equal([
+                ["publishers/meta/models/llama-3.1-405b-instruct-maas", "vertex_ai/publishers/meta/models/llama-3.1-405b-instruct-maas"],
+                ["llama", "vertex_ai/meta/llama3-405b-instruct-maas"],
+                ["claude-sonnet-4@20250514", "vertex_ai/claude-sonnet-4@20250514"],
+            ]);
+            for (const bad of ["meta//llama", "/meta", "meta/", "a=b=c"]) {
+                expect(problemOf("litellmModels", { litellmModels: [bad] }), bad).to.match(/Vertex AI model ids/);
+            }
+        });
+    });
 
     it("keeps the committed stack files free of plaintext secrets", () => {
         for (const file of fs.readdirSync(REPO_ROOT).filter((f) => /^Pulumi\..+\.yaml$/.test(f))) {

@@ -1,6 +1,7 @@
 // The program's own objects, rendered as plain manifests, pass every rule of the policy
 // pack at prod strength (advisory rules made mandatory), in every stack and mode: the
 // offline checker and the program agree.
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
@@ -11,7 +12,7 @@ import { checkSubjects } from "../policy/checker/engine";
 import { K8sObject } from "../policy/lib/k8s";
 import { RULES } from "../policy/policies";
 import { forPeople, Manifest, manifestsOf, NOT_SHOWN, toYaml } from "../scripts/render/manifests";
-import { REPO_ROOT, runProgram, withMode } from "./harness";
+import { REPO_ROOT, runProgram, stackConfig, withMode } from "./harness";
 
 const prodPolicies = () =>
     resolvePolicies(RULES, JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy/config/prod.json"), "utf8")), "policy/config/prod.json");
@@ -40,6 +41,31 @@ describe("rendered manifests", () => {
         }
         for (const value of Object.values(JSON.parse(mockKey)[0] as Record<string, string>)) {
             expect(text).to.not.contain(value);
+        }
+    });
+
+    // API server ports that the EndpointSlice it reads does not serve are refused at deploy
+    // time, inside an Output: the run ends with that one message, not a stack dump or a hang.
+    it("refuses apiServerPorts the API server's endpoints do not serve with the message alone", async () => {
+        let refusal: unknown;
+        try {
+            await runProgram(withMode("dev", "litellm", { apiServerPorts: [443] }));
+        } catch (e) {
+            refusal = e;
+        }
+        expect((refusal as Error | undefined)?.message).to.match(/serves the API on port 6443, which abevalflow:apiServerPorts \(443\) does not include/);
+        const stackFile = path.join(REPO_ROOT, `Pulumi.render-spec-${process.pid}.yaml`);
+        fs.writeFileSync(stackFile, YAML.stringify({ config: { ...stackConfig("dev"), "abevalflow:apiServerPorts": [443] } }));
+        try {
+            const result = spawnSync("npx", ["ts-node", "--transpile-only", "scripts/render/manifests.ts", `render-spec-${process.pid}`], { cwd: REPO_ROOT, encoding: "utf8" });
+            expect(result.status).to.equal(1);
+            expect(result.stdout).to.equal("");
+            expect(result.stderr.trim().split("\n")).to.deep.equal([
+                "error serializing property \"spec\": EndpointSlice default/kubernetes serves the API on port 6443, which abevalflow:apiServerPorts (443) does not include, " +
+                    "so the cleanup job could not reach the API server; set it: pulumi config set --path 'abevalflow:apiServerPorts[0]' 6443",
+            ]);
+        } finally {
+            fs.rmSync(stackFile, { force: true });
         }
     });
 

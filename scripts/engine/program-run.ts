@@ -80,8 +80,28 @@ function unwrap<T>(output: pulumi.Output<T> | undefined): Promise<T | undefined>
     return output === undefined ? Promise.resolve(undefined) : new Promise((resolve) => output.apply(resolve));
 }
 
-/** Runs the program for the given stack values (as written in a stack file). */
+/**
+ * Runs the program for the given stack values (as written in a stack file). A refusal the
+ * program can only make at deploy time (a RunError inside an Output, such as API server ports
+ * that the EndpointSlice it reads does not serve) reaches no caller: the SDK leaves the
+ * resource's registration rejected and waits for it forever. The language host prints such a
+ * rejection's message and fails the run; so does this, rejecting with the same RunError.
+ */
 export async function runProgram(values: Record<string, unknown>, options: RunOptions = {}): Promise<ProgramRun> {
+    let refuse: (reason: unknown) => void = () => undefined;
+    const refused = new Promise<never>((_, reject) => {
+        refuse = reject;
+    });
+    const onRejection = (reason: unknown): void => refuse(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+        return await Promise.race([record(values, options), refused]);
+    } finally {
+        process.removeListener("unhandledRejection", onRejection);
+    }
+}
+
+async function record(values: Record<string, unknown>, options: RunOptions): Promise<ProgramRun> {
     const inputsByKey = new Map<string, Record<string, unknown>>();
     const existing = options.existing ?? DEFAULT_EXISTING;
     await pulumi.runtime.setMocks({
