@@ -64,6 +64,15 @@ const CEL_TEXT = "it reaches the API server only as a string inside the admissio
 const NAMESPACE_AS_LABEL = "a namespace name (DNS-1123 label); the API server sees it only as a label value in a namespaceSelector";
 const DUPLICATE = "an entry listed twice is a typo; the API server keeps both";
 const NO_DIGEST = "images are pinned by digest (the pinned-images policy); the API server takes any image reference";
+const IMAGE_SPACES = "surrounding spaces make a reference no registry serves; the API server takes a workload template's image as it is";
+const NEGATIVE_DEFAULT_REQUEST = "a negative request: a LimitRange's defaultRequest takes it, and every container without requests would get it";
+const SECRET_NAME = "no Secret can have this name (a DNS-1123 subdomain), so the proxy would never start; the API server does not check a volume's secretName";
+const BEYOND_INT64_APPLY = "beyond int64: the API server's server-side apply takes the number (it was measured to), but it is no int32";
+
+/** The same rows with one value marked as refused deliberately, for a field where the API server takes it. */
+function withStricter(rows: Row[], value: unknown, why: string): Row[] {
+    return rows.map((r) => (r.value === value ? stricter(r.value, why, r.with) : r));
+}
 
 /** A cpu quantity with no rule beside it (quota), or a request with the smallest of the stack's cpu limits (500m) above it. */
 function cpuRows(request?: { limitKey: string; limit: string; above: string }): Row[] {
@@ -170,7 +179,7 @@ function envIntRows(typical: number, min: number): Row[] {
 /** An int32 field of the CronJob or its Job, non-negative for the API server. */
 function int32FieldRows(typical: number, min: number): Row[] {
     return [
-        accept(typical), accept(min), accept("2147483647"), refuse(-1), refuse("2147483648"), refuse("9223372036854775808"), refuse("1.5"),
+        accept(typical), accept(min), accept("2147483647"), refuse(-1), refuse("2147483648"), stricter("9223372036854775808", BEYOND_INT64_APPLY), refuse("1.5"),
     ];
 }
 
@@ -187,7 +196,7 @@ const IMAGE = "registry.example/abevalflow/standin@sha256:" + "a".repeat(64);
 function imageRows(typical: string): Row[] {
     return [
         accept(typical), accept(IMAGE), accept("registry.example:5000/a/b:v1@sha256:" + "0".repeat(64)),
-        refuse(""), refuse(` ${typical}`),
+        refuse(""), stricter(` ${typical}`, IMAGE_SPACES),
         stricter(typical.replace(/@sha256:.*$/, ""), NO_DIGEST), stricter(typical.replace(/@sha256:.*$/, "@sha256:abc"), NO_DIGEST),
         stricter("registry.example/a/b:latest", NO_DIGEST),
     ];
@@ -287,9 +296,9 @@ export const CONFIG_TABLE: readonly KeyTable[] = [
             stricter(1, "the program itself creates 2 claims"), stricter(0, "the program itself creates 2 claims"), stricter("9007199254740992", BEYOND_SAFE),
         ],
     },
-    { key: "containerDefaultCpuRequest", lands: { kind: "objects", standIn: "110m" }, rows: cpuRows({ limitKey: "containerDefaultCpuLimit", limit: "1", above: "1001m" }) },
+    { key: "containerDefaultCpuRequest", lands: { kind: "objects", standIn: "110m" }, rows: withStricter(cpuRows({ limitKey: "containerDefaultCpuLimit", limit: "1", above: "1001m" }), "-1", NEGATIVE_DEFAULT_REQUEST) },
     { key: "containerDefaultCpuLimit", lands: { kind: "objects", standIn: "1100m" }, rows: cpuLimitRows("100m", "99m") },
-    { key: "containerDefaultMemoryRequest", lands: { kind: "objects", standIn: "129Mi" }, rows: memoryRows({ limitKey: "containerDefaultMemoryLimit", limit: "1Gi", above: "1025Mi" }) },
+    { key: "containerDefaultMemoryRequest", lands: { kind: "objects", standIn: "129Mi" }, rows: withStricter(memoryRows({ limitKey: "containerDefaultMemoryLimit", limit: "1Gi", above: "1025Mi" }), "-1Mi", NEGATIVE_DEFAULT_REQUEST) },
     { key: "containerDefaultMemoryLimit", lands: { kind: "objects", standIn: "1025Mi" }, rows: memoryLimitRows("128Mi", "127Mi") },
     // --- trial pods
     { key: "trialPodLabels", lands: { kind: "objects", standIn: ["abevalflow.e2e/standin=standin-value", "abevalflow.e2e/standin2=standin-value2"], inText: true },
@@ -408,7 +417,7 @@ export const CONFIG_TABLE: readonly KeyTable[] = [
     },
     {
         key: "litellmVertexCredentialsSecretName", lands: { kind: "objects", standIn: "standin-vertex-secret" },
-        rows: [...subdomainRows("vertex-service-account"), refuse("")],
+        rows: [...["x".repeat(254), "Upper", "a_b", "-a", "a."].reduce((rows, value) => withStricter(rows, value, SECRET_NAME), subdomainRows("vertex-service-account")), refuse("")],
     },
     { key: "litellmCpuRequest", lands: { kind: "objects", standIn: "260m" }, rows: cpuRows({ limitKey: "litellmCpuLimit", limit: "2", above: "2001m" }) },
     { key: "litellmCpuLimit", lands: { kind: "objects", standIn: "2100m" }, rows: cpuLimitRows("250m", "249m") },
