@@ -1,10 +1,13 @@
 // The pull-request workflow's credential boundaries, read from the workflow file itself: a
 // pull request's code runs in its preview, so what a pull-request job can name is what the
 // pull request can use (docs/operations.md, section 10).
+import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
+import { committedStacks } from "../components/config";
 
 interface Job {
     if?: string;
@@ -26,11 +29,35 @@ function workflow(): Workflow {
     return YAML.parse(fs.readFileSync(FILE, "utf8")) as Workflow;
 }
 
+/** The secrets a job names: `secrets.NAME`, and `secrets[format('PREFIX_{0}', matrix.stack)]` as PREFIX_STACK. */
 function secretsOf(job: Job): string[] {
-    return [...new Set([...JSON.stringify(job).matchAll(/secrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1]))].sort();
+    const text = JSON.stringify(job);
+    return [...new Set([
+        ...[...text.matchAll(/secrets\.([A-Za-z0-9_]+)/g)].map((m) => m[1]),
+        ...[...text.matchAll(/secrets\[format\('([A-Za-z0-9_]+)\{0\}', matrix\.stack\)\]/g)].map((m) => `${m[1]}STACK`),
+    ])].sort();
 }
 
 describe("the workflow's credential boundaries", () => {
+    it("previews and audits every stack that has a stack file, and names each stack's secrets by it", () => {
+        const jobs = workflow().jobs;
+        const step = (jobs.stacks.steps as { id?: string; run?: string }[]).find((st) => st.id === "list");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "workflow-stacks-"));
+        try {
+            const output = path.join(dir, "output");
+            execFileSync("bash", ["-euo", "pipefail", "-c", step?.run ?? "exit 1"], { cwd: path.join(__dirname, ".."), env: { ...process.env, GITHUB_OUTPUT: output } });
+            const listed = JSON.parse(fs.readFileSync(output, "utf8").replace(/^stacks=/, "")) as string[];
+            expect(listed.sort()).to.deep.equal(committedStacks());
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+        for (const name of ["preview", "audit"]) {
+            expect(JSON.stringify(jobs[name].strategy), name).to.contain("fromJSON(needs.stacks.outputs.stacks)");
+        }
+        expect(secretsOf(jobs.preview)).to.deep.equal(["KUBECONFIG_PREVIEW_STACK"]);
+        expect(secretsOf(jobs.audit)).to.deep.equal(["KUBECONFIG_STACK"]);
+    });
+
     it("has no trigger that runs a pull request's code with the repository's secrets", () => {
         const triggers = Object.keys(workflow().on);
         expect(triggers).to.not.include("pull_request_target").and.to.not.include("workflow_run");
