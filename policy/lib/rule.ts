@@ -7,6 +7,8 @@ interface RuleMeta<C extends object> {
     /** The policy name: unique in the pack, used in config files and reports. */
     name: string;
     description: string;
+    /** What the rule requires in full, for the levels table of docs/policy-pack.md (generated). */
+    details: string;
     /** Appended to every violation message, so a report line says what to do about it. */
     remediationSteps: string;
     /** The level when no policy config says otherwise. */

@@ -18,6 +18,7 @@ export const dedicatedServiceAccount: ResourceRule<DedicatedServiceAccountConfig
     scope: "resource",
     name: "dedicated-service-account",
     description: "Workloads do not run as a ServiceAccount reserved for the pipeline or the platform.",
+    details: "no workload runs as `pipeline`, `builder` or `deployer` (the review's LiteLLM proxy and cleanup job ran as `pipeline`)",
     remediationSteps: "create a ServiceAccount for this workload, bind to it only the permissions it needs "
         + "(none for a proxy, plus `automountServiceAccountToken: false`), and set `serviceAccountName` to it.",
     enforcementLevel: "mandatory",

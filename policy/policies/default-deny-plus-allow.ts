@@ -121,6 +121,7 @@ export const defaultDenyPlusAllow: StackRule<DefaultDenyPlusAllowConfig> = {
     name: "default-deny-plus-allow",
     description: "Each egress allow NetworkPolicy stands beside a default-deny egress policy for the same pods; "
         + "trial pods get at most one mode allow policy; no egress to every namespace or to 0.0.0.0/0 or ::/0 on every port; DNS only to the DNS namespace.",
+    details: "every egress allow NetworkPolicy has a separate default-deny egress policy (`policyTypes: [Egress]`, no egress rules) selecting at least its pods; trial pods (`abevalflow/role: trial`) have at most one mode allow policy; no egress to every namespace (`namespaceSelector: {}`), nor to `0.0.0.0/0`, `::/0` (however written: `0::/0`, `0:0:0:0:0:0:0:0/0`, \u2026) or anywhere on every port; DNS egress only to the DNS pods in `openshift-dns`; no \"apply INSTEAD OF default-deny\" annotations",
     remediationSteps: "keep a NetworkPolicy with `policyTypes: [Egress]` and no egress rules that selects the same pods as each allow policy, "
         + "give trial pods exactly one mode allow policy, name destination namespaces with `kubernetes.io/metadata.name`, "
         + "restrict 0.0.0.0/0 and ::/0 to explicit ports, and send DNS only to the DNS pods in the DNS namespace.",

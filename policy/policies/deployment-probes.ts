@@ -34,6 +34,7 @@ export const deploymentProbes: ResourceRule<DeploymentProbesConfig> = {
     scope: "resource",
     name: "deployment-probes",
     description: "Every Deployment container has liveness and readiness probes; LiteLLM containers are never probed on `/health`.",
+    details: "liveness and readiness probes on every container of a Deployment or DeploymentConfig; LiteLLM never probed on `/health` (it needs the master key and calls every model)",
     remediationSteps: "add `livenessProbe` and `readinessProbe` to every container; for LiteLLM use "
         + "`httpGet: {path: /health/liveliness}` and `httpGet: {path: /health/readiness}`, which need no key and call no model.",
     enforcementLevel: "advisory",

@@ -20,6 +20,7 @@ export const dnsEgressPorts: ResourceRule<DnsEgressPortsConfig> = {
     scope: "resource",
     name: "dns-egress-ports",
     description: "Every DNS egress rule allows the DNS pods' real ports (5353 UDP and TCP on OpenShift), not only the Service port 53.",
+    details: "a DNS egress rule allows 5353 UDP and TCP (OpenShift's DNS pods listen there; port 53 alone is dropped on OVN-Kubernetes)",
     remediationSteps: "list `{protocol: UDP, port: 5353}` and `{protocol: TCP, port: 5353}` in the DNS egress rule's ports "
         + "(keeping port 53 as well serves vanilla Kubernetes).",
     enforcementLevel: "mandatory",

@@ -21,6 +21,7 @@ export const egressExceptsInternal: ResourceRule<EgressExceptsInternalConfig> = 
     name: "egress-excepts-internal",
     description: "An egress ipBlock, IPv4 or IPv6, that contains a private, link-local, loopback, IPv4-mapped, "
         + "cloud-metadata or cluster range excepts it.",
+    details: "an egress ipBlock, IPv4 or IPv6, containing a non-public range (below) excepts it, each block against the ranges of its own family; an ipBlock whose `cidr` is not an IPv4 or IPv6 CIDR is a violation, not skipped",
     remediationSteps: `add the listed ranges to the ipBlock's \`except\` (by default ${NON_PUBLIC_CIDRS.join(", ")}; `
         + "each block excepts those of its own family), or narrow the block to the public addresses it needs.",
     enforcementLevel: "advisory",

@@ -51,6 +51,7 @@ export const noTokenAutomount: StackRule<NoTokenAutomountConfig> = {
     scope: "stack",
     name: "no-token-automount",
     description: "Workloads whose ServiceAccount is bound to no Role set automountServiceAccountToken: false.",
+    details: "a workload whose ServiceAccount no RoleBinding/ClusterRoleBinding in the stack names sets `automountServiceAccountToken: false` (pod or ServiceAccount)",
     remediationSteps: "set `automountServiceAccountToken: false` in the pod spec (or on its dedicated ServiceAccount); "
         + "if the workload does call the API through a binding managed elsewhere, list its ServiceAccount in apiAccessServiceAccounts.",
     enforcementLevel: "advisory",

@@ -50,6 +50,7 @@ export const pinnedImages: ResourceRule<PinnedImagesConfig> = {
     scope: "resource",
     name: "pinned-images",
     description: "Every container, init container and ephemeral container image is pinned by @sha256 digest.",
+    details: "every container, init container and ephemeral container image in Pods, Deployments, OpenShift DeploymentConfigs, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs is pinned by `@sha256:<64 hex>` (a tag before the digest is fine)",
     remediationSteps: "pin the image by digest, e.g. `registry/repo:v1.2.3@sha256:<64 hex>` "
         + "(look it up with `skopeo inspect docker://registry/repo:v1.2.3`); a tag before the digest is allowed.",
     enforcementLevel: "mandatory",

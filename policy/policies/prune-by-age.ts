@@ -35,6 +35,7 @@ export const pruneByAge: ResourceRule<PruneByAgeConfig> = {
     scope: "resource",
     name: "prune-by-age",
     description: "Cleanup scripts do not pass an age (days, hours) to `tkn ... delete --keep`, which is a count of runs to keep.",
+    details: "no cleanup script passes an age (`*_AGE_DAYS`, \u2026) to `tkn \u2026 delete --keep`, which is a count",
     remediationSteps: "use `--keep-since <minutes>` for an age limit (tkn measures it in minutes, from completionTime), "
         + "or rename the variable to a count such as PIPELINERUN_KEEP_COUNT if a count is what you mean.",
     enforcementLevel: "mandatory",

@@ -21,6 +21,7 @@ export const pvcRetained: ResourceRule<PvcRetainedConfig> = {
     scope: "resource",
     name: "pvc-retained",
     description: "PersistentVolumeClaims survive deletion of the stack or chart: Pulumi `protect`, or an annotation such as `helm.sh/resource-policy: keep`.",
+    details: "a PersistentVolumeClaim is Pulumi-`protect`ed or annotated `helm.sh/resource-policy: keep`",
     remediationSteps: "in Pulumi set `protect: true` on the claim (with `retainOnDelete: true`), or annotate it "
         + "`helm.sh/resource-policy: keep`; in plain YAML or Helm add that annotation.",
     enforcementLevel: "advisory",

@@ -24,6 +24,7 @@ export const quotaHasLimitRange: StackRule<QuotaHasLimitRangeConfig> = {
     scope: "stack",
     name: "quota-has-limitrange",
     description: "A namespace with a cpu/memory ResourceQuota has a LimitRange supplying container defaults for every quota'd resource.",
+    details: "a cpu/memory ResourceQuota has a LimitRange supplying container defaults for what it limits",
     remediationSteps: "add a LimitRange in the same namespace with a `type: Container` entry whose `defaultRequest` and `default` "
         + "cover the cpu and memory the quota limits.",
     enforcementLevel: "advisory",

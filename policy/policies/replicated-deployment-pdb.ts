@@ -27,6 +27,7 @@ export const replicatedDeploymentPdb: StackRule<ReplicatedDeploymentPdbConfig> =
     scope: "stack",
     name: "replicated-deployment-pdb",
     description: "Every Deployment with 2 or more replicas has a PodDisruptionBudget selecting its pods that still allows one eviction.",
+    details: "a Deployment with 2+ replicas has a PodDisruptionBudget selecting its pods that still allows one eviction",
     remediationSteps: "add a PodDisruptionBudget in the Deployment's namespace whose selector matches the pod template labels, "
         + "with `maxUnavailable: 1` (or `minAvailable` below the replica count).",
     enforcementLevel: "advisory",

@@ -23,6 +23,7 @@ export const resourceRequestsLimits: ResourceRule<ResourceRequestsLimitsConfig> 
     scope: "resource",
     name: "resource-requests-limits",
     description: "Every container and init container sets resource requests and limits.",
+    details: "cpu and memory requests and limits on every container and init container",
     remediationSteps: "set `resources.requests` and `resources.limits` (cpu and memory) on every container and init container.",
     enforcementLevel: "advisory",
     defaults,

@@ -59,6 +59,7 @@ export const restrictedSecurityContext: ResourceRule<RestrictedSecurityContextCo
     description: `Every pod and pod template meets the Pod Security Standard \`restricted\` (which includes \`baseline\`) as Pod Security `
         + `admission enforces it at \`latest\` on Kubernetes ${POD_SECURITY_VERSION}: every control, from host namespaces, ports, `
         + "volume types and probe hosts to capabilities, seccomp, AppArmor, SELinux, sysctls and procMount.",
+    details: "the whole Pod Security Standard `restricted` (baseline's controls included) on every pod and pod template, control for control as Pod Security admission enforces it at `latest` (below)",
     remediationSteps: "fix what the control named in the message refuses (the Kubernetes Pod Security Standards page lists each): "
         + "on each container `securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, "
         + "seccompProfile: {type: RuntimeDefault}}` (runAsNonRoot and seccompProfile may sit in the pod securityContext), no privileged, "

@@ -114,6 +114,7 @@ export const scopedSecretAccess: ResourceRule<ScopedSecretAccessConfig> = {
     name: "scoped-secret-access",
     description: "Roles read Secrets only with `get` on named resourceNames; ClusterRoles and bindings that reach Secrets must be allow-listed; "
         + "a rule whose apiGroups, resources, verbs or resourceNames is not a list of strings is a violation.",
+    details: "a Role reaching `secrets` grants only `get`, only with non-empty `resourceNames`; a ClusterRole reaching secrets, or a (Cluster)RoleBinding to `cluster-admin`/`admin`/`edit`, must be allow-listed in the policy config; a Role or ClusterRole whose `rules` is not a list, or whose rule has `apiGroups`, `resources`, `verbs` or `resourceNames` that is not a list of strings (`verbs: \"*\"`, `resources: secrets`), is a violation, never read as granting nothing",
     remediationSteps: "write apiGroups, resources, verbs and resourceNames as YAML lists; "
         + "grant only `verbs: [get]` with `resourceNames: [<the secrets the workload needs>]` in a namespaced Role; "
         + "if a cluster-wide grant is truly needed, add its name to allowedClusterRoles/allowedClusterRoleBindings in the stack's policy config.",

@@ -154,6 +154,16 @@ export const policyRules: Section = () => {
     ]));
 };
 
+/** docs/policy-pack.md's levels table: each rule's details, with "(stack)" for a stack rule, and its level per stack. */
+export const policyLevels: Section = () => {
+    const levels = Object.fromEntries(STACKS.map((s) => [s,
+        JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "policy", "config", `${s}.json`), "utf8")) as Record<string, { enforcementLevel?: string }>]));
+    return table(["policy", "what it requires", ...STACKS], RULES.map((rule) => [
+        `\`${rule.name}\`${rule.scope === "stack" ? " (stack)" : ""}`, oneLine(rule.details),
+        ...STACKS.map((s) => levels[s][rule.name]?.enforcementLevel ?? `${rule.enforcementLevel} (default)`),
+    ]));
+};
+
 /** The Pod Security controls restricted-security-context runs, from policy/lib/podSecurity.ts. */
 export const podSecurityControls: Section = () => {
     const restricted = controlsFor("restricted");
@@ -167,6 +177,7 @@ export const podSecurityControls: Section = () => {
 
 export const SECTIONS: Record<string, Section> = {
     "policy-rules": policyRules,
+    "policy-levels": policyLevels,
     "pod-security-controls": podSecurityControls,
     "config-keys": configKeys,
     "cleanup-keys": cleanupKeys,
