@@ -31,7 +31,7 @@ const SELECTOR = Object.entries(LITELLM.podLabels).map(([k, v]) => `${k}=${v}`).
 
 interface Pod { metadata: { name: string; creationTimestamp: string; deletionTimestamp?: string }; spec: { nodeName?: string };
     status: { conditions?: { type: string; status: string }[] } }
-interface ClientRun { sent: number; failed: string[]; longestMs: number; requests: [number, number, string][] }
+interface ClientRun { warmup: string[]; sent: number; failed: string[]; longestMs: number; requests: [number, number, string][] }
 
 function proxyPods(): { name: string; node: string; ready: boolean; created: number }[] {
     return kubectlJson<{ items: Pod[] }>(["get", "pods", "-n", NAMESPACE, "-l", SELECTOR]).items
@@ -62,13 +62,12 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
     };
 
     /**
-     * A pipeline pod (Tekton's tekton.dev/pipelineRun label), built from the published trial
-     * baseline, that runs client.py for `seconds`. Not a trial pod: a trial pod's egress allow
-     * names the proxy's pods, and the nodes' policy controller (kube-router) drops a replica from
-     * it the moment the replica starts terminating and refuses (REJECT) the client's connections
-     * that kube-proxy still sends there for a moment; the refusals would be the local policy
-     * controller's, not the proxy's (measured: 10 of 70 requests in a rollout). No egress policy
-     * selects pipeline pods.
+     * A pipeline pod (Tekton's tekton.dev/pipelineRun label), one of the two callers the proxy's
+     * ingress policy names, built from the published trial baseline, that runs client.py for
+     * `seconds`. The nodes' policy controller (kube-router) lets a new pod's connections through
+     * that policy only once it has synced the pod, and REJECTs them until then (measured: the
+     * first two calls of a new client refused, then none), so client.py measures from its first
+     * successful call on; its warm-up outcomes are printed.
      */
     const startClient = (name: string, seconds: number): void => {
         const baseline = JSON.parse(kubectlJson<{ data: Record<string, string> }>(["get", "configmap", TRIAL_BASELINE_CONFIGMAP, "-n", NAMESPACE]).data["baseline.json"]) as TrialPodBaseline;
@@ -92,6 +91,14 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
         };
         ok("kubectl", ["apply", "-f", "-"], { input: JSON.stringify(pod) });
         ok("kubectl", ["wait", "-n", NAMESPACE, `pod/${name}`, "--for=condition=Ready", "--timeout=120s"]);
+        // Measured calls start once one call went through (client.py's warm-up).
+        const deadline = Date.now() + 180_000;
+        while (!run("kubectl", ["logs", "-n", NAMESPACE, name]).stdout.includes("started")) {
+            if (Date.now() > deadline) {
+                throw new Error(`the client never reached the proxy: ${run("kubectl", ["logs", "-n", NAMESPACE, name]).output}`);
+            }
+            run("sleep", ["1"]);
+        }
         // Some requests in flight before anything else happens.
         run("sleep", [String(UPSTREAM_DELAY_SECONDS / 2)]);
     };
@@ -100,11 +107,13 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
         const done = run("kubectl", ["wait", "-n", NAMESPACE, `pod/${name}`, "--for=jsonpath={.status.phase}=Succeeded", "--timeout=600s"]);
         const log = run("kubectl", ["logs", "-n", NAMESPACE, name]).output;
         expect(done.status, `${done.output}\n${log.slice(-2000)}`).to.equal(0);
-        const { requests } = JSON.parse(log.trim().split("\n").pop() ?? "{}") as { requests: [number, number, string][] };
+        const { warmup, requests } = JSON.parse(log.trim().split("\n").pop() ?? "{}") as { warmup: string[]; requests: [number, number, string][] };
         run("kubectl", ["delete", "pod", name, "-n", NAMESPACE, "--wait=false"]);
         return {
+            warmup,
             sent: requests.length,
-            failed: requests.filter((r) => r[2] !== "200").map((r) => r[2]),
+            // Each with when it started, from the first measured request: when in the run it failed.
+            failed: requests.filter((r) => r[2] !== "200").map((r) => `${r[2]} (started at +${((r[0] - requests[0][0]) / 1000).toFixed(1)} s)`),
             longestMs: Math.max(...requests.filter((r) => r[2] === "200").map((r) => r[1] - r[0])),
             requests,
         };
@@ -179,6 +188,7 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
         // Requests already in flight when the first new replica was created, i.e. before any old one stopped.
         const inFlight = result.requests.filter(([start, end]) => start < rolloutStart && end > rolloutStart);
         console.log(`      rollout: ${result.sent} requests, ${result.failed.length} failed, longest ${result.longestMs} ms; ` +
+            `warm-up ${JSON.stringify(result.warmup)}; ` +
             `${inFlight.length} in flight at the rollout's start; up took ${Math.round((Date.now() - upStarted) / 1000)} s; upstream served ${served() - servedBefore}`);
         expect(result.failed, result.failed.join("\n")).to.deep.equal([]);
         expect(inFlight.length).to.be.at.least(1);
@@ -208,7 +218,7 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
         }
         rolledOut();
         const result = clientResult("pipeline-ha-drain");
-        console.log(`      drain: ${result.sent} requests, ${result.failed.length} failed, longest ${result.longestMs} ms`);
+        console.log(`      drain: ${result.sent} requests, ${result.failed.length} failed, longest ${result.longestMs} ms; warm-up ${JSON.stringify(result.warmup)}`);
         expect(result.failed, result.failed.join("\n")).to.deep.equal([]);
     });
 });
