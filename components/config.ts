@@ -62,9 +62,8 @@ export function findProjectFile(start: string = __dirname): string {
     }
 }
 
-/** The stacks that have a stack file beside Pulumi.yaml (Pulumi.<stack>.yaml), sorted. */
-export function committedStacks(): string[] {
-    const dir = path.dirname(findProjectFile());
+/** The stacks that have a stack file (Pulumi.<stack>.yaml) in `dir`, by default beside Pulumi.yaml; sorted. */
+export function committedStacks(dir: string = path.dirname(findProjectFile())): string[] {
     return fs.readdirSync(dir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
 }
 

@@ -49,9 +49,11 @@ export function throwawayServiceAccount(tokenUri = "https://oauth2.googleapis.co
 /**
  * Creates the Namespace and the Secret when missing; returns whether it created the Secret.
  * Nothing is sent to a cluster that does not answer or, with `clusterId`, is not the stack's
- * own (kube-system's uid): the stack's own guard then says so, as on any cluster.
+ * own (kube-system's uid): the stack's own guard then says so, as on any cluster. tokenUri:
+ * the key's token endpoint (throwawayServiceAccount).
  */
-export function ensureVertexSecret(namespace: string, secretName: string, k: Kubectl = { command: process.env.KUBECTL || "kubectl", args: [] }, clusterId = ""): boolean {
+export function ensureVertexSecret(namespace: string, secretName: string, k: Kubectl = { command: process.env.KUBECTL || "kubectl", args: [] }, clusterId = "",
+    tokenUri?: string): boolean {
     const uid = kubectl(k, ["get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}"]);
     if (uid.status !== 0 || (clusterId !== "" && uid.output !== clusterId)) {
         return false;
@@ -65,7 +67,7 @@ export function ensureVertexSecret(namespace: string, secretName: string, k: Kub
     const secret = {
         apiVersion: "v1", kind: "Secret", type: "Opaque",
         metadata: { name: secretName, namespace, labels: { "abevalflow.local/throwaway": "true" } },
-        data: { [LITELLM.credentialsKey]: Buffer.from(throwawayServiceAccount()).toString("base64") },
+        data: { [LITELLM.credentialsKey]: Buffer.from(throwawayServiceAccount(tokenUri)).toString("base64") },
     };
     must(k, ["create", "-f", "-"], JSON.stringify(secret));
     return true;

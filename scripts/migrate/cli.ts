@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { wrongCluster } from "../../components/cluster";
-import { AbevalflowConfig, ConfigValidationError } from "../../components/config";
+import { AbevalflowConfig, committedStacks, ConfigValidationError } from "../../components/config";
 import { FIELD_MANAGER, KIND_RESOURCES, LITELLM } from "../../components/names";
 import { DEFAULT_EXISTING, ProgramRun, runProgram, stackConfig } from "../engine/program-run";
 import { manifestsOf } from "../render/manifests";
@@ -58,9 +58,9 @@ export function parseArgs(argv: readonly string[], projectDir: string): Args {
 
 /** Refuses a stack without a Pulumi.<stack>.yaml, naming the ones there are. */
 export function checkStack(stack: string, projectDir: string): void {
-    const stacks = fs.readdirSync(projectDir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined);
+    const stacks = committedStacks(projectDir);
     if (!stacks.includes(stack)) {
-        throw new UsageError(`unknown stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml in ${projectDir}; stacks here: ${stacks.sort().join(", ")}`);
+        throw new UsageError(`unknown stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml in ${projectDir}; stacks here: ${stacks.join(", ")}`);
     }
 }
 

@@ -90,7 +90,6 @@ describe("the cleanup as the cluster runs it (CronJob, Job, claim, egress policy
     const up = (): void => {
         ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", STACK, ...ws.policyArgs("dev")]);
     };
-    const names = async (collection: string): Promise<string[]> => api.names(collection);
 
     before(async () => {
         api = AdminApi.fromKubeconfig(requireCluster());
@@ -176,16 +175,16 @@ describe("the cleanup as the cluster runs it (CronJob, Job, claim, egress policy
         const p = paths(NAMESPACE);
         // The runner's own pod and the reader pods are not trial pods; only the seeds are compared.
         const seededPods = [...stale.pods, ...kept.pods];
-        expect((await names(p.pods)).filter((n) => seededPods.includes(n))).to.deep.equal(kept.pods);
-        expect(await names(p.pipelineRuns)).to.deep.equal(kept.pipelineRuns);
-        expect(await names(p.imageStreams)).to.deep.equal(kept.imageStreams);
+        expect((await api.names(p.pods)).filter((n) => seededPods.includes(n))).to.deep.equal(kept.pods);
+        expect(await api.names(p.pipelineRuns)).to.deep.equal(kept.pipelineRuns);
+        expect(await api.names(p.imageStreams)).to.deep.equal(kept.imageStreams);
         const s = summaries(first.log);
         expect(s.pod).to.include({ deleted: stale.pods.length, failed: 0 });
         expect(s.pipelinerun).to.include({ deleted: stale.pipelineRuns.length, deadLettered: expectedEntries.length, failed: 0 });
         expect(s.imagestream).to.include({ deleted: stale.imageStreams.length, failed: 0 });
         console.log(`      first run: ${Object.entries(s).map(([k, v]) => `${k} deleted=${v.deleted ?? 0}`).join(", ")}`);
         // A stale run's TaskRuns go with it (Background propagation), a kept run's stay.
-        const taskRuns = await names(p.taskRuns);
+        const taskRuns = await api.names(p.taskRuns);
         expect(taskRuns.filter((t) => kept.pipelineRuns.some((r) => t.startsWith(`${r}-`)))).to.have.length(2);
         ok("kubectl", ["delete", "job", "cleanup-e2e-first", "-n", NAMESPACE, "--wait=true"]);
     });

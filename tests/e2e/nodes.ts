@@ -127,6 +127,11 @@ export function eventually<T>(attempt: () => T, done: (r: T) => boolean, tries =
 }
 
 /** The pods of a selector that are Ready and not being deleted (a rollout's old pods linger). */
+/** Waits until a Deployment's rollout is complete (every replica updated and available). */
+export function rolledOut(namespace: string, deployment: string): void {
+    ok("kubectl", ["rollout", "status", `deployment/${deployment}`, "-n", namespace, "--timeout=300s"]);
+}
+
 export function readyPods(namespace: string, labels: Record<string, string>): string[] {
     const list = JSON.parse(ok("kubectl", ["-n", namespace, "get", "pods", "-l", Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(","), "-o", "json"]).stdout) as {
         items: { metadata: { name: string; deletionTimestamp?: string }; status?: { conditions?: { type: string; status: string }[] } }[];

@@ -6,7 +6,7 @@
 import * as path from "path";
 import { expect } from "chai";
 import { LITELLM } from "../../components/names";
-import { readyPods } from "./nodes";
+import { readyPods, rolledOut } from "./nodes";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, run } from "./support";
 
 const STACK = "e2e-pod-drift";
@@ -17,10 +17,6 @@ interface Deployment { spec: { replicas: number }; status: { readyReplicas?: num
 
 function deployment(): Deployment {
     return kubectlJson<Deployment>(["get", "deployment", LITELLM.name, "-n", NAMESPACE]);
-}
-
-function rolledOut(): void {
-    ok("kubectl", ["rollout", "status", `deployment/${LITELLM.name}`, "-n", NAMESPACE, "--timeout=300s"]);
 }
 
 function nodeReady(node: string): string {
@@ -54,7 +50,7 @@ describe("pod-level drift on the nodes", function () {
 
     it("the proxy scaled by hand stays scaled until pulumi refresh and up restore the stack's replicas", () => {
         ok("kubectl", ["scale", `deployment/${LITELLM.name}`, "-n", NAMESPACE, `--replicas=${replicas + 1}`]);
-        rolledOut();
+        rolledOut(NAMESPACE, LITELLM.name);
         expect(deployment().status.readyReplicas, "the controller keeps what it was told").to.equal(replicas + 1);
         // A plain preview compares with the state, which knows nothing of the change.
         ws.pulumiOk(["preview", "--expect-no-changes", "-s", STACK, ...ws.policyArgs("dev")]);
@@ -63,7 +59,7 @@ describe("pod-level drift on the nodes", function () {
         expect(drift.output).to.match(/1 to update/);
         ws.pulumiOk(["refresh", "--yes", "--skip-preview", "-s", STACK]);
         ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", STACK, ...ws.policyArgs("dev")]);
-        rolledOut();
+        rolledOut(NAMESPACE, LITELLM.name);
         expect(deployment().spec.replicas).to.equal(replicas);
         expect(deployment().status.readyReplicas).to.equal(replicas);
         nothingToChange();
@@ -72,7 +68,7 @@ describe("pod-level drift on the nodes", function () {
     it("a deleted proxy pod is replaced by the ReplicaSet; the stack has nothing to change", () => {
         const [pod] = readyPods(NAMESPACE, LITELLM.podLabels);
         ok("kubectl", ["delete", "pod", pod, "-n", NAMESPACE, "--wait=true"]);
-        rolledOut();
+        rolledOut(NAMESPACE, LITELLM.name);
         const now = readyPods(NAMESPACE, LITELLM.podLabels);
         expect(now).to.have.length(replicas);
         expect(now).to.not.include(pod);
@@ -92,7 +88,7 @@ describe("pod-level drift on the nodes", function () {
         expect(nodeReady(stoppedNode), "the stopped node is no longer Ready").to.not.equal("True");
         ok("bash", [NODES_SH, "start-node", number]);
         stoppedNode = "";
-        rolledOut();
+        rolledOut(NAMESPACE, LITELLM.name);
         const after = kubectlJson<{ metadata: { name: string }; status: { containerStatuses: { restartCount: number; ready: boolean }[] } }>(
             ["get", "pod", pod, "-n", NAMESPACE]);
         // The same pod, bound to the node, run again: short outages are the kubelet's to heal.

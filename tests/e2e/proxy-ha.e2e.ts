@@ -15,8 +15,8 @@ import { expect } from "chai";
 import { loadConfig, objectConfigSource, stackFileConfig } from "../../components/config";
 import { LITELLM, TRIAL_BASELINE_CONFIGMAP } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
-import { throwawayServiceAccount } from "../../scripts/local-deploy/vertex-secret";
-import { NETWORK } from "./nodes";
+import { ensureVertexSecret } from "../../scripts/local-deploy/vertex-secret";
+import { NETWORK, rolledOut } from "./nodes";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, run } from "./support";
 
 const STACK = "e2e-ha";
@@ -40,10 +40,6 @@ function proxyPods(): { name: string; node: string; ready: boolean; created: num
             name: p.metadata.name, node: p.spec.nodeName ?? "", created: Date.parse(p.metadata.creationTimestamp),
             ready: (p.status.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
         }));
-}
-
-function rolledOut(): void {
-    ok("kubectl", ["rollout", "status", `deployment/${LITELLM.name}`, "-n", NAMESPACE, "--timeout=300s"]);
 }
 
 describe("the proxy, highly available on the nodes (prod settings)", function () {
@@ -126,12 +122,9 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
         upstream = spawn("nsenter", [`--net=${HOSTS_NETNS}`, "python3", path.join(__dirname, "proxy", "slow_upstream.py"), "443", String(UPSTREAM_DELAY_SECONDS)],
             { stdio: ["ignore", fs.openSync(upstreamLog, "w"), "inherit"] });
         // The operator's Vertex key Secret, its token endpoint on the test host, before the first up.
-        ok("kubectl", ["create", "namespace", NAMESPACE]);
-        const secret = {
-            apiVersion: "v1", kind: "Secret", type: "Opaque", metadata: { name: PROD.litellm?.vertexCredentialsSecretName, namespace: NAMESPACE },
-            data: { [LITELLM.credentialsKey]: Buffer.from(throwawayServiceAccount(`${UPSTREAM}/token`)).toString("base64") },
-        };
-        ok("kubectl", ["create", "-f", "-"], { input: JSON.stringify(secret) });
+        if (!ensureVertexSecret(NAMESPACE, PROD.litellm?.vertexCredentialsSecretName ?? "", undefined, "", `${UPSTREAM}/token`)) {
+            throw new Error(`the Vertex key Secret for ${NAMESPACE} exists already or the cluster did not answer`);
+        }
         // Replicas, spread and budget as prod has them; the CPU request scaled to what one of the
         // two 2-core nodes can hold when a drain puts every replica on it.
         ws.initStack(STACK, "prod", { "abevalflow:namespace": NAMESPACE, "abevalflow:litellmCpuRequest": "200m" });
@@ -146,7 +139,7 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
                 env: [{ name: "VERTEXAI_API_BASE", value: `${UPSTREAM}/v1/projects/p/locations/l/publishers/google/models/m` }] }] } } },
         };
         ok("kubectl", ["apply", "--server-side", "--field-manager=abevalflow-e2e-upstream", "-f", "-"], { input: JSON.stringify(apiBase) });
-        rolledOut();
+        rolledOut(NAMESPACE, LITELLM.name);
         masterKey = Buffer.from(kubectlJson<{ data: Record<string, string> }>(["get", "secret", LITELLM.masterKeySecret, "-n", NAMESPACE]).data[LITELLM.masterKeyEnv], "base64").toString();
         const clusterIp = kubectlJson<{ spec: { clusterIP: string } }>(["get", "service", LITELLM.name, "-n", NAMESPACE]).spec.clusterIP;
         // The Service's address, not its name: a drain may move the DNS pods too.
@@ -203,7 +196,7 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
         // Only the proxy's pods: the drain is about them, and the test's own pods have no controller.
         const drain = run("kubectl", ["drain", drained, `--pod-selector=${SELECTOR}`, "--ignore-daemonsets", "--delete-emptydir-data", "--timeout=300s"]);
         expect(drain.status, drain.output).to.equal(0);
-        rolledOut();
+        rolledOut(NAMESPACE, LITELLM.name);
         const moved = proxyPods();
         expect(moved.every((p) => p.node === other && p.ready), JSON.stringify(moved)).to.equal(true);
 
@@ -216,7 +209,7 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
         for (const node of [drained, other]) {
             ok("kubectl", ["uncordon", node]);
         }
-        rolledOut();
+        rolledOut(NAMESPACE, LITELLM.name);
         const result = clientResult("pipeline-ha-drain");
         console.log(`      drain: ${result.sent} requests, ${result.failed.length} failed, longest ${result.longestMs} ms; warm-up ${JSON.stringify(result.warmup)}`);
         expect(result.failed, result.failed.join("\n")).to.deep.equal([]);
