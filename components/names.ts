@@ -81,7 +81,22 @@ export const KIND_RESOURCES = {
     PodDisruptionBudget: { group: "policy", resource: "poddisruptionbudgets", namespaced: true },
     Role: { group: "rbac.authorization.k8s.io", resource: "roles", namespaced: true },
     RoleBinding: { group: "rbac.authorization.k8s.io", resource: "rolebindings", namespaced: true },
+    ClusterRole: { group: "rbac.authorization.k8s.io", resource: "clusterroles", namespaced: false },
+    ClusterRoleBinding: { group: "rbac.authorization.k8s.io", resource: "clusterrolebindings", namespaced: false },
+    ValidatingAdmissionPolicy: { group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies", namespaced: false },
+    ValidatingAdmissionPolicyBinding: { group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicybindings", namespaced: false },
 } as const;
+
+/** Kinds the program only reads at deploy time (`.get`), never manages. */
+export const READ_KINDS = {
+    EndpointSlice: { group: "discovery.k8s.io", resource: "endpointslices", namespaced: true },
+} as const;
+
+/**
+ * The identity that runs `pulumi up` (scripts/deployer): its ServiceAccount, Role and RoleBinding
+ * in the stack's namespace, and the prefix of its ClusterRole and binding.
+ */
+export const DEPLOYER = { name: "abevalflow-deployer", clusterPrefix: "abevalflow-deployer-" } as const;
 
 export const NETWORK_POLICIES = {
     trialDefaultDeny: "trial-egress-default-deny",

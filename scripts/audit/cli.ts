@@ -11,8 +11,9 @@ import * as path from "path";
 import { trialAdmissionName } from "../../components/admission";
 import { AbevalflowConfig } from "../../components/config";
 import { pipelineRoleRules } from "../../components/rbac";
-import { checkCluster, checkStack, failureMessage, kubectlForStack, stackProgram, stackValues, UsageError } from "../migrate/cli";
+import { checkCluster, checkStack, failureMessage, kubectlForStack, stackValues, UsageError } from "../migrate/cli";
 import { Kubectl } from "../migrate/kube";
+import { stackProgram } from "../engine/program-run";
 import { manifestsOf } from "../render/manifests";
 import { audit, Finding, LabelSelector, LiveNamespace, ResourceRule } from "./check";
 

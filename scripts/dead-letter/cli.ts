@@ -9,8 +9,9 @@
 import * as crypto from "crypto";
 import * as path from "path";
 import { CLEANUP, VOLUMES } from "../../components/names";
-import { checkCluster, checkStack, failureMessage, kubectlForStack, stackProgram, stackValues, UsageError } from "../migrate/cli";
+import { checkCluster, checkStack, failureMessage, kubectlForStack, stackValues, UsageError } from "../migrate/cli";
 import { Kubectl } from "../migrate/kube";
+import { stackProgram } from "../engine/program-run";
 import { manifestsOf } from "../render/manifests";
 
 const USAGE = "usage: npm run dead-letter -- <stack> [list | show <entry>] [--json]";

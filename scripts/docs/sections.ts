@@ -9,6 +9,7 @@ import { RULES } from "../../policy/policies";
 import { field, MOCK_API_SERVER_ENDPOINT_SLICE, ofType, RecordedResource, runProgram, stackConfig, withMode } from "../engine/program-run";
 import { REPO_ROOT } from "../engine/workspace";
 import { reachabilityMatrix } from "../netpol/docs";
+import { DeployerRights, deployerRights } from "../deployer/rights";
 
 export type Section = () => string | Promise<string>;
 
@@ -175,6 +176,26 @@ export const podSecurityControls: Section = () => {
     }));
 };
 
+/**
+ * The deploy identity's rights for the committed stacks (npm run deployer -- <stack> rbac prints
+ * them to apply), with each stack's namespace written {namespace}: stacks whose rights are then
+ * the same share one table.
+ */
+export const deployerRightsTable: Section = async () => {
+    const byRights = new Map<string, { stacks: string[]; rights: DeployerRights }>();
+    for (const stack of STACKS) {
+        const rights = deployerRights(await runProgram(stackConfig(stack)));
+        const general = JSON.parse(JSON.stringify(rights).split(rights.namespace).join("{namespace}")) as DeployerRights;
+        const key = JSON.stringify(general);
+        byRights.set(key, { stacks: [...(byRights.get(key)?.stacks ?? []), stack], rights: general });
+    }
+    return [...byRights.values()].map(({ stacks, rights }) => [
+        `${stacks.join(", ")}:`, "",
+        table(["object", "API groups", "resources", "verbs", "names"], [...ruleRows("Role", rights.namespaceRules), ...ruleRows("ClusterRole", rights.clusterRules)]),
+        "", "Cluster-wide, because the stack:", ...rights.clusterReasons.map((r) => `- ${r}`),
+    ].join("\n")).join("\n\n");
+};
+
 export const SECTIONS: Record<string, Section> = {
     "policy-rules": policyRules,
     "policy-levels": policyLevels,
@@ -186,4 +207,5 @@ export const SECTIONS: Record<string, Section> = {
     "admission-rules": admissionRules,
     "network-policies": networkPolicies,
     "reachability-matrix": () => reachabilityMatrix(),
+    "deployer-rights": deployerRightsTable,
 };

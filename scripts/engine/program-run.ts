@@ -169,6 +169,15 @@ async function record(values: Record<string, unknown>, options: RunOptions): Pro
     return { config, resources, reads, outputs };
 }
 
+/**
+ * A stack's objects for its values, under mocks that answer its cluster check with the stack's
+ * own uid (abevalflow:clusterId): what render, migrate, audit, dead-letter and deployer work from.
+ */
+export function stackProgram(values: Record<string, unknown>): Promise<ProgramRun> {
+    const kubeSystem = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid: values["abevalflow:clusterId"] } };
+    return runProgram(values, { existing: { ...DEFAULT_EXISTING, "kubernetes:core/v1:Namespace::kube-system": kubeSystem } });
+}
+
 export function ofType(run: ProgramRun, type: string): RecordedResource[] {
     return run.resources.filter((r) => r.type === type);
 }

@@ -11,7 +11,7 @@ import * as path from "path";
 import { wrongCluster } from "../../components/cluster";
 import { AbevalflowConfig, committedStacks, ConfigValidationError } from "../../components/config";
 import { FIELD_MANAGER, KIND_RESOURCES, LITELLM } from "../../components/names";
-import { DEFAULT_EXISTING, ProgramRun, runProgram, stackConfig } from "../engine/program-run";
+import { stackConfig, stackProgram } from "../engine/program-run";
 import { manifestsOf } from "../render/manifests";
 import { Kubectl, KubectlError, resourceOf } from "./kube";
 import { legacyObjects } from "./legacy";
@@ -106,12 +106,6 @@ export function stackValues(stack: string, projectDir: string): Record<string, u
     }
     const entries = JSON.parse(r.stdout) as Record<string, { value?: string; objectValue?: unknown }>;
     return Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, v.objectValue ?? v.value]));
-}
-
-/** The program's objects for the stack's values, under mocks that answer its cluster check with the stack's own uid. */
-export function stackProgram(values: Record<string, unknown>): Promise<ProgramRun> {
-    const kubeSystem = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid: values["abevalflow:clusterId"] } };
-    return runProgram(values, { existing: { ...DEFAULT_EXISTING, "kubernetes:core/v1:Namespace::kube-system": kubeSystem } });
 }
 
 export async function readPlan(args: Args, kubectlBin: string, log: (s: string) => void, projectDir: string): Promise<Reading & { kubectl: Kubectl; config: AbevalflowConfig }> {

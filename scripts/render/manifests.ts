@@ -6,7 +6,7 @@
 // endpoints (MOCK_API_SERVER_ENDPOINT_SLICE in ../engine/program-run.ts) in its cleanup policy.
 import * as YAML from "yaml";
 import { committedStacks, LLM_MODES } from "../../components/config";
-import { ProgramRun, runProgram, stackConfig, withMode } from "../engine/program-run";
+import { ProgramRun, stackConfig, stackProgram, withMode } from "../engine/program-run";
 
 export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
 
@@ -27,7 +27,7 @@ export function manifestsOf(run: ProgramRun): Manifest[] {
 }
 
 export async function renderStack(stack: string, mode?: string): Promise<Manifest[]> {
-    return manifestsOf(await runProgram(mode ? withMode(stack, mode) : stackConfig(stack)));
+    return manifestsOf(await stackProgram(mode ? withMode(stack, mode) : stackConfig(stack)));
 }
 
 export function toYaml(manifests: Manifest[]): string {
