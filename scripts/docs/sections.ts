@@ -2,6 +2,7 @@
 // of truth; `npm run docs` writes them between markers, and a test fails when the
 // committed docs differ from what these functions produce.
 import { declarations, LLM_MODES, SECRET_KEYS, stackFileConfig } from "../../components/config";
+import { llmMode } from "../../components/llmModes";
 import * as fs from "fs";
 import * as path from "path";
 import { controlsFor } from "../../policy/lib/podSecurity";
@@ -121,6 +122,10 @@ function policyRows(mode: string, policy: RecordedResource): string[][] {
         ((r.ports ?? []) as { protocol: string; port: number }[]).map((p) => `${p.protocol}/${p.port}`).join(", ")]);
 }
 
+/** The README's table of the LLM modes, from components/llmModes.ts. */
+export const llmModes: Section = () =>
+    table(["`llmMode`", "allow policy", "allowed besides DNS"], LLM_MODES.map((mode) => [`\`${mode}\``, `\`${llmMode(mode).allowPolicy}\``, llmMode(mode).readme]));
+
 /** The NetworkPolicies each LLM mode deploys (dev stack values), rule by rule. */
 export const networkPolicies: Section = async () => {
     const rows: string[][] = [];
@@ -180,6 +185,7 @@ export const SECTIONS: Record<string, Section> = {
     "policy-levels": policyLevels,
     "pod-security-controls": podSecurityControls,
     "config-keys": configKeys,
+    "llm-modes": llmModes,
     "cleanup-keys": cleanupKeys,
     quota,
     rbac,
