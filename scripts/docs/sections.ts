@@ -2,6 +2,7 @@
 // of truth; `npm run docs` writes them between markers, and a test fails when the
 // committed docs differ from what these functions produce.
 import { declarations, LLM_MODES, SECRET_KEYS, stackFileConfig } from "../../components/config";
+import { CLEANUP_ENV, CleanupEnvSpec, formText } from "../../components/cleanupEnv";
 import { llmMode } from "../../components/llmModes";
 import * as fs from "fs";
 import * as path from "path";
@@ -47,6 +48,10 @@ export const configKeys: Section = () =>
 
 export const cleanupKeys: Section = () =>
     table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows((k) => k.startsWith("cleanup") || k.startsWith("apiServer")));
+
+/** Every variable cleanup.js reads: what the CronJob sets it from, and what the program accepts (components/cleanupEnv.ts). */
+export const cleanupEnv: Section = () =>
+    table(["variable", "stack key", "form"], Object.entries(CLEANUP_ENV).map(([name, spec]: [string, CleanupEnvSpec]) => [`\`${name}\``, spec.setBy, formText(spec)]));
 
 /** Quota and container defaults as each committed stack deploys them. */
 export const quota: Section = async () => {
@@ -187,6 +192,7 @@ export const SECTIONS: Record<string, Section> = {
     "config-keys": configKeys,
     "llm-modes": llmModes,
     "cleanup-keys": cleanupKeys,
+    "cleanup-env": cleanupEnv,
     quota,
     rbac,
     "admission-rules": admissionRules,
