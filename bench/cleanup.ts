@@ -8,7 +8,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cleanupEnv } from "../components/cleanup";
+import { cleanupEnv } from "../components/cleanupEnv";
 import { loadConfig, objectConfigSource } from "../components/config";
 import {
     AdminApi, Seed, connectionEnv, createAll, ensureTaskRunApi, namespaceWithCleanupAccount, paths, pipelineRun, runCleanup, taskRun, trialPod,

@@ -1,7 +1,8 @@
 // Measures how long evaluating the program under Pulumi mocks takes per stack and LLM mode,
 // and how many resources each registers. Prints figures; never fails on time.
 import { performance } from "perf_hooks";
-import { LLM_MODE_VALUES, runProgram, withMode } from "../scripts/engine/program-run";
+import { LLM_MODES } from "../components/config";
+import { runProgram, withMode } from "../scripts/engine/program-run";
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 7);
 
@@ -16,7 +17,7 @@ async function main(): Promise<void> {
     console.log(`first evaluation (includes module loading): ${(performance.now() - first).toFixed(0)} ms`);
     console.log(`stack  llmMode       resources  median ms (${RUNS} runs)  max ms`);
     for (const stack of ["dev", "prod"]) {
-        for (const mode of LLM_MODE_VALUES) {
+        for (const mode of LLM_MODES) {
             const times: number[] = [];
             let count = 0;
             for (let i = 0; i < RUNS; i++) {

@@ -6,8 +6,8 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ENV, selectorString } from "../cleanup/cleanup";
 import { parseCidr } from "../common/cidr";
+import { cleanupEnv, DEAD_LETTER_MOUNT } from "./cleanupEnv";
 import { CleanupConfig, findProjectFile, Labels } from "./config";
 import { managedMeta } from "./metadata";
 import { cleanupAllowSpec, defaultDenyEgressSpec, EgressTargets } from "./networkPolicies";
@@ -19,7 +19,6 @@ export const CLEANUP_SCRIPT_CONFIGMAP = "abevalflow-cleanup-script";
 export const CLEANUP_CONTAINER = "cleanup";
 export const CLEANUP_SCRIPT_KEY = "cleanup.js";
 export const CLEANUP_SCRIPT_DIR = "/opt/cleanup";
-export const DEAD_LETTER_MOUNT = "/dead-letter";
 export const SCRIPT_HASH_ANNOTATION = "abevalflow/cleanup-script-sha256";
 /** The job fails at once, without retries, on the program's "bad configuration" exit. */
 export const NOT_RETRYABLE_EXIT = 2;
@@ -44,28 +43,6 @@ export function cleanupRoleRules(deadLetter: boolean): PolicyRule[] {
 
 export function cleanupScriptPath(): string {
     return path.join(path.dirname(findProjectFile()), "cleanup", CLEANUP_SCRIPT_KEY);
-}
-
-/** The variables cleanup.js reads, from typed stack config; the namespace comes from the pod itself. */
-export function cleanupEnv(config: CleanupConfig, trialPodLabels: Labels): k8s.types.input.core.v1.EnvVar[] {
-    const plain: [string, string | number | boolean][] = [
-        [ENV.trialPodSelector, selectorString(trialPodLabels)],
-        [ENV.trialPodMaxAgeHours, config.trialPodMaxAgeHours],
-        [ENV.pipelineRunMaxAgeHours, config.pipelineRunMaxAgeHours],
-        [ENV.pipelineRunKeepRecent, config.pipelineRunKeepRecent],
-        [ENV.imageStreamMaxAgeHours, config.imageStreamMaxAgeHours],
-        // Empty: the program prunes no ImageStream at all.
-        [ENV.imageStreamSelector, config.imageStreamSelector],
-        ...(config.deadLetter
-            ? ([[ENV.deadLetterDir, DEAD_LETTER_MOUNT], [ENV.deadLetterRetentionDays, config.deadLetterRetentionDays]] as [string, string | number][])
-            : []),
-        [ENV.dryRun, config.dryRun],
-        [ENV.concurrency, config.concurrency],
-    ];
-    return [
-        { name: ENV.namespace, valueFrom: { fieldRef: { fieldPath: "metadata.namespace" } } },
-        ...plain.map(([name, value]) => ({ name, value: String(value) })),
-    ];
 }
 
 /**

@@ -4,10 +4,10 @@
 // the built object are all derived from SCHEMA, so a new key is one line here plus its
 // Pulumi.yaml entry, and a mistyped key name is a compile error.
 import * as pulumi from "@pulumi/pulumi";
+import { LLM_MODES, LlmMode } from "./llmModes";
 import * as v from "./validation";
 
-export const LLM_MODES = ["direct-api", "litellm", "self-hosted"] as const;
-export type LlmMode = (typeof LLM_MODES)[number];
+export { LLM_MODES, LlmMode };
 export const ENVIRONMENTS = ["dev", "prod"] as const;
 export type Environment = (typeof ENVIRONMENTS)[number];
 export const PSA_LEVELS = ["privileged", "baseline", "restricted"] as const;
@@ -155,7 +155,7 @@ export const SCHEMA = {
         port: int("selfHostedPort", "int32", v.port),
     },
     litellm: {
-        when: (all: Record<string, Raw>) => all.llmMode === "litellm",
+        when: (all: Record<string, Raw>) => all.llmMode === ("litellm" satisfies LlmMode),
         schema: {
             image: str("litellmImage", v.digestPinnedImage),
             replicas: int("litellmReplicas", "int32", v.atLeast(1)),

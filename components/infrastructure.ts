@@ -3,7 +3,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Cleanup } from "./cleanup";
 import { Cluster } from "./cluster";
-import { AbevalflowConfig } from "./config";
+import { AbevalflowConfig, LlmMode } from "./config";
 import { TrialAdmission, trialAdmissionArgs } from "./admission";
 import { LiteLLM } from "./litellm";
 import { EgressTargets } from "./networkPolicies";
@@ -13,7 +13,7 @@ import { Storage } from "./storage";
 
 export interface Infrastructure {
     namespace: pulumi.Output<string>;
-    llmMode: string;
+    llmMode: LlmMode;
     serviceAccounts: pulumi.Output<Record<string, string>>;
     volumeClaims: pulumi.Output<{ workspace: string; deadLetter: string }>;
     networkPolicies: pulumi.Output<string[]>;

@@ -102,7 +102,6 @@ export const NETWORK_POLICIES = {
     trialDefaultDeny: "trial-egress-default-deny",
     trialIngressDefaultDeny: "trial-ingress-default-deny",
     trialIngressAllow: "trial-ingress-allow",
-    trialAllow: { "direct-api": "trial-egress-direct-api", litellm: "trial-egress-litellm", "self-hosted": "trial-egress-self-hosted" },
     litellmDefaultDeny: "litellm-default-deny",
     litellmProxy: "litellm-proxy",
     cleanupDefaultDeny: "cleanup-egress-default-deny",

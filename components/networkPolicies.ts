@@ -34,7 +34,7 @@ export interface NetworkInputs extends EgressTargets {
     readonly trialPodLabels: Labels;
 }
 
-function namespacePeer(namespace: string, podLabels: Labels): Peer {
+export function namespacePeer(namespace: string, podLabels: Labels): Peer {
     // One peer with both selectors: pods with these labels in that namespace only.
     return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } }, podSelector: { matchLabels: podLabels } };
 }
@@ -46,7 +46,7 @@ export function dnsEgressRule(dns: NetworkInputs["dns"]): EgressRule {
     };
 }
 
-const PUBLIC_IPV4 = "0.0.0.0/0";
+export const PUBLIC_IPV4 = "0.0.0.0/0";
 
 /**
  * HTTPS to public IPv4 addresses. The block excepts the non-public ranges and the extra ones of
@@ -76,32 +76,6 @@ export function trialIngressAllowSpec(podLabels: Labels, ports: readonly number[
         policyTypes: ["Ingress"],
         ingress: [{ from: [{ podSelector: {} }], ports: ports.map((port) => ({ protocol: "TCP", port })) }],
     };
-}
-
-/** The one allow policy for trial pods in the stack's LLM mode: DNS plus the mode's target. */
-export function trialAllowSpec(net: NetworkInputs): Spec {
-    return {
-        podSelector: { matchLabels: net.trialPodLabels },
-        policyTypes: ["Egress"],
-        egress: [dnsEgressRule(net.dns), modeEgressRule(net.llmMode, net)],
-    };
-}
-
-function modeEgressRule(mode: LlmMode, net: NetworkInputs): EgressRule {
-    switch (mode) {
-        case "direct-api":
-            return publicHttpsEgressRule(net.directApi.extraExceptCidrs);
-        case "litellm":
-            if (net.litellmPort === undefined) {
-                throw new Error("trialAllowSpec: litellm mode needs the proxy port");
-            }
-            return { to: [namespacePeer(net.namespace, LITELLM.podLabels)], ports: [{ protocol: "TCP", port: net.litellmPort }] };
-        case "self-hosted":
-            return {
-                to: [namespacePeer(net.selfHosted.namespace, net.selfHosted.podLabels)],
-                ports: [{ protocol: "TCP", port: net.selfHosted.port }],
-            };
-    }
 }
 
 /** The proxy's own rules: callers are trial and pipeline pods; it calls DNS and Vertex AI. */

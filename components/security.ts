@@ -5,7 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig, Labels, Resources } from "./config";
 import { managedMeta } from "./metadata";
 import { NETWORK_POLICIES, OPERATOR_PRUNER_SKIP, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP, TRIAL_POD_NAME_PREFIX_KEY } from "./names";
-import { defaultDenyEgressSpec, defaultDenyIngressSpec, EgressTargets, trialAllowSpec, trialIngressAllowSpec } from "./networkPolicies";
+import { llmMode, trialAllowSpec } from "./llmModes";
+import { defaultDenyEgressSpec, defaultDenyIngressSpec, EgressTargets, trialIngressAllowSpec } from "./networkPolicies";
 import { PipelineAccess, PipelineRbac } from "./rbac";
 import { trialPodBaseline } from "./trialBaseline";
 
@@ -119,7 +120,7 @@ export class Security extends pulumi.ComponentResource {
             metadata: meta(NETWORK_POLICIES.trialDefaultDeny),
             spec: defaultDenyEgressSpec(args.trialPodLabels),
         }, { parent: this });
-        const allowName = NETWORK_POLICIES.trialAllow[args.egress.llmMode];
+        const allowName = llmMode(args.egress.llmMode).allowPolicy;
         const allow = new k8s.networking.v1.NetworkPolicy(allowName, {
             metadata: meta(allowName),
             spec: trialAllowSpec({ ...args.egress, namespace: args.namespace, trialPodLabels: args.trialPodLabels }),

@@ -5,7 +5,7 @@
 import { expect } from "chai";
 import { trialAdmissionName } from "../components/admission";
 import { LITELLM, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE, VOLUMES } from "../components/names";
-import { field, LLM_MODE_VALUES, ofType, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
+import { field, LLM_MODES, ofType, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
 
 const POLICY = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicy";
 const BINDING = "kubernetes:admissionregistration.k8s.io/v1:ValidatingAdmissionPolicyBinding";
@@ -44,7 +44,7 @@ function validation(policy: RecordedResource, rule: string): Validation {
 
 describe("admission of the pods the pipeline creates", () => {
     for (const stack of ["dev", "prod"]) {
-        for (const mode of LLM_MODE_VALUES) {
+        for (const mode of LLM_MODES) {
             it(`${stack}/${mode}: one policy and one binding by default, cluster-scoped and named after the namespace`, async () => {
                 const run = await runProgram(withMode(stack, mode));
                 const name = trialAdmissionName(run.config.namespace);
@@ -138,7 +138,7 @@ describe("admission of the pods the pipeline creates", () => {
     });
 
     it("adds the LiteLLM master key only in litellm mode", async () => {
-        for (const mode of LLM_MODE_VALUES) {
+        for (const mode of LLM_MODES) {
             const policy = only(await runProgram(withMode("dev", mode)), POLICY);
             expect(variable(policy, "allowedSecrets"), mode).to.equal(mode === "litellm" ? `["${LITELLM.masterKeySecret}"]` : "[]");
             if (mode !== "litellm") {

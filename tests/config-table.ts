@@ -3,7 +3,7 @@
 // (tests/config-table.spec.ts) checks the program's column; tests/e2e/config-apiserver.e2e.ts
 // sends every value, as the object the program would build, to a real API server and checks
 // that it agrees except on the rows marked stricter.
-import { KeyName, LlmMode } from "../components/configKeys";
+import { KeyName, LLM_MODES, LlmMode } from "../components/configKeys";
 
 export type Verdict = "accept" | "refuse";
 
@@ -263,7 +263,7 @@ export const CONFIG_TABLE: readonly KeyTable[] = [
     { key: "environment", lands: { kind: "none", why: "it decides rules between keys (prod needs 2 proxy replicas) and lands in no object" },
         rows: [accept("dev"), accept("prod", { litellmReplicas: 2 }), refuse("staging"), refuse("Prod", { litellmReplicas: 2 }), refuse("prod", { litellmReplicas: 1 })] },
     { key: "llmMode", lands: { kind: "none", why: "it chooses which objects exist; its text lands in none" },
-        rows: [accept("litellm"), accept("direct-api"), accept("self-hosted"), refuse("openai"), refuse("LiteLLM")] },
+        rows: [...LLM_MODES.map((mode) => accept(mode)), refuse("openai"), refuse("LiteLLM")] },
     { key: "manageNamespace", lands: BOOL_NONE("between creating the Namespace and patching its labels"), rows: boolRows() },
     { key: "kubeContext", lands: { kind: "none", why: "it configures the program's kubernetes provider, not an object" },
         rows: [accept(""), accept("prod-admin"), accept("default/api-cluster:6443/admin")] },

@@ -4,7 +4,7 @@ import { expect } from "chai";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigValidationError, declaredKind, declarations, engineConfig, loadConfig, objectConfigSource, pulumiConfigSource, SECRET_KEYS } from "../components/config";
-import { KEYS, LiteLLMConfig } from "../components/configKeys";
+import { KEYS, LiteLLMConfig, LLM_MODES } from "../components/configKeys";
 import { renderLiteLLMConfig } from "../components/litellmConfig";
 import { goZoneList, ZONE_FILE, ZoneList } from "../scripts/tzdata/names";
 import { REPO_ROOT, stackConfig } from "./harness";
@@ -187,7 +187,7 @@ describe("stack configuration", () => {
     // Each row breaks one thing; the message must name the key, show the value and say what is expected.
     const base = stackConfig("dev");
     const badConfigs: { what: string; set: Record<string, unknown>; key: string; expected: RegExp }[] = [
-        { what: "unknown llmMode", set: { llmMode: "openai" }, key: "llmMode", expected: /one of direct-api, litellm, self-hosted/ },
+        { what: "unknown llmMode", set: { llmMode: "openai" }, key: "llmMode", expected: new RegExp(`one of ${LLM_MODES.join(", ")}`) },
         { what: "floating LiteLLM tag", set: { litellmImage: "ghcr.io/berriai/litellm:main-latest" }, key: "litellmImage", expected: /pinned by digest/ },
         { what: "tag without digest", set: { litellmImage: "ghcr.io/berriai/litellm:v1.84.10" }, key: "litellmImage", expected: /@sha256/ },
         { what: "short digest", set: { cleanupImage: "registry.access.redhat.com/ubi9/nodejs-20-minimal@sha256:abc" }, key: "cleanupImage", expected: /64 lower-case hex/ },

@@ -5,7 +5,7 @@ import * as YAML from "yaml";
 import { ROLL_ANNOTATIONS } from "../components/litellm";
 import { LITELLM } from "../components/names";
 import { sha256 } from "../components/podSpec";
-import { field, named, ofType, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
+import { field, LLM_MODES, named, ofType, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
 
 const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
@@ -35,7 +35,7 @@ const configOf = (run: Awaited<ReturnType<typeof runProgram>>) =>
 
 describe("litellm slice", () => {
     it("exists only in litellm mode", async () => {
-        for (const mode of ["direct-api", "self-hosted"]) {
+        for (const mode of LLM_MODES.filter((m) => m !== "litellm")) {
             const run = await runProgram(withMode("dev", mode));
             expect(run.resources.filter((r) => r.type.startsWith("abevalflow:litellm"))).to.be.empty;
             expect(ofType(run, DEPLOYMENT)).to.be.empty;

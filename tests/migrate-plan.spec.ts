@@ -7,6 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
+import { llmMode } from "../components/llmModes";
 import { FIELD_MANAGER, NETWORK_POLICIES } from "../components/names";
 import { manifestsOf } from "../scripts/render/manifests";
 import { ConfigValidationError } from "../components/config";
@@ -17,7 +18,7 @@ import {
     changes, executionOrder, handOver, KEPT_MANAGER, KubeObject, LAST_APPLIED, ManagedFieldsEntry, mergeFields, needsHandOver,
     Plan, PlanInput, planMigration, StorageClassInfo,
 } from "../scripts/migrate/plan";
-import { LLM_MODE_VALUES, REPO_ROOT, runProgram, stackConfig, withMode } from "./harness";
+import { LLM_MODES, REPO_ROOT, runProgram, stackConfig, withMode } from "./harness";
 
 const FIXTURE = path.join(REPO_ROOT, "tests/fixtures/policy-yaml/original-config");
 const CSA: ManagedFieldsEntry = { manager: "kubectl-client-side-apply", operation: "Update", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: { "f:metadata": { "f:labels": { "f:a": {} } } } };
@@ -35,6 +36,10 @@ function fixtureLive(): KubeObject[] {
                 : {}),
         }));
 }
+
+/** The old layout's allow policies, one per mode it knew. */
+const LEGACY_ALLOWS = LLM_MODES.flatMap((mode) => llmMode(mode).legacyAllowPolicy ?? []);
+const OLD_DENY = "trial-default-deny-egress";
 
 const liveNamespace = (managers: ManagedFieldsEntry[] = [{ ...CSA, manager: "kubectl-create" }]): KubeObject =>
     ({ apiVersion: "v1", kind: "Namespace", metadata: { name: "ab-eval-flow", managedFields: managers } });
@@ -71,12 +76,17 @@ describe("migration plan", () => {
         expect(plan.steps.every((s) => s.action !== "adopt" || s.transfer === true)).to.equal(true);
     });
 
-    for (const mode of LLM_MODE_VALUES) {
+    it("knows each mode's allow policy of the oc-applied layout, and every such policy of it", () => {
+        const old = fixtureLive().filter((o) => o.kind === "NetworkPolicy" && o.metadata.name !== OLD_DENY).map((o) => o.metadata.name);
+        expect([...LEGACY_ALLOWS].sort()).to.deep.equal(old.sort());
+    });
+
+    for (const mode of LLM_MODES) {
         it(`names the ${mode} stack's own allow policy as the successor of every old allow policy`, async () => {
             const plan = planMigration(await input("dev", {}, withMode("dev", mode, { namespace: "ab-eval-flow" })));
             for (const step of plan.steps.filter((s) => s.kind === "NetworkPolicy" && s.name.startsWith("trial-allow-"))) {
-                expect(step.reason).to.contain(`superseded by NetworkPolicy/${NETWORK_POLICIES.trialAllow[mode]}`);
-                expect(step.reason.includes("this stack's LLM mode"), step.name).to.equal(step.name !== `trial-allow-${mode}`);
+                expect(step.reason).to.contain(`superseded by NetworkPolicy/${llmMode(mode).allowPolicy}`);
+                expect(step.reason.includes("this stack's LLM mode"), step.name).to.equal(step.name !== llmMode(mode).legacyAllowPolicy);
             }
         });
     }
@@ -88,8 +98,8 @@ describe("migration plan", () => {
             expect(order, text).to.include(text);
             return order.indexOf(text);
         };
-        const oldDeny = pos("delete NetworkPolicy/trial-default-deny-egress");
-        for (const allow of ["trial-allow-direct-api", "trial-allow-litellm", "trial-allow-self-hosted"]) {
+        const oldDeny = pos(`delete NetworkPolicy/${OLD_DENY}`);
+        for (const allow of LEGACY_ALLOWS) {
             expect(pos(`delete NetworkPolicy/${allow}`)).to.be.lessThan(oldDeny).and.greaterThan(pos(`create-first NetworkPolicy/${NETWORK_POLICIES.trialDefaultDeny}`));
         }
         expect(pos("adopt Namespace/ab-eval-flow")).to.be.lessThan(pos("adopt Service/litellm"));
@@ -150,7 +160,7 @@ describe("migration plan", () => {
         expect(oldDeny.steps.find((s) => s.name === "trial-default-deny-egress")).to.deep.include({ action: "keep" });
     });
 
-    for (const mode of ["direct-api", "self-hosted"]) {
+    for (const mode of LLM_MODES.filter((m) => m !== "litellm")) {
         it(`in ${mode} mode deletes the old proxy, which nothing replaces, and says the old credentials are unused`, async () => {
             const plan = planMigration(await input("dev", {}, withMode("dev", mode, { namespace: "ab-eval-flow", workspaceSize: "10Gi", deadLetterSize: "5Gi" })));
             expect(plan.problems).to.deep.equal([]);
@@ -263,7 +273,7 @@ describe("migration plan", () => {
 
     it("every kind the program creates in its namespace can be read, handed over and deleted", async () => {
         for (const stack of ["dev", "prod"]) {
-            for (const mode of LLM_MODE_VALUES) {
+            for (const mode of LLM_MODES) {
                 const run = await runProgram(withMode(stack, mode));
                 for (const o of manifestsOf(run).filter((m) => m.metadata.namespace !== undefined || m.kind === "Namespace")) {
                     expect(RESOURCES, `${stack}/${mode} ${o.kind}`).to.have.property(o.kind);

@@ -1,6 +1,7 @@
 import { expect } from "chai";
+import { llmMode, LlmMode } from "../components/llmModes";
 import { LITELLM, NETWORK_POLICIES, NON_PUBLIC_CIDRS } from "../components/names";
-import { field, LLM_MODE_VALUES, ofType, RecordedResource, runProgram, withMode } from "./harness";
+import { field, LLM_MODES, ofType, RecordedResource, runProgram, withMode } from "./harness";
 
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 const TRIAL = { "abevalflow/role": "trial" };
@@ -16,7 +17,7 @@ const selectsTrialPods = (r: RecordedResource): boolean =>
 const isDefaultDeny = (r: RecordedResource): boolean =>
     spec(r).policyTypes.includes("Egress") && (spec(r).egress ?? []).length === 0;
 
-async function trialPolicies(mode: string, extra: Record<string, unknown> = {}) {
+async function trialPolicies(mode: LlmMode, extra: Record<string, unknown> = {}) {
     const run = await runProgram(withMode("dev", mode, extra));
     const trial = ofType(run, NETPOL).filter(selectsTrialPods);
     const egress = trial.filter((r) => spec(r).policyTypes.includes("Egress"));
@@ -35,7 +36,7 @@ function expectDnsRule(rule: Rule): void {
 }
 
 describe("trial-pod ingress", () => {
-    for (const mode of LLM_MODE_VALUES) {
+    for (const mode of LLM_MODES) {
         it(`${mode}: trial pods are isolated for ingress by default, with no allow policy`, async () => {
             const { ingress } = await trialPolicies(mode);
             expect(ingress.map((r) => field(r, "metadata", "name"))).to.deep.equal([NETWORK_POLICIES.trialIngressDefaultDeny]);
@@ -56,11 +57,11 @@ describe("trial-pod ingress", () => {
 });
 
 describe("trial-pod egress policies", () => {
-    for (const mode of LLM_MODE_VALUES) {
+    for (const mode of LLM_MODES) {
         it(`${mode}: exactly one default-deny and one allow policy select trial pods`, async () => {
             const { deny, allow } = await trialPolicies(mode);
             expect(deny.map((r) => field(r, "metadata", "name"))).to.deep.equal([NETWORK_POLICIES.trialDefaultDeny]);
-            expect(allow.map((r) => field(r, "metadata", "name"))).to.deep.equal([NETWORK_POLICIES.trialAllow[mode]]);
+            expect(allow.map((r) => field(r, "metadata", "name"))).to.deep.equal([llmMode(mode).allowPolicy]);
             expect(spec(deny[0]).policyTypes).to.deep.equal(["Egress"]);
             expect(spec(deny[0])).to.not.have.property("egress");
         });

@@ -3,7 +3,7 @@
 // which may skip the provider's readiness wait (skipAwait), in every stack and mode.
 import { expect } from "chai";
 import { FIELD_MANAGER } from "../components/names";
-import { LLM_MODE_VALUES, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
+import { LLM_MODES, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
 
 const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
 /** Kinds whose readiness needs running pods: nothing may skip waiting for them. */
@@ -16,7 +16,7 @@ function annotations(r: RecordedResource): Record<string, string> {
 
 describe("object ownership and readiness", () => {
     for (const stack of ["dev", "prod"]) {
-        for (const mode of LLM_MODE_VALUES) {
+        for (const mode of LLM_MODES) {
             it(`${stack}/${mode}: every Kubernetes object but the volumes carries patchForce, and all one field manager`, async () => {
                 const run = await runProgram(withMode(stack, mode));
                 const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
@@ -36,7 +36,7 @@ describe("object ownership and readiness", () => {
 
     it("no stack in any mode skips the readiness of a Deployment or Service, whatever its other settings", async () => {
         for (const stack of ["dev", "prod"] as const) {
-            for (const mode of LLM_MODE_VALUES) {
+            for (const mode of LLM_MODES) {
                 const run = await runProgram(withMode(stack, mode, { adoptExistingVolumes: true }));
                 const skipping = run.resources.filter((r) => NEEDS_PODS.includes(r.type) && annotations(r)["pulumi.com/skipAwait"] !== undefined);
                 expect(skipping.map((r) => r.name), `${stack} ${mode}`).to.deep.equal([]);

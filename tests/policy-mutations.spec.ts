@@ -9,9 +9,9 @@ import { checkSubjects, Subject, Violation } from "../policy/checker/engine";
 import { isRecord, K8sObject, nameOf, podTemplateOf } from "../policy/lib/k8s";
 import { objectOf } from "../policy/lib/pulumi";
 import { RULES } from "../policy/policies";
-import { LLM_MODE_VALUES, RecordedResource, runProgram, withMode } from "./harness";
+import { LLM_MODES, RecordedResource, runProgram, withMode } from "./harness";
 
-type Mode = (typeof LLM_MODE_VALUES)[number];
+type Mode = (typeof LLM_MODES)[number];
 type StackName = "dev" | "prod";
 
 const POLICIES: Record<StackName, ResolvedPolicy[]> = {
@@ -216,7 +216,7 @@ describe("policy pack against the program's own stacks", function () {
 
     before(async () => {
         for (const stack of ["dev", "prod"] as const) {
-            for (const mode of LLM_MODE_VALUES) {
+            for (const mode of LLM_MODES) {
                 const run = await runProgram(withMode(stack, mode));
                 runs.set(`${stack}/${mode}`, { resources: run.resources, subjects: subjectsOf(run.resources) });
             }
@@ -224,7 +224,7 @@ describe("policy pack against the program's own stacks", function () {
     });
 
     for (const stack of ["dev", "prod"] as const) {
-        for (const mode of LLM_MODE_VALUES) {
+        for (const mode of LLM_MODES) {
             it(`${stack}/${mode}: the unmutated stack passes every policy`, () => {
                 const { subjects } = runs.get(`${stack}/${mode}`)!;
                 const violations = checkSubjects(subjects, POLICIES[stack]);
@@ -242,7 +242,7 @@ describe("policy pack against the program's own stacks", function () {
     for (const mutation of MUTATIONS) {
         describe(`${mutation.defect} → ${mutation.policy}`, () => {
             for (const stack of mutation.stacks ?? ["dev", "prod"] as const) {
-                for (const mode of mutation.modes ?? LLM_MODE_VALUES) {
+                for (const mode of mutation.modes ?? LLM_MODES) {
                     it(`${stack}/${mode}`, function () {
                         const original = runs.get(`${stack}/${mode}`)!.subjects;
                         const mutated = new Stack(original);

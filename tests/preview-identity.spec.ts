@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { previewClusterRoleRules, previewRoleRules } from "../components/rbac";
 import { PREVIEW_IDENTITY } from "../components/names";
 import { DEFAULT_EXISTING } from "../scripts/engine/program-run";
-import { field, LLM_MODE_VALUES, named, ProgramRun, runProgram, stackConfig, withMode } from "./harness";
+import { field, LLM_MODES, named, ProgramRun, runProgram, stackConfig, withMode } from "./harness";
 
 const SA = "kubernetes:core/v1:ServiceAccount";
 const ROLE = "kubernetes:rbac.authorization.k8s.io/v1:Role";
@@ -40,7 +40,7 @@ function namespacedKinds(run: ProgramRun): Set<string> {
 
 /** Every configuration that adds a kind: each mode, inline Vertex credentials (a Secret), trial ingress. */
 const VARIANTS = (): Record<string, unknown>[] => [
-    ...["dev", "prod"].flatMap((stack) => LLM_MODE_VALUES.map((mode) => withMode(stack, mode))),
+    ...["dev", "prod"].flatMap((stack) => LLM_MODES.map((mode) => withMode(stack, mode))),
     withMode("dev", "litellm", {
         litellmVertexCredentials: JSON.stringify({ type: "service_account", project_id: "p", private_key: "k", client_email: "e@p.iam.gserviceaccount.com" }),
         litellmVertexCredentialsSecretName: "",

@@ -7,12 +7,12 @@ import { expect } from "chai";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LLM_MODES, LlmMode } from "../components/config";
+import { LLM_MODES, llmMode, LlmMode } from "../components/llmModes";
 import { analyzeRun, connAllows, evaluate, parseConn, parseEndpoint } from "../scripts/netpol/analyze";
 import { cleanupServicePort, dropCleanupEgress, openLitellmIngress, widenDns, wrongLitellmPort } from "../scripts/netpol/breaks";
 import { ensureNetpolicy } from "../scripts/netpol/ensure";
 import { buildManifests } from "../scripts/netpol/manifests";
-import { loadMatrix, parseMatrix } from "../scripts/netpol/matrix";
+import { expectedVerdict, loadMatrix, parseMatrix } from "../scripts/netpol/matrix";
 import { runProgram, withMode } from "./harness";
 
 describe("reachability check: parsing netpolicy output", () => {
@@ -62,6 +62,27 @@ describe("reachability matrix (docs/reachability.yaml)", () => {
             .and.matches(/allowed: missing/);
     });
 
+    it("has each mode's own connection from trial pods first, allowed in that mode and denied in every other", () => {
+        const matrix = loadMatrix();
+        LLM_MODES.forEach((mode, i) => {
+            const { to, protocol, port } = llmMode(mode).reaches;
+            const rows = matrix.probes.filter((p) => p.from === "trial" && p.to === to && p.protocol === protocol && p.port === port);
+            expect(rows, `${mode}: trial -> ${to} ${protocol}/${port}`).to.have.length(1);
+            expect(matrix.probes.indexOf(rows[0])).to.equal(i);
+            for (const other of LLM_MODES) {
+                expect(expectedVerdict(rows[0], other), `${mode}'s connection in ${other}`).to.equal(other === mode ? "allowed" : "denied");
+            }
+        });
+    });
+
+    it("refuses a row of the file that repeats a mode's connection, or a mode's connection it cannot resolve", () => {
+        const external = "external: { public: { ip: 8.8.8.8, description: x } }";
+        expect(() => parseMatrix(`${external}\nprobes:\n  - { from: trial, to: public, protocol: TCP, port: 443, allowed: [] }`, "t.yaml"))
+            .to.throw(/probes\[0\]: trial -> public TCP\/443 is already expected by components\/llmModes\.ts direct-api\.reaches/);
+        expect(() => parseMatrix("probes:\n  - { from: trial, to: dns, protocol: UDP, port: 53, allowed: all }", "t.yaml"))
+            .to.throw(/components\/llmModes\.ts direct-api\.reaches\.to: "public" is neither a workload nor an external address/);
+    });
+
     it("flags a missing and an unexpected connection in the analyzer's list", async () => {
         const set = buildManifests(await runProgram(withMode("dev", "self-hosted")));
         const ns = set.workloads.trial.namespace;
@@ -100,6 +121,9 @@ describe("reachability per llmMode, measured by np-guard netpolicy", function ()
             const report = await analyze(mode);
             expect(report.failures, `manifests in ${report.dir}`).to.deep.equal([]);
             expect(report.results.length).to.be.greaterThan(15);
+            const { to, protocol } = llmMode(mode).reaches;
+            const own = report.results.filter((r) => r.probe.from === "trial" && r.probe.to === to && r.probe.protocol === protocol && r.measured === "allowed");
+            expect(own.map((r) => r.name), `${mode}'s own connection`).to.have.length(1);
             const cleanup = report.results.filter((r) => r.probe.from === "cleanup");
             expect(cleanup.find((r) => r.name === "cleanup -> apiserver-endpoint TCP/6443")?.measured).to.equal("allowed");
             expect(cleanup.find((r) => r.name === "cleanup -> public TCP/443")?.measured).to.equal("denied");

@@ -6,7 +6,7 @@ import * as path from "path";
 import { policyConfigDrift, policyConfigFiles, regeneratePolicyConfig } from "./policy-config";
 import { SECTIONS } from "./sections";
 
-export const DOC_FILES = ["README.md", "docs/operations.md", "docs/reachability.md", "docs/policy-pack.md"];
+export const DOC_FILES = ["README.md", "docs/operations.md", "docs/reachability.md", "docs/policy-pack.md", "docs/cleanup.md"];
 const ROOT = path.resolve(__dirname, "..", "..");
 const MARKER = /<!-- BEGIN GENERATED: ([a-z0-9-]+) -->\n[\s\S]*?<!-- END GENERATED: \1 -->/g;
 

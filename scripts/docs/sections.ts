@@ -2,6 +2,8 @@
 // of truth; `npm run docs` writes them between markers, and a test fails when the
 // committed docs differ from what these functions produce.
 import { declarations, LLM_MODES, SECRET_KEYS, stackFileConfig } from "../../components/config";
+import { CLEANUP_ENV, CleanupEnvSpec, formText } from "../../components/cleanupEnv";
+import { llmMode } from "../../components/llmModes";
 import * as fs from "fs";
 import * as path from "path";
 import { controlsFor } from "../../policy/lib/podSecurity";
@@ -47,6 +49,10 @@ export const configKeys: Section = () =>
 
 export const cleanupKeys: Section = () =>
     table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows((k) => k.startsWith("cleanup") || k.startsWith("apiServer")));
+
+/** Every variable cleanup.js reads: what the CronJob sets it from, and what the program accepts (components/cleanupEnv.ts). */
+export const cleanupEnv: Section = () =>
+    table(["variable", "stack key", "form"], Object.entries(CLEANUP_ENV).map(([name, spec]: [string, CleanupEnvSpec]) => [`\`${name}\``, spec.setBy, formText(spec)]));
 
 /** Quota and container defaults as each committed stack deploys them. */
 export const quota: Section = async () => {
@@ -121,6 +127,10 @@ function policyRows(mode: string, policy: RecordedResource): string[][] {
     return rules.map(([direction, r]) => [mode, name, selects, `${direction} ${peers(r as { to?: Record<string, unknown>[] })}`,
         ((r.ports ?? []) as { protocol: string; port: number }[]).map((p) => `${p.protocol}/${p.port}`).join(", ")]);
 }
+
+/** The README's table of the LLM modes, from components/llmModes.ts. */
+export const llmModes: Section = () =>
+    table(["`llmMode`", "allow policy", "allowed besides DNS"], LLM_MODES.map((mode) => [`\`${mode}\``, `\`${llmMode(mode).allowPolicy}\``, llmMode(mode).readme]));
 
 /** The NetworkPolicies each LLM mode deploys (dev stack values), rule by rule. */
 export const networkPolicies: Section = async () => {
@@ -201,7 +211,9 @@ export const SECTIONS: Record<string, Section> = {
     "policy-levels": policyLevels,
     "pod-security-controls": podSecurityControls,
     "config-keys": configKeys,
+    "llm-modes": llmModes,
     "cleanup-keys": cleanupKeys,
+    "cleanup-env": cleanupEnv,
     quota,
     rbac,
     "admission-rules": admissionRules,

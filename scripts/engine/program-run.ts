@@ -4,7 +4,7 @@
 // docs generator, `npm run render`, the reachability and LiteLLM checks and the mock benchmark
 // use it; workspace.ts beside it runs the real Pulumi CLI instead.
 import * as pulumi from "@pulumi/pulumi";
-import { AbevalflowConfig, loadConfig, objectConfigSource, SECRET_KEYS, stackFileConfig } from "../../components/config";
+import { AbevalflowConfig, LlmMode, loadConfig, objectConfigSource, SECRET_KEYS, stackFileConfig } from "../../components/config";
 import { buildInfrastructure } from "../../components/infrastructure";
 
 export interface RecordedResource {
@@ -182,10 +182,8 @@ export function ofType(run: ProgramRun, type: string): RecordedResource[] {
     return run.resources.filter((r) => r.type === type);
 }
 
-export const LLM_MODE_VALUES = ["direct-api", "litellm", "self-hosted"] as const;
-
 /** A committed stack's values with the LLM mode switched. */
-export function withMode(stack: string, mode: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function withMode(stack: string, mode: LlmMode, extra: Record<string, unknown> = {}): Record<string, unknown> {
     const values: Record<string, unknown> = { ...stackConfig(stack), "abevalflow:llmMode": mode };
     for (const [key, value] of Object.entries(extra)) {
         values[`abevalflow:${key}`] = value;

@@ -3,7 +3,8 @@
 // (ServiceAccount pipeline, the Role and its bindings, the quota, the cleanup CronJob and
 // ConfigMap, both volumes, and in litellm mode the proxy's Deployment and Service) need no
 // entry: the plan compares them with the program's own.
-import { AbevalflowConfig, LLM_MODES } from "../../components/config";
+import { AbevalflowConfig } from "../../components/config";
+import { LLM_MODES, llmMode } from "../../components/llmModes";
 import { LITELLM, NETWORK_POLICIES, TRIAL_BASELINE_CONFIGMAP } from "../../components/names";
 import { LegacyObject } from "./plan";
 
@@ -13,9 +14,12 @@ export function legacyObjects(config: AbevalflowConfig): LegacyObject[] {
     const vertexSecret = config.litellm?.vertexCredentialsSecretName ?? LITELLM.credentialsSecret;
     return [
         // Policies add up: any allow policy left behind would open what the new default-deny
-        // closes. The old layout named one per LLM mode, trial-allow-<mode>.
-        ...LLM_MODES.map((mode) => superseded(`trial-allow-${mode}`, NETWORK_POLICIES.trialAllow[config.llmMode],
-            mode === config.llmMode ? "" : ` (it allows ${mode} egress; this stack's LLM mode is ${config.llmMode})`)),
+        // closes. The old layout had one per LLM mode it knew (legacyAllowPolicy).
+        ...LLM_MODES.flatMap((mode) => {
+            const old = llmMode(mode).legacyAllowPolicy;
+            return old === undefined ? [] : [superseded(old, llmMode(config.llmMode).allowPolicy,
+                mode === config.llmMode ? "" : ` (it allows ${mode} egress; this stack's LLM mode is ${config.llmMode})`)];
+        }),
         superseded("trial-default-deny-egress", NETWORK_POLICIES.trialDefaultDeny, "; removed last, after the allow policies"),
         { kind: "ConfigMap", name: "trial-pod-security-reference", action: "delete",
             note: `superseded by ConfigMap/${TRIAL_BASELINE_CONFIGMAP} (reference values only; the admission policy and pod-security labels enforce them)` },

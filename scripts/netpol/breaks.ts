@@ -1,5 +1,6 @@
 // Deliberately broken policies, for the tests that show the reachability check fails when
 // a policy is wrong. Each edits the analyzer input only; the program is untouched.
+import { llmMode, TRIAL_ALLOW_POLICIES } from "../../components/llmModes";
 import { NETWORK_POLICIES } from "../../components/names";
 import { Manifest, ManifestSet } from "./manifests";
 
@@ -33,7 +34,7 @@ export function widenDns(set: ManifestSet): ManifestSet {
         if (isPolicy(m, NETWORK_POLICIES.trialDefaultDeny)) {
             return undefined;
         }
-        if (Object.values(NETWORK_POLICIES.trialAllow).some((name) => isPolicy(m, name))) {
+        if (TRIAL_ALLOW_POLICIES.some((name) => isPolicy(m, name))) {
             const dns = (specOf(m).egress ?? [])[0];
             dns.to = [{ namespaceSelector: {} }];
             dns.ports = [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }];
@@ -45,7 +46,7 @@ export function widenDns(set: ManifestSet): ManifestSet {
 /** The trial allow rule names another port than the proxy listens on. */
 export function wrongLitellmPort(set: ManifestSet): ManifestSet {
     return editPolicies(set, (m) => {
-        if (isPolicy(m, NETWORK_POLICIES.trialAllow.litellm)) {
+        if (isPolicy(m, llmMode("litellm").allowPolicy)) {
             const rule = (specOf(m).egress ?? [])[1];
             rule.ports = [{ protocol: "TCP", port: set.ports.litellmPort + 1 }];
         }

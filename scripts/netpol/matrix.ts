@@ -1,12 +1,15 @@
-// The expected reachability matrix (docs/reachability.yaml): loaded, checked for typos that
-// would silently turn a row into a no-op, and resolved against one run's ports.
+// The expected reachability matrix (docs/reachability.yaml, and each LLM mode's own connection
+// from components/llmModes.ts): loaded, checked for typos that would silently turn a row into a
+// no-op, and resolved against one run's ports.
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
-import { LLM_MODES, LlmMode } from "../../components/config";
+import { isLlmMode, LLM_MODES, llmMode, LlmMode } from "../../components/llmModes";
 import { WORKLOAD_IDS, WorkloadId } from "./manifests";
 
 export const MATRIX_FILE = path.resolve(__dirname, "..", "..", "docs", "reachability.yaml");
+/** Where each mode's own connection is written, as problems name it. */
+const MODES_FILE = "components/llmModes.ts";
 
 export const PROTOCOLS = ["TCP", "UDP", "SCTP"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -44,14 +47,13 @@ class MatrixError extends Error {
 }
 
 const isWorkload = (value: unknown): value is WorkloadId => (WORKLOAD_IDS as readonly unknown[]).includes(value);
-const isMode = (value: unknown): value is LlmMode => (LLM_MODES as readonly unknown[]).includes(value);
 const IPV4 = /^(25[0-5]|2[0-4]\d|1?\d?\d)(\.(25[0-5]|2[0-4]\d|1?\d?\d)){3}$/;
 
 function modeList(value: unknown, where: string, problems: string[]): LlmMode[] {
     if (value === "all" || value === undefined) {
         return [...LLM_MODES];
     }
-    if (!Array.isArray(value) || !value.every(isMode)) {
+    if (!Array.isArray(value) || !value.every(isLlmMode)) {
         problems.push(`${where}: expected "all" or a list of ${LLM_MODES.join(", ")}; got ${JSON.stringify(value)}`);
         return [];
     }
@@ -80,9 +82,14 @@ export function parseMatrix(text: string, file = MATRIX_FILE): Matrix {
         }
         return { source: entry.source as WorkloadId, modes: modeList(entry.modes, `confined[${i}].modes`, problems) };
     });
-    const probes: Probe[] = (raw?.probes ?? []).map((p, i) => {
-        const row = p as Record<string, unknown>;
-        const where = `probes[${i}]`;
+    // Each mode's own connection from trial pods is its entry's `reaches`: allowed in that mode
+    // and in no other. The rows are checked like the file's own.
+    const rows: { where: string; row: Record<string, unknown> }[] = [
+        ...LLM_MODES.map((mode) => ({ where: `${MODES_FILE} ${mode}.reaches`, row: { from: "trial", ...llmMode(mode).reaches, allowed: [mode] } })),
+        ...(raw?.probes ?? []).map((p, i) => ({ where: `probes[${i}]`, row: p as Record<string, unknown> })),
+    ];
+    const seen = new Map<string, string>();
+    const probes: Probe[] = rows.map(({ where, row }) => {
         const known = new Set(["from", "to", "protocol", "port", "allowed", "modes"]);
         for (const key of Object.keys(row)) {
             if (!known.has(key)) {
@@ -101,8 +108,14 @@ export function parseMatrix(text: string, file = MATRIX_FILE): Matrix {
         const port = row.port;
         const portOk = (typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535) || (NAMED_PORTS as readonly unknown[]).includes(port);
         if (!portOk) {
-            problems.push(`${where}.port: expected 1-65535 or one of ${NAMED_PORTS.join(", ")}`);
+            problems.push(`${where}.port: expected 1-65535 or one of ${NAMED_PORTS.join(", ")}; got ${JSON.stringify(port)}`);
         }
+        const connection = `${String(row.from)} -> ${String(row.to)} ${String(row.protocol)}/${String(port)}`;
+        const first = seen.get(connection);
+        if (first !== undefined) {
+            problems.push(`${where}: ${connection} is already expected by ${first}`);
+        }
+        seen.set(connection, where);
         const allowed = row.allowed === undefined ? (problems.push(`${where}.allowed: missing`), []) : modeList(row.allowed, `${where}.allowed`, problems);
         const modes = modeList(row.modes, `${where}.modes`, problems);
         for (const m of allowed) {

@@ -6,6 +6,7 @@
 // endpoints (MOCK_API_SERVER_ENDPOINT_SLICE in ../engine/program-run.ts) in its cleanup policy.
 import * as YAML from "yaml";
 import { committedStacks, LLM_MODES } from "../../components/config";
+import { isLlmMode, LlmMode } from "../../components/llmModes";
 import { ProgramRun, stackConfig, stackProgram, withMode } from "../engine/program-run";
 
 export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
@@ -26,7 +27,7 @@ export function manifestsOf(run: ProgramRun): Manifest[] {
     return [...manifests].sort((a, b) => rank(a) - rank(b));
 }
 
-export async function renderStack(stack: string, mode?: string): Promise<Manifest[]> {
+export async function renderStack(stack: string, mode?: LlmMode): Promise<Manifest[]> {
     return manifestsOf(await stackProgram(mode ? withMode(stack, mode) : stackConfig(stack)));
 }
 
@@ -64,7 +65,7 @@ export function forPeople(stack: string, mode: string | undefined, manifests: Ma
 async function main(): Promise<void> {
     const [stack, mode] = process.argv.slice(2);
     const stacks = committedStacks();
-    if (!stack || !stacks.includes(stack) || (mode !== undefined && !(LLM_MODES as readonly string[]).includes(mode))) {
+    if (!stack || !stacks.includes(stack) || (mode !== undefined && !isLlmMode(mode))) {
         console.error(`usage: npm run --silent render -- <${stacks.join("|")}> [${LLM_MODES.join("|")}]` +
             (stack && !stacks.includes(stack) ? `\nno stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml beside Pulumi.yaml` : ""));
         process.exit(2);

@@ -1,6 +1,6 @@
 // Reachability by real connections on the nodes. For each llmMode, the NetworkPolicies the
 // program produces (as the API server stores them) are applied in a namespace of this suite,
-// and every row of docs/reachability.yaml is probed by a real TCP or UDP exchange from a pod of
+// and every row of the matrix (scripts/netpol/matrix.ts) is probed by a real TCP or UDP exchange from a pod of
 // the row's source kind to a live listener: the real DNS pods (through their Service on 53 and
 // directly on 5353), the real API server (through the `kubernetes` Service and its endpoint),
 // the test hosts of the sealed network that stand for the internet, the metadata endpoint and

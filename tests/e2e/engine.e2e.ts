@@ -11,6 +11,7 @@ import { expect } from "chai";
 import * as YAML from "yaml";
 import { stackFileConfig } from "../../components/config";
 import { CLEANUP_CONTAINER, CLEANUP_NAME } from "../../components/cleanup";
+import { llmMode, TRIAL_ALLOW_POLICIES } from "../../components/llmModes";
 import { FIELD_MANAGER, LITELLM, NETWORK_POLICIES, TRIAL_BASELINE_CONFIGMAP, VOLUMES } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
 import { runProgram, stackConfig, withMode } from "../../scripts/engine/program-run";
@@ -22,7 +23,6 @@ interface Meta { name: string; uid?: string; labels?: Record<string, string>; an
 interface Obj { metadata: Meta; spec?: Record<string, unknown>; rules?: Record<string, unknown>[]; data?: Record<string, string> }
 
 const TRIAL_LABELS = { "abevalflow/role": "trial" };
-const TRIAL_ALLOWS = Object.values(NETWORK_POLICIES.trialAllow) as string[];
 
 function exists(kind: string, name: string, namespace?: string): boolean {
     const r = run("kubectl", ["get", kind, name, ...(namespace ? ["-n", namespace] : []), "-o", "name"]);
@@ -100,7 +100,7 @@ describe("the real Pulumi engine on the local control plane", function () {
                 expect(limits.spec.limits[0]).to.deep.include({ type: "Container", defaultRequest: { cpu: "100m", memory: "128Mi" } });
 
                 expect(networkPolicyNames(namespace)).to.deep.equal([NETWORK_POLICIES.litellmDefaultDeny, NETWORK_POLICIES.litellmProxy,
-                    NETWORK_POLICIES.trialDefaultDeny, NETWORK_POLICIES.trialAllow.litellm, NETWORK_POLICIES.trialIngressDefaultDeny,
+                    NETWORK_POLICIES.trialDefaultDeny, llmMode("litellm").allowPolicy, NETWORK_POLICIES.trialIngressDefaultDeny,
                     NETWORK_POLICIES.cleanupDefaultDeny, NETWORK_POLICIES.cleanupAllow].sort());
                 const deny = kubectlJson<Obj>(["get", "networkpolicy", NETWORK_POLICIES.trialDefaultDeny, "-n", namespace]);
                 expect(deny.spec).to.deep.equal({ podSelector: { matchLabels: TRIAL_LABELS }, policyTypes: ["Egress"] });
@@ -255,10 +255,10 @@ describe("the real Pulumi engine on the local control plane", function () {
         const up = (): Result => ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", stack, ...ws.policyArgs("dev")]);
 
         it("changing llmMode replaces the allow policy and never leaves trial pods without their default-deny", async () => {
-            const trialPolicies = (): string[] => networkPolicyNames(namespace).filter((n) => n === NETWORK_POLICIES.trialDefaultDeny || TRIAL_ALLOWS.includes(n));
+            const trialPolicies = (): string[] => networkPolicyNames(namespace).filter((n) => n === NETWORK_POLICIES.trialDefaultDeny || TRIAL_ALLOW_POLICIES.includes(n));
             for (const mode of ["direct-api", "litellm"] as const) {
                 const expected = await expectedResources(withMode("dev", mode));
-                expect(trialPolicies().filter((n) => TRIAL_ALLOWS.includes(n)), "before").to.have.length(1);
+                expect(trialPolicies().filter((n) => TRIAL_ALLOW_POLICIES.includes(n)), "before").to.have.length(1);
                 ws.config(stack, "abevalflow:llmMode", mode);
                 const seen: string[][] = [];
                 const update = ws.pulumiAsync(["up", "--yes", "--skip-preview", "-s", stack, ...ws.policyArgs("dev")]);
@@ -267,7 +267,7 @@ describe("the real Pulumi engine on the local control plane", function () {
                 while (!done) {
                     const r = await runAsync("kubectl", ["get", "networkpolicy", "-n", namespace, "-o", "jsonpath={.items[*].metadata.name}"]);
                     if (r.status === 0) {
-                        seen.push(r.stdout.split(/\s+/).filter((n) => n === NETWORK_POLICIES.trialDefaultDeny || TRIAL_ALLOWS.includes(n)).sort());
+                        seen.push(r.stdout.split(/\s+/).filter((n) => n === NETWORK_POLICIES.trialDefaultDeny || TRIAL_ALLOW_POLICIES.includes(n)).sort());
                     }
                 }
                 const result = await update;
@@ -277,9 +277,9 @@ describe("the real Pulumi engine on the local control plane", function () {
                 for (const names of seen) {
                     expect(names, `observed ${JSON.stringify(seen)}`).to.include(NETWORK_POLICIES.trialDefaultDeny);
                     // The engine creates the new allow policy before it deletes the old one.
-                    expect(names.filter((n) => TRIAL_ALLOWS.includes(n)).length, `observed ${JSON.stringify(seen)}`).to.be.within(1, 2);
+                    expect(names.filter((n) => TRIAL_ALLOW_POLICIES.includes(n)).length, `observed ${JSON.stringify(seen)}`).to.be.within(1, 2);
                 }
-                expect(trialPolicies(), "after").to.deep.equal([NETWORK_POLICIES.trialAllow[mode], NETWORK_POLICIES.trialDefaultDeny].sort());
+                expect(trialPolicies(), "after").to.deep.equal([llmMode(mode).allowPolicy, NETWORK_POLICIES.trialDefaultDeny].sort());
                 expect(exists("deployment", LITELLM.name, namespace)).to.equal(mode === "litellm");
                 console.log(`      llmMode -> ${mode}: ${seen.length} observations, up ${result.ms} ms`);
                 expect(ws.pulumiOk(["preview", "--expect-no-changes", "-s", stack]).output).to.match(new RegExp(`${expected} unchanged`));
