@@ -9,7 +9,7 @@ import { defaultSubject, deployerManifests, deployerRights, kindOf, PolicyRule }
 import { UsageError } from "../scripts/migrate/cli";
 import { REPO_ROOT } from "../scripts/engine/workspace";
 import { stackProgram } from "../scripts/engine/program-run";
-import { field, LLM_MODE_VALUES, stackConfig, withMode } from "./harness";
+import { field, LLM_MODES, stackConfig, withMode } from "./harness";
 
 const UID = "6f0d1c2e-0000-4000-8000-000000000001";
 
@@ -29,7 +29,7 @@ const run = stackProgram;
 
 /** Each configuration that changes what the program registers or reads. */
 const VARIANTS: [string, () => Record<string, unknown>][] = [
-    ...["dev", "prod"].flatMap((stack) => LLM_MODE_VALUES.map((mode): [string, () => Record<string, unknown>] => [`${stack} ${mode}`, () => withMode(stack, mode)])),
+    ...["dev", "prod"].flatMap((stack) => LLM_MODES.map((mode): [string, () => Record<string, unknown>] => [`${stack} ${mode}`, () => withMode(stack, mode)])),
     ["dev, cluster pinned, namespace not managed", () => withMode("dev", "litellm", { clusterId: UID, manageNamespace: false })],
     ["dev without admission policy, preview identity, API server read", () => withMode("dev", "litellm", { admissionPolicy: false, previewIdentity: false, apiServerCidrs: ["10.0.0.1/32"] })],
     ["dev, the pipeline deletes claims, no SCC binding", () => withMode("dev", "direct-api", { pipelineManagesPvcs: true, pipelineSccClusterRole: "" })],
