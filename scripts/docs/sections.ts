@@ -1,7 +1,9 @@
 // Tables in the docs that restate code or config. Each is generated here from its source
 // of truth; `npm run docs` writes them between markers, and a test fails when the
 // committed docs differ from what these functions produce.
-import { declarations, LLM_MODES, SECRET_KEYS, stackFileConfig } from "../../components/config";
+import { LLM_MODES, PROJECT, stackFileConfig } from "../../components/config";
+import { KEYS } from "../../components/configKeys";
+import { CONFIG_RULES } from "../../components/configRules";
 import * as fs from "fs";
 import * as path from "path";
 import { controlsFor } from "../../policy/lib/podSecurity";
@@ -9,6 +11,7 @@ import { RULES } from "../../policy/policies";
 import { field, MOCK_API_SERVER_ENDPOINT_SLICE, ofType, RecordedResource, runProgram, stackConfig, withMode } from "../engine/program-run";
 import { REPO_ROOT } from "../engine/workspace";
 import { reachabilityMatrix } from "../netpol/docs";
+import { projectConfigBlock } from "./project-config";
 
 export type Section = () => string | Promise<string>;
 
@@ -30,19 +33,22 @@ function table(header: string[], rows: string[][]): string {
     return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 
+/** The declared keys (components/configKeys.ts) that `filter` keeps, with each committed stack's value. */
 function configRows(filter: (key: string) => boolean): string[][] {
     const values = Object.fromEntries(STACKS.map((s) => [s, stackFileConfig(s)]));
-    return Object.entries(declarations()).filter(([key]) => filter(key)).map(([key, decl]) => {
-        const type = decl.type === "array" ? `${decl.items?.type ?? "string"}[]` : decl.type;
-        const required = decl.default === undefined ? " **required**" : "";
-        return [`\`${key}\``, `${type}${SECRET_KEYS.has(key) ? " (secret)" : ""}`, `${cell(decl.default)}${required}`,
-            ...STACKS.map((s) => cell(values[s][`abevalflow:${key}`])), oneLine(decl.description)];
+    return [...KEYS.values()].filter((k) => filter(k.name)).map((k) => {
+        const required = k.default === undefined ? " **required**" : "";
+        return [`\`${k.name}\``, `${k.kind}${k.secret === true ? " (secret)" : ""}`, `${cell(k.default)}${required}`,
+            ...STACKS.map((s) => cell(values[s][`${PROJECT}:${k.name}`])), oneLine(k.description)];
     });
 }
 
 /** Every config key: type, default, the committed stacks' values, description. */
 export const configKeys: Section = () =>
     table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows(() => true));
+
+/** The rules that span keys (components/configRules.ts), in the order config.ts reports them. */
+export const configRules: Section = () => table(["rule", "what it requires"], CONFIG_RULES.map((rule) => [`\`${rule.name}\``, oneLine(rule.description)]));
 
 export const cleanupKeys: Section = () =>
     table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows((k) => k.startsWith("cleanup") || k.startsWith("apiServer")));
@@ -180,10 +186,12 @@ export const SECTIONS: Record<string, Section> = {
     "policy-levels": policyLevels,
     "pod-security-controls": podSecurityControls,
     "config-keys": configKeys,
+    "config-rules": configRules,
     "cleanup-keys": cleanupKeys,
     quota,
     rbac,
     "admission-rules": admissionRules,
     "network-policies": networkPolicies,
     "reachability-matrix": () => reachabilityMatrix(),
+    "project-config": projectConfigBlock,
 };
