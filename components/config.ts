@@ -9,7 +9,7 @@ import { distance } from "fastest-levenshtein";
 import * as YAML from "yaml";
 import {
     AbevalflowConfig, buildConfig, DeclaredKind, INT_RANGES, IntRange, KeyDeclaration, KeyName, KEYS, ParsedValues,
-    projectConfigDeclarations, PROJECT, SECRET_KEYS,
+    projectConfigDeclarations, PROJECT, Raw, SECRET_KEYS,
 } from "./configKeys";
 import { CONFIG_RULES, ConfigRule } from "./configRules";
 import { allProjectConfig, isSetAsSecret } from "./sdkConfig";
@@ -133,13 +133,6 @@ export class ConfigValidationError extends pulumi.RunError {
     }
 }
 
-type Parsed = string | number | boolean | string[] | number[];
-
-/** The kind a Pulumi.yaml declaration gives a value. */
-export function declaredKind(decl: KeyDeclaration): DeclaredKind {
-    return decl.type === "array" ? (decl.items?.type === "integer" ? "integer[]" : "string[]") : decl.type;
-}
-
 const INTEGER = /^-?[0-9]+$/;
 // A JSON list of integers written as integers: a fraction or exponent is no integer entry.
 const INTEGER_LIST = /^\s*\[\s*(?:-?[0-9]+\s*(?:,\s*-?[0-9]+\s*)*)?\]\s*$/;
@@ -151,7 +144,7 @@ function outOfRange(text: string, range: IntRange | undefined): string | undefin
     return n < r.min || n > r.max ? `an integer within ${r.name}` : undefined;
 }
 
-function parseRaw(raw: string, kind: DeclaredKind, range: IntRange | undefined): Parsed | string {
+function parseRaw(raw: string, kind: DeclaredKind, range: IntRange | undefined): Raw | string {
     switch (kind) {
         case "string":
             return raw;
@@ -199,7 +192,7 @@ function shown(key: string, raw: string | undefined, source: ConfigSource): stri
  */
 export function loadConfig(source: ConfigSource = pulumiConfigSource(), rules: readonly ConfigRule[] = CONFIG_RULES): AbevalflowConfig {
     const problems: string[] = [];
-    const values: Record<string, Parsed> = {};
+    const values: Record<string, Raw> = {};
     const report = (key: string, raw: string | undefined, expected: string): void => {
         problems.push(`${PROJECT}:${key} = ${shown(key, raw, source)}: expected ${expected}`);
     };
@@ -245,7 +238,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), rules: r
             report(key, raw, parsed);
             continue;
         }
-        const problem = (spec.check as v.Check<Parsed>)(parsed);
+        const problem = (spec.check as v.Check<Raw>)(parsed);
         if (problem) {
             report(key, raw, problem);
             continue;
