@@ -3,8 +3,8 @@ import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigValidationError, declaredKind, declarations, engineConfig, loadConfig, objectConfigSource, pulumiConfigSource, SECRET_KEYS } from "../components/config";
-import { KEYS, LiteLLMConfig, LLM_MODES } from "../components/configKeys";
+import { ConfigValidationError, declarations, engineConfig, loadConfig, objectConfigSource, pulumiConfigSource, SECRET_KEYS } from "../components/config";
+import { LiteLLMConfig, LLM_MODES } from "../components/configKeys";
 import { renderLiteLLMConfig } from "../components/litellmConfig";
 import { goZoneList, ZONE_FILE, ZoneList } from "../scripts/tzdata/names";
 import { REPO_ROOT, stackConfig } from "./harness";
@@ -29,13 +29,6 @@ function problemsFor(values: Record<string, unknown>, secretKeys: string[] = ["l
 }
 
 describe("stack configuration", () => {
-    it("reads exactly the keys Pulumi.yaml declares, each as the kind it is declared", () => {
-        expect([...KEYS.keys()].sort()).to.deep.equal(Object.keys(declarations()).sort());
-        for (const [name, spec] of KEYS) {
-            expect(spec.kind, name).to.equal(declaredKind(declarations()[name]));
-        }
-    });
-
     it("suggests the nearest key by edit distance, and nothing when no key is near", () => {
         const problems = (extra: Record<string, unknown>): string[] => problemsFor({ ...stackConfig("dev"), ...extra });
         expect(problems({ litellmReplica: 2 })).to.deep.include(

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
+import * as YAML from "yaml";
 import { regenerate, staleFiles } from "../scripts/docs/generate";
 import { declarations } from "../components/config";
 import { policyConfigDrift, policyConfigFiles, regeneratePolicyConfig } from "../scripts/docs/policy-config";
@@ -25,6 +26,15 @@ describe("generated docs", () => {
         let error: Error | undefined;
         await regenerate("<!-- BEGIN GENERATED: nope -->\n<!-- END GENERATED: nope -->", "t.md").catch((e: Error) => (error = e));
         expect(error?.message).to.match(/unknown generated section "nope"/);
+    });
+
+    it("put Pulumi.yaml's config block between its comment markers, leaving the rest of the file as written", async () => {
+        const text = "name: x\n# why\n# BEGIN GENERATED: project-config\nconfig: {}\n# END GENERATED: project-config\n";
+        const next = await regenerate(text, "Pulumi.yaml");
+        expect(next.startsWith("name: x\n# why\n# BEGIN GENERATED: project-config\nconfig:\n  # --- identity ---")).to.equal(true);
+        expect(next.endsWith("\n# END GENERATED: project-config\n")).to.equal(true);
+        expect(Object.keys((YAML.parse(next) as { config: object }).config)).to.deep.equal(Object.keys(declarations()));
+        expect(await regenerate(text, "t.md"), "a Markdown file's markers are HTML comments").to.equal(text);
     });
 
     it("keep the policy configs' stack settings equal to what the stack files give", () => {

@@ -1,18 +1,31 @@
-// `npm run docs` rewrites the generated sections of the docs and the settings of the policy
-// configs that come from the stack files (policy-config.ts); `--check` only compares and exits 1
-// naming each stale file, for CI and the test suite.
+// `npm run docs` rewrites the generated sections of the docs and of Pulumi.yaml (its `config:`
+// block) and the settings of the policy configs that come from the stack files
+// (policy-config.ts); `--check` only compares and exits 1 naming each stale file, for CI and the
+// test suite.
 import * as fs from "fs";
 import * as path from "path";
 import { policyConfigDrift, policyConfigFiles, regeneratePolicyConfig } from "./policy-config";
 import { SECTIONS } from "./sections";
 
-export const DOC_FILES = ["README.md", "docs/operations.md", "docs/reachability.md", "docs/policy-pack.md", "docs/cleanup.md"];
+export const DOC_FILES = ["README.md", "docs/operations.md", "docs/reachability.md", "docs/policy-pack.md", "docs/cleanup.md", "Pulumi.yaml"];
 const ROOT = path.resolve(__dirname, "..", "..");
-const MARKER = /<!-- BEGIN GENERATED: ([a-z0-9-]+) -->\n[\s\S]*?<!-- END GENERATED: \1 -->/g;
+
+/** How a file marks its generated sections: HTML comments in Markdown, comment lines in YAML. */
+const MARKERS = {
+    markdown: {
+        pattern: /<!-- BEGIN GENERATED: ([a-z0-9-]+) -->\n[\s\S]*?<!-- END GENERATED: \1 -->/g,
+        wrap: (name: string, body: string) => `<!-- BEGIN GENERATED: ${name} -->\n${body}\n<!-- END GENERATED: ${name} -->`,
+    },
+    yaml: {
+        pattern: /^# BEGIN GENERATED: ([a-z0-9-]+)\n[\s\S]*?^# END GENERATED: \1$/gm,
+        wrap: (name: string, body: string) => `# BEGIN GENERATED: ${name}\n${body}\n# END GENERATED: ${name}`,
+    },
+};
 
 /** The text the file should have; rejects when a marker names an unknown section. */
 export async function regenerate(text: string, file: string): Promise<string> {
-    const names = [...text.matchAll(MARKER)].map((m) => m[1]);
+    const marker = /\.ya?ml$/.test(file) ? MARKERS.yaml : MARKERS.markdown;
+    const names = [...text.matchAll(marker.pattern)].map((m) => m[1]);
     const rendered = new Map<string, string>();
     for (const name of names) {
         const section = SECTIONS[name];
@@ -23,8 +36,7 @@ export async function regenerate(text: string, file: string): Promise<string> {
             rendered.set(name, await section());
         }
     }
-    return text.replace(MARKER, (_whole, name: string) =>
-        `<!-- BEGIN GENERATED: ${name} -->\n${rendered.get(name)}\n<!-- END GENERATED: ${name} -->`);
+    return text.replace(marker.pattern, (_whole, name: string) => marker.wrap(name, rendered.get(name) ?? ""));
 }
 
 /** Every file with generated parts, and the text it should have. */

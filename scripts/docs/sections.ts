@@ -1,8 +1,10 @@
 // Tables in the docs that restate code or config. Each is generated here from its source
 // of truth; `npm run docs` writes them between markers, and a test fails when the
 // committed docs differ from what these functions produce.
-import { declarations, LLM_MODES, SECRET_KEYS, stackFileConfig } from "../../components/config";
+import { LLM_MODES, PROJECT, stackFileConfig } from "../../components/config";
 import { CLEANUP_ENV, CleanupEnvSpec, formText } from "../../components/cleanupEnv";
+import { KEYS } from "../../components/configKeys";
+import { CONFIG_RULES } from "../../components/configRules";
 import { llmMode } from "../../components/llmModes";
 import * as fs from "fs";
 import * as path from "path";
@@ -12,6 +14,7 @@ import { field, MOCK_API_SERVER_ENDPOINT_SLICE, ofType, RecordedResource, runPro
 import { REPO_ROOT } from "../engine/workspace";
 import { reachabilityMatrix } from "../netpol/docs";
 import { DeployerRights, deployerRights } from "../deployer/rights";
+import { projectConfigBlock } from "./project-config";
 
 export type Section = () => string | Promise<string>;
 
@@ -33,19 +36,22 @@ function table(header: string[], rows: string[][]): string {
     return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
 
+/** The declared keys (components/configKeys.ts) that `filter` keeps, with each committed stack's value. */
 function configRows(filter: (key: string) => boolean): string[][] {
     const values = Object.fromEntries(STACKS.map((s) => [s, stackFileConfig(s)]));
-    return Object.entries(declarations()).filter(([key]) => filter(key)).map(([key, decl]) => {
-        const type = decl.type === "array" ? `${decl.items?.type ?? "string"}[]` : decl.type;
-        const required = decl.default === undefined ? " **required**" : "";
-        return [`\`${key}\``, `${type}${SECRET_KEYS.has(key) ? " (secret)" : ""}`, `${cell(decl.default)}${required}`,
-            ...STACKS.map((s) => cell(values[s][`abevalflow:${key}`])), oneLine(decl.description)];
+    return [...KEYS.values()].filter((k) => filter(k.name)).map((k) => {
+        const required = k.default === undefined ? " **required**" : "";
+        return [`\`${k.name}\``, `${k.kind}${k.secret === true ? " (secret)" : ""}`, `${cell(k.default)}${required}`,
+            ...STACKS.map((s) => cell(values[s][`${PROJECT}:${k.name}`])), oneLine(k.description)];
     });
 }
 
 /** Every config key: type, default, the committed stacks' values, description. */
 export const configKeys: Section = () =>
     table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows(() => true));
+
+/** The rules that span keys (components/configRules.ts), in the order config.ts reports them. */
+export const configRules: Section = () => table(["rule", "what it requires"], CONFIG_RULES.map((rule) => [`\`${rule.name}\``, oneLine(rule.description)]));
 
 export const cleanupKeys: Section = () =>
     table(["key (`abevalflow:`)", "type", "default", ...STACKS, "description"], configRows((k) => k.startsWith("cleanup") || k.startsWith("apiServer")));
@@ -212,6 +218,7 @@ export const SECTIONS: Record<string, Section> = {
     "pod-security-controls": podSecurityControls,
     "config-keys": configKeys,
     "llm-modes": llmModes,
+    "config-rules": configRules,
     "cleanup-keys": cleanupKeys,
     "cleanup-env": cleanupEnv,
     quota,
@@ -220,4 +227,5 @@ export const SECTIONS: Record<string, Section> = {
     "network-policies": networkPolicies,
     "reachability-matrix": () => reachabilityMatrix(),
     "deployer-rights": deployerRightsTable,
+    "project-config": projectConfigBlock,
 };
