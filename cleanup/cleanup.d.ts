@@ -95,20 +95,30 @@ export type Client = {
  * Each examined object is counted once: kept (by selection), deleted (404, already gone,
  * included), changed (stale when listed, but its delete was refused with 409 Conflict, so it
  * stays), failed, or in a dry run wouldDelete. deadLettered: for PipelineRuns with the dead
- * letter on, the records written.
+ * letter on, the records written; note: what the summary line adds in words. The run's
+ * record keeps these counts.
  */
-export type Summary = {
-    kind: string;
+export type KindCounts = {
     examined: number;
     deleted: number;
     kept: number;
     changed: number;
     failed: number;
     wouldDelete: number;
+    deadLettered?: number;
+    note?: string;
+};
+/**
+ * Each examined object is counted once: kept (by selection), deleted (404, already gone,
+ * included), changed (stale when listed, but its delete was refused with 409 Conflict, so it
+ * stays), failed, or in a dry run wouldDelete. deadLettered: for PipelineRuns with the dead
+ * letter on, the records written; note: what the summary line adds in words. The run's
+ * record keeps these counts.
+ */
+export type Summary = KindCounts & {
+    kind: string;
     transient: number;
     permanent: number;
-    deadLettered?: number;
-    extra?: string;
 };
 /**
  * How one kind is cleaned.
@@ -129,29 +139,10 @@ export type KindPlan = {
         message: string;
     }>;
 };
-/**
- * One kind's counts as the record keeps them; note: what the summary line adds in words.
- */
-export type KindCounts = {
-    examined: number;
-    deleted: number;
-    kept: number;
-    changed: number;
-    failed: number;
-    wouldDelete: number;
-    deadLettered?: number;
-    note?: string;
-};
-/**
- * One kind's counts as the record keeps them; note: what the summary line adds in words.
- */
 export type Outcome = {
     reason: string;
     type: "Normal" | "Warning";
 };
-/**
- * One kind's counts as the record keeps them; note: what the summary line adds in words.
- */
 export type RunRecord = {
     startedAt: string;
     finishedAt: string;
@@ -165,9 +156,6 @@ export type RunRecord = {
     kinds: Record<string, KindCounts>;
     error?: string;
 };
-/**
- * One kind's counts as the record keeps them; note: what the summary line adds in words.
- */
 export type CronJobRef = {
     metadata?: {
         name?: string;

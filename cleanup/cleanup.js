@@ -639,9 +639,11 @@ async function runPool(items, concurrency, worker) {
  * Each examined object is counted once: kept (by selection), deleted (404, already gone,
  * included), changed (stale when listed, but its delete was refused with 409 Conflict, so it
  * stays), failed, or in a dry run wouldDelete. deadLettered: for PipelineRuns with the dead
- * letter on, the records written.
- * @typedef {{ kind: string, examined: number, deleted: number, kept: number, changed: number, failed: number,
- *   wouldDelete: number, transient: number, permanent: number, deadLettered?: number, extra?: string }} Summary
+ * letter on, the records written; note: what the summary line adds in words. The run's
+ * record keeps these counts.
+ * @typedef {{ examined: number, deleted: number, kept: number, changed: number, failed: number,
+ *   wouldDelete: number, deadLettered?: number, note?: string }} KindCounts
+ * @typedef {KindCounts & { kind: string, transient: number, permanent: number }} Summary
  */
 
 /** @param {string} kind @returns {Summary} */
@@ -813,7 +815,7 @@ function imageStreamPlan(config, ns) {
  * @returns {Summary}
  */
 function skippedImageStreams() {
-    return { ...emptySummary("imagestream"), extra: `(skipped: ${ENV.imageStreamSelector} is empty, so no ImageStream is pruned)` };
+    return { ...emptySummary("imagestream"), note: `(skipped: ${ENV.imageStreamSelector} is empty, so no ImageStream is pruned)` };
 }
 
 /**
@@ -1069,9 +1071,6 @@ async function pruneDeadLetter(config, root, now) {
 // ConfigMap keeps the last RUN_HISTORY runs.
 
 /**
- * One kind's counts as the record keeps them; note: what the summary line adds in words.
- * @typedef {{ examined: number, deleted: number, kept: number, changed: number, failed: number,
- *   wouldDelete: number, deadLettered?: number, note?: string }} KindCounts
  * @typedef {{ reason: string, type: "Normal" | "Warning" }} Outcome
  * @typedef {{ startedAt: string, finishedAt: string, durationSeconds: number, exitCode: number,
  *   outcome: string, dryRun: boolean, namespace: string, pod: string, apiRequests: number,
@@ -1096,7 +1095,7 @@ function kindCounts(s) {
     return {
         examined: s.examined, deleted: s.deleted, kept: s.kept, changed: s.changed, failed: s.failed, wouldDelete: s.wouldDelete,
         ...(s.deadLettered === undefined ? {} : { deadLettered: s.deadLettered }),
-        ...(s.extra ? { note: s.extra } : {}),
+        ...(s.note ? { note: s.note } : {}),
     };
 }
 

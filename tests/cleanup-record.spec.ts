@@ -8,6 +8,7 @@ import {
     Config,
     LAST_RUN_KEY,
     lastRunPatch,
+    parseConfig,
     recordRun,
     REPORTER,
     RUN_HISTORY,
@@ -43,6 +44,18 @@ function record(over: Partial<Parameters<typeof runRecord>[0]> = {}): RunRecord 
 }
 
 describe("cleanup run record", () => {
+    it("takes the CronJob's and the ConfigMap's names as object names, or none, and names a bad one with the form expected", () => {
+        const base = { TRIAL_POD_SELECTOR: "a=b", TRIAL_POD_MAX_AGE_HOURS: "1", PIPELINERUN_MAX_AGE_HOURS: "1", PIPELINERUN_KEEP_RECENT: "0",
+            IMAGESTREAM_MAX_AGE_HOURS: "1", CONCURRENCY: "1", NAMESPACE: "ns", KUBE_API_URL: "http://127.0.0.1:1", KUBE_TOKEN: "t" };
+        expect(parseConfig({ ...base, CRONJOB_NAME: "abevalflow-cleanup", LAST_RUN_CONFIGMAP: " abevalflow-cleanup-last-run " }).config)
+            .to.include({ cronJobName: "abevalflow-cleanup", lastRunConfigMap: "abevalflow-cleanup-last-run" });
+        expect(parseConfig(base).config).to.include({ cronJobName: undefined, lastRunConfigMap: undefined });
+        expect(parseConfig({ ...base, CRONJOB_NAME: "Cleanup_Job", LAST_RUN_CONFIGMAP: "x".repeat(254) }).problems).to.deep.equal([
+            'CRONJOB_NAME="Cleanup_Job": expected an object name (DNS-1123 subdomain), or empty for none',
+            `LAST_RUN_CONFIGMAP="${"x".repeat(254)}": expected an object name (DNS-1123 subdomain), or empty for none`,
+        ]);
+    });
+
     it("an exit code gives the Event's reason and type: 0 succeeded, 1 incomplete (transient), 2 failed (permanent)", () => {
         expect([0, 1, 2].map(runOutcome)).to.deep.equal([
             { reason: "CleanupSucceeded", type: "Normal" },
