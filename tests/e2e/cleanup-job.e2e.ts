@@ -12,6 +12,7 @@ import {
     deadLetterEntryPath,
     ImageStream,
     LAST_RUN_KEY,
+    REPORTER,
     RunRecord,
     RUNS_KEY,
     parseConfig,
@@ -50,14 +51,17 @@ function eventCounts(message: string): Record<string, Summary> {
     return Object.fromEntries(message.split("; ").map((part) => /^([a-z-]+): (.*)$/.exec(part)).filter((m) => m !== null).map((m) => [m[1], counts(m[2])]));
 }
 
-interface KubeEvent { reason: string; type: string; message: string; involvedObject: { kind: string; name: string; uid: string } }
+interface KubeEvent { reason: string; type: string; message: string; reportingComponent?: string; involvedObject: { kind: string; name: string; uid: string } }
 
-/** The Events on the CronJob as it is now (its uid), oldest first. */
+/**
+ * The runs' Events on the CronJob as it is now (its uid), oldest first; not the CronJob
+ * controller's own (UnexpectedJob, for each Job created from it by hand).
+ */
 function cronJobEvents(): KubeEvent[] {
     const uid = kubectlJson<{ metadata: { uid: string } }>(["get", "cronjob", CLEANUP.name, "-n", NAMESPACE]).metadata.uid;
     const selector = `involvedObject.kind=CronJob,involvedObject.name=${CLEANUP.name},involvedObject.uid=${uid}`;
     return kubectlJson<{ items: (KubeEvent & { firstTimestamp: string })[] }>(["get", "events", "-n", NAMESPACE, "--field-selector", selector]).items
-        .sort((a, b) => a.firstTimestamp.localeCompare(b.firstTimestamp));
+        .filter((e) => e.reportingComponent === REPORTER).sort((a, b) => a.firstTimestamp.localeCompare(b.firstTimestamp));
 }
 
 interface LastRunMap { metadata: { uid: string; labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string> }
