@@ -73,6 +73,8 @@ export type Config = {
     concurrency: number;
     kinds: string[];
     requestTimeoutMs: number;
+    cronJobName: string | undefined;
+    lastRunConfigMap: string | undefined;
     apiUrl: URL;
     token: string;
     ca: string | undefined;
@@ -87,24 +89,36 @@ export type ApiResponse = {
 };
 export type Client = {
     requests: number;
-    call: (method: string, urlPath: string, body?: unknown) => Promise<ApiResponse>;
+    call: (method: string, urlPath: string, body?: unknown, contentType?: string) => Promise<ApiResponse>;
 };
 /**
  * Each examined object is counted once: kept (by selection), deleted (404, already gone,
  * included), changed (stale when listed, but its delete was refused with 409 Conflict, so it
- * stays), failed, or in a dry run wouldDelete.
+ * stays), failed, or in a dry run wouldDelete. deadLettered: for PipelineRuns with the dead
+ * letter on, the records written; note: what the summary line adds in words. The run's
+ * record keeps these counts.
  */
-export type Summary = {
-    kind: string;
+export type KindCounts = {
     examined: number;
     deleted: number;
     kept: number;
     changed: number;
     failed: number;
     wouldDelete: number;
+    deadLettered?: number;
+    note?: string;
+};
+/**
+ * Each examined object is counted once: kept (by selection), deleted (404, already gone,
+ * included), changed (stale when listed, but its delete was refused with 409 Conflict, so it
+ * stays), failed, or in a dry run wouldDelete. deadLettered: for PipelineRuns with the dead
+ * letter on, the records written; note: what the summary line adds in words. The run's
+ * record keeps these counts.
+ */
+export type Summary = KindCounts & {
+    kind: string;
     transient: number;
     permanent: number;
-    extra?: string;
 };
 /**
  * How one kind is cleaned.
@@ -125,6 +139,31 @@ export type KindPlan = {
         message: string;
     }>;
 };
+export type Outcome = {
+    reason: string;
+    type: "Normal" | "Warning";
+};
+export type RunRecord = {
+    startedAt: string;
+    finishedAt: string;
+    durationSeconds: number;
+    exitCode: number;
+    outcome: string;
+    dryRun: boolean;
+    namespace: string;
+    pod: string;
+    apiRequests: number;
+    kinds: Record<string, KindCounts>;
+    error?: string;
+};
+export type CronJobRef = {
+    metadata?: {
+        name?: string;
+        namespace?: string;
+        uid?: string;
+        resourceVersion?: string;
+    };
+};
 export const ENV: Readonly<{
     namespace: "NAMESPACE";
     trialPodSelector: "TRIAL_POD_SELECTOR";
@@ -139,6 +178,8 @@ export const ENV: Readonly<{
     concurrency: "CONCURRENCY";
     kinds: "CLEANUP_KINDS";
     requestTimeoutSeconds: "REQUEST_TIMEOUT_SECONDS";
+    cronJobName: "CRONJOB_NAME";
+    lastRunConfigMap: "LAST_RUN_CONFIGMAP";
     apiUrl: "KUBE_API_URL";
     token: "KUBE_TOKEN";
     tokenFile: "KUBE_TOKEN_FILE";
@@ -266,7 +307,8 @@ export function selectorString(labels: Record<string, string>): string;
  *   pipelineRunMaxAgeMs: number, pipelineRunKeepRecent: number, imageStreamMaxAgeMs: number,
  *   imageStreamLabels: Record<string, string>,
  *   deadLetterDir: string | undefined, deadLetterRetentionDays: number, dryRun: boolean,
- *   concurrency: number, kinds: string[], requestTimeoutMs: number, apiUrl: URL, token: string,
+ *   concurrency: number, kinds: string[], requestTimeoutMs: number, cronJobName: string | undefined,
+ *   lastRunConfigMap: string | undefined, apiUrl: URL, token: string,
  *   ca: string | undefined, insecure: boolean }} Config
  */
 /**
@@ -289,3 +331,93 @@ export function summaryLine(s: Summary, dryRun: boolean): string;
  * @param {T[]} items @param {number} concurrency @param {(item: T) => Promise<void>} worker never rejects
  */
 export function runPool<T>(items: T[], concurrency: number, worker: (item: T) => Promise<void>): Promise<void>;
+export const RUN_HISTORY: 30;
+export const LAST_RUN_KEY: "last-run.json";
+export const RUNS_KEY: "runs.json";
+export const REPORTER: "abevalflow-cleanup.js";
+/** @param {number} exitCode @returns {Outcome} */
+export function runOutcome(exitCode: number): Outcome;
+/**
+ * @param {{ startedMs: number, finishedMs: number, exitCode: number, dryRun: boolean, namespace: string,
+ *   pod: string, apiRequests: number, summaries: Summary[], error?: string }} run
+ * @returns {RunRecord}
+ */
+export function runRecord(run: {
+    startedMs: number;
+    finishedMs: number;
+    exitCode: number;
+    dryRun: boolean;
+    namespace: string;
+    pod: string;
+    apiRequests: number;
+    summaries: Summary[];
+    error?: string;
+}): RunRecord;
+/**
+ * The Event's message: the exit code, the duration and every kind's counts as the log's
+ * summary lines give them, then whatever could not be recorded.
+ * @param {RunRecord} record @param {string[]} [notRecorded]
+ */
+export function runEventMessage(record: RunRecord, notRecorded?: string[]): string;
+/**
+ * A core/v1 Event on the CronJob. Its uid is what `kubectl describe cronjob` selects the
+ * Events by, so the CronJob as read is referred to, not only its name.
+ * @param {CronJobRef} cronJob @param {RunRecord} record @param {string[]} notRecorded @param {number} now
+ */
+export function runEvent(cronJob: CronJobRef, record: RunRecord, notRecorded: string[], now: number): {
+    firstTimestamp: string;
+    lastTimestamp: string;
+    count: number;
+    reportingInstance?: string | undefined;
+    apiVersion: string;
+    kind: string;
+    metadata: {
+        generateName: string;
+        namespace: string | undefined;
+    };
+    involvedObject: {
+        apiVersion: string;
+        kind: string;
+        name: string | undefined;
+        namespace: string | undefined;
+        uid: string | undefined;
+        resourceVersion: string | undefined;
+    };
+    reason: string;
+    type: "Normal" | "Warning";
+    message: string;
+    source: {
+        component: string;
+    };
+    reportingComponent: string;
+};
+/**
+ * The runs to keep, newest first: this one and the previous ones from `runs.json`, at most
+ * `limit`. A history that is not a JSON array of objects is replaced, and the problem said.
+ * @param {unknown} previousText @param {RunRecord} record @param {number} [limit]
+ * @returns {{ runs: unknown[], problem?: string }}
+ */
+export function runHistory(previousText: unknown, record: RunRecord, limit?: number): {
+    runs: unknown[];
+    problem?: string;
+};
+/**
+ * A JSON merge patch of the ConfigMap's data. The resourceVersion makes it apply only to the
+ * ConfigMap as read, so a history another writer extended meanwhile is not overwritten.
+ * @param {RunRecord} record @param {unknown[]} runs @param {string | undefined} resourceVersion
+ */
+export function lastRunPatch(record: RunRecord, runs: unknown[], resourceVersion: string | undefined): {
+    metadata: {
+        resourceVersion: string | undefined;
+    };
+    data: {
+        "last-run.json": string;
+        "runs.json": string;
+    };
+};
+/**
+ * Writes the record, then the Event, each when configured. A failure is logged and makes the
+ * exit code at least 1, never lower than the cleanup's own: the record never hides the outcome.
+ * @param {Client} client @param {Config} config @param {RunRecord} record @returns {Promise<number>} the exit code
+ */
+export function recordRun(client: Client, config: Config, record: RunRecord): Promise<number>;

@@ -21,11 +21,16 @@
  *   CONCURRENCY                  deletes in flight at once
  *   CLEANUP_KINDS                subset of pods,pipelineruns,imagestreams (default: all)
  *   REQUEST_TIMEOUT_SECONDS      one API request, from sending to its last byte (default 60)
+ *   CRONJOB_NAME                 the CronJob that runs this program; each run leaves an Event
+ *                                on it; empty or unset: no Event
+ *   LAST_RUN_CONFIGMAP           ConfigMap whose data the run's record is patched into (the
+ *                                last run, and the last RUN_HISTORY runs); empty or unset: none
  * Connection: inside a pod the ServiceAccount token and CA; outside one (tests, benchmark)
  *   KUBE_API_URL, KUBE_TOKEN or KUBE_TOKEN_FILE, and KUBE_CA_FILE or
  *   KUBE_INSECURE_SKIP_TLS_VERIFY=true.
- * Exit codes: 0 done; 1 something failed for a transient reason (retrying is safe);
- *   2 bad configuration or a refusal that retrying cannot fix (403, unknown resource).
+ * Exit codes: 0 done; 1 something failed for a transient reason (retrying is safe), or the
+ *   run's Event or record could not be written; 2 bad configuration or a refusal that
+ *   retrying cannot fix (403, unknown resource).
  */
 "use strict";
 
@@ -33,6 +38,7 @@ const fs = require("fs");
 const fsp = require("fs/promises");
 const http = require("http");
 const https = require("https");
+const os = require("os");
 const path = require("path");
 
 const HOUR_MS = 3_600_000;
@@ -54,6 +60,15 @@ const TASKRUN_BATCH = 50;
 // backlog of failed runs never has all its TaskRuns in memory at once.
 const PREPARE_CHUNK = 4 * TASKRUN_BATCH;
 const ALL_KINDS = ["pods", "pipelineruns", "imagestreams"];
+// About a month of daily runs; a record is under 1 KB, far below a ConfigMap's 1 MiB.
+const RUN_HISTORY = 30;
+const LAST_RUN_KEY = "last-run.json";
+const RUNS_KEY = "runs.json";
+// Who wrote the Events and the record's data: the Events' source and the patch's field manager.
+const REPORTER = "abevalflow-cleanup.js";
+// Another writer between this run's read and its patch of the record (a run started by hand):
+// read and patch again, at most this many times.
+const RECORD_ATTEMPTS = 3;
 
 const ENV = Object.freeze({
     namespace: "NAMESPACE",
@@ -69,6 +84,8 @@ const ENV = Object.freeze({
     concurrency: "CONCURRENCY",
     kinds: "CLEANUP_KINDS",
     requestTimeoutSeconds: "REQUEST_TIMEOUT_SECONDS",
+    cronJobName: "CRONJOB_NAME",
+    lastRunConfigMap: "LAST_RUN_CONFIGMAP",
     apiUrl: "KUBE_API_URL",
     token: "KUBE_TOKEN",
     tokenFile: "KUBE_TOKEN_FILE",
@@ -325,7 +342,8 @@ function selectorString(labels) {
  *   pipelineRunMaxAgeMs: number, pipelineRunKeepRecent: number, imageStreamMaxAgeMs: number,
  *   imageStreamLabels: Record<string, string>,
  *   deadLetterDir: string | undefined, deadLetterRetentionDays: number, dryRun: boolean,
- *   concurrency: number, kinds: string[], requestTimeoutMs: number, apiUrl: URL, token: string,
+ *   concurrency: number, kinds: string[], requestTimeoutMs: number, cronJobName: string | undefined,
+ *   lastRunConfigMap: string | undefined, apiUrl: URL, token: string,
  *   ca: string | undefined, insecure: boolean }} Config
  */
 
@@ -383,6 +401,16 @@ function parseConfig(env, readFile = (file) => fs.readFileSync(file, "utf8")) {
         bad(ENV.kinds, `a comma-separated subset of ${ALL_KINDS.join(",")}`);
     }
     const deadLetterDir = env[ENV.deadLetterDir] || undefined;
+    /** @param {string} name @returns {string | undefined} */
+    const objectName = (name) => {
+        const value = (env[name] ?? "").trim();
+        if (value !== "" && (value.length > 253 || !DNS_SUBDOMAIN.test(value))) {
+            bad(name, "an object name (DNS-1123 subdomain), or empty for none");
+        }
+        return value || undefined;
+    };
+    const cronJobName = objectName(ENV.cronJobName);
+    const lastRunConfigMap = objectName(ENV.lastRunConfigMap);
     if (deadLetterDir !== undefined && !path.isAbsolute(deadLetterDir)) {
         bad(ENV.deadLetterDir, "an absolute path to the mounted dead-letter volume, or empty to disable");
     }
@@ -418,6 +446,8 @@ function parseConfig(env, readFile = (file) => fs.readFileSync(file, "utf8")) {
         kinds,
         requestTimeoutMs: ((env[ENV.requestTimeoutSeconds] ?? "").trim() === ""
             ? DEFAULT_REQUEST_TIMEOUT_SECONDS : integer(ENV.requestTimeoutSeconds, 1)) * 1000,
+        cronJobName,
+        lastRunConfigMap,
         apiUrl: apiUrl ?? new URL("https://invalid"),
         token,
         ca,
@@ -431,7 +461,7 @@ function parseConfig(env, readFile = (file) => fs.readFileSync(file, "utf8")) {
 
 /**
  * @typedef {{ status: number, body: unknown, date?: number, message: string, retryAfter?: string }} ApiResponse
- * @typedef {{ requests: number, call: (method: string, urlPath: string, body?: unknown) => Promise<ApiResponse> }} Client
+ * @typedef {{ requests: number, call: (method: string, urlPath: string, body?: unknown, contentType?: string) => Promise<ApiResponse> }} Client
  */
 
 /** @param {Config} config @returns {Client} */
@@ -446,9 +476,10 @@ function createClient(config) {
     /**
      * One request, bounded as a whole: a server that trickles its answer a byte at a time
      * never trips an idle timeout, so the deadline runs from sending to the last byte.
-     * @param {string} method @param {string} urlPath @param {string | undefined} payload @returns {Promise<ApiResponse>}
+     * @param {string} method @param {string} urlPath @param {string | undefined} payload @param {string} contentType
+     * @returns {Promise<ApiResponse>}
      */
-    function once(method, urlPath, payload) {
+    function once(method, urlPath, payload, contentType) {
         client.requests += 1;
         return new Promise((resolve) => {
             let settled = false;
@@ -468,7 +499,7 @@ function createClient(config) {
                 headers: {
                     Authorization: `Bearer ${config.token}`,
                     Accept: "application/json",
-                    ...(payload === undefined ? {} : { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(payload) }),
+                    ...(payload === undefined ? {} : { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) }),
                 },
             }, (res) => {
                 /** @type {Buffer[]} */
@@ -499,11 +530,11 @@ function createClient(config) {
         });
     }
 
-    /** @param {string} method @param {string} urlPath @param {unknown} [body] */
-    async function call(method, urlPath, body) {
+    /** @param {string} method @param {string} urlPath @param {unknown} [body] @param {string} [contentType] */
+    async function call(method, urlPath, body, contentType = "application/json") {
         const payload = body === undefined ? undefined : JSON.stringify(body);
         for (let attempt = 1; ; attempt++) {
-            const res = await once(method, urlPath, payload);
+            const res = await once(method, urlPath, payload, contentType);
             if (!isTransient(res.status) || attempt >= MAX_ATTEMPTS) {
                 return res;
             }
@@ -607,9 +638,12 @@ async function runPool(items, concurrency, worker) {
 /**
  * Each examined object is counted once: kept (by selection), deleted (404, already gone,
  * included), changed (stale when listed, but its delete was refused with 409 Conflict, so it
- * stays), failed, or in a dry run wouldDelete.
- * @typedef {{ kind: string, examined: number, deleted: number, kept: number, changed: number, failed: number,
- *   wouldDelete: number, transient: number, permanent: number, extra?: string }} Summary
+ * stays), failed, or in a dry run wouldDelete. deadLettered: for PipelineRuns with the dead
+ * letter on, the records written; note: what the summary line adds in words. The run's
+ * record keeps these counts.
+ * @typedef {{ examined: number, deleted: number, kept: number, changed: number, failed: number,
+ *   wouldDelete: number, deadLettered?: number, note?: string }} KindCounts
+ * @typedef {KindCounts & { kind: string, transient: number, permanent: number }} Summary
  */
 
 /** @param {string} kind @returns {Summary} */
@@ -781,7 +815,7 @@ function imageStreamPlan(config, ns) {
  * @returns {Summary}
  */
 function skippedImageStreams() {
-    return { ...emptySummary("imagestream"), extra: `(skipped: ${ENV.imageStreamSelector} is empty, so no ImageStream is pruned)` };
+    return { ...emptySummary("imagestream"), note: `(skipped: ${ENV.imageStreamSelector} is empty, so no ImageStream is pruned)` };
 }
 
 /**
@@ -871,7 +905,7 @@ async function cleanPipelineRuns(client, config, ns) {
 
     const summary = await cleanKind(client, config, plan, fetchTaskRuns);
     if (deadLetter) {
-        summary.extra = `deadLettered=${config.dryRun ? 0 : deadLettered}`;
+        summary.deadLettered = config.dryRun ? 0 : deadLettered;
     }
     return summary;
 }
@@ -1031,6 +1065,239 @@ async function pruneDeadLetter(config, root, now) {
 }
 
 // ---------------------------------------------------------------------------------------
+// The run's record: an Event on the CronJob and the last runs in a ConfigMap, both written
+// through the API server, the one destination the job's egress policy allows. A Job and its
+// log go after ttlSecondsAfterFinished and Events after the API server's --event-ttl; the
+// ConfigMap keeps the last RUN_HISTORY runs.
+
+/**
+ * @typedef {{ reason: string, type: "Normal" | "Warning" }} Outcome
+ * @typedef {{ startedAt: string, finishedAt: string, durationSeconds: number, exitCode: number,
+ *   outcome: string, dryRun: boolean, namespace: string, pod: string, apiRequests: number,
+ *   kinds: Record<string, KindCounts>, error?: string }} RunRecord
+ * @typedef {{ metadata?: { name?: string, namespace?: string, uid?: string, resourceVersion?: string } }} CronJobRef
+ */
+
+/** By exit code: 0 done, 1 transient failures (the next run may finish), 2 permanent ones. */
+const OUTCOMES = /** @type {const} */ ([
+    { reason: "CleanupSucceeded", type: "Normal" },
+    { reason: "CleanupIncomplete", type: "Warning" },
+    { reason: "CleanupFailed", type: "Warning" },
+]);
+
+/** @param {number} exitCode @returns {Outcome} */
+function runOutcome(exitCode) {
+    return OUTCOMES[Math.min(Math.max(Math.trunc(exitCode), 0), OUTCOMES.length - 1)];
+}
+
+/** @param {Summary} s @returns {KindCounts} */
+function kindCounts(s) {
+    return {
+        examined: s.examined, deleted: s.deleted, kept: s.kept, changed: s.changed, failed: s.failed, wouldDelete: s.wouldDelete,
+        ...(s.deadLettered === undefined ? {} : { deadLettered: s.deadLettered }),
+        ...(s.note ? { note: s.note } : {}),
+    };
+}
+
+/**
+ * @param {{ startedMs: number, finishedMs: number, exitCode: number, dryRun: boolean, namespace: string,
+ *   pod: string, apiRequests: number, summaries: Summary[], error?: string }} run
+ * @returns {RunRecord}
+ */
+function runRecord(run) {
+    return {
+        startedAt: new Date(run.startedMs).toISOString(),
+        finishedAt: new Date(run.finishedMs).toISOString(),
+        durationSeconds: Math.round(run.finishedMs - run.startedMs) / 1000,
+        exitCode: run.exitCode,
+        outcome: runOutcome(run.exitCode).reason,
+        dryRun: run.dryRun,
+        namespace: run.namespace,
+        pod: run.pod,
+        apiRequests: run.apiRequests,
+        kinds: Object.fromEntries(run.summaries.map((s) => [s.kind, kindCounts(s)])),
+        ...(run.error === undefined ? {} : { error: run.error }),
+    };
+}
+
+/**
+ * The record as it goes into the Event when writing it elsewhere failed: the exit code the
+ * process ends with, and the outcome that follows from it.
+ * @param {RunRecord} record @param {number} exitCode @returns {RunRecord}
+ */
+function withExitCode(record, exitCode) {
+    return { ...record, exitCode, outcome: runOutcome(exitCode).reason };
+}
+
+/**
+ * `kind: examined=1 deleted=0 ...`, as the summary line and the Event say it.
+ * @param {string} kind @param {KindCounts} c @param {boolean} dryRun
+ */
+function kindCountsText(kind, c, dryRun) {
+    const changed = c.changed > 0 ? ` changed=${c.changed}` : "";
+    const would = dryRun ? ` wouldDelete=${c.wouldDelete}` : "";
+    const deadLettered = c.deadLettered === undefined ? "" : ` deadLettered=${c.deadLettered}`;
+    return `${kind}: examined=${c.examined} deleted=${c.deleted} kept=${c.kept} failed=${c.failed}${changed}${would}${deadLettered}${c.note ? ` ${c.note}` : ""}`;
+}
+
+/**
+ * The Event's message: the exit code, the duration and every kind's counts as the log's
+ * summary lines give them, then whatever could not be recorded.
+ * @param {RunRecord} record @param {string[]} [notRecorded]
+ */
+function runEventMessage(record, notRecorded = []) {
+    const kinds = Object.entries(record.kinds).map(([kind, c]) => kindCountsText(kind, c, record.dryRun));
+    return [
+        `${record.dryRun ? "dry run, " : ""}exit ${record.exitCode} in ${record.durationSeconds}s`,
+        ...(record.error === undefined ? [] : [record.error]),
+        ...kinds,
+        ...notRecorded.map((problem) => `not recorded: ${problem}`),
+    ].join("; ");
+}
+
+/**
+ * A core/v1 Event on the CronJob. Its uid is what `kubectl describe cronjob` selects the
+ * Events by, so the CronJob as read is referred to, not only its name.
+ * @param {CronJobRef} cronJob @param {RunRecord} record @param {string[]} notRecorded @param {number} now
+ */
+function runEvent(cronJob, record, notRecorded, now) {
+    const { name, namespace, uid, resourceVersion } = cronJob.metadata ?? {};
+    const { reason, type } = runOutcome(record.exitCode);
+    const at = new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z");
+    return {
+        apiVersion: "v1",
+        kind: "Event",
+        metadata: { generateName: `${name}.`, namespace },
+        involvedObject: { apiVersion: "batch/v1", kind: "CronJob", name, namespace, uid, resourceVersion },
+        reason,
+        type,
+        message: runEventMessage(record, notRecorded),
+        source: { component: REPORTER },
+        reportingComponent: REPORTER,
+        ...(record.pod ? { reportingInstance: record.pod } : {}),
+        firstTimestamp: at,
+        lastTimestamp: at,
+        count: 1,
+    };
+}
+
+/**
+ * The runs to keep, newest first: this one and the previous ones from `runs.json`, at most
+ * `limit`. A history that is not a JSON array of objects is replaced, and the problem said.
+ * @param {unknown} previousText @param {RunRecord} record @param {number} [limit]
+ * @returns {{ runs: unknown[], problem?: string }}
+ */
+function runHistory(previousText, record, limit = RUN_HISTORY) {
+    if (previousText === undefined || previousText === "") {
+        return { runs: [record] };
+    }
+    let previous;
+    try {
+        previous = JSON.parse(String(previousText));
+    } catch (e) {
+        return { runs: [record], problem: `${RUNS_KEY} is not JSON (${e instanceof Error ? e.message : e})` };
+    }
+    if (!Array.isArray(previous)) {
+        return { runs: [record], problem: `${RUNS_KEY} is not a JSON array` };
+    }
+    const runs = previous.filter((r) => typeof r === "object" && r !== null && !Array.isArray(r));
+    return { runs: [record, ...runs].slice(0, Math.max(limit, 1)) };
+}
+
+/**
+ * A JSON merge patch of the ConfigMap's data. The resourceVersion makes it apply only to the
+ * ConfigMap as read, so a history another writer extended meanwhile is not overwritten.
+ * @param {RunRecord} record @param {unknown[]} runs @param {string | undefined} resourceVersion
+ */
+function lastRunPatch(record, runs, resourceVersion) {
+    return {
+        metadata: { resourceVersion },
+        data: {
+            [LAST_RUN_KEY]: `${JSON.stringify(record, null, 2)}\n`,
+            // One run per line: readable with `jq` and in `kubectl get -o yaml` alike.
+            [RUNS_KEY]: `[\n${runs.map((r) => `  ${JSON.stringify(r)}`).join(",\n")}\n]\n`,
+        },
+    };
+}
+
+/** @param {ApiResponse} res */
+function answerText(res) {
+    return `${res.status || "network error"} ${res.message}`.trim();
+}
+
+/**
+ * @param {Client} client @param {string} namespace @param {string} name @param {RunRecord} record
+ * @returns {Promise<string | undefined>} what went wrong, if anything
+ */
+async function writeLastRun(client, namespace, name, record) {
+    const url = `/api/v1/namespaces/${encodeURIComponent(namespace)}/configmaps/${encodeURIComponent(name)}`;
+    for (let attempt = 1; ; attempt++) {
+        const read = await client.call("GET", url);
+        if (read.status !== 200) {
+            return `reading ConfigMap ${name}: ${answerText(read)}${read.status === 404 ? " (pulumi up creates it)" : ""}`;
+        }
+        const configMap = /** @type {{ metadata?: { resourceVersion?: string }, data?: Record<string, string> } | undefined} */ (read.body);
+        const { runs, problem } = runHistory(configMap?.data?.[RUNS_KEY], record);
+        if (problem) {
+            console.log(`ConfigMap ${name}: ${problem}; the history starts again with this run`);
+        }
+        const patched = await client.call("PATCH", `${url}?fieldManager=${encodeURIComponent(REPORTER)}`,
+            lastRunPatch(record, runs, configMap?.metadata?.resourceVersion), "application/merge-patch+json");
+        if (patched.status === 200) {
+            return undefined;
+        }
+        if (patched.status !== 409 || attempt >= RECORD_ATTEMPTS) {
+            return `patching ConfigMap ${name}: ${answerText(patched)}`;
+        }
+    }
+}
+
+/**
+ * @param {Client} client @param {string} namespace @param {string} name @param {RunRecord} record @param {string[]} notRecorded
+ * @returns {Promise<string | undefined>} what went wrong, if anything
+ */
+async function postRunEvent(client, namespace, name, record, notRecorded) {
+    const ns = encodeURIComponent(namespace);
+    const read = await client.call("GET", `/apis/batch/v1/namespaces/${ns}/cronjobs/${encodeURIComponent(name)}`);
+    if (read.status !== 200 || typeof read.body !== "object" || read.body === null) {
+        return `reading CronJob ${name} for its Event: ${answerText(read)}`;
+    }
+    const posted = await client.call("POST", `/api/v1/namespaces/${ns}/events`, runEvent(/** @type {CronJobRef} */ (read.body), record, notRecorded, Date.now()));
+    return posted.status === 201 || posted.status === 200 ? undefined : `creating the Event on CronJob ${name}: ${answerText(posted)}`;
+}
+
+/**
+ * Writes the record, then the Event, each when configured. A failure is logged and makes the
+ * exit code at least 1, never lower than the cleanup's own: the record never hides the outcome.
+ * @param {Client} client @param {Config} config @param {RunRecord} record @returns {Promise<number>} the exit code
+ */
+async function recordRun(client, config, record) {
+    /** @type {string[]} */
+    const problems = [];
+    if (config.lastRunConfigMap) {
+        const problem = await writeLastRun(client, config.namespace, config.lastRunConfigMap, record);
+        if (problem) {
+            problems.push(problem);
+        } else {
+            console.log(`recorded the run in ConfigMap ${config.lastRunConfigMap} (${LAST_RUN_KEY}, ${RUNS_KEY})`);
+        }
+    }
+    if (config.cronJobName) {
+        const exitCode = problems.length > 0 ? Math.max(record.exitCode, 1) : record.exitCode;
+        const problem = await postRunEvent(client, config.namespace, config.cronJobName, withExitCode(record, exitCode), problems);
+        if (problem) {
+            problems.push(problem);
+        } else {
+            console.log(`recorded the run as Event ${runOutcome(exitCode).reason} on CronJob ${config.cronJobName}`);
+        }
+    }
+    for (const problem of problems) {
+        console.error(`recording the run failed: ${problem}`);
+    }
+    return problems.length > 0 ? Math.max(record.exitCode, 1) : record.exitCode;
+}
+
+// ---------------------------------------------------------------------------------------
 // Main
 
 /** @param {Summary[]} summaries */
@@ -1043,35 +1310,23 @@ function exitCodeFor(summaries) {
 
 /** @param {Summary} s @param {boolean} dryRun */
 function summaryLine(s, dryRun) {
-    const would = dryRun ? ` wouldDelete=${s.wouldDelete}` : "";
-    const changed = s.changed > 0 ? ` changed=${s.changed}` : "";
-    return `summary ${s.kind}: examined=${s.examined} deleted=${s.deleted} kept=${s.kept} failed=${s.failed}${changed}${would}${s.extra ? ` ${s.extra}` : ""}`;
+    return `summary ${kindCountsText(s.kind, kindCounts(s), dryRun)}`;
 }
 
-async function main() {
-    const started = Date.now();
-    const { config, problems } = parseConfig(process.env);
-    if (!config) {
-        for (const problem of problems) {
-            console.error(`configuration: ${problem}`);
-        }
-        console.error("cleanup did not run: fix the configuration (docs/cleanup.md lists every variable)");
-        process.exitCode = 2;
-        return;
-    }
+/**
+ * Every configured kind, then the dead letter's retention; or, when the dead-letter directory
+ * is not writable, nothing and the reason.
+ * @param {Client} client @param {Config} config @returns {Promise<{ summaries: Summary[], error?: string }>}
+ */
+async function clean(client, config) {
     if (config.deadLetterDir) {
         try {
             await fsp.access(config.deadLetterDir, fs.constants.W_OK);
         } catch (e) {
-            console.error(`configuration: ${ENV.deadLetterDir}=${JSON.stringify(config.deadLetterDir)}: expected a writable directory (${e instanceof Error ? e.message : e})`);
-            process.exitCode = 2;
-            return;
+            return { summaries: [], error: `configuration: ${ENV.deadLetterDir}=${JSON.stringify(config.deadLetterDir)}: expected a writable directory (${e instanceof Error ? e.message : e})` };
         }
     }
-    const client = createClient(config);
     const ns = encodeURIComponent(config.namespace);
-    console.log(`cleanup of namespace ${config.namespace}${config.dryRun ? " (dry run: nothing is deleted)" : ""}`);
-
     /** @type {Summary[]} */
     const summaries = [];
     if (config.kinds.includes("pods")) {
@@ -1088,10 +1343,35 @@ async function main() {
     if (config.deadLetterDir) {
         summaries.push(await pruneDeadLetter(config, config.deadLetterDir, Date.now()));
     }
+    return { summaries };
+}
+
+async function main() {
+    const started = Date.now();
+    const { config, problems } = parseConfig(process.env);
+    if (!config) {
+        for (const problem of problems) {
+            console.error(`configuration: ${problem}`);
+        }
+        console.error("cleanup did not run: fix the configuration (docs/cleanup.md lists every variable)");
+        process.exitCode = 2;
+        return;
+    }
+    const client = createClient(config);
+    console.log(`cleanup of namespace ${config.namespace}${config.dryRun ? " (dry run: nothing is deleted)" : ""}`);
+    const { summaries, error } = await clean(client, config);
+    if (error) {
+        console.error(error);
+    }
     for (const s of summaries) {
         console.log(summaryLine(s, config.dryRun));
     }
-    const code = exitCodeFor(summaries);
+    const cleanupCode = error ? 2 : exitCodeFor(summaries);
+    const record = runRecord({
+        startedMs: started, finishedMs: Date.now(), exitCode: cleanupCode, dryRun: config.dryRun, namespace: config.namespace,
+        pod: os.hostname(), apiRequests: client.requests, summaries, error,
+    });
+    const code = await recordRun(client, config, record);
     const seconds = ((Date.now() - started) / 1000).toFixed(2);
     console.log(`done in ${seconds}s: ${client.requests} API requests, exit ${code}${config.dryRun ? ", dry run" : ""}`);
     process.exitCode = code;
@@ -1121,6 +1401,17 @@ module.exports = {
     exitCodeFor,
     summaryLine,
     runPool,
+    RUN_HISTORY,
+    LAST_RUN_KEY,
+    RUNS_KEY,
+    REPORTER,
+    runOutcome,
+    runRecord,
+    runEventMessage,
+    runEvent,
+    runHistory,
+    lastRunPatch,
+    recordRun,
 };
 
 if (require.main === module) {

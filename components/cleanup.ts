@@ -16,6 +16,7 @@ import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements, sha256 } fr
 
 export const CLEANUP_NAME = CLEANUP.name;
 export const CLEANUP_SCRIPT_CONFIGMAP = "abevalflow-cleanup-script";
+export const CLEANUP_LAST_RUN_CONFIGMAP = CLEANUP.lastRunConfigMap;
 export const CLEANUP_CONTAINER = "cleanup";
 export const CLEANUP_SCRIPT_KEY = "cleanup.js";
 export const CLEANUP_SCRIPT_DIR = "/opt/cleanup";
@@ -27,8 +28,10 @@ type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
 
 /**
  * Exactly the calls cleanup.js makes: one list and per-object deletes per kind, and, with
- * the dead letter on, TaskRun lists to copy a failed run's record. It never gets, watches or
- * patches. The e2e test applies these same rules and runs the program under them.
+ * the dead letter on, TaskRun lists to copy a failed run's record; to record each run, a read
+ * of its own CronJob (for the uid its Event names), Events, and a read and patch of its
+ * last-run ConfigMap. It watches nothing, and reads and patches nothing else. The e2e test
+ * applies these same rules and runs the program under them.
  */
 export function cleanupRoleRules(deadLetter: boolean): PolicyRule[] {
     return [
@@ -38,6 +41,10 @@ export function cleanupRoleRules(deadLetter: boolean): PolicyRule[] {
         { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: deadLetter ? ["get", "list", "delete"] : ["list", "delete"] },
         ...(deadLetter ? [{ apiGroups: ["tekton.dev"], resources: ["taskruns"], verbs: ["list"] }] : []),
         { apiGroups: ["image.openshift.io"], resources: ["imagestreams"], verbs: ["list", "delete"] },
+        { apiGroups: ["batch"], resources: ["cronjobs"], verbs: ["get"], resourceNames: [CLEANUP_NAME] },
+        // A create names no existing object, so RBAC cannot hold it to a name.
+        { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "patch"], resourceNames: [CLEANUP_LAST_RUN_CONFIGMAP] },
     ];
 }
 
@@ -147,6 +154,11 @@ export class Cleanup extends pulumi.ComponentResource {
         const scriptMap = new k8s.core.v1.ConfigMap("cleanup-script", {
             metadata: metadata(CLEANUP_SCRIPT_CONFIGMAP),
             data: { [CLEANUP_SCRIPT_KEY]: script },
+        }, child);
+        // Each run patches its record into this ConfigMap's data. The program sets no data, so
+        // its server-side apply owns none and never takes the job's records back.
+        new k8s.core.v1.ConfigMap("cleanup-last-run", {
+            metadata: metadata(CLEANUP_LAST_RUN_CONFIGMAP),
         }, child);
 
         // The job's token can delete in this namespace, so its pods reach DNS and the API

@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { ALL_KINDS, ENV, selectorString } from "../cleanup/cleanup";
 import { CleanupConfig, Labels } from "./config";
 import { SCHEMA } from "./configKeys";
+import { CLEANUP } from "./names";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
 
@@ -88,6 +89,18 @@ export const CLEANUP_ENV = {
         form: "seconds one API request may take from sending to its last byte, so a server that trickles its answer cannot hold the run",
         min: 1,
         defaultValue: "60",
+    },
+    [ENV.cronJobName]: {
+        setBy: `${code(CLEANUP.name)}, the CronJob itself`,
+        value: () => ({ value: CLEANUP.name }),
+        form: "the CronJob each run leaves an Event on; empty: no Event",
+        defaultValue: "",
+    },
+    [ENV.lastRunConfigMap]: {
+        setBy: `${code(CLEANUP.lastRunConfigMap)}, which \`pulumi up\` creates without data`,
+        value: () => ({ value: CLEANUP.lastRunConfigMap }),
+        form: "the ConfigMap each run patches its record into (the last run, and the last runs); empty: no record",
+        defaultValue: "",
     },
     [ENV.apiUrl]: { setBy: OUTSIDE_A_POD, form: `the API server's URL (\`https://host:port\`); unset: from ${code(POD_ENV[0])} and ${code(POD_ENV[1])}` },
     [ENV.token]: { setBy: OUTSIDE_A_POD, form: `a bearer token; unset: read from ${code(ENV.tokenFile)}` },

@@ -33,9 +33,13 @@ export const HTTPS_PORT = 443;
  */
 export { NON_PUBLIC_CIDRS } from "../common/cidr";
 
-/** The cleanup job's ServiceAccount, Role, CronJob and pod labels. */
+/**
+ * The cleanup job's ServiceAccount, Role, CronJob and pod labels, and the ConfigMap the job
+ * records its last runs in.
+ */
 export const CLEANUP = {
     name: "abevalflow-cleanup",
+    lastRunConfigMap: "abevalflow-cleanup-last-run",
     podLabels: { "app.kubernetes.io/name": "abevalflow-cleanup", "app.kubernetes.io/component": "cleanup" },
 } as const;
 

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import { parseConfig } from "../cleanup/cleanup";
 import {
     Cleanup,
+    CLEANUP_LAST_RUN_CONFIGMAP,
     CLEANUP_NAME,
     CLEANUP_SCRIPT_CONFIGMAP,
     SCRIPT_HASH_ANNOTATION,
@@ -104,6 +105,12 @@ function one(built: Built, type: string): Json {
     return found[0].inputs;
 }
 
+function named(built: Built, type: string, name: string): Json {
+    const found = built.resources.filter((r) => r.type === type && at(r.inputs, "metadata", "name") === name);
+    expect(found, `${type} ${name}`).to.have.length(1);
+    return found[0].inputs;
+}
+
 function policy(built: Built, name: string): Json {
     const found = built.resources.find((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && at(r.inputs, "metadata", "name") === name);
     expect(found, name).to.not.equal(undefined);
@@ -127,9 +134,10 @@ describe("cleanup component", () => {
         built = await build();
     });
 
-    it("registers its ServiceAccount, Role, RoleBinding, script ConfigMap, CronJob and egress policies, each named and parented", () => {
+    it("registers its ServiceAccount, Role, RoleBinding, script and last-run ConfigMaps, CronJob and egress policies, each named and parented", () => {
         expect(built.resources.map((r) => r.type).sort()).to.deep.equal([
             "kubernetes:batch/v1:CronJob",
+            "kubernetes:core/v1:ConfigMap",
             "kubernetes:core/v1:ConfigMap",
             "kubernetes:core/v1:ServiceAccount",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy",
@@ -145,15 +153,31 @@ describe("cleanup component", () => {
         expect(built.outputs).to.deep.equal({ serviceAccountName: CLEANUP_NAME, cronJobName: CLEANUP_NAME, roleName: CLEANUP_NAME });
     });
 
-    it("grants exactly the calls the program makes: list and delete; for the dead letter PipelineRun get and TaskRun list", () => {
+    it("grants exactly the calls the program makes: list and delete; for the dead letter PipelineRun get and TaskRun list; "
+        + "to record a run, get of its CronJob and get and patch of its ConfigMap by name, and Event create", () => {
+        const recording = [
+            { apiGroups: ["batch"], resources: ["cronjobs"], verbs: ["get"], resourceNames: [CLEANUP_NAME] },
+            { apiGroups: [""], resources: ["events"], verbs: ["create"] },
+            { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "patch"], resourceNames: [CLEANUP_LAST_RUN_CONFIGMAP] },
+        ];
         const expected = [
             { apiGroups: [""], resources: ["pods"], verbs: ["list", "delete"] },
             { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: ["get", "list", "delete"] },
             { apiGroups: ["tekton.dev"], resources: ["taskruns"], verbs: ["list"] },
             { apiGroups: ["image.openshift.io"], resources: ["imagestreams"], verbs: ["list", "delete"] },
+            ...recording,
         ];
         expect(one(built, "kubernetes:rbac.authorization.k8s.io/v1:Role").rules).to.deep.equal(expected);
-        expect(cleanupRoleRules(false)).to.deep.equal([expected[0], { ...expected[1], verbs: ["list", "delete"] }, expected[3]]);
+        expect(cleanupRoleRules(false)).to.deep.equal([expected[0], { ...expected[1], verbs: ["list", "delete"] }, expected[3], ...recording]);
+    });
+
+    it("creates the last-run ConfigMap with the labels of its other objects and no data, and names it and the CronJob to the program", () => {
+        const lastRun = named(built, "kubernetes:core/v1:ConfigMap", CLEANUP_LAST_RUN_CONFIGMAP);
+        // Any data the program set would be its own under server-side apply, and each up would take the job's records back.
+        expect(Object.keys(lastRun).sort()).to.deep.equal(["apiVersion", "kind", "metadata"]);
+        expect(at(lastRun, "metadata", "labels")).to.deep.equal(at(one(built, "kubernetes:batch/v1:CronJob"), "metadata", "labels"));
+        const env = Object.fromEntries((container(built).env as EnvVar[]).map((e) => [e.name, e.value]));
+        expect(env).to.include({ CRONJOB_NAME: at(one(built, "kubernetes:batch/v1:CronJob"), "metadata", "name"), LAST_RUN_CONFIGMAP: CLEANUP_LAST_RUN_CONFIGMAP });
     });
 
     it("binds the Role to its own ServiceAccount, which mounts a token", () => {
@@ -166,8 +190,7 @@ describe("cleanup component", () => {
 
     it("ships the one cleanup.js byte for byte, and rolls the pod template when it changes", () => {
         const script = fs.readFileSync(cleanupScriptPath(), "utf8");
-        const configMap = one(built, "kubernetes:core/v1:ConfigMap");
-        expect(at(configMap, "metadata", "name")).to.equal(CLEANUP_SCRIPT_CONFIGMAP);
+        const configMap = named(built, "kubernetes:core/v1:ConfigMap", CLEANUP_SCRIPT_CONFIGMAP);
         expect(configMap.data).to.deep.equal({ "cleanup.js": script });
         const template = at(one(built, "kubernetes:batch/v1:CronJob"), "spec", "jobTemplate", "spec", "template", "metadata", "annotations");
         expect(template).to.deep.equal({ [SCRIPT_HASH_ANNOTATION]: crypto.createHash("sha256").update(script).digest("hex") });

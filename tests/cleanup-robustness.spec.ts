@@ -10,7 +10,7 @@ import * as path from "path";
 import { spawn, spawnSync } from "child_process";
 import { expect } from "chai";
 import * as YAML from "yaml";
-import { Summary, exitCodeFor, summaryLine } from "../cleanup/cleanup";
+import { LAST_RUN_KEY, RunRecord, RUNS_KEY, Summary, exitCodeFor, summaryLine } from "../cleanup/cleanup";
 import { quantityValue } from "../components/validation";
 import { REPO_ROOT } from "./harness";
 import { confinementMissing, runCleanup as runCleanupProcess, runCleanupConfined } from "../scripts/cleanup/testbed";
@@ -499,6 +499,83 @@ describe("cleanup robustness", function () {
                     api.pageSize = 2;
                 }
             });
+        });
+    });
+    describe("the run's record", () => {
+        const CONFIGMAPS = `/api/v1/namespaces/${NS}/configmaps`;
+        const CRONJOBS = `/apis/batch/v1/namespaces/${NS}/cronjobs`;
+        const EVENTS = `/api/v1/namespaces/${NS}/events`;
+        const NAMES = { CRONJOB_NAME: "abevalflow-cleanup", LAST_RUN_CONFIGMAP: "abevalflow-cleanup-last-run" };
+        type ConfigMap = KubeObj & { data?: Record<string, string> };
+        type Event = { reason: string; type: string; message: string; involvedObject: Record<string, string> };
+
+        /** The namespace with the CronJob and its empty ConfigMap; PATCH merges data as the API server does, POST keeps the Events. */
+        function cluster(objects: Record<string, KubeObj[]>): { events: Event[]; configMap: () => ConfigMap } {
+            const configMap: ConfigMap = { metadata: { name: NAMES.LAST_RUN_CONFIGMAP, uid: "uid-cm", resourceVersion: "1" } };
+            api.reset({ ...objects, [CONFIGMAPS]: [configMap], [CRONJOBS]: [{ metadata: { name: NAMES.CRONJOB_NAME, uid: "uid-cron", namespace: NS } }] });
+            const events: Event[] = [];
+            api.hook = (call) => {
+                if (call.method === "PATCH" && call.path === `${CONFIGMAPS}/${NAMES.LAST_RUN_CONFIGMAP}`) {
+                    configMap.data = { ...configMap.data, ...(call.body.data as Record<string, string>) };
+                    return { status: 200, body: configMap };
+                }
+                if (call.method === "POST" && call.path === EVENTS) {
+                    events.push(call.body as unknown as Event);
+                    return { status: 201, body: call.body };
+                }
+                return undefined;
+            };
+            return { events, configMap: () => configMap };
+        }
+
+        it("leaves an Event on the CronJob with the summary lines' counts, and the run in the ConfigMap's last run and history", async () => {
+            const { events, configMap } = cluster({ [PODS]: [pod("old-0", 48), pod("young-0", 1)] });
+            const first = await runCleanup(env(NAMES));
+            expect(first.code, first.stdout).to.equal(0);
+            expect(first.stdout).to.contain(`recorded the run in ConfigMap ${NAMES.LAST_RUN_CONFIGMAP}`).and.contain(`recorded the run as Event CleanupSucceeded on CronJob ${NAMES.CRONJOB_NAME}`);
+            expect(events).to.have.length(1);
+            expect(events[0]).to.deep.include({ reason: "CleanupSucceeded", type: "Normal" });
+            expect(events[0].involvedObject).to.include({ kind: "CronJob", name: NAMES.CRONJOB_NAME, uid: "uid-cron" });
+            const line = /^summary (pod: .*)$/m.exec(first.stdout)?.[1];
+            expect(events[0].message).to.match(/^exit 0 in \d+(\.\d+)?s; /).and.contain(`; ${line}`);
+            const last = JSON.parse(configMap().data?.[LAST_RUN_KEY] ?? "") as RunRecord;
+            expect(last).to.include({ exitCode: 0, outcome: "CleanupSucceeded", dryRun: false, namespace: NS });
+            expect(last.kinds.pod).to.include({ examined: 2, deleted: 1, kept: 1, failed: 0 });
+        });
+
+        it("a dry run is recorded too, marked as one, and the history grows newest first", async () => {
+            const { events, configMap } = cluster({ [PODS]: [pod("old-0", 48)] });
+            await runCleanup(env(NAMES));
+            const dry = await runCleanup(env({ ...NAMES, DRY_RUN: "true" }));
+            expect(dry.code, dry.stdout).to.equal(0);
+            expect(events.map((e) => e.message.split(";")[0].replace(/[\d.]+s$/, "Ns"))).to.deep.equal(["exit 0 in Ns", "dry run, exit 0 in Ns"]);
+            const runs = JSON.parse(configMap().data?.[RUNS_KEY] ?? "") as RunRecord[];
+            expect(runs.map((r) => r.dryRun)).to.deep.equal([true, false]);
+            expect(runs[0].kinds.pod).to.include({ examined: 0, wouldDelete: 0 });
+            expect(runs[1].kinds.pod).to.include({ examined: 1, deleted: 1 });
+        });
+
+        it("a record it cannot write makes the run exit 1 after cleaning, and says why", async () => {
+            const { events } = cluster({ [PODS]: [pod("old-0", 48)] });
+            api.collections.set(CONFIGMAPS, []);
+            const result = await runCleanup(env(NAMES));
+            expect(result.code, result.stdout).to.equal(1);
+            expect(api.names(PODS)).to.deep.equal([]);
+            expect(result.stdout).to.contain(`recording the run failed: reading ConfigMap ${NAMES.LAST_RUN_CONFIGMAP}: 404`);
+            expect(result.stdout).to.match(/^done in \d+\.\d\ds: \d+ API requests, exit 1$/m);
+            expect(events.map((e) => e.reason)).to.deep.equal(["CleanupIncomplete"]);
+        });
+
+        it("a dead-letter directory it cannot write to stops the run with exit 2, recorded with the reason", async () => {
+            const { events, configMap } = cluster({ [PODS]: [pod("old-0", 48)] });
+            const result = await runCleanup(env({ ...NAMES, DEAD_LETTER_DIR: "/nonexistent/dead-letter", DEAD_LETTER_RETENTION_DAYS: "30" }));
+            expect(result.code, result.stdout).to.equal(2);
+            expect(api.names(PODS), "nothing cleaned").to.deep.equal(["old-0"]);
+            const last = JSON.parse(configMap().data?.[LAST_RUN_KEY] ?? "") as RunRecord;
+            expect(last).to.include({ exitCode: 2, outcome: "CleanupFailed" });
+            expect(last.error).to.match(/^configuration: DEAD_LETTER_DIR="\/nonexistent\/dead-letter": expected a writable directory/);
+            expect(events[0]).to.include({ reason: "CleanupFailed", type: "Warning" });
+            expect(events[0].message).to.contain(last.error);
         });
     });
 });

@@ -3,12 +3,18 @@
 // seeded trial pods, PipelineRuns with their TaskRuns and ImageStreams of every age. It deletes
 // exactly what cleanup.js's selection functions choose from the same objects with the CronJob's
 // settings, files each failed run's record on the bound dead-letter claim, and a second run
-// finds nothing to do. The records outlive `pulumi destroy` and `up`. An egress policy that
-// names the API server's Service address instead of its endpoint makes the Job fail.
+// finds nothing to do. Each run leaves an Event on the CronJob and its record in the last-run
+// ConfigMap, whose data a later `pulumi up` leaves alone. The records outlive `pulumi destroy`
+// and `up`. An egress policy that names the API server's Service address instead of its
+// endpoint makes the Job fail.
 import { expect } from "chai";
 import {
     deadLetterEntryPath,
     ImageStream,
+    LAST_RUN_KEY,
+    REPORTER,
+    RunRecord,
+    RUNS_KEY,
     parseConfig,
     PipelineRun,
     Pod,
@@ -16,7 +22,7 @@ import {
     selectPipelineRuns,
     selectTrialPods,
 } from "../../cleanup/cleanup";
-import { CLEANUP, VOLUMES } from "../../components/names";
+import { CLEANUP, FIELD_MANAGER, VOLUMES } from "../../components/names";
 import { AdminApi, createAll, ensureTaskRunApi, imageStream, paths, pipelineRun, taskRun, trialPod } from "../../scripts/cleanup/testbed";
 import { clusterState, eventually, execIn, startProbePods } from "./nodes";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, run } from "./support";
@@ -32,11 +38,37 @@ interface PodSpec { securityContext?: Record<string, unknown>; containers: Conta
 interface CronJob { spec: { jobTemplate: { spec: { template: { spec: PodSpec } } } } }
 type Summary = Record<string, number>;
 
+/** `examined=1 deleted=0 ...` as numbers by name. */
+const counts = (text: string): Summary => Object.fromEntries([...text.matchAll(/([a-zA-Z]+)=(\d+)/g)].map((f) => [f[1], Number(f[2])]));
+
 /** The `summary <kind>: examined=1 deleted=0 ...` lines of a run's log, by kind. */
 function summaries(log: string): Record<string, Summary> {
-    return Object.fromEntries([...log.matchAll(/^summary ([a-z-]+): (.*)$/gm)].map((m) =>
-        [m[1], Object.fromEntries([...m[2].matchAll(/([a-zA-Z]+)=(\d+)/g)].map((f) => [f[1], Number(f[2])]))]));
+    return Object.fromEntries([...log.matchAll(/^summary ([a-z-]+): (.*)$/gm)].map((m) => [m[1], counts(m[2])]));
 }
+
+/** The `<kind>: examined=1 ...` parts of an Event's message, by kind. */
+function eventCounts(message: string): Record<string, Summary> {
+    return Object.fromEntries(message.split("; ").map((part) => /^([a-z-]+): (.*)$/.exec(part)).filter((m) => m !== null).map((m) => [m[1], counts(m[2])]));
+}
+
+interface KubeEvent { reason: string; type: string; message: string; reportingComponent?: string; involvedObject: { kind: string; name: string; uid: string } }
+
+/**
+ * The runs' Events on the CronJob as it is now (its uid), oldest first; not the CronJob
+ * controller's own (UnexpectedJob, for each Job created from it by hand).
+ */
+function cronJobEvents(): KubeEvent[] {
+    const uid = kubectlJson<{ metadata: { uid: string } }>(["get", "cronjob", CLEANUP.name, "-n", NAMESPACE]).metadata.uid;
+    const selector = `involvedObject.kind=CronJob,involvedObject.name=${CLEANUP.name},involvedObject.uid=${uid}`;
+    return kubectlJson<{ items: (KubeEvent & { firstTimestamp: string })[] }>(["get", "events", "-n", NAMESPACE, "--field-selector", selector]).items
+        .filter((e) => e.reportingComponent === REPORTER).sort((a, b) => a.firstTimestamp.localeCompare(b.firstTimestamp));
+}
+
+interface LastRunMap { metadata: { uid: string; labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string> }
+const lastRunMap = (): LastRunMap => kubectlJson<LastRunMap>(["get", "configmap", CLEANUP.lastRunConfigMap, "-n", NAMESPACE]);
+/** The counts of a record's kinds as the summary lines show them: changed and wouldDelete only when the line has them. */
+const recordCounts = (record: RunRecord, like: Record<string, Summary>): Record<string, Summary> => Object.fromEntries(Object.entries(record.kinds)
+    .map(([kind, c]) => [kind, Object.fromEntries(Object.keys(like[kind] ?? {}).map((k) => [k, (c as unknown as Summary)[k]]))]));
 
 /**
  * Runs the CronJob's Job once and returns whether it completed, and its log. waitSeconds: an
@@ -87,6 +119,8 @@ describe("the cleanup as the cluster runs it (CronJob, Job, claim, egress policy
     /** The dead-letter entry each failed, stale run is expected under, for the day of the first run. */
     let expectedEntries: string[] = [];
     let firstRunAt = 0;
+    /** The first run's summary lines, by kind. */
+    let firstSummaries: Record<string, Summary> = {};
     const up = (): void => {
         ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", STACK, ...ws.policyArgs("dev")]);
     };
@@ -179,10 +213,12 @@ describe("the cleanup as the cluster runs it (CronJob, Job, claim, egress policy
         expect(await api.names(p.pipelineRuns)).to.deep.equal(kept.pipelineRuns);
         expect(await api.names(p.imageStreams)).to.deep.equal(kept.imageStreams);
         const s = summaries(first.log);
+        firstSummaries = s;
         expect(s.pod).to.include({ deleted: stale.pods.length, failed: 0 });
         expect(s.pipelinerun).to.include({ deleted: stale.pipelineRuns.length, deadLettered: expectedEntries.length, failed: 0 });
         expect(s.imagestream).to.include({ deleted: stale.imageStreams.length, failed: 0 });
         console.log(`      first run: ${Object.entries(s).map(([k, v]) => `${k} deleted=${v.deleted ?? 0}`).join(", ")}`);
+        expect(first.log).to.contain(`recorded the run in ConfigMap ${CLEANUP.lastRunConfigMap}`);
         // A stale run's TaskRuns go with it (Background propagation), a kept run's stay.
         const taskRuns = await api.names(p.taskRuns);
         expect(taskRuns.filter((t) => kept.pipelineRuns.some((r) => t.startsWith(`${r}-`)))).to.have.length(2);
@@ -206,6 +242,31 @@ describe("the cleanup as the cluster runs it (CronJob, Job, claim, egress policy
         expect(missing.stderr).to.contain(`no record "pipelineruns/2000-01-01/none" on the claim; ${expectedEntries.length} there`);
     });
 
+    it("the run left an Event on the CronJob, shown by kubectl describe, with the counts of its summary lines", () => {
+        const events = cronJobEvents();
+        expect(events.map((e) => [e.reason, e.type])).to.deep.equal([["CleanupSucceeded", "Normal"]]);
+        expect(events[0].message).to.match(/^exit 0 in \d+(\.\d+)?s; /);
+        expect(eventCounts(events[0].message)).to.deep.equal(firstSummaries);
+        const described = ok("kubectl", ["describe", "cronjob", CLEANUP.name, "-n", NAMESPACE]).stdout;
+        expect(described.slice(described.indexOf("Events:"))).to.contain("CleanupSucceeded");
+    });
+
+    it("the run's record is in the last-run ConfigMap, and a later pulumi up (with a refresh) leaves its data as the job wrote it", () => {
+        const before = lastRunMap();
+        const last = JSON.parse(before.data?.[LAST_RUN_KEY] ?? "null") as RunRecord;
+        expect(last).to.include({ exitCode: 0, outcome: "CleanupSucceeded", dryRun: false, namespace: NAMESPACE });
+        expect(recordCounts(last, firstSummaries)).to.deep.equal(firstSummaries);
+        expect(JSON.parse(before.data?.[RUNS_KEY] ?? "null")).to.deep.equal([last]);
+        ws.pulumiOk(["up", "--yes", "--skip-preview", "--refresh", "-s", STACK, ...ws.policyArgs("dev")]);
+        // What the provider sends for it, applied as the program's field manager with force: the program's fields only.
+        const applied = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: CLEANUP.lastRunConfigMap, namespace: NAMESPACE,
+            labels: before.metadata.labels, annotations: before.metadata.annotations } };
+        ok("kubectl", ["apply", "--server-side", "--force-conflicts", `--field-manager=${FIELD_MANAGER}`, "-f", "-"], { input: JSON.stringify(applied) });
+        const after = lastRunMap();
+        expect(after.metadata.uid, "not replaced").to.equal(before.metadata.uid);
+        expect(after.data).to.deep.equal(before.data);
+    });
+
     it("a second run finds nothing more to do", () => {
         // Held back as the blocked run below is, so the two differ in their policy alone.
         const second = runJob("cleanup-e2e-second", 240, 10);
@@ -216,6 +277,12 @@ describe("the cleanup as the cluster runs it (CronJob, Job, claim, egress policy
         }
         expect(s.pipelinerun.deadLettered).to.equal(0);
         ok("kubectl", ["delete", "job", "cleanup-e2e-second", "-n", NAMESPACE, "--wait=true"]);
+        const events = cronJobEvents();
+        expect(events.map((e) => e.reason)).to.deep.equal(["CleanupSucceeded", "CleanupSucceeded"]);
+        expect(eventCounts(events[1].message)).to.deep.equal(s);
+        const runs = JSON.parse(lastRunMap().data?.[RUNS_KEY] ?? "[]") as RunRecord[];
+        expect(runs, "the two runs").to.have.length(2);
+        expect([recordCounts(runs[0], s), recordCounts(runs[1], firstSummaries)], "newest first").to.deep.equal([s, firstSummaries]);
     });
 
     it("the records are still on the claim after pulumi destroy and up", () => {

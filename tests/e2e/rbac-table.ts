@@ -1,6 +1,7 @@
 // What each ServiceAccount may and may not do, as the API server's authorizer must answer
 // it. Every row is one `kubectl auth can-i` check; a wrong answer either way fails.
-import { PREVIEW_IDENTITY } from "../../components/names";
+import { CLEANUP_SCRIPT_CONFIGMAP } from "../../components/cleanup";
+import { CLEANUP, PREVIEW_IDENTITY } from "../../components/names";
 import { run } from "./support";
 export interface Check { sa: string; verb: string; resource: string; name?: string; namespace?: "own" | "other"; allowed: boolean }
 
@@ -25,11 +26,17 @@ const cleanupAllowed: [string, string, string?][] = [
     ["list", "pods"], ["delete", "pods"], ["list", "pipelineruns.tekton.dev"], ["delete", "pipelineruns.tekton.dev"],
     // A failed run is read once more just before its delete, for its dead-letter record.
     ["get", "pipelineruns.tekton.dev"], ["list", "taskruns.tekton.dev"], ["list", "imagestreams.image.openshift.io"], ["delete", "imagestreams.image.openshift.io"],
+    // Each run's record: its CronJob's uid for the Event, and its own ConfigMap, by name.
+    ["get", "cronjobs.batch", CLEANUP.name], ["create", "events"],
+    ["get", "configmaps", CLEANUP.lastRunConfigMap], ["patch", "configmaps", CLEANUP.lastRunConfigMap],
 ];
 const cleanupDenied: [string, string, string?][] = [
     ["get", "pods"], ["create", "pods"], ["create", "pods/exec"], ["get", "secrets", "ab-eval-db-credentials"],
     ["create", "pipelineruns.tekton.dev"], ["watch", "pipelineruns.tekton.dev"], ["delete", "taskruns.tekton.dev"],
     ["create", "imagestreams.image.openshift.io"], ["delete", "persistentvolumeclaims"], ["get", "configmaps"],
+    ["list", "configmaps"], ["patch", "configmaps"], ["update", "configmaps", CLEANUP.lastRunConfigMap], ["delete", "configmaps", CLEANUP.lastRunConfigMap],
+    ["get", "configmaps", CLEANUP_SCRIPT_CONFIGMAP], ["patch", "configmaps", CLEANUP_SCRIPT_CONFIGMAP],
+    ["get", "cronjobs.batch"], ["list", "cronjobs.batch"], ["patch", "cronjobs.batch", CLEANUP.name], ["get", "events"], ["delete", "events"],
 ];
 
 // The pull-request preview identity: reads of the kinds the program manages, a few cluster
