@@ -1,5 +1,7 @@
 // Reads the stack configuration once, checks that the cluster is the stack's own, builds the
 // slices and exports the outputs.
+// First: run as compiled JavaScript, refuse a build older than its sources.
+import "./common/freshBuild";
 import { loadConfig } from "./components/config";
 import { buildInfrastructure, stackCluster } from "./components/infrastructure";
 

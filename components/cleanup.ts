@@ -6,7 +6,7 @@ import * as fs from "fs";
 import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { ENV, selectorString } from "../cleanup/cleanup";
+import type * as CleanupProgram from "../cleanup/cleanup";
 import { parseCidr } from "../common/cidr";
 import { CleanupConfig, findProjectFile, Labels } from "./config";
 import { managedMeta } from "./metadata";
@@ -45,6 +45,10 @@ export function cleanupRoleRules(deadLetter: boolean): PolicyRule[] {
 export function cleanupScriptPath(): string {
     return path.join(path.dirname(findProjectFile()), "cleanup", CLEANUP_SCRIPT_KEY);
 }
+
+// The variable names come from the very file the CronJob runs, loaded from the project folder
+// also when this module runs compiled from bin/ (the build does not copy plain JavaScript).
+const { ENV, selectorString } = require(cleanupScriptPath()) as typeof CleanupProgram;
 
 /** The variables cleanup.js reads, from typed stack config; the namespace comes from the pod itself. */
 export function cleanupEnv(config: CleanupConfig, trialPodLabels: Labels): k8s.types.input.core.v1.EnvVar[] {
