@@ -75,12 +75,6 @@ describe("the compiled program and policy pack", function () {
         expect(path.relative(pack().outDir, main)).to.equal(path.join("policy", "index.js"));
     });
 
-    it("npm ci builds both (package.json prepare runs npm run build, which runs scripts/build/build.ts)", () => {
-        const scripts = (JSON.parse(fs.readFileSync(path.join(REPO_ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
-        expect(scripts.prepare).to.equal("npm run build");
-        expect(scripts.build).to.contain("scripts/build/build.ts");
-    });
-
     describe("the pack's own install (npm install or pulumi install in policy/)", () => {
         const root = tempDir("abevalflow-pack-install-");
 
