@@ -1,7 +1,13 @@
 // Reads the stack configuration once, checks that the cluster is the stack's own, builds the
 // slices and exports the outputs.
+// First, before anything loads the Pulumi SDK: refuse compiled output older than its sources,
+// and cut what the SDK does that nothing here needs (common/sdkOverhead.ts).
+import "./common/freshBuild";
+import { unmappedStackTraces } from "./common/sdkOverhead";
 import { loadConfig } from "./components/config";
 import { buildInfrastructure, stackCluster } from "./components/infrastructure";
+
+unmappedStackTraces(__filename);
 
 export = (async () => {
     const config = loadConfig();

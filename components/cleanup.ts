@@ -3,22 +3,22 @@
 // reach the cluster DNS and the API server and nothing else. The program is read from its
 // one file at deploy time, so the repository holds no second copy of it.
 import * as fs from "fs";
-import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { parseCidr } from "../common/cidr";
-import { cleanupEnv, DEAD_LETTER_MOUNT } from "./cleanupEnv";
-import { CleanupConfig, findProjectFile, Labels } from "./config";
+import { cleanupEnv, CLEANUP_SCRIPT_KEY, cleanupScriptPath, DEAD_LETTER_MOUNT } from "./cleanupEnv";
+import { CleanupConfig, Labels } from "./config";
 import { managedMeta } from "./metadata";
 import { cleanupAllowSpec, defaultDenyEgressSpec, EgressTargets } from "./networkPolicies";
 import { CLEANUP, NETWORK_POLICIES, PART_OF } from "./names";
 import { RESTRICTED_CONTAINER, RESTRICTED_POD, resourceRequirements, sha256 } from "./podSpec";
 
+export { CLEANUP_SCRIPT_KEY, cleanupScriptPath };
+
 export const CLEANUP_NAME = CLEANUP.name;
 export const CLEANUP_SCRIPT_CONFIGMAP = "abevalflow-cleanup-script";
 export const CLEANUP_LAST_RUN_CONFIGMAP = CLEANUP.lastRunConfigMap;
 export const CLEANUP_CONTAINER = "cleanup";
-export const CLEANUP_SCRIPT_KEY = "cleanup.js";
 export const CLEANUP_SCRIPT_DIR = "/opt/cleanup";
 export const SCRIPT_HASH_ANNOTATION = "abevalflow/cleanup-script-sha256";
 /** The job fails at once, without retries, on the program's "bad configuration" exit. */
@@ -48,9 +48,6 @@ export function cleanupRoleRules(deadLetter: boolean): PolicyRule[] {
     ];
 }
 
-export function cleanupScriptPath(): string {
-    return path.join(path.dirname(findProjectFile()), "cleanup", CLEANUP_SCRIPT_KEY);
-}
 
 /**
  * Where the addresses of the API server come from when apiServerCidrs is empty: the

@@ -4,13 +4,26 @@
 // docs/cleanup.md's table is generated from it (npm run docs). The names are cleanup.js's own
 // ENV (the table must have an entry for each), and tests/cleanup-env.spec.ts holds the
 // program's reads, minimums and defaults to the entries.
+import * as path from "path";
 import * as k8s from "@pulumi/kubernetes";
-import { ALL_KINDS, ENV, selectorString } from "../cleanup/cleanup";
-import { CleanupConfig, Labels } from "./config";
+import type * as CleanupProgram from "../cleanup/cleanup";
+import { CleanupConfig, findProjectFile, Labels } from "./config";
 import { SCHEMA } from "./configKeys";
 import { CLEANUP } from "./names";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
+
+/** The file the CronJob runs, and its key in the script's ConfigMap. */
+export const CLEANUP_SCRIPT_KEY = "cleanup.js";
+
+/** cleanup/cleanup.js beside Pulumi.yaml: the one copy of the program, which the CronJob runs. */
+export function cleanupScriptPath(): string {
+    return path.join(path.dirname(findProjectFile()), "cleanup", CLEANUP_SCRIPT_KEY);
+}
+
+// The names come from the very file the CronJob runs, loaded from the project folder also when
+// this module runs compiled from bin/ (the build does not copy plain JavaScript).
+const { ALL_KINDS, ENV, selectorString } = require(cleanupScriptPath()) as typeof CleanupProgram;
 
 /** Where the job's pod mounts the dead-letter volume. */
 export const DEAD_LETTER_MOUNT = "/dead-letter";

@@ -3,11 +3,10 @@
 // which may skip the provider's readiness wait (skipAwait), in every stack and mode.
 import { expect } from "chai";
 import { FIELD_MANAGER } from "../components/names";
+import { KINDS_NEEDING_PODS } from "../scripts/engine/workspace";
 import { LLM_MODES, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
 
 const PVC = "kubernetes:core/v1:PersistentVolumeClaim";
-/** Kinds whose readiness needs running pods: nothing may skip waiting for them. */
-const NEEDS_PODS = ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"];
 
 function annotations(r: RecordedResource): Record<string, string> {
     const metadata = r.inputs.metadata as { annotations?: Record<string, string> } | undefined;
@@ -38,7 +37,8 @@ describe("object ownership and readiness", () => {
         for (const stack of ["dev", "prod"] as const) {
             for (const mode of LLM_MODES) {
                 const run = await runProgram(withMode(stack, mode, { adoptExistingVolumes: true }));
-                const skipping = run.resources.filter((r) => NEEDS_PODS.includes(r.type) && annotations(r)["pulumi.com/skipAwait"] !== undefined);
+                // Nothing may skip waiting for these.
+                const skipping = run.resources.filter((r) => KINDS_NEEDING_PODS.includes(r.type) && annotations(r)["pulumi.com/skipAwait"] !== undefined);
                 expect(skipping.map((r) => r.name), `${stack} ${mode}`).to.deep.equal([]);
             }
         }

@@ -137,3 +137,23 @@ describe("the workflow's credential boundaries", () => {
         });
     });
 });
+
+interface Step {
+    uses?: string;
+    run?: string;
+}
+
+describe("the workflow runs the compiled program and pack", () => {
+    it("runs npm ci, with its scripts (prepare: npm run build), before every step that runs Pulumi", () => {
+        const scripts = (JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
+        expect(scripts.prepare).to.equal("npm run build");
+        const runsPulumi = (st: Step): boolean => st.uses?.startsWith("pulumi/actions@") ?? false;
+        const jobs = Object.entries(workflow().jobs).map(([name, job]) => [name, (job.steps ?? []) as Step[]] as const).filter(([, steps]) => steps.some(runsPulumi));
+        expect(jobs.map(([name]) => name)).to.include("preview");
+        for (const [name, steps] of jobs) {
+            const install = steps.findIndex((st) => /^npm ci(\s|$)/.test(st.run ?? ""));
+            expect(install, `${name}: npm ci before Pulumi`).to.be.within(0, steps.findIndex(runsPulumi) - 1);
+            expect(steps[install].run, name).to.not.contain("--ignore-scripts");
+        }
+    });
+});

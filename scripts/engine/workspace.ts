@@ -8,6 +8,9 @@ import * as YAML from "yaml";
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 
+/** Kinds whose readiness the provider waits for needs running pods (a cluster with nodes). */
+export const KINDS_NEEDING_PODS = ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"];
+
 export interface Result { status: number; stdout: string; stderr: string; output: string; ms: number }
 
 export function run(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Result {

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# From a fresh clone to a deployed stack on a local cluster with two nodes: npm ci when needed,
-# the toolchain, the nodes' packages and images, the cluster, a file backend, `pulumi up` with
-# the policy pack and every readiness wait, then the outputs and the proxy's readiness as seen
-# from the host shell. Needs root (the nodes' network namespaces and containerd).
+# From a fresh clone to a deployed stack on a local cluster with two nodes: npm ci when needed
+# (else npm run build: Pulumi.yaml runs the compiled program, the pack its compiled rules), the
+# toolchain, the nodes' packages and images, the cluster, a file backend, `pulumi up` with the
+# policy pack and every readiness wait, then the outputs and the proxy's readiness as seen from
+# the host shell. Needs root (the nodes' network namespaces and containerd).
 # Usage: scripts/local-deploy/up.sh [dev|prod]      (default dev)
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
@@ -10,8 +11,11 @@ base=${1:-dev}
 case "$base" in dev|prod) ;; *) local_die "unknown stack '$base'; expected dev or prod" ;; esac
 
 if [ ! -d "$REPO_ROOT/node_modules/@pulumi/pulumi" ]; then
-  local_log "step 0/5: npm ci (no node_modules yet)"
+  local_log "step 0/5: npm ci (no node_modules yet; it also compiles the program and the policy pack)"
   (cd "$REPO_ROOT" && npm ci --no-audit --no-fund) >&2 || local_die "npm ci failed; nothing was deployed"
+else
+  local_log "step 0/5: npm run build (the program and the policy pack as JavaScript)"
+  (cd "$REPO_ROOT" && npm run --silent build) >&2 || local_die "npm run build failed; nothing was deployed"
 fi
 [ "$(id -u)" = 0 ] || local_die "the local cluster's nodes need root (network namespaces, containerd); nothing was deployed"
 local_log "step 1/5: toolchain (built once into ~/.cache/abevalflow/toolchain; about half an hour the first time)"

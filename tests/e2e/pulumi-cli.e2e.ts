@@ -1,12 +1,13 @@
-// The real Pulumi CLI on the project's own files, copied as a user would check them out: it
-// validates Pulumi.yaml's typed config and each committed stack file before it runs anything
-// (this caught a secret declaration the engine refused for every stack), then previews the
-// committed stacks unchanged, with no local-only setting.
+// The real Pulumi CLI on the project's own files, copied as a user would check them out and
+// built as `npm ci` builds them: it validates Pulumi.yaml's typed config and each committed
+// stack file before it runs anything (this caught a secret declaration the engine refused for
+// every stack), then previews the committed stacks unchanged, with no local-only setting.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
+import { build } from "../../scripts/build/build";
 import { runProgram, stackConfig } from "../../scripts/engine/program-run";
 import { PulumiWorkspace, REPO_ROOT } from "./support";
 
@@ -16,13 +17,14 @@ describe("the real Pulumi CLI on the project files", function () {
     let ws: PulumiWorkspace;
 
     before(() => {
-        for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "index.ts"]) {
+        for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "tsconfig.build.json", "index.ts"]) {
             fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
         }
         for (const folder of ["components", "common", "cleanup", "litellm", "policy"]) {
-            fs.cpSync(path.join(REPO_ROOT, folder), path.join(dir, folder), { recursive: true, filter: (src) => !src.includes("node_modules") });
+            fs.cpSync(path.join(REPO_ROOT, folder), path.join(dir, folder), { recursive: true, filter: (src) => !path.relative(REPO_ROOT, src).split(path.sep).some((part) => part === "node_modules" || part === "bin") });
         }
         fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
+        build(dir);
         ws = new PulumiWorkspace(dir);
     });
     after(() => {

@@ -1,7 +1,7 @@
 // The pack as the Pulumi engine meets it: started by @pulumi/pulumi's run-policy-pack (the
-// script the nodejs language host runs, with ts-node type-checking the pack), then driven over
-// the analyzer gRPC protocol the engine speaks. No Pulumi CLI needed; slow (~20 s) because
-// the pack is type-checked on start, as it is under `pulumi preview --policy-pack policy`.
+// script the nodejs language host runs), which loads it as `npm run build` compiled it
+// (policy/package.json's main), then driven over the analyzer gRPC protocol the engine speaks.
+// No Pulumi CLI needed.
 import { expect } from "chai";
 import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
