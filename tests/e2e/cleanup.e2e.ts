@@ -26,6 +26,8 @@ import {
     taskRun,
     trialPod,
 } from "../../scripts/cleanup/testbed";
+import { LAST_RUN_KEY, RunRecord, RUNS_KEY } from "../../cleanup/cleanup";
+import { CLEANUP } from "../../components/names";
 import { requireCluster } from "./support";
 
 const POLICY = {
@@ -327,6 +329,45 @@ describe("cleanup on the local control plane", function () {
             expect(await api.names(p.pipelineRuns)).to.deep.equal(["flaky-run-1"]);
             expect(await api.names(p.pods)).to.deep.equal(["calls-young"]);
             await api.must("DELETE", `${p.pipelineRuns}/flaky-run-1`);
+        });
+    });
+
+    describe("the run's record, as the cleanup ServiceAccount under its Role", () => {
+        const ns = `cleanup-e2e-record-${suffix()}`;
+        const NAMES = { CRONJOB_NAME: CLEANUP.name, LAST_RUN_CONFIGMAP: CLEANUP.lastRunConfigMap };
+        let token = "";
+        let cronJobUid = "";
+
+        before(async () => {
+            token = await namespaceWithCleanupAccount(api, ns, false);
+            const cronJob = await api.must("POST", `/apis/batch/v1/namespaces/${ns}/cronjobs`, {
+                apiVersion: "batch/v1", kind: "CronJob", metadata: { name: CLEANUP.name },
+                spec: { schedule: "0 0 1 1 *", suspend: true, jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] } } } } },
+            });
+            cronJobUid = (cronJob.body.metadata as { uid: string }).uid;
+            for (const name of [CLEANUP.lastRunConfigMap, "another-configmap"]) {
+                await api.must("POST", `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name } });
+            }
+            await createAll(api, [trialPod(ns, "trial-old", { phase: "Succeeded", finishedHoursAgo: 48, startedHoursAgo: 49 }, now)]);
+        });
+
+        it("patches its ConfigMap and leaves an Event on its CronJob, with the grants of its Role alone", async () => {
+            const run = await runCleanup({ ...POLICY, NAMESPACE: ns, CLEANUP_KINDS: "pods", ...NAMES, ...connectionEnv(api, token) });
+            expect(run.code, run.stdout + run.stderr).to.equal(0);
+            const data = ((await api.must("GET", `/api/v1/namespaces/${ns}/configmaps/${CLEANUP.lastRunConfigMap}`)).body.data ?? {}) as Record<string, string>;
+            const last = JSON.parse(data[LAST_RUN_KEY]) as RunRecord;
+            expect(last.kinds.pod).to.include({ examined: 1, deleted: 1, failed: 0 });
+            expect(JSON.parse(data[RUNS_KEY])).to.deep.equal([last]);
+            const events = ((await api.must("GET", `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent(`involvedObject.uid=${cronJobUid}`)}`)).body.items ?? []) as
+                { reason: string; message: string }[];
+            expect(events.map((e) => e.reason)).to.deep.equal(["CleanupSucceeded"]);
+            expect(events[0].message).to.contain(`pod: ${run.stdout.match(/^summary pod: (.*)$/m)?.[1]}`);
+        });
+
+        it("may patch no other ConfigMap: recording there fails with 403, logged, and the run exits 1", async () => {
+            const run = await runCleanup({ ...POLICY, NAMESPACE: ns, CLEANUP_KINDS: "pods", ...NAMES, LAST_RUN_CONFIGMAP: "another-configmap", ...connectionEnv(api, token) });
+            expect(run.code, run.stdout + run.stderr).to.equal(1);
+            expect(run.stderr).to.match(/^recording the run failed: reading ConfigMap another-configmap: 403 /m);
         });
     });
 
