@@ -201,7 +201,7 @@ function parseRaw(raw: string, decl: KeyDeclaration, range: IntRange | undefined
             } catch {
                 return "a list of strings";
             }
-            return Array.isArray(list) && list.every((item) => typeof item === "string") ? (list as string[]) : "a list of strings";
+            return Array.isArray(list) && list.every((item) => typeof item === "string") ? list : "a list of strings";
         }
     }
 }
@@ -281,7 +281,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource()): Abevalf
         values[key] = parsed;
     }
 
-    crossKeyRules(values as Partial<ParsedValues>, source, report);
+    crossKeyRules(values, source, report);
     if (problems.length > 0) {
         throw new ConfigValidationError(problems);
     }
