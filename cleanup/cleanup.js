@@ -1007,7 +1007,7 @@ function openDeadLetter(root) {
             } catch (e) {
                 await fsp.rm(scratch, { recursive: true, force: true }).catch(() => undefined);
                 if (errorCode(e) === "ENOSPC" || errorCode(e) === "EDQUOT") {
-                    throw new Error(`volume full (${errorCode(e)}) at ${root}: the record of ${name} was not written`);
+                    throw new Error(`volume full (${errorCode(e)}) at ${root}: the record of ${name} was not written`, { cause: e });
                 }
                 throw e;
             }

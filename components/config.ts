@@ -169,7 +169,7 @@ function parseRaw(raw: string, kind: DeclaredKind, range: IntRange | undefined):
             } catch {
                 return "a list of strings";
             }
-            return Array.isArray(list) && list.every((item) => typeof item === "string") ? (list as string[]) : "a list of strings";
+            return Array.isArray(list) && list.every((item) => typeof item === "string") ? list : "a list of strings";
         }
     }
 }

@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 /** The @pulumi/pulumi version these accessors were checked against. */
 export const CHECKED_SDK_VERSION = "3.248.0";
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module's typings leave isConfigSecret out
 const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (key: string) => boolean };
 
 /** Every configuration value the engine passed the program, keys with their namespace. */

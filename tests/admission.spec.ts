@@ -2,7 +2,7 @@
 // mocks: present by default in every stack and mode, absent when admissionPolicy is false,
 // its CEL built from the configured names, its binding held to the pipeline namespace.
 // tests/e2e/admission.e2e.ts shows the real API server enforcing it.
-import { expect } from "chai";
+import { assert, expect } from "chai";
 import { trialAdmissionName } from "../components/admission";
 import { LITELLM, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE, VOLUMES } from "../components/names";
 import { field, LLM_MODES, ofType, RecordedResource, runProgram, stackConfig, withMode } from "./harness";
@@ -32,14 +32,14 @@ function spec(policy: RecordedResource): Spec {
 
 function variable(policy: RecordedResource, name: string): string {
     const found = spec(policy).variables.find((v) => v.name === name);
-    expect(found, `variable ${name}`).to.exist;
-    return found!.expression;
+    assert.exists(found, `variable ${name}`);
+    return found.expression;
 }
 
 function validation(policy: RecordedResource, rule: string): Validation {
     const found = spec(policy).validations.find((v) => v.message.startsWith(`rule ${rule}:`));
-    expect(found, `rule ${rule}`).to.exist;
-    return found!;
+    assert.exists(found, `rule ${rule}`);
+    return found;
 }
 
 describe("admission of the pods the pipeline creates", () => {

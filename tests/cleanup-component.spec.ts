@@ -18,7 +18,7 @@ import {
 } from "../components/cleanup";
 import { CleanupConfig, loadConfig, objectConfigSource, stackFileConfig } from "../components/config";
 import { NETWORK_POLICIES } from "../components/names";
-import { ofType, runProgram, stackConfig, withMode } from "./harness";
+import { mockInputs, ofType, runProgram, stackConfig, withMode } from "./harness";
 
 interface Recorded {
     type: string;
@@ -59,10 +59,11 @@ async function setMocks(inputsByName: Map<string, Json>, reads: Reads, preview =
                 reads.seen.push({ type: args.type, id: args.id });
                 return { id: args.id, state: reads.slice ?? {} };
             }
-            inputsByName.set(`${args.type}::${args.name}`, args.inputs as Json);
-            return { id: `${args.name}-id`, state: args.inputs };
+            const inputs = mockInputs(args);
+            inputsByName.set(`${args.type}::${args.name}`, inputs);
+            return { id: `${args.name}-id`, state: inputs };
         },
-        call: (args) => args.inputs,
+        call: mockInputs,
     }, "abevalflow", "test", preview);
 }
 
@@ -370,7 +371,7 @@ describe("cleanup component", () => {
         });
     });
 
-    it("marks every object patchForce and none skipAwait (nothing here has a readiness to wait for)", async () => {
+    it("marks every object patchForce and none skipAwait (nothing here has a readiness to wait for)", () => {
         for (const r of built.resources) {
             expect(at(r.inputs, "metadata", "annotations"), r.type).to.deep.equal({ "pulumi.com/patchForce": "true", "pulumi.com/patchFieldManager": "abevalflow" });
         }

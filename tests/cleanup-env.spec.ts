@@ -20,7 +20,14 @@ const DEV = loadConfig(objectConfigSource(stackConfig("dev")));
 function inPod(): Record<string, string> {
     const env: Record<string, string> = { [POD_ENV[0]]: "172.30.0.1", [POD_ENV[1]]: "443" };
     for (const entry of cleanupEnv(DEV.cleanup, DEV.trial.podLabels)) {
-        env[entry.name as string] = entry.valueFrom === undefined ? String(entry.value) : DEV.namespace;
+        const name = entry.name as string;
+        if (entry.valueFrom !== undefined) {
+            env[name] = DEV.namespace;
+        } else if (typeof entry.value === "string") {
+            env[name] = entry.value;
+        } else {
+            throw new Error(`${name}: the CronJob's env entry has neither a string value nor valueFrom: ${JSON.stringify(entry)}`);
+        }
     }
     return env;
 }

@@ -3,7 +3,7 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { Cluster } from "../components/cluster";
-import { ofType, runProgram, stackConfig, withMode } from "./harness";
+import { mockInputs, ofType, runProgram, stackConfig, withMode } from "./harness";
 
 const OURS = "3f2c9a3e-8b1d-4c7e-9f61-2a5d0c4e7b10";
 const OTHER = "9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
@@ -12,9 +12,9 @@ async function verify(expected: string | undefined, live: string): Promise<unkno
     await pulumi.runtime.setMocks({
         newResource: (args) => ({
             id: args.id ?? `${args.name}-id`,
-            state: args.type === "kubernetes:core/v1:Namespace" ? { metadata: { name: args.id, uid: live } } : args.inputs,
+            state: args.type === "kubernetes:core/v1:Namespace" ? { metadata: { name: args.id, uid: live } } : mockInputs(args),
         }),
-        call: (args) => args.inputs,
+        call: mockInputs,
     }, "abevalflow", "test", false);
     const cluster = new Cluster("cluster", { context: "prod-admin", id: expected });
     // The SDK's own promise of the Output (not in its typings): rejected when the check throws.

@@ -142,7 +142,7 @@ function contains(node: unknown, lands: Lands): boolean {
         }
         return Array.isArray(node) ? node.some((c) => contains(c, lands)) : typeof node === "string" && inText && node.includes(k);
     }
-    const item = Array.isArray(standIn) ? standIn[0] : standIn;
+    const item: unknown = Array.isArray(standIn) ? standIn[0] : standIn;
     if (node === item || (typeof item === "number" && node === String(item))) {
         return true;
     }

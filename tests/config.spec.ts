@@ -40,7 +40,7 @@ describe("stack configuration", () => {
     it("declares a type and a description for every key", () => {
         for (const [key, decl] of Object.entries(declarations())) {
             expect(decl.type, key).to.be.oneOf(["string", "integer", "boolean", "array"]);
-            expect(decl.description, key).to.be.a("string").and.not.empty;
+            expect(decl.description, key).to.be.a("string").and.not.equal("");
         }
     });
 

@@ -5,7 +5,7 @@ import * as path from "path";
 import { ofType, ProgramRun, RecordedResource } from "../scripts/engine/program-run";
 
 export { LLM_MODES } from "../components/llmModes";
-export { field, ofType, runProgram, stackConfig, withMode } from "../scripts/engine/program-run";
+export { field, mockInputs, ofType, runProgram, stackConfig, withMode } from "../scripts/engine/program-run";
 export type { ProgramRun, RecordedResource } from "../scripts/engine/program-run";
 
 export const REPO_ROOT = path.resolve(__dirname, "..");

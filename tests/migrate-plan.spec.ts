@@ -48,7 +48,7 @@ async function input(stack: string, overrides: Partial<PlanInput> = {}, values?:
     const run = await runProgram(values ?? stackConfig(stack));
     return {
         namespace: run.config.namespace,
-        desired: manifestsOf(run) as KubeObject[],
+        desired: manifestsOf(run),
         liveNamespace: liveNamespace(),
         live: fixtureLive(),
         legacy: legacyObjects(run.config),

@@ -189,7 +189,7 @@ const MUTATIONS: Mutation[] = [
         mutate: (s) => {
             const claim = s.find("PersistentVolumeClaim", "abevalflow-workspace");
             claim.context = { protect: false };
-            delete (claim.object.metadata?.annotations as Record<string, string> | undefined)?.["helm.sh/resource-policy"];
+            delete claim.object.metadata?.annotations?.["helm.sh/resource-policy"];
         } },
     { defect: "quota without its LimitRange", policy: "quota-has-limitrange", target: () => ["ResourceQuota", "abevalflow-quota"],
         mutate: (s) => s.remove("LimitRange", "abevalflow-container-defaults") },

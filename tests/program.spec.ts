@@ -3,23 +3,24 @@
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
 import { engineConfig } from "../components/config";
-import { stackConfig } from "./harness";
+import { mockInputs, stackConfig } from "./harness";
 
 function unwrap<T>(value: pulumi.Output<T> | T): Promise<T> {
-    return pulumi.Output.isInstance(value) ? new Promise((resolve) => (value as pulumi.Output<T>).apply(resolve)) : Promise.resolve(value as T);
+    return pulumi.Output.isInstance(value) ? new Promise((resolve) => value.apply(resolve)) : Promise.resolve(value);
 }
 
 /** index.ts exports a promise of its outputs; a fresh load each time runs the program again. */
 function loadProgram(): Promise<Record<string, unknown>> {
     delete require.cache[require.resolve("../index")];
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- an import loads the program once, at the top
     return require("../index") as Promise<Record<string, unknown>>;
 }
 
 describe("index.ts", () => {
     it("reads the stack configuration from the runtime and exports the outputs", async () => {
         await pulumi.runtime.setMocks({
-            newResource: (args) => ({ id: `${args.name}-id`, state: { ...args.inputs, result: "pw" } }),
-            call: (args) => args.inputs,
+            newResource: (args) => ({ id: `${args.name}-id`, state: { ...mockInputs(args), result: "pw" } }),
+            call: mockInputs,
         }, "abevalflow", "dev", false);
         // Set explicitly: these mocks answer no read, so the API server lookup is not exercised here.
         pulumi.runtime.setAllConfig(engineConfig({ ...stackConfig("dev"), "abevalflow:apiServerCidrs": ["10.0.0.1/32"] }));
@@ -41,9 +42,9 @@ describe("index.ts", () => {
         await pulumi.runtime.setMocks({
             newResource: (args) => {
                 registered.push(args.type);
-                return args.id ? { id: args.id, state: { metadata: { name: args.id, uid: "uid-of-another-cluster" } } } : { id: `${args.name}-id`, state: args.inputs };
+                return args.id ? { id: args.id, state: { metadata: { name: args.id, uid: "uid-of-another-cluster" } } } : { id: `${args.name}-id`, state: mockInputs(args) };
             },
-            call: (args) => args.inputs,
+            call: mockInputs,
         }, "abevalflow", "dev", false);
         pulumi.runtime.setAllConfig(engineConfig({ ...stackConfig("dev"), "abevalflow:clusterId": "00000000-0000-4000-8000-000000000000" }));
         let error: Error | undefined;

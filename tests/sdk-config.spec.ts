@@ -2,9 +2,8 @@
 // @pulumi/pulumi: an upgrade that moves or changes them fails here, naming the module to fix.
 import { expect } from "chai";
 import * as pulumi from "@pulumi/pulumi";
+import { version as installed } from "@pulumi/pulumi/package.json";
 import { allProjectConfig, CHECKED_SDK_VERSION, isSetAsSecret } from "../components/sdkConfig";
-
-const installed = (require("@pulumi/pulumi/package.json") as { version: string }).version;
 
 describe("components/sdkConfig.ts against the installed Pulumi SDK", () => {
     after(() => pulumi.runtime.setAllConfig({}));

@@ -1,6 +1,6 @@
 import { expect } from "chai";
 import { pipelineRoleRules } from "../components/rbac";
-import { trialPodBaseline } from "../components/trialBaseline";
+import { trialPodBaseline, TrialPodBaseline } from "../components/trialBaseline";
 import { field, named, ofType, runProgram, stackConfig, withMode } from "./harness";
 
 const NS = "kubernetes:core/v1:Namespace";
@@ -68,11 +68,11 @@ describe("security slice", () => {
     it("publishes the trial-pod baseline built from the one typed object", async () => {
         const run = await runProgram(stackConfig("dev"));
         const configMap = named(run, "kubernetes:core/v1:ConfigMap", "trial-pod-security-baseline");
-        const published = JSON.parse((field(configMap, "data") as Record<string, string>)["baseline.json"]);
+        const published = JSON.parse((field(configMap, "data") as Record<string, string>)["baseline.json"]) as TrialPodBaseline;
         expect(published).to.deep.equal(JSON.parse(JSON.stringify(trialPodBaseline(run.config.trial.resources, run.config.trial.tmpSizeLimit))));
         expect(published.containerSecurityContext).to.deep.include({ allowPrivilegeEscalation: false, runAsNonRoot: true });
-        expect(published.containerSecurityContext.capabilities.drop).to.deep.equal(["ALL"]);
-        expect(published.containerSecurityContext.seccompProfile.type).to.equal("RuntimeDefault");
+        expect(published.containerSecurityContext).to.have.deep.nested.property("capabilities.drop", ["ALL"]);
+        expect(published.containerSecurityContext).to.have.nested.property("seccompProfile.type", "RuntimeDefault");
         expect(published.volumes).to.deep.equal([{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }]);
         expect(published.resources.limits).to.have.keys("cpu", "memory");
         expect(field(configMap, "data")).to.include({ podNamePrefix: "trial-" });
@@ -83,7 +83,7 @@ describe("security slice", () => {
     describe("pipeline RBAC", () => {
         it("gives the pipeline its own ServiceAccount bound to the image builder and its Role", async () => {
             const run = await runProgram(stackConfig("dev"));
-            expect(named(run, "kubernetes:core/v1:ServiceAccount", "pipeline")).to.exist;
+            expect(() => named(run, "kubernetes:core/v1:ServiceAccount", "pipeline")).to.not.throw();
             const builder = named(run, BINDING, "pipeline-image-builder");
             expect(field(builder, "roleRef")).to.deep.equal({ apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:image-builder" });
             const manager = named(run, BINDING, "pipeline-trial-manager");
@@ -103,7 +103,7 @@ describe("security slice", () => {
         it("grants nothing on secrets when the pipeline needs none", async () => {
             const run = await runProgram(withMode("dev", "litellm", { pipelineNeedsSecrets: false, pipelineSecretNames: [] }));
             const rules = field(named(run, ROLE, "pipeline-trial-manager"), "rules") as Rule[];
-            expect(rules.filter((r) => r.resources.includes("secrets"))).to.be.empty;
+            expect(rules.filter((r) => r.resources.includes("secrets"))).to.deep.equal([]);
         });
 
         it("grants PVC delete only when the stack says the pipeline manages volumes", () => {

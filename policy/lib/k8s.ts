@@ -130,7 +130,7 @@ export function strictStrings(value: unknown): string[] | undefined {
 /** What a malformed field holds, for messages: `the string "secrets"`, `a list holding a number`. */
 export function describeValue(value: unknown): string {
     if (Array.isArray(value)) {
-        const odd = value.find((v) => typeof v !== "string");
+        const odd: unknown = value.find((v) => typeof v !== "string");
         return `a list holding ${odd === null ? "null" : isRecord(odd) ? "an object" : Array.isArray(odd) ? "a list" : `a ${typeof odd}`} (${JSON.stringify(value)})`;
     }
     if (typeof value === "string") {
@@ -232,7 +232,7 @@ export function podTemplateOf(obj: K8sObject): PodTemplate | undefined {
     return {
         labels: labelsOf(metadata.labels),
         annotations: labelsOf(metadata.annotations),
-        spec: isRecord(holder.spec) ? (holder.spec as PodSpec) : {},
+        spec: isRecord(holder.spec) ? holder.spec : {},
     };
 }
 

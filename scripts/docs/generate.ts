@@ -43,7 +43,7 @@ export async function regenerate(text: string, file: string): Promise<string> {
 function generatedFiles(): { file: string; generate: (text: string) => Promise<string> }[] {
     return [
         ...DOC_FILES.map((file) => ({ file, generate: (text: string) => regenerate(text, file) })),
-        ...policyConfigFiles().map((file) => ({ file, generate: async (text: string) => regeneratePolicyConfig(text, file) })),
+        ...policyConfigFiles().map((file) => ({ file, generate: (text: string) => Promise.resolve(regeneratePolicyConfig(text, file)) })),
     ];
 }
 

@@ -72,9 +72,15 @@ export const DEFAULT_EXISTING: Record<string, Record<string, unknown>> = {
 };
 
 // The SDK's own drain point (also used by pulumi.runtime.disconnect); not in its typings.
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- an import would take the typings, which lack it
 const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs: () => Promise<void> };
 
 export const stackConfig = stackFileConfig;
+
+/** A mocked registration's or call's inputs, which the SDK types as any: plain values keyed by input name. */
+export function mockInputs(args: pulumi.runtime.MockResourceArgs | pulumi.runtime.MockCallArgs): Record<string, unknown> {
+    return args.inputs as Record<string, unknown>;
+}
 
 function unwrap<T>(output: pulumi.Output<T> | undefined): Promise<T | undefined> {
     return output === undefined ? Promise.resolve(undefined) : new Promise((resolve) => output.apply(resolve));
@@ -111,14 +117,16 @@ async function record(values: Record<string, unknown>, options: RunOptions): Pro
             if (found !== undefined) {
                 return { id: args.id, state: found };
             }
-            inputsByKey.set(`${args.type}::${args.name}`, args.inputs as Record<string, unknown>);
+            const inputs = mockInputs(args);
+            inputsByKey.set(`${args.type}::${args.name}`, inputs);
+            const keepers = inputs.keepers as Record<string, string> | undefined;
             const state = args.type === "random:index/randomPassword:RandomPassword"
                 // As the provider does, new keepers give a new password.
-                ? { ...args.inputs, result: `mock-generated-password${args.inputs.keepers ? `-${Object.values(args.inputs.keepers as Record<string, string>).join("-")}` : ""}` }
-                : args.inputs;
+                ? { ...inputs, result: `mock-generated-password${keepers ? `-${Object.values(keepers).join("-")}` : ""}` }
+                : inputs;
             return { id: `${args.name}-id`, state };
         },
-        call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+        call: mockInputs,
     }, "abevalflow", "test", false);
 
     // As a stack file with `secure:` values would give them: the keys that must be secrets are.
@@ -132,10 +140,14 @@ async function record(values: Record<string, unknown>, options: RunOptions): Pro
         const dependsOn = (Array.isArray(given) ? given : given ? [given] : [])
             .filter((d): d is pulumi.Resource => pulumi.Resource.isInstance(d))
             .map((d) => names.get(d) ?? "(unrecorded)");
-        const parent = args.opts.parent as (pulumi.Resource & { __pulumiType?: string }) | undefined;
+        // Every resource carries its type token at run time; the SDK's typings leave it out.
+        const parent: (pulumi.Resource & { __pulumiType?: string }) | undefined = args.opts.parent;
         const readId = (args.opts as pulumi.CustomResourceOptions).id;
         if (readId !== undefined) {
-            reads.push({ type: args.type, name: args.name, id: String(readId) });
+            if (typeof readId !== "string") {
+                throw new Error(`${args.type} ${args.name} is read by an Output id; the recorder records a read by its id's text, so it takes a plain string`);
+            }
+            reads.push({ type: args.type, name: args.name, id: readId });
             return undefined;
         }
         registered.push({

@@ -232,7 +232,7 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
             const withKey = prepared.masterKey
                 ? await get(facts.port, "/v1/models", { Authorization: `Bearer ${prepared.masterKey}` })
                 : { status: 0, body: "no master key env var to send" };
-            let listed: string[] = [];
+            let listed: string[];
             try {
                 listed = ((JSON.parse(withKey.body) as { data?: { id: string }[] }).data ?? []).map((m) => m.id);
             } catch {

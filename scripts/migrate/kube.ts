@@ -79,5 +79,5 @@ export function resourceOf(kind: string): string {
 // The plan needs names, types and fields, never the values a Secret or ConfigMap holds.
 function withoutData(o: KubeObject): KubeObject {
     const { data: _data, stringData: _stringData, binaryData: _binaryData, ...rest } = o;
-    return rest as KubeObject;
+    return rest;
 }

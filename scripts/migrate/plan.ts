@@ -230,7 +230,7 @@ function claimCheck(live: KubeObject, desired: KubeObject, classes: readonly Sto
         return { problem: `PersistentVolumeClaim/${name}: the claim requests ${have} and the stack ${want}; a claim never shrinks: set ${volumeKey(name, "Size")} to at least ${have}`, note: "" };
     }
     if (phase !== "Bound" || cls?.allowVolumeExpansion !== true) {
-        const why = phase !== "Bound" ? `it is ${String(phase ?? "not Bound")} (only a Bound claim can grow)` : `its storage class ${show(liveClass)} does not allow volume expansion`;
+        const why = phase !== "Bound" ? `it is ${phase === undefined ? "not Bound" : typeof phase === "string" ? phase : show(phase)} (only a Bound claim can grow)` : `its storage class ${show(liveClass)} does not allow volume expansion`;
         return { problem: `PersistentVolumeClaim/${name}: the stack asks ${want} but the claim has ${have} and cannot grow: ${why}; set ${volumeKey(name, "Size")} to ${have} (grow it later), or make the claim expandable first`, note: "" };
     }
     return { note: `grows from ${have} to ${want} on the first pulumi up (storage class ${liveClass} allows expansion)` };

@@ -167,7 +167,7 @@ export function runNetpolicy(binary: string, dir: string): { connections: Connec
     try {
         stdout = execFileSync(binary, ["list", "--dirpath", dir, "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", fd], maxBuffer: 64 * 1024 * 1024 });
     } catch (err) {
-        throw new Error(`netpolicy list --dirpath ${dir} failed: ${(err as Error).message}\n${fs.readFileSync(stderrFile, "utf8")}`);
+        throw new Error(`netpolicy list --dirpath ${dir} failed: ${(err as Error).message}\n${fs.readFileSync(stderrFile, "utf8")}`, { cause: err });
     } finally {
         fs.closeSync(fd);
     }

@@ -22,7 +22,7 @@ function kubectl(args: string[], input?: string): { status: number; stdout: stri
 function clean(stored: Manifest): Manifest {
     const { uid: _uid, resourceVersion: _rv, creationTimestamp: _ct, managedFields: _mf, generation: _g, ...metadata } = stored.metadata as Manifest["metadata"] & Record<string, unknown>;
     const { status: _status, ...rest } = stored;
-    return { ...rest, metadata } as Manifest;
+    return { ...rest, metadata };
 }
 
 function dryRunCreate(m: Manifest): Manifest {

@@ -1,7 +1,7 @@
 // The reachability matrix as Markdown, from the same data the analyzer is held to.
 import { declarations, LLM_MODES } from "../../components/config";
 import { WORKLOAD_DESCRIPTIONS } from "./manifests";
-import { expectedVerdict, loadMatrix, Matrix, NAMED_PORTS, NamedPort, Probe } from "./matrix";
+import { expectedVerdict, loadMatrix, Matrix, NAMED_PORTS, Probe } from "./matrix";
 
 function endpointCell(id: string, matrix: Matrix): string {
     const address = matrix.external[id];
@@ -17,7 +17,7 @@ function portCell(probe: Probe): string {
 
 export function reachabilityMatrix(matrix: Matrix = loadMatrix()): string {
     for (const name of NAMED_PORTS) {
-        if (declarations()[name as NamedPort]?.default === undefined) {
+        if (declarations()[name]?.default === undefined) {
             throw new Error(`Pulumi.yaml declares no default for ${name}`);
         }
     }

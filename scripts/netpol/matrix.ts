@@ -21,7 +21,8 @@ export interface ExternalAddress { id: string; ip: string; description: string }
 
 export interface Probe {
     from: WorkloadId;
-    to: WorkloadId | string;
+    /** A WorkloadId, or the id of one of the matrix's external addresses. */
+    to: string;
     protocol: Protocol;
     port: PortRef;
     /** Modes in which the connection must be allowed. */

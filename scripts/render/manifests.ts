@@ -57,7 +57,7 @@ export function forPeople(stack: string, mode: string | undefined, manifests: Ma
         const hide = (values: unknown) => (values && typeof values === "object"
             ? Object.fromEntries(Object.keys(values).map((k) => [k, NOT_SHOWN])) : values);
         const { data, stringData, ...rest } = m;
-        return { ...rest, ...(data === undefined ? {} : { data: hide(data) }), ...(stringData === undefined ? {} : { stringData: hide(stringData) }) } as Manifest;
+        return { ...rest, ...(data === undefined ? {} : { data: hide(data) }), ...(stringData === undefined ? {} : { stringData: hide(stringData) }) };
     });
     return header + toYaml(redacted);
 }

@@ -193,8 +193,8 @@ describe("the cleanup as the cluster runs it (CronJob, Job, claim, egress policy
 
     it("the seeds straddle every limit: something to delete and something to keep of each kind", () => {
         for (const kind of ["pods", "pipelineRuns", "imageStreams"] as const) {
-            expect(stale[kind], kind).to.not.be.empty;
-            expect(kept[kind], kind).to.not.be.empty;
+            expect(stale[kind], kind).to.not.have.lengthOf(0);
+            expect(kept[kind], kind).to.not.have.lengthOf(0);
         }
         expect(expectedEntries, "failed runs to file").to.have.length(2);
     });

@@ -56,7 +56,9 @@ type Reply = { status: number; headers?: Record<string, string> };
  */
 class RecordingProxy {
     readonly log: Logged[] = [];
-    hook: (req: Logged) => Promise<Reply | undefined> = async () => undefined;
+    /** Why a hook failed, for each request it failed on. */
+    readonly hookFailures: string[] = [];
+    hook: (req: Logged) => Reply | undefined | Promise<Reply | undefined> = () => undefined;
     private server?: http.Server;
     url = "";
 
@@ -66,23 +68,31 @@ class RecordingProxy {
         this.server = http.createServer((req, res) => {
             const chunks: Buffer[] = [];
             req.on("data", (c: Buffer) => chunks.push(c));
-            req.on("end", async () => {
+            req.on("end", () => {
                 const entry = { method: req.method ?? "", path: req.url ?? "", body: Buffer.concat(chunks).toString("utf8") };
                 this.log.push(entry);
-                const reply = await this.hook(entry);
-                if (reply) {
-                    res.writeHead(reply.status, { "Content-Type": "application/json", ...reply.headers });
-                    res.end(JSON.stringify({ kind: "Status", code: reply.status, message: "injected by the test proxy" }));
-                    return;
-                }
-                const upstream = https.request(new URL(entry.path, this.api.url), {
-                    method: entry.method, agent: this.api.agent, headers: { ...req.headers, host: new URL(this.api.url).host },
-                }, (up) => {
-                    res.writeHead(up.statusCode ?? 502, up.headers);
-                    up.pipe(res);
+                // A hook that fails (its concurrent delete refused) answers 500 with the reason,
+                // so the program sees a server error at once rather than waiting for its timeout.
+                Promise.resolve(this.hook(entry)).then((reply) => {
+                    if (reply) {
+                        res.writeHead(reply.status, { "Content-Type": "application/json", ...reply.headers });
+                        res.end(JSON.stringify({ kind: "Status", code: reply.status, message: "injected by the test proxy" }));
+                        return;
+                    }
+                    const upstream = https.request(new URL(entry.path, this.api.url), {
+                        method: entry.method, agent: this.api.agent, headers: { ...req.headers, host: new URL(this.api.url).host },
+                    }, (up) => {
+                        res.writeHead(up.statusCode ?? 502, up.headers);
+                        up.pipe(res);
+                    });
+                    upstream.on("error", () => res.destroy());
+                    upstream.end(chunks.length > 0 ? Buffer.concat(chunks) : undefined);
+                }, (err: unknown) => {
+                    const why = `${entry.method} ${entry.path}: ${err instanceof Error ? err.message : JSON.stringify(err)}`;
+                    this.hookFailures.push(why);
+                    res.writeHead(500, { "Content-Type": "application/json" });
+                    res.end(JSON.stringify({ kind: "Status", code: 500, message: `test proxy hook failed: ${why}` }));
                 });
-                upstream.on("error", () => res.destroy());
-                upstream.end(chunks.length > 0 ? Buffer.concat(chunks) : undefined);
             });
         });
         await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
@@ -250,7 +260,8 @@ describe("cleanup on the local control plane", function () {
         after(async () => proxy.stop());
         beforeEach(() => {
             proxy.log.length = 0;
-            proxy.hook = async () => undefined;
+            proxy.hookFailures.length = 0;
+            proxy.hook = () => undefined;
         });
 
         it("lists each kind once and deletes object by object with Background propagation and the listed uid: no per-object get", async () => {
@@ -286,6 +297,7 @@ describe("cleanup on the local control plane", function () {
                 return undefined;
             };
             const run = await runCleanup(env());
+            expect(proxy.hookFailures, "the concurrent deletes").to.deep.equal([]);
             expect([...raced]).to.have.members(["race-pod-3", "race-run-3"]);
             expect(proxy.log.filter((r) => r.method === "DELETE" && /\/race-(pod|run)-3$/.test(r.path)), "the program still tried them").to.have.length(2);
             expect(run.code, run.stdout + run.stderr).to.equal(0);
@@ -298,7 +310,7 @@ describe("cleanup on the local control plane", function () {
         it("retries 429 and 5xx, honouring Retry-After, and then succeeds", async () => {
             await createAll(api, staleSet("retry", 2));
             const injected = new Map<string, number>();
-            proxy.hook = async (req) => {
+            proxy.hook = (req) => {
                 const key = `${req.method} ${req.path.split("?")[0]}`;
                 const seen = injected.get(key) ?? 0;
                 injected.set(key, seen + 1);
@@ -321,7 +333,7 @@ describe("cleanup on the local control plane", function () {
 
         it("exits 1 when a delete keeps failing for a transient reason, after deleting everything else", async () => {
             await createAll(api, staleSet("flaky", 3));
-            proxy.hook = async (req) => (req.method === "DELETE" && req.path.endsWith("/flaky-run-1") ? { status: 503, headers: { "Retry-After": "0" } } : undefined);
+            proxy.hook = (req) => (req.method === "DELETE" && req.path.endsWith("/flaky-run-1") ? { status: 503, headers: { "Retry-After": "0" } } : undefined);
             const run = await runCleanup(env());
             expect(run.code, run.stdout + run.stderr).to.equal(1);
             expect(run.summaries.pipelinerun).to.include({ deleted: 2, failed: 1 });

@@ -94,7 +94,7 @@ describe("the real Pulumi engine on the local control plane", function () {
                     "security.openshift.io/scc.podSecurityLabelSync": "false",
                 });
                 const quota = kubectlJson<{ spec: { hard: Record<string, string> }; status?: { hard?: Record<string, string> } }>(["get", "resourcequota", "abevalflow-quota", "-n", namespace]);
-                expect(quota.spec.hard.pods).to.equal(String(cfg["abevalflow:quotaPods"] ?? 50));
+                expect(quota.spec.hard.pods).to.equal(String((cfg["abevalflow:quotaPods"] as number | undefined) ?? 50));
                 expect(quota.status?.hard, "the quota controller has taken the quota up").to.deep.equal(quota.spec.hard);
                 const limits = kubectlJson<{ spec: { limits: Record<string, unknown>[] } }>(["get", "limitrange", "abevalflow-container-defaults", "-n", namespace]);
                 expect(limits.spec.limits[0]).to.deep.include({ type: "Container", defaultRequest: { cpu: "100m", memory: "128Mi" } });

@@ -127,11 +127,11 @@ describe("migration of an oc-applied namespace, then the first pulumi up", funct
         clusterUid = kubectlJson<Obj>(["get", "namespace", "kube-system"]).metadata.uid as string;
         ws.initStack(STACK, "prod", { "abevalflow:namespace": NAMESPACE, "abevalflow:kubeContext": "local", "abevalflow:clusterId": clusterUid });
         const classes = kubectlJson<{ items: Obj[] }>(["get", "storageclass"]).items;
-        const cls = classes.find((c) => (c.metadata.annotations as Record<string, string> | undefined)?.["storageclass.kubernetes.io/is-default-class"] === "true");
+        const cls = classes.find((c) => c.metadata.annotations?.["storageclass.kubernetes.io/is-default-class"] === "true");
         if (!cls) {
             throw new Error("the local cluster has no default StorageClass");
         }
-        storageClass = cls.metadata.name as string;
+        storageClass = cls.metadata.name;
         expandable = cls.allowVolumeExpansion;
         // The old claims grow to the stack's sizes: a class that allows it, as gp3-csi on OpenShift does.
         ok("kubectl", ["patch", "storageclass", storageClass, "--type=merge", "-p", JSON.stringify({ allowVolumeExpansion: true })]);

@@ -7,7 +7,7 @@ import { ChildProcess, spawn } from "child_process";
 import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
-import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { JavaScriptValue, Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import {
     AnalyzeDiagnostic, AnalyzeRequest, AnalyzeResponse, AnalyzerInfo, AnalyzerResource, AnalyzerResourceOptions, AnalyzeStackRequest,
@@ -43,14 +43,19 @@ function urnOf(type: string, name: string): string {
     return `urn:pulumi:prod::abevalflow::${type}::${name}`;
 }
 
+/** The properties as the engine sends them: JSON, so undefined fields are dropped as on the wire. */
+function struct(props: object): Struct {
+    return Struct.fromJavaScript(JSON.parse(JSON.stringify(props)) as Record<string, JavaScriptValue>);
+}
+
 function analyzeRequest(type: string, name: string, props: object, protect = false): AnalyzeRequest {
     return new AnalyzeRequest().setType(type).setName(name).setUrn(urnOf(type, name))
-        .setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(props)))).setOptions(options(protect));
+        .setProperties(struct(props)).setOptions(options(protect));
 }
 
 function stackResource(type: string, name: string, props: object): AnalyzerResource {
     return new AnalyzerResource().setType(type).setName(name).setUrn(urnOf(type, name))
-        .setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(props)))).setOptions(options());
+        .setProperties(struct(props)).setOptions(options());
 }
 
 function byPolicy(response: AnalyzeResponse): Map<string, AnalyzeDiagnostic[]> {
@@ -94,7 +99,7 @@ describe("the policy pack over the analyzer protocol", function () {
         for (const [name, entry] of Object.entries(prodConfig)) {
             const { enforcementLevel: _level, ...properties } = entry;
             request.getPolicyconfigMap().set(name, new PolicyConfig().setEnforcementlevel(EnforcementLevel.MANDATORY)
-                .setProperties(Struct.fromJavaScript(JSON.parse(JSON.stringify(properties)))));
+                .setProperties(struct(properties)));
         }
         await call<ConfigureAnalyzerRequest, Empty>(client.configure.bind(client), request);
 

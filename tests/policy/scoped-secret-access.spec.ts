@@ -25,7 +25,7 @@ describe("scoped-secret-access", () => {
     ] as const) {
         it(`fails a Role with ${label}`, () => {
             const problems = checkResource(scopedSecretAccess, role([rule]));
-            expect(problems).to.not.be.empty;
+            expect(problems).to.not.have.lengthOf(0);
             expect(firing([role([rule])])).to.deep.equal(["scoped-secret-access"]);
             expect(problems.join("\n")).to.match(why);
         });

@@ -38,7 +38,7 @@ function jsonArray(flag: string, text: string): string[] {
     if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
         fail(`${flag} ${JSON.stringify(text)}: expected a JSON array of strings`);
     }
-    return value as string[];
+    return value;
 }
 
 export function parseArgs(argv: string[]): Args {
