@@ -10,7 +10,7 @@
 // get a stand-in that loads the module the first time one of its properties is read: the
 // features work as before when used.
 import * as path from "path";
-import Module = require("module");
+import * as nodeModule from "module";
 
 /** The SDK files whose require of `request` is deferred, relative to node_modules. */
 export const DEFERRED_REQUIRES: readonly { from: string; request: string }[] = [
@@ -21,7 +21,7 @@ export const DEFERRED_REQUIRES: readonly { from: string; request: string }[] = [
 ];
 
 type Load = (request: string, parent: NodeModule | undefined, isMain: boolean) => unknown;
-const loader = Module as unknown as { _load: Load };
+const loader = nodeModule.Module as unknown as { _load: Load };
 
 /**
  * A stand-in for a module that loads it on the first property read. It says it is an ES
@@ -38,7 +38,7 @@ function deferred(load: () => object): object {
             if (key === "__esModule") {
                 return true;
             }
-            return key === "default" && !module().__esModule ? module() : Reflect.get(module(), key);
+            return key === "default" && !module().__esModule ? module() : (Reflect.get(module(), key) as unknown);
         },
         has: (_target, key) => Reflect.has(module(), key),
     });

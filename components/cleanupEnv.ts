@@ -23,6 +23,7 @@ export function cleanupScriptPath(): string {
 
 // The names come from the very file the CronJob runs, loaded from the project folder also when
 // this module runs compiled from bin/ (the build does not copy plain JavaScript).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a path known at run time, not a module specifier
 const { ALL_KINDS, ENV, selectorString } = require(cleanupScriptPath()) as typeof CleanupProgram;
 
 /** Where the job's pod mounts the dead-letter volume. */

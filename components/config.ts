@@ -248,7 +248,7 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), rules: r
 
     const secret = new Set([...KEYS.keys()].filter((key) => source.isSecret(key)));
     for (const rule of rules) {
-        for (const { key, expected } of rule.check({ values: values as Partial<ParsedValues>, raw: raws, secret })) {
+        for (const { key, expected } of rule.check({ values, raw: raws, secret })) {
             report(key, raws[key], expected);
         }
     }

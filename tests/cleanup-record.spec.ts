@@ -153,9 +153,9 @@ describe("cleanup run record", () => {
                 calls,
                 client: {
                     requests: 0,
-                    call: async (method, path, body, contentType) => {
+                    call: (method, path, body, contentType) => {
                         calls.push({ method, path, body, contentType });
-                        return answer(calls[calls.length - 1], calls.length - 1);
+                        return Promise.resolve(answer(calls[calls.length - 1], calls.length - 1));
                     },
                 },
             };

@@ -214,7 +214,7 @@ describe("config rules (components/configRules.ts)", () => {
         expect(names.filter((name) => !(name in CASES)), "rules without a case in tests/config-rules.spec.ts").to.deep.equal([]);
         expect(Object.keys(CASES).filter((name) => !names.includes(name)), "cases of no rule").to.deep.equal([]);
         for (const [name, cases] of Object.entries(CASES)) {
-            expect(cases, name).to.not.be.empty;
+            expect(cases, name).to.not.have.lengthOf(0);
         }
     });
 
