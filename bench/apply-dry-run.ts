@@ -10,7 +10,18 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 
 function kubectlApply(yaml: string, dryRun: boolean): number {
     const start = Date.now();
-    const r = spawnSync("kubectl", ["apply", "--server-side", "--field-manager=abevalflow-bench", ...(dryRun ? ["--dry-run=server"] : []), "-f", "-"], { input: yaml, encoding: "utf8" });
+    const r = spawnSync(
+        "kubectl",
+        [
+            "apply",
+            "--server-side",
+            "--field-manager=abevalflow-bench",
+            ...(dryRun ? ["--dry-run=server"] : []),
+            "-f",
+            "-",
+        ],
+        { input: yaml, encoding: "utf8" },
+    );
     if (r.status !== 0) {
         throw new Error(`kubectl apply failed: ${r.stderr}`);
     }
@@ -29,7 +40,9 @@ async function main(): Promise<void> {
     console.log(`first (real) server-side apply: ${kubectlApply(yaml, false)} ms`);
     const times = Array.from({ length: RUNS }, () => kubectlApply(yaml, true));
     const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)];
-    console.log(`kubectl apply --server-side --dry-run=server, warm: median ${median} ms over ${RUNS} runs (${times.join(", ")})`);
+    console.log(
+        `kubectl apply --server-side --dry-run=server, warm: median ${median} ms over ${RUNS} runs (${times.join(", ")})`,
+    );
 }
 
 main().catch((e: Error) => {

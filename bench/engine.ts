@@ -33,7 +33,9 @@ function line(label: string, times: number[]): string {
 function clusterHasNodes(): boolean {
     const state = process.env.ABEVALFLOW_CLUSTER_STATE;
     if (!state || !fs.existsSync(state)) {
-        throw new Error(`ABEVALFLOW_CLUSTER_STATE names no cluster state file (${state ?? "unset"}): run through \`npm run bench:engine\``);
+        throw new Error(
+            `ABEVALFLOW_CLUSTER_STATE names no cluster state file (${state ?? "unset"}): run through \`npm run bench:engine\``,
+        );
     }
     return /^NODES_REQUESTED=1$/m.test(fs.readFileSync(state, "utf8"));
 }
@@ -49,7 +51,9 @@ function initStackWithoutNodes(ws: PulumiWorkspace, name: string): void {
 
 async function main(): Promise<void> {
     if (!process.env.KUBECONFIG) {
-        throw new Error("KUBECONFIG is not set: run through `npm run bench:engine`, which starts the local control plane");
+        throw new Error(
+            "KUBECONFIG is not set: run through `npm run bench:engine`, which starts the local control plane",
+        );
     }
     const nodes = clusterHasNodes();
     const ws = new PulumiWorkspace();
@@ -60,15 +64,31 @@ async function main(): Promise<void> {
         } else {
             initStackWithoutNodes(ws, stack);
         }
-        const withoutPods = nodes ? [] : [...KINDS_NEEDING_PODS.flatMap((type) => ["--exclude", `**${type}::**`]), "--exclude-dependents"];
-        const upOnce = (): number => ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", stack, ...withoutPods, ...ws.policyArgs("dev")]).ms;
+        const withoutPods = nodes
+            ? []
+            : [...KINDS_NEEDING_PODS.flatMap((type) => ["--exclude", `**${type}::**`]), "--exclude-dependents"];
+        const upOnce = (): number =>
+            ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", stack, ...withoutPods, ...ws.policyArgs("dev")]).ms;
         const label = nodes ? "" : ` (left out: ${KINDS_NEEDING_PODS.join(", ")}; no nodes)`;
 
         console.log(`pulumi up from empty (dev, policy pack)${label}: ${upOnce()} ms`);
         const noChange = Array.from({ length: 3 }, upOnce);
 
         const yaml = toYaml(await renderStack("dev"));
-        const kubectl = (): number => ok("kubectl", ["apply", "--server-side", "--force-conflicts", "--field-manager=abevalflow-bench", "--dry-run=server", "-f", "-"], { input: yaml }).ms;
+        const kubectl = (): number =>
+            ok(
+                "kubectl",
+                [
+                    "apply",
+                    "--server-side",
+                    "--force-conflicts",
+                    "--field-manager=abevalflow-bench",
+                    "--dry-run=server",
+                    "-f",
+                    "-",
+                ],
+                { input: yaml },
+            ).ms;
         const previews: number[] = [];
         const bare: number[] = [];
         const applies: number[] = [];
@@ -82,8 +102,10 @@ async function main(): Promise<void> {
         console.log(line("pulumi preview, warm (no policy pack)", bare));
         console.log(line("kubectl apply --server-side --dry-run=server, warm", applies));
         const ratio = median(previews) / median(applies);
-        console.log(`preview / kubectl: ${ratio.toFixed(1)}x with the pack (goal: within ${GOAL_RATIO}x, ${ratio <= GOAL_RATIO ? "met" : "not met"}), ` +
-            `${(median(bare) / median(applies)).toFixed(1)}x without; the pack adds ${median(previews) - median(bare)} ms`);
+        console.log(
+            `preview / kubectl: ${ratio.toFixed(1)}x with the pack (goal: within ${GOAL_RATIO}x, ${ratio <= GOAL_RATIO ? "met" : "not met"}), ` +
+                `${(median(bare) / median(applies)).toFixed(1)}x without; the pack adds ${median(previews) - median(bare)} ms`,
+        );
     } finally {
         const destroy = ws.pulumi(["destroy", "--yes", "--skip-preview", "-s", stack]);
         console.log(`pulumi destroy: ${destroy.ms} ms (exit ${destroy.status})`);

@@ -26,7 +26,13 @@ async function main(): Promise<void> {
                 times.push(performance.now() - start);
                 count = run.resources.length;
             }
-            console.log(`${stack.padEnd(6)} ${mode.padEnd(13)} ${String(count).padStart(9)}  ${median(times).toFixed(1).padStart(20)}  ${Math.max(...times).toFixed(1).padStart(6)}`);
+            console.log(
+                `${stack.padEnd(6)} ${mode.padEnd(13)} ${String(count).padStart(9)}  ${median(times).toFixed(1).padStart(20)}  ${Math.max(
+                    ...times,
+                )
+                    .toFixed(1)
+                    .padStart(6)}`,
+            );
         }
     }
 }

@@ -28,34 +28,104 @@ function namespaceObjects(ns: string): object[] {
         const labels = { "app.kubernetes.io/name": app };
         const image = i % 10 === 0 ? "quay.io/example/app:latest" : `quay.io/example/app:v1.${i}@${DIGEST}`;
         const container = {
-            name: "main", image,
+            name: "main",
+            image,
             resources: { requests: { cpu: "100m", memory: "128Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
-            securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } },
-            livenessProbe: { httpGet: { path: "/healthz", port: 8080 } }, readinessProbe: { httpGet: { path: "/ready", port: 8080 } },
+            securityContext: {
+                allowPrivilegeEscalation: false,
+                capabilities: { drop: ["ALL"] },
+                runAsNonRoot: true,
+                seccompProfile: { type: "RuntimeDefault" },
+            },
+            livenessProbe: { httpGet: { path: "/healthz", port: 8080 } },
+            readinessProbe: { httpGet: { path: "/ready", port: 8080 } },
         };
         const pod = { serviceAccountName: app, automountServiceAccountToken: false, containers: [container] };
         objects.push(
             { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: app, namespace: ns } },
-            { apiVersion: "apps/v1", kind: "Deployment", metadata: { name: app, namespace: ns },
-                spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: pod } } },
-            { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: app, namespace: ns }, spec: { maxUnavailable: 1, selector: { matchLabels: labels } } },
-            { apiVersion: "batch/v1", kind: "CronJob", metadata: { name: `${app}-cleanup`, namespace: ns },
-                spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: { ...pod, restartPolicy: "Never" } } } } } },
-            { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: app, namespace: ns },
-                rules: [{ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: i % 10 === 1 ? undefined : [`${app}-db`] }] },
-            { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: `${app}-deny`, namespace: ns },
-                spec: { podSelector: { matchLabels: labels }, policyTypes: ["Egress"] } },
-            { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name: `${app}-allow`, namespace: ns },
-                spec: { podSelector: { matchLabels: labels }, policyTypes: ["Egress"], egress: [
-                    { to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "openshift-dns" } },
-                        podSelector: { matchLabels: { "dns.operator.openshift.io/daemonset-dns": "default" } } }],
-                    ports: [{ protocol: "UDP", port: 5353 }, { protocol: "TCP", port: 5353 }] },
-                    { to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": `app-${i + 1}` } } }], ports: [{ protocol: "TCP", port: 8080 }] },
-                ] } },
-            { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: `${app}-data`, namespace: ns, annotations: { "helm.sh/resource-policy": "keep" } },
-                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } },
-            { apiVersion: "v1", kind: "ConfigMap", metadata: { name: `${app}-script`, namespace: ns },
-                data: { "run.sh": "#!/bin/sh\ntkn pipelinerun delete --keep-since=10080 -f\n" } },
+            {
+                apiVersion: "apps/v1",
+                kind: "Deployment",
+                metadata: { name: app, namespace: ns },
+                spec: { replicas: 2, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: pod } },
+            },
+            {
+                apiVersion: "policy/v1",
+                kind: "PodDisruptionBudget",
+                metadata: { name: app, namespace: ns },
+                spec: { maxUnavailable: 1, selector: { matchLabels: labels } },
+            },
+            {
+                apiVersion: "batch/v1",
+                kind: "CronJob",
+                metadata: { name: `${app}-cleanup`, namespace: ns },
+                spec: {
+                    schedule: "0 3 * * *",
+                    jobTemplate: { spec: { template: { spec: { ...pod, restartPolicy: "Never" } } } },
+                },
+            },
+            {
+                apiVersion: "rbac.authorization.k8s.io/v1",
+                kind: "Role",
+                metadata: { name: app, namespace: ns },
+                rules: [
+                    {
+                        apiGroups: [""],
+                        resources: ["secrets"],
+                        verbs: ["get"],
+                        resourceNames: i % 10 === 1 ? undefined : [`${app}-db`],
+                    },
+                ],
+            },
+            {
+                apiVersion: "networking.k8s.io/v1",
+                kind: "NetworkPolicy",
+                metadata: { name: `${app}-deny`, namespace: ns },
+                spec: { podSelector: { matchLabels: labels }, policyTypes: ["Egress"] },
+            },
+            {
+                apiVersion: "networking.k8s.io/v1",
+                kind: "NetworkPolicy",
+                metadata: { name: `${app}-allow`, namespace: ns },
+                spec: {
+                    podSelector: { matchLabels: labels },
+                    policyTypes: ["Egress"],
+                    egress: [
+                        {
+                            to: [
+                                {
+                                    namespaceSelector: {
+                                        matchLabels: { "kubernetes.io/metadata.name": "openshift-dns" },
+                                    },
+                                    podSelector: {
+                                        matchLabels: { "dns.operator.openshift.io/daemonset-dns": "default" },
+                                    },
+                                },
+                            ],
+                            ports: [
+                                { protocol: "UDP", port: 5353 },
+                                { protocol: "TCP", port: 5353 },
+                            ],
+                        },
+                        {
+                            to: [{ podSelector: { matchLabels: { "app.kubernetes.io/name": `app-${i + 1}` } } }],
+                            ports: [{ protocol: "TCP", port: 8080 }],
+                        },
+                    ],
+                },
+            },
+            {
+                apiVersion: "v1",
+                kind: "PersistentVolumeClaim",
+                metadata: { name: `${app}-data`, namespace: ns, annotations: { "helm.sh/resource-policy": "keep" } },
+                spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+            },
+            {
+                apiVersion: "v1",
+                kind: "ConfigMap",
+                metadata: { name: `${app}-script`, namespace: ns },
+                data: { "run.sh": "#!/bin/sh\ntkn pipelinerun delete --keep-since=10080 -f\n" },
+            },
         );
     }
     return objects.slice(0, PER_NAMESPACE);
@@ -91,8 +161,13 @@ function main(): void {
     const files = generate(dir, total);
     const bytes = fs.readdirSync(dir).reduce((sum, f) => sum + fs.statSync(path.join(dir, f)).size, 0);
     console.log(`generated ${total} resources in ${files} files (${(bytes / 1e6).toFixed(1)} MB) under ${dir}`);
-    console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown"}), node ${process.version}, `
-        + `load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} (figures are only comparable on an idle machine)`);
+    console.log(
+        `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? "unknown"}), node ${process.version}, ` +
+            `load average ${os
+                .loadavg()
+                .map((l) => l.toFixed(1))
+                .join(" ")} (figures are only comparable on an idle machine)`,
+    );
 
     const policies = resolvePolicies(RULES, {}, "(defaults)");
     const load: number[] = [];
@@ -103,18 +178,27 @@ function main(): void {
         const loaded = loadPaths([dir]);
         load.push(ms(start));
         start = process.hrtime.bigint();
-        violations = checkSubjects(loaded.manifests.map((m) => ({ object: m.object })), policies).length;
+        violations = checkSubjects(
+            loaded.manifests.map((m) => ({ object: m.object })),
+            policies,
+        ).length;
         check.push(ms(start));
     }
-    console.log(`in process, median of ${runs}: load+parse ${median(load).toFixed(0)} ms, check ${median(check).toFixed(0)} ms, `
-        + `total ${(median(load) + median(check)).toFixed(0)} ms (${violations} violations)`);
+    console.log(
+        `in process, median of ${runs}: load+parse ${median(load).toFixed(0)} ms, check ${median(check).toFixed(0)} ms, ` +
+            `total ${(median(load) + median(check)).toFixed(0)} ms (${violations} violations)`,
+    );
 
     const command = (args: string[]): { wall: number[]; status: number | null } => {
         const wall: number[] = [];
         let status: number | null = null;
         for (let i = 0; i < runs; i++) {
             const start = process.hrtime.bigint();
-            status = spawnSync("npm", ["run", "--silent", "policy:check", "--", ...args], { cwd: ROOT, encoding: "utf8", maxBuffer: 1 << 28 }).status;
+            status = spawnSync("npm", ["run", "--silent", "policy:check", "--", ...args], {
+                cwd: ROOT,
+                encoding: "utf8",
+                maxBuffer: 1 << 28,
+            }).status;
             wall.push(ms(start));
         }
         return { wall, status };
@@ -123,9 +207,13 @@ function main(): void {
     const startup = command(["--help"]).wall;
     const { wall, status } = command(["--json", dir]);
     console.log(`start-up only (policy:check -- --help), median of ${runs}: ${median(startup).toFixed(0)} ms`);
-    console.log(`whole command (npm run --silent policy:check -- --json <dir>), median of ${runs}: ${median(wall).toFixed(0)} ms `
-        + `(best ${Math.min(...wall).toFixed(0)} ms, exit ${String(status)})`);
-    console.log(`goal: under 2000 ms for ${total} resources: ${median(wall) < 2000 ? "met" : "NOT met"} (whole command, median)`);
+    console.log(
+        `whole command (npm run --silent policy:check -- --json <dir>), median of ${runs}: ${median(wall).toFixed(0)} ms ` +
+            `(best ${Math.min(...wall).toFixed(0)} ms, exit ${String(status)})`,
+    );
+    console.log(
+        `goal: under 2000 ms for ${total} resources: ${median(wall) < 2000 ? "met" : "NOT met"} (whole command, median)`,
+    );
     fs.rmSync(dir, { recursive: true, force: true });
 }
 

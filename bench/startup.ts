@@ -31,25 +31,46 @@ function main(): void {
     const [program] = build();
     const compileMs = Date.now() - compileStart;
     const variants: { name: string; args: string[]; entry: string; preload?: string }[] = [
-        { name: "ts-node, type-checking (Pulumi's default)", args: ["-r", "ts-node/register"], entry: path.join(REPO_ROOT, "index.ts") },
-        { name: "ts-node, transpile-only", args: ["-r", "ts-node/register/transpile-only"], entry: path.join(REPO_ROOT, "index.ts") },
-        { name: "compiled (npm run build)", args: [], entry: path.join(program.outDir, "index.js"), preload: path.join(program.outDir, "common", "sdkOverhead.js") },
+        {
+            name: "ts-node, type-checking (Pulumi's default)",
+            args: ["-r", "ts-node/register"],
+            entry: path.join(REPO_ROOT, "index.ts"),
+        },
+        {
+            name: "ts-node, transpile-only",
+            args: ["-r", "ts-node/register/transpile-only"],
+            entry: path.join(REPO_ROOT, "index.ts"),
+        },
+        {
+            name: "compiled (npm run build)",
+            args: [],
+            entry: path.join(program.outDir, "index.js"),
+            preload: path.join(program.outDir, "common", "sdkOverhead.js"),
+        },
     ];
     const env = { ...process.env, BENCH_CONFIG: JSON.stringify(engineConfig(stackFileConfig("dev"))) };
     // Inside the repository, so that require() finds its node_modules; removed below.
     const driver = path.join(REPO_ROOT, `.bench-startup-driver-${process.pid}.js`);
     fs.writeFileSync(driver, DRIVER);
     console.log(`npm run build (program and pack, type-checked): ${compileMs} ms`);
-    console.log(`variant                                      median ms (${RUNS} runs, process start to program registered)`);
+    console.log(
+        `variant                                      median ms (${RUNS} runs, process start to program registered)`,
+    );
     try {
         for (const v of variants) {
             const times: number[] = [];
             for (let i = 0; i < RUNS; i++) {
                 const start = Date.now();
-                execFileSync(process.execPath, [...v.args, driver], { cwd: REPO_ROOT, env: { ...env, BENCH_ENTRY: v.entry, BENCH_PRELOAD: v.preload ?? "" }, encoding: "utf8" });
+                execFileSync(process.execPath, [...v.args, driver], {
+                    cwd: REPO_ROOT,
+                    env: { ...env, BENCH_ENTRY: v.entry, BENCH_PRELOAD: v.preload ?? "" },
+                    encoding: "utf8",
+                });
                 times.push(Date.now() - start);
             }
-            console.log(`${v.name.padEnd(44)} ${median(times).toFixed(0).padStart(8)}   (min ${Math.min(...times)}, max ${Math.max(...times)})`);
+            console.log(
+                `${v.name.padEnd(44)} ${median(times).toFixed(0).padStart(8)}   (min ${Math.min(...times)}, max ${Math.max(...times)})`,
+            );
         }
     } finally {
         fs.rmSync(driver, { force: true });

@@ -166,7 +166,10 @@ function selectTrialPods(pods, { now, maxAgeMs, labels }) {
     for (const pod of pods) {
         const phase = pod.status?.phase;
         const finished = phase === "Succeeded" || phase === "Failed";
-        const stale = finished && hasLabels(pod, labels) && !pod.metadata?.deletionTimestamp &&
+        const stale =
+            finished &&
+            hasLabels(pod, labels) &&
+            !pod.metadata?.deletionTimestamp &&
             isOlderThan(podFinishedAt(pod), now, maxAgeMs);
         (stale ? out.stale : out.kept).push(pod);
     }
@@ -200,9 +203,11 @@ function selectPipelineRuns(runs, { now, maxAgeMs, keepRecent }) {
             completed.push(run);
         }
     }
-    const newestFirst = completed.sort((a, b) =>
-        (pipelineRunCompletedAt(b) ?? 0) - (pipelineRunCompletedAt(a) ?? 0) ||
-        (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+    const newestFirst = completed.sort(
+        (a, b) =>
+            (pipelineRunCompletedAt(b) ?? 0) - (pipelineRunCompletedAt(a) ?? 0) ||
+            (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""),
+    );
     newestFirst.forEach((run, index) => {
         const stale = index >= keepRecent && isOlderThan(pipelineRunCompletedAt(run), now, maxAgeMs);
         (stale ? out.stale : out.kept).push(run);
@@ -240,7 +245,9 @@ function selectImageStreams(streams, { now, maxAgeMs, labels }) {
     /** @type {Selection<ImageStream>} */
     const out = { stale: [], kept: [] };
     for (const stream of streams) {
-        const stale = hasLabels(stream, labels) && !stream.metadata?.deletionTimestamp &&
+        const stale =
+            hasLabels(stream, labels) &&
+            !stream.metadata?.deletionTimestamp &&
             isOlderThan(imageStreamNewestAt(stream), now, maxAgeMs);
         (stale ? out.stale : out.kept).push(stream);
     }
@@ -322,7 +329,8 @@ function parseSelector(text) {
         const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
         const name = key.slice(slash + 1);
         const value = match?.[2] ?? "";
-        const keyOk = LABEL_NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)));
+        const keyOk =
+            LABEL_NAME.test(name) && (prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)));
         if (!match || !keyOk || (value !== "" && !LABEL_NAME.test(value))) {
             return `key=value terms separated by commas, with valid label keys and values (bad term ${JSON.stringify(term)})`;
         }
@@ -333,7 +341,9 @@ function parseSelector(text) {
 
 /** @param {Record<string, string>} labels */
 function selectorString(labels) {
-    return Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(",");
+    return Object.entries(labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(",");
 }
 
 /**
@@ -417,7 +427,8 @@ function parseConfig(env, readFile = (file) => fs.readFileSync(file, "utf8")) {
 
     let apiUrl;
     const host = env.KUBERNETES_SERVICE_HOST;
-    const urlText = env[ENV.apiUrl] ||
+    const urlText =
+        env[ENV.apiUrl] ||
         (host ? `https://${host.includes(":") ? `[${host}]` : host}:${env.KUBERNETES_SERVICE_PORT || "443"}` : "");
     try {
         apiUrl = new URL(urlText);
@@ -429,7 +440,10 @@ function parseConfig(env, readFile = (file) => fs.readFileSync(file, "utf8")) {
     }
     const token = env[ENV.token] || fromFile(env[ENV.tokenFile] || path.join(SA_DIR, "token"), "the API token");
     const insecure = env[ENV.insecure] === "true";
-    const ca = insecure || apiUrl?.protocol !== "https:" ? undefined : fromFile(env[ENV.caFile] || path.join(SA_DIR, "ca.crt"), "the API server CA");
+    const ca =
+        insecure || apiUrl?.protocol !== "https:"
+            ? undefined
+            : fromFile(env[ENV.caFile] || path.join(SA_DIR, "ca.crt"), "the API server CA");
 
     const config = {
         namespace,
@@ -444,8 +458,10 @@ function parseConfig(env, readFile = (file) => fs.readFileSync(file, "utf8")) {
         dryRun: dryRunRaw === "true",
         concurrency: integer(ENV.concurrency, 1),
         kinds,
-        requestTimeoutMs: ((env[ENV.requestTimeoutSeconds] ?? "").trim() === ""
-            ? DEFAULT_REQUEST_TIMEOUT_SECONDS : integer(ENV.requestTimeoutSeconds, 1)) * 1000,
+        requestTimeoutMs:
+            ((env[ENV.requestTimeoutSeconds] ?? "").trim() === ""
+                ? DEFAULT_REQUEST_TIMEOUT_SECONDS
+                : integer(ENV.requestTimeoutSeconds, 1)) * 1000,
         cronJobName,
         lastRunConfigMap,
         apiUrl: apiUrl ?? new URL("https://invalid"),
@@ -493,34 +509,41 @@ function createClient(config) {
             };
             /** @param {string} message */
             const networkError = (message) => settle({ status: 0, body: undefined, date: undefined, message });
-            const req = (secure ? https : http).request(new URL(urlPath, config.apiUrl), {
-                method,
-                agent,
-                headers: {
-                    Authorization: `Bearer ${config.token}`,
-                    Accept: "application/json",
-                    ...(payload === undefined ? {} : { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) }),
+            const req = (secure ? https : http).request(
+                new URL(urlPath, config.apiUrl),
+                {
+                    method,
+                    agent,
+                    headers: {
+                        Authorization: `Bearer ${config.token}`,
+                        Accept: "application/json",
+                        ...(payload === undefined
+                            ? {}
+                            : { "Content-Type": contentType, "Content-Length": Buffer.byteLength(payload) }),
+                    },
                 },
-            }, (res) => {
-                /** @type {Buffer[]} */
-                const chunks = [];
-                res.on("data", (c) => chunks.push(c));
-                res.on("error", (e) => networkError(e.message));
-                res.on("aborted", () => networkError("the connection closed before the whole answer arrived"));
-                res.on("end", () => {
-                    const text = Buffer.concat(chunks).toString("utf8");
-                    let body;
-                    try {
-                        body = text ? JSON.parse(text) : undefined;
-                    } catch {
-                        body = undefined;
-                    }
-                    const status = res.statusCode ?? 0;
-                    const message = /** @type {{ message?: string } | undefined} */ (body)?.message ?? text.slice(0, 200);
-                    const retryAfter = res.headers["retry-after"];
-                    settle({ status, body, date: parseTime(res.headers.date), message, retryAfter });
-                });
-            });
+                (res) => {
+                    /** @type {Buffer[]} */
+                    const chunks = [];
+                    res.on("data", (c) => chunks.push(c));
+                    res.on("error", (e) => networkError(e.message));
+                    res.on("aborted", () => networkError("the connection closed before the whole answer arrived"));
+                    res.on("end", () => {
+                        const text = Buffer.concat(chunks).toString("utf8");
+                        let body;
+                        try {
+                            body = text ? JSON.parse(text) : undefined;
+                        } catch {
+                            body = undefined;
+                        }
+                        const status = res.statusCode ?? 0;
+                        const message =
+                            /** @type {{ message?: string } | undefined} */ (body)?.message ?? text.slice(0, 200);
+                        const retryAfter = res.headers["retry-after"];
+                        settle({ status, body, date: parseTime(res.headers.date), message, retryAfter });
+                    });
+                },
+            );
             const deadline = setTimeout(() => {
                 networkError(`no complete answer within ${config.requestTimeoutMs / 1000}s`);
                 req.destroy();
@@ -565,13 +588,16 @@ async function listAll(client, urlPath, query, keep) {
         const res = await client.call("GET", `${urlPath}?${params}`);
         if (res.status === 410 && next) {
             if (restarts >= LIST_RESTARTS) {
-                const message = `continue token expired (410 Gone) on ${restarts + 1} passes in a row, after ${restarts} ` +
+                const message =
+                    `continue token expired (410 Gone) on ${restarts + 1} passes in a row, after ${restarts} ` +
                     `restarts from the beginning (${res.message}); the next run lists again`;
                 return { error: { ...res, message } };
             }
             restarts += 1;
-            console.log(`list ${urlPath}: continue token expired (410 Gone) after ${items.length} objects; ` +
-                `listing again from the beginning (restart ${restarts} of ${LIST_RESTARTS})`);
+            console.log(
+                `list ${urlPath}: continue token expired (410 Gone) after ${items.length} objects; ` +
+                    `listing again from the beginning (restart ${restarts} of ${LIST_RESTARTS})`,
+            );
             items = [];
             next = "";
             continue;
@@ -587,7 +613,13 @@ async function listAll(client, urlPath, query, keep) {
         if (typeof list === "string") {
             // Whatever answered is not the API server speaking Kubernetes (a proxy's error page,
             // a truncated body): this kind fails, the others go on, and the next run lists again.
-            return { error: { ...res, status: 0, message: `GET ${urlPath} answered 200 with ${list}, not a Kubernetes list` } };
+            return {
+                error: {
+                    ...res,
+                    status: 0,
+                    message: `GET ${urlPath} answered 200 with ${list}, not a Kubernetes list`,
+                },
+            };
         }
         for (const item of list.items) {
             items.push(keep(item, now));
@@ -648,7 +680,17 @@ async function runPool(items, concurrency, worker) {
 
 /** @param {string} kind @returns {Summary} */
 function emptySummary(kind) {
-    return { kind, examined: 0, deleted: 0, kept: 0, changed: 0, failed: 0, wouldDelete: 0, transient: 0, permanent: 0 };
+    return {
+        kind,
+        examined: 0,
+        deleted: 0,
+        kept: 0,
+        changed: 0,
+        failed: 0,
+        wouldDelete: 0,
+        transient: 0,
+        permanent: 0,
+    };
 }
 
 /** @param {Summary} summary @param {string} what @param {ApiResponse | { status: number, message: string }} res */
@@ -755,7 +797,8 @@ async function cleanKind(client, config, plan, prepare) {
 function slimPod(item) {
     const pod = /** @type {Pod} */ (item);
     /** @param {ContainerStatus[] | undefined} list */
-    const finishes = (list) => (list ?? []).map((s) => ({ state: { terminated: { finishedAt: s?.state?.terminated?.finishedAt } } }));
+    const finishes = (list) =>
+        (list ?? []).map((s) => ({ state: { terminated: { finishedAt: s?.state?.terminated?.finishedAt } } }));
     return {
         metadata: slimMeta(pod.metadata),
         status: {
@@ -785,7 +828,8 @@ function podPlan(config, ns) {
         collection: `/api/v1/namespaces/${ns}/pods`,
         query: { labelSelector: selectorString(config.trialPodLabels) },
         keep: slimPod,
-        select: (items, now) => selectTrialPods(items, { now, maxAgeMs: config.trialPodMaxAgeMs, labels: config.trialPodLabels }),
+        select: (items, now) =>
+            selectTrialPods(items, { now, maxAgeMs: config.trialPodMaxAgeMs, labels: config.trialPodLabels }),
         referenceTime: podFinishedAt,
         // A Succeeded or Failed pod has no running container left to stop, so there is
         // nothing to wait for (the API server itself uses 0 for terminal pods).
@@ -801,10 +845,13 @@ function imageStreamPlan(config, ns) {
         query: { labelSelector: selectorString(config.imageStreamLabels) },
         keep: (item) => {
             const s = /** @type {ImageStream} */ (item);
-            const tags = (s.status?.tags ?? []).map((t) => ({ items: (t?.items ?? []).map((i) => ({ created: i?.created })) }));
+            const tags = (s.status?.tags ?? []).map((t) => ({
+                items: (t?.items ?? []).map((i) => ({ created: i?.created })),
+            }));
             return { metadata: slimMeta(s.metadata), status: { tags } };
         },
-        select: (items, now) => selectImageStreams(items, { now, maxAgeMs: config.imageStreamMaxAgeMs, labels: config.imageStreamLabels }),
+        select: (items, now) =>
+            selectImageStreams(items, { now, maxAgeMs: config.imageStreamMaxAgeMs, labels: config.imageStreamLabels }),
         referenceTime: imageStreamNewestAt,
     };
 }
@@ -815,7 +862,10 @@ function imageStreamPlan(config, ns) {
  * @returns {Summary}
  */
 function skippedImageStreams() {
-    return { ...emptySummary("imagestream"), note: `(skipped: ${ENV.imageStreamSelector} is empty, so no ImageStream is pruned)` };
+    return {
+        ...emptySummary("imagestream"),
+        note: `(skipped: ${ENV.imageStreamSelector} is empty, so no ImageStream is pruned)`,
+    };
 }
 
 /**
@@ -842,9 +892,13 @@ async function cleanPipelineRuns(client, config, ns) {
         keep: (item) => {
             const run = /** @type {PipelineRun} */ (item);
             const succeeded = (run.status?.conditions ?? []).filter((c) => c.type === "Succeeded");
-            return { metadata: slimMeta(run.metadata), status: { completionTime: run.status?.completionTime, conditions: succeeded } };
+            return {
+                metadata: slimMeta(run.metadata),
+                status: { completionTime: run.status?.completionTime, conditions: succeeded },
+            };
         },
-        select: (items, now) => selectPipelineRuns(items, { now, maxAgeMs: cutoffMs, keepRecent: config.pipelineRunKeepRecent }),
+        select: (items, now) =>
+            selectPipelineRuns(items, { now, maxAgeMs: cutoffMs, keepRecent: config.pipelineRunKeepRecent }),
         referenceTime: pipelineRunCompletedAt,
         beforeDelete: async (obj) => {
             if (!deadLetter || !isPipelineRunFailed(obj)) {
@@ -856,7 +910,10 @@ async function cleanPipelineRuns(client, config, ns) {
             if (!Array.isArray(taskRuns)) {
                 return { ok: false, status: taskRuns.status, message: `listing its TaskRuns: ${taskRuns.message}` };
             }
-            const res = await client.call("GET", `${tekton}/pipelineruns/${encodeURIComponent(obj.metadata?.name ?? "")}`);
+            const res = await client.call(
+                "GET",
+                `${tekton}/pipelineruns/${encodeURIComponent(obj.metadata?.name ?? "")}`,
+            );
             const full = /** @type {PipelineRun | undefined} */ (res.body);
             if (res.status === 404 || (res.status === 200 && full?.metadata?.uid !== uid)) {
                 // Gone, or the name now holds another run: the uid-preconditioned delete that
@@ -864,7 +921,11 @@ async function cleanPipelineRuns(client, config, ns) {
                 return { ok: true };
             }
             if (res.status !== 200 || typeof full !== "object" || full === null) {
-                return { ok: false, status: res.status === 200 ? 0 : res.status, message: `reading it for its record: ${res.message || "not a PipelineRun"}` };
+                return {
+                    ok: false,
+                    status: res.status === 200 ? 0 : res.status,
+                    message: `reading it for its record: ${res.message || "not a PipelineRun"}`,
+                };
             }
             try {
                 await deadLetter.write(full, taskRuns);
@@ -887,18 +948,26 @@ async function cleanPipelineRuns(client, config, ns) {
         await runPool(batches, config.concurrency, async (batch) => {
             const names = batch.map((r) => r.metadata?.name ?? "").filter((n) => n.length <= 63);
             const selector = `tekton.dev/pipelineRun in (${names.join(",")})`;
-            const listed = names.length === 0 ? { items: [], now: 0 } : await listAll(client, `${tekton}/taskruns`, { labelSelector: selector }, (t) => t);
+            const listed =
+                names.length === 0
+                    ? { items: [], now: 0 }
+                    : await listAll(client, `${tekton}/taskruns`, { labelSelector: selector }, (t) => t);
             for (const run of batch) {
                 const uid = run.metadata?.uid ?? "";
                 if ("error" in listed) {
                     taskRunsByRun.set(uid, listed.error);
                     continue;
                 }
-                taskRunsByRun.set(uid, listed.items.filter((t) => {
-                    const meta = /** @type {KubeObject} */ (t).metadata;
-                    return meta?.labels?.["tekton.dev/pipelineRun"] === run.metadata?.name &&
-                        (meta?.ownerReferences ?? [{ uid }]).some((o) => o.uid === uid);
-                }));
+                taskRunsByRun.set(
+                    uid,
+                    listed.items.filter((t) => {
+                        const meta = /** @type {KubeObject} */ (t).metadata;
+                        return (
+                            meta?.labels?.["tekton.dev/pipelineRun"] === run.metadata?.name &&
+                            (meta?.ownerReferences ?? [{ uid }]).some((o) => o.uid === uid)
+                        );
+                    }),
+                );
             }
         });
     };
@@ -996,8 +1065,10 @@ function openDeadLetter(root) {
                 await fsp.rm(scratch, { recursive: true, force: true });
                 await mkdirDurably(scratch);
                 await writeDurably(path.join(scratch, "pipelinerun.json"), JSON.stringify(run, null, 2));
-                await writeDurably(path.join(scratch, "taskruns.json"),
-                    JSON.stringify({ apiVersion: "tekton.dev/v1", kind: "TaskRunList", items: taskRuns }, null, 2));
+                await writeDurably(
+                    path.join(scratch, "taskruns.json"),
+                    JSON.stringify({ apiVersion: "tekton.dev/v1", kind: "TaskRunList", items: taskRuns }, null, 2),
+                );
                 await syncDirectory(scratch);
                 await mkdirDurably(path.dirname(final));
                 await fsp.rename(scratch, final);
@@ -1007,7 +1078,9 @@ function openDeadLetter(root) {
             } catch (e) {
                 await fsp.rm(scratch, { recursive: true, force: true }).catch(() => undefined);
                 if (errorCode(e) === "ENOSPC" || errorCode(e) === "EDQUOT") {
-                    throw new Error(`volume full (${errorCode(e)}) at ${root}: the record of ${name} was not written`, { cause: e });
+                    throw new Error(`volume full (${errorCode(e)}) at ${root}: the record of ${name} was not written`, {
+                        cause: e,
+                    });
                 }
                 throw e;
             }
@@ -1031,7 +1104,10 @@ async function pruneDeadLetter(config, root, now) {
             let removed = 0;
             for (const entry of entries) {
                 summary.examined += 1;
-                const recordMtimeMs = await fsp.stat(path.join(dayDir, entry, "pipelinerun.json")).then((st) => st.mtimeMs, () => undefined);
+                const recordMtimeMs = await fsp.stat(path.join(dayDir, entry, "pipelinerun.json")).then(
+                    (st) => st.mtimeMs,
+                    () => undefined,
+                );
                 if (!isDeadLetterEntryExpired({ day, recordMtimeMs }, now, config.deadLetterRetentionDays)) {
                     summary.kept += 1;
                     continue;
@@ -1045,7 +1121,9 @@ async function pruneDeadLetter(config, root, now) {
                 removed += 1;
             }
             if (removed > 0) {
-                console.log(`${config.dryRun ? "would remove" : "removed"} ${removed} of ${entries.length} dead-letter entries of day ${day}`);
+                console.log(
+                    `${config.dryRun ? "would remove" : "removed"} ${removed} of ${entries.length} dead-letter entries of day ${day}`,
+                );
             }
             if (!config.dryRun && removed === entries.length) {
                 await fsp.rmdir(dayDir).catch(() => undefined);
@@ -1059,7 +1137,10 @@ async function pruneDeadLetter(config, root, now) {
             }
         }
     } catch (e) {
-        recordFailure(summary, `dead-letter retention in ${base}`, { status: 0, message: e instanceof Error ? e.message : String(e) });
+        recordFailure(summary, `dead-letter retention in ${base}`, {
+            status: 0,
+            message: e instanceof Error ? e.message : String(e),
+        });
     }
     return summary;
 }
@@ -1093,7 +1174,12 @@ function runOutcome(exitCode) {
 /** @param {Summary} s @returns {KindCounts} */
 function kindCounts(s) {
     return {
-        examined: s.examined, deleted: s.deleted, kept: s.kept, changed: s.changed, failed: s.failed, wouldDelete: s.wouldDelete,
+        examined: s.examined,
+        deleted: s.deleted,
+        kept: s.kept,
+        changed: s.changed,
+        failed: s.failed,
+        wouldDelete: s.wouldDelete,
         ...(s.deadLettered === undefined ? {} : { deadLettered: s.deadLettered }),
         ...(s.note ? { note: s.note } : {}),
     };
@@ -1236,13 +1322,20 @@ async function writeLastRun(client, namespace, name, record) {
         if (read.status !== 200) {
             return `reading ConfigMap ${name}: ${answerText(read)}${read.status === 404 ? " (pulumi up creates it)" : ""}`;
         }
-        const configMap = /** @type {{ metadata?: { resourceVersion?: string }, data?: Record<string, string> } | undefined} */ (read.body);
+        const configMap =
+            /** @type {{ metadata?: { resourceVersion?: string }, data?: Record<string, string> } | undefined} */ (
+                read.body
+            );
         const { runs, problem } = runHistory(configMap?.data?.[RUNS_KEY], record);
         if (problem) {
             console.log(`ConfigMap ${name}: ${problem}; the history starts again with this run`);
         }
-        const patched = await client.call("PATCH", `${url}?fieldManager=${encodeURIComponent(REPORTER)}`,
-            lastRunPatch(record, runs, configMap?.metadata?.resourceVersion), "application/merge-patch+json");
+        const patched = await client.call(
+            "PATCH",
+            `${url}?fieldManager=${encodeURIComponent(REPORTER)}`,
+            lastRunPatch(record, runs, configMap?.metadata?.resourceVersion),
+            "application/merge-patch+json",
+        );
         if (patched.status === 200) {
             return undefined;
         }
@@ -1262,8 +1355,14 @@ async function postRunEvent(client, namespace, name, record, notRecorded) {
     if (read.status !== 200 || typeof read.body !== "object" || read.body === null) {
         return `reading CronJob ${name} for its Event: ${answerText(read)}`;
     }
-    const posted = await client.call("POST", `/api/v1/namespaces/${ns}/events`, runEvent(/** @type {CronJobRef} */ (read.body), record, notRecorded, Date.now()));
-    return posted.status === 201 || posted.status === 200 ? undefined : `creating the Event on CronJob ${name}: ${answerText(posted)}`;
+    const posted = await client.call(
+        "POST",
+        `/api/v1/namespaces/${ns}/events`,
+        runEvent(/** @type {CronJobRef} */ (read.body), record, notRecorded, Date.now()),
+    );
+    return posted.status === 201 || posted.status === 200
+        ? undefined
+        : `creating the Event on CronJob ${name}: ${answerText(posted)}`;
 }
 
 /**
@@ -1284,7 +1383,13 @@ async function recordRun(client, config, record) {
     }
     if (config.cronJobName) {
         const exitCode = problems.length > 0 ? Math.max(record.exitCode, 1) : record.exitCode;
-        const problem = await postRunEvent(client, config.namespace, config.cronJobName, withExitCode(record, exitCode), problems);
+        const problem = await postRunEvent(
+            client,
+            config.namespace,
+            config.cronJobName,
+            withExitCode(record, exitCode),
+            problems,
+        );
         if (problem) {
             problems.push(problem);
         } else {
@@ -1323,7 +1428,10 @@ async function clean(client, config) {
         try {
             await fsp.access(config.deadLetterDir, fs.constants.W_OK);
         } catch (e) {
-            return { summaries: [], error: `configuration: ${ENV.deadLetterDir}=${JSON.stringify(config.deadLetterDir)}: expected a writable directory (${e instanceof Error ? e.message : e})` };
+            return {
+                summaries: [],
+                error: `configuration: ${ENV.deadLetterDir}=${JSON.stringify(config.deadLetterDir)}: expected a writable directory (${e instanceof Error ? e.message : e})`,
+            };
         }
     }
     const ns = encodeURIComponent(config.namespace);
@@ -1336,9 +1444,11 @@ async function clean(client, config) {
         summaries.push(await cleanPipelineRuns(client, config, ns));
     }
     if (config.kinds.includes("imagestreams")) {
-        summaries.push(Object.keys(config.imageStreamLabels).length === 0
-            ? skippedImageStreams()
-            : await cleanKind(client, config, imageStreamPlan(config, ns)));
+        summaries.push(
+            Object.keys(config.imageStreamLabels).length === 0
+                ? skippedImageStreams()
+                : await cleanKind(client, config, imageStreamPlan(config, ns)),
+        );
     }
     if (config.deadLetterDir) {
         summaries.push(await pruneDeadLetter(config, config.deadLetterDir, Date.now()));
@@ -1368,12 +1478,21 @@ async function main() {
     }
     const cleanupCode = error ? 2 : exitCodeFor(summaries);
     const record = runRecord({
-        startedMs: started, finishedMs: Date.now(), exitCode: cleanupCode, dryRun: config.dryRun, namespace: config.namespace,
-        pod: os.hostname(), apiRequests: client.requests, summaries, error,
+        startedMs: started,
+        finishedMs: Date.now(),
+        exitCode: cleanupCode,
+        dryRun: config.dryRun,
+        namespace: config.namespace,
+        pod: os.hostname(),
+        apiRequests: client.requests,
+        summaries,
+        error,
     });
     const code = await recordRun(client, config, record);
     const seconds = ((Date.now() - started) / 1000).toFixed(2);
-    console.log(`done in ${seconds}s: ${client.requests} API requests, exit ${code}${config.dryRun ? ", dry run" : ""}`);
+    console.log(
+        `done in ${seconds}s: ${client.requests} API requests, exit ${code}${config.dryRun ? ", dry run" : ""}`,
+    );
     process.exitCode = code;
 }
 

@@ -22,14 +22,24 @@ export const NON_PUBLIC_CIDRS = [
     // IPv4: the private networks (RFC 1918); link-local (RFC 3927), which holds the cloud
     // metadata endpoint 169.254.169.254 that hands out credentials; the shared address space
     // (RFC 6598) OpenShift uses for its cluster network.
-    "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10",
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "169.254.0.0/16",
+    "100.64.0.0/10",
     // IPv6: unique local addresses (RFC 4193, the IPv6 private networks); link-local
     // (RFC 4291); loopback; IPv4-mapped addresses (RFC 4291 2.5.5.2, ::ffff:10.0.0.1 is
     // 10.0.0.1 to a dual-stack socket); and the IPv6 credential endpoints of the clouds, AWS
     // IMDS (fd00:ec2::254), the EKS Pod Identity agent (fd00:ec2::23) and the Google Cloud
     // metadata server (fd20:ce::254). Those three lie inside fc00::/7 but are listed on their
     // own, so that a block naming a unique-local network on purpose must still except them.
-    "fc00::/7", "fe80::/10", "::1/128", "::ffff:0:0/96", "fd00:ec2::254/128", "fd00:ec2::23/128", "fd20:ce::254/128",
+    "fc00::/7",
+    "fe80::/10",
+    "::1/128",
+    "::ffff:0:0/96",
+    "fd00:ec2::254/128",
+    "fd00:ec2::23/128",
+    "fd20:ce::254/128",
 ] as const;
 
 const BITS: Record<IpFamily, number> = { ipv4: 32, ipv6: 128 };
@@ -88,7 +98,11 @@ export function parseNetwork(text: string): Cidr | undefined {
 
 /** Whether every address of `inner` is in `outer`. Never across families: an IPv4 block holds no IPv6 address. */
 export function cidrContains(outer: Cidr, inner: Cidr): boolean {
-    return outer.family === inner.family && outer.prefix <= inner.prefix && inner.address.match(outer.address, outer.prefix);
+    return (
+        outer.family === inner.family &&
+        outer.prefix <= inner.prefix &&
+        inner.address.match(outer.address, outer.prefix)
+    );
 }
 
 /** The whole address space of its family: 0.0.0.0/0 or ::/0, however spelled. */

@@ -15,8 +15,11 @@ interface BuildConfig {
 }
 
 function filesUnder(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true })
-        .flatMap((entry) => (entry.isDirectory() ? filesUnder(path.join(dir, entry.name)) : [path.join(dir, entry.name)]));
+    return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .flatMap((entry) =>
+            entry.isDirectory() ? filesUnder(path.join(dir, entry.name)) : [path.join(dir, entry.name)],
+        );
 }
 
 /** The source an output was compiled (or copied, for JSON) from. */
@@ -56,8 +59,10 @@ export function staleSources(outDir: string): string[] {
 export function refuseStaleBuild(outDir: string): void {
     const stale = staleSources(outDir);
     if (stale.length > 0) {
-        throw new Error(`The compiled JavaScript in ${outDir} is older than its sources: ${stale.join(", ")} changed since it was built; ` +
-            "expected output built after its last change: run `npm run build` (npm ci runs it) in the repository, then run this again");
+        throw new Error(
+            `The compiled JavaScript in ${outDir} is older than its sources: ${stale.join(", ")} changed since it was built; ` +
+                "expected output built after its last change: run `npm run build` (npm ci runs it) in the repository, then run this again",
+        );
     }
 }
 

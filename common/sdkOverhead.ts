@@ -14,7 +14,10 @@ import * as nodeModule from "module";
 
 /** The SDK files whose require of `request` is deferred, relative to node_modules. */
 export const DEFERRED_REQUIRES: readonly { from: string; request: string }[] = [
-    { from: path.join("@pulumi", "pulumi", "runtime", "closure", "parseFunction.js"), request: "../../typescript-shim" },
+    {
+        from: path.join("@pulumi", "pulumi", "runtime", "closure", "parseFunction.js"),
+        request: "../../typescript-shim",
+    },
     { from: path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js"), request: "@npmcli/arborist" },
     { from: path.join("@pulumi", "pulumi", "runtime", "closure", "codePaths.js"), request: "normalize-package-data" },
     { from: path.join("@pulumi", "pulumi", "automation", "cmd.js"), request: "execa" },
@@ -33,20 +36,28 @@ const loader = nodeModule.Module as unknown as { _load: Load };
 function deferred(load: () => object): object {
     let real: (object & { __esModule?: boolean }) | undefined;
     const module = (): object & { __esModule?: boolean } => (real ??= load());
-    return new Proxy({}, {
-        get: (_target, key) => {
-            if (key === "__esModule") {
-                return true;
-            }
-            return key === "default" && !module().__esModule ? module() : (Reflect.get(module(), key) as unknown);
+    return new Proxy(
+        {},
+        {
+            get: (_target, key) => {
+                if (key === "__esModule") {
+                    return true;
+                }
+                return key === "default" && !module().__esModule ? module() : (Reflect.get(module(), key) as unknown);
+            },
+            has: (_target, key) => Reflect.has(module(), key),
         },
-        has: (_target, key) => Reflect.has(module(), key),
-    });
+    );
 }
 
 function isDeferred(request: string, parent: NodeModule | undefined): boolean {
     const from = parent?.filename;
-    return from !== undefined && DEFERRED_REQUIRES.some((d) => d.request === request && from.endsWith(`${path.sep}node_modules${path.sep}${d.from}`));
+    return (
+        from !== undefined &&
+        DEFERRED_REQUIRES.some(
+            (d) => d.request === request && from.endsWith(`${path.sep}node_modules${path.sep}${d.from}`),
+        )
+    );
 }
 
 const load = loader._load;

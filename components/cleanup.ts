@@ -38,16 +38,24 @@ export function cleanupRoleRules(deadLetter: boolean): PolicyRule[] {
         { apiGroups: [""], resources: ["pods"], verbs: ["list", "delete"] },
         // With the dead letter, each failed run is read again just before its delete, so its
         // full object is held for one run at a time, never for the whole list.
-        { apiGroups: ["tekton.dev"], resources: ["pipelineruns"], verbs: deadLetter ? ["get", "list", "delete"] : ["list", "delete"] },
+        {
+            apiGroups: ["tekton.dev"],
+            resources: ["pipelineruns"],
+            verbs: deadLetter ? ["get", "list", "delete"] : ["list", "delete"],
+        },
         ...(deadLetter ? [{ apiGroups: ["tekton.dev"], resources: ["taskruns"], verbs: ["list"] }] : []),
         { apiGroups: ["image.openshift.io"], resources: ["imagestreams"], verbs: ["list", "delete"] },
         { apiGroups: ["batch"], resources: ["cronjobs"], verbs: ["get"], resourceNames: [CLEANUP_NAME] },
         // A create names no existing object, so RBAC cannot hold it to a name.
         { apiGroups: [""], resources: ["events"], verbs: ["create"] },
-        { apiGroups: [""], resources: ["configmaps"], verbs: ["get", "patch"], resourceNames: [CLEANUP_LAST_RUN_CONFIGMAP] },
+        {
+            apiGroups: [""],
+            resources: ["configmaps"],
+            verbs: ["get", "patch"],
+            resourceNames: [CLEANUP_LAST_RUN_CONFIGMAP],
+        },
     ];
 }
-
 
 /**
  * Where the addresses of the API server come from when apiServerCidrs is empty: the
@@ -64,7 +72,8 @@ export interface EndpointSliceView {
     ports?: readonly { port?: number | null }[] | null;
 }
 
-const SET_CIDRS = "set the API server endpoint addresses yourself: pulumi config set --path 'abevalflow:apiServerCidrs[0]' <address>/32 " +
+const SET_CIDRS =
+    "set the API server endpoint addresses yourself: pulumi config set --path 'abevalflow:apiServerCidrs[0]' <address>/32 " +
     "(one entry per API server; `kubectl get endpointslice kubernetes -n default` or the control-plane node addresses)";
 
 /**
@@ -77,8 +86,10 @@ const SET_CIDRS = "set the API server endpoint addresses yourself: pulumi config
 export function apiServerCidrsFromEndpointSlice(slice: EndpointSliceView, ports: readonly number[]): string[] {
     const where = `EndpointSlice ${API_SERVER_ENDPOINT_SLICE.namespace}/${API_SERVER_ENDPOINT_SLICE.name}`;
     if (slice.addressType !== undefined && slice.addressType !== "IPv4" && slice.addressType !== "IPv6") {
-        throw new Error(`the cleanup job's egress policy needs the API server's addresses, and ${where} has addressType ${slice.addressType}, `
-            + `not IP addresses; abevalflow:apiServerCidrs is empty, so ${SET_CIDRS}`);
+        throw new Error(
+            `the cleanup job's egress policy needs the API server's addresses, and ${where} has addressType ${slice.addressType}, ` +
+                `not IP addresses; abevalflow:apiServerCidrs is empty, so ${SET_CIDRS}`,
+        );
     }
     const cidrs = new Set<string>();
     for (const address of (slice.endpoints ?? []).flatMap((e) => e.addresses ?? [])) {
@@ -89,14 +100,20 @@ export function apiServerCidrsFromEndpointSlice(slice: EndpointSliceView, ports:
         cidrs.add(cidr);
     }
     if (cidrs.size === 0) {
-        throw new Error(`the cleanup job's egress policy needs the API server's addresses: abevalflow:apiServerCidrs is empty and ${where} `
-            + "lists no endpoint address (the API server runs without an endpoint reconciler, as on the local control plane), "
-            + `so ${SET_CIDRS}`);
+        throw new Error(
+            `the cleanup job's egress policy needs the API server's addresses: abevalflow:apiServerCidrs is empty and ${where} ` +
+                "lists no endpoint address (the API server runs without an endpoint reconciler, as on the local control plane), " +
+                `so ${SET_CIDRS}`,
+        );
     }
-    const served = [...new Set((slice.ports ?? []).map((p) => p.port).filter((p): p is number => typeof p === "number"))];
+    const served = [
+        ...new Set((slice.ports ?? []).map((p) => p.port).filter((p): p is number => typeof p === "number")),
+    ];
     if (served.length > 0 && !served.some((p) => ports.includes(p))) {
-        throw new Error(`${where} serves the API on port ${served.join(", ")}, which abevalflow:apiServerPorts (${ports.join(", ")}) does not include, `
-            + `so the cleanup job could not reach the API server; set it: pulumi config set --path 'abevalflow:apiServerPorts[0]' ${served[0]}`);
+        throw new Error(
+            `${where} serves the API on port ${served.join(", ")}, which abevalflow:apiServerPorts (${ports.join(", ")}) does not include, ` +
+                `so the cleanup job could not reach the API server; set it: pulumi config set --path 'abevalflow:apiServerPorts[0]' ${served[0]}`,
+        );
     }
     return [...cidrs].sort();
 }
@@ -126,52 +143,87 @@ export class Cleanup extends pulumi.ComponentResource {
         super("abevalflow:cleanup:Cleanup", name, {}, opts);
         const { config } = args;
         if (config.deadLetter && args.deadLetterClaimName === undefined) {
-            throw new pulumi.ResourceError("Cleanup: cleanupDeadLetter is true but no deadLetterClaimName was given; pass the dead-letter PVC or set cleanupDeadLetter to false", this);
+            throw new pulumi.ResourceError(
+                "Cleanup: cleanupDeadLetter is true but no deadLetterClaimName was given; pass the dead-letter PVC or set cleanupDeadLetter to false",
+                this,
+            );
         }
         const script = fs.readFileSync(cleanupScriptPath(), "utf8");
         const labels = { ...PART_OF, ...CLEANUP.podLabels };
         // None of these has a readiness the provider waits for (a CronJob is done once stored).
-        const metadata = (objectName: string): k8s.types.input.meta.v1.ObjectMeta => managedMeta(objectName, args.namespace, labels);
+        const metadata = (objectName: string): k8s.types.input.meta.v1.ObjectMeta =>
+            managedMeta(objectName, args.namespace, labels);
         const child = { parent: this };
 
-        const serviceAccount = new k8s.core.v1.ServiceAccount("cleanup-sa", {
-            metadata: metadata(CLEANUP_NAME),
-            // The job talks to the API; nothing else runs under this account.
-            automountServiceAccountToken: true,
-        }, child);
-        const role = new k8s.rbac.v1.Role("cleanup-role", {
-            metadata: metadata(CLEANUP_NAME),
-            rules: cleanupRoleRules(config.deadLetter),
-        }, child);
-        new k8s.rbac.v1.RoleBinding("cleanup-rolebinding", {
-            metadata: metadata(CLEANUP_NAME),
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-            subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: args.namespace }],
-        }, child);
-        const scriptMap = new k8s.core.v1.ConfigMap("cleanup-script", {
-            metadata: metadata(CLEANUP_SCRIPT_CONFIGMAP),
-            data: { [CLEANUP_SCRIPT_KEY]: script },
-        }, child);
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            "cleanup-sa",
+            {
+                metadata: metadata(CLEANUP_NAME),
+                // The job talks to the API; nothing else runs under this account.
+                automountServiceAccountToken: true,
+            },
+            child,
+        );
+        const role = new k8s.rbac.v1.Role(
+            "cleanup-role",
+            {
+                metadata: metadata(CLEANUP_NAME),
+                rules: cleanupRoleRules(config.deadLetter),
+            },
+            child,
+        );
+        new k8s.rbac.v1.RoleBinding(
+            "cleanup-rolebinding",
+            {
+                metadata: metadata(CLEANUP_NAME),
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: args.namespace }],
+            },
+            child,
+        );
+        const scriptMap = new k8s.core.v1.ConfigMap(
+            "cleanup-script",
+            {
+                metadata: metadata(CLEANUP_SCRIPT_CONFIGMAP),
+                data: { [CLEANUP_SCRIPT_KEY]: script },
+            },
+            child,
+        );
         // Each run patches its record into this ConfigMap's data. The program sets no data, so
         // its server-side apply owns none and never takes the job's records back.
-        new k8s.core.v1.ConfigMap("cleanup-last-run", {
-            metadata: metadata(CLEANUP_LAST_RUN_CONFIGMAP),
-        }, child);
+        new k8s.core.v1.ConfigMap(
+            "cleanup-last-run",
+            {
+                metadata: metadata(CLEANUP_LAST_RUN_CONFIGMAP),
+            },
+            child,
+        );
 
         // The job's token can delete in this namespace, so its pods reach DNS and the API
         // server only: a default-deny for them, and one allow policy beside it. The
         // CronJob waits for both, so no run of the job is ever without them.
-        const apiServerCidrs = config.apiServer.cidrs.length > 0
-            ? pulumi.output([...config.apiServer.cidrs])
-            : lookUpApiServerCidrs(config.apiServer.ports, this);
-        const deny = new k8s.networking.v1.NetworkPolicy(NETWORK_POLICIES.cleanupDefaultDeny, {
-            metadata: metadata(NETWORK_POLICIES.cleanupDefaultDeny),
-            spec: defaultDenyEgressSpec(CLEANUP.podLabels),
-        }, child);
-        const allow = new k8s.networking.v1.NetworkPolicy(NETWORK_POLICIES.cleanupAllow, {
-            metadata: metadata(NETWORK_POLICIES.cleanupAllow),
-            spec: apiServerCidrs.apply((cidrs) => cleanupAllowSpec(CLEANUP.podLabels, args.dns, { cidrs, ports: config.apiServer.ports })),
-        }, child);
+        const apiServerCidrs =
+            config.apiServer.cidrs.length > 0
+                ? pulumi.output([...config.apiServer.cidrs])
+                : lookUpApiServerCidrs(config.apiServer.ports, this);
+        const deny = new k8s.networking.v1.NetworkPolicy(
+            NETWORK_POLICIES.cleanupDefaultDeny,
+            {
+                metadata: metadata(NETWORK_POLICIES.cleanupDefaultDeny),
+                spec: defaultDenyEgressSpec(CLEANUP.podLabels),
+            },
+            child,
+        );
+        const allow = new k8s.networking.v1.NetworkPolicy(
+            NETWORK_POLICIES.cleanupAllow,
+            {
+                metadata: metadata(NETWORK_POLICIES.cleanupAllow),
+                spec: apiServerCidrs.apply((cidrs) =>
+                    cleanupAllowSpec(CLEANUP.podLabels, args.dns, { cidrs, ports: config.apiServer.ports }),
+                ),
+            },
+            child,
+        );
 
         const volumes: k8s.types.input.core.v1.Volume[] = [
             { name: "script", configMap: { name: scriptMap.metadata.name, defaultMode: 0o444 } },
@@ -184,56 +236,68 @@ export class Cleanup extends pulumi.ComponentResource {
             volumeMounts.push({ name: "dead-letter", mountPath: DEAD_LETTER_MOUNT });
         }
 
-        const cronJob = new k8s.batch.v1.CronJob("cleanup-cronjob", {
-            metadata: metadata(CLEANUP_NAME),
-            spec: {
-                schedule: config.schedule,
-                timeZone: config.timeZone,
-                concurrencyPolicy: "Forbid",
-                startingDeadlineSeconds: config.startingDeadlineSeconds,
-                successfulJobsHistoryLimit: config.successfulJobsHistory,
-                failedJobsHistoryLimit: config.failedJobsHistory,
-                jobTemplate: {
-                    metadata: { labels },
-                    spec: {
-                        activeDeadlineSeconds: config.activeDeadlineSeconds,
-                        backoffLimit: config.backoffLimit,
-                        ttlSecondsAfterFinished: config.ttlSecondsAfterFinished,
-                        // Exit 1 (transient) is worth the backoff retries; exit 2 never is.
-                        podFailurePolicy: {
-                            rules: [{
-                                action: "FailJob",
-                                onExitCodes: { containerName: CLEANUP_CONTAINER, operator: "In", values: [NOT_RETRYABLE_EXIT] },
-                            }],
-                        },
-                        template: {
-                            metadata: {
-                                labels,
-                                // A changed script changes the pod template, so the next run is seen to differ.
-                                annotations: { [SCRIPT_HASH_ANNOTATION]: sha256(script) },
+        const cronJob = new k8s.batch.v1.CronJob(
+            "cleanup-cronjob",
+            {
+                metadata: metadata(CLEANUP_NAME),
+                spec: {
+                    schedule: config.schedule,
+                    timeZone: config.timeZone,
+                    concurrencyPolicy: "Forbid",
+                    startingDeadlineSeconds: config.startingDeadlineSeconds,
+                    successfulJobsHistoryLimit: config.successfulJobsHistory,
+                    failedJobsHistoryLimit: config.failedJobsHistory,
+                    jobTemplate: {
+                        metadata: { labels },
+                        spec: {
+                            activeDeadlineSeconds: config.activeDeadlineSeconds,
+                            backoffLimit: config.backoffLimit,
+                            ttlSecondsAfterFinished: config.ttlSecondsAfterFinished,
+                            // Exit 1 (transient) is worth the backoff retries; exit 2 never is.
+                            podFailurePolicy: {
+                                rules: [
+                                    {
+                                        action: "FailJob",
+                                        onExitCodes: {
+                                            containerName: CLEANUP_CONTAINER,
+                                            operator: "In",
+                                            values: [NOT_RETRYABLE_EXIT],
+                                        },
+                                    },
+                                ],
                             },
-                            spec: {
-                                serviceAccountName: serviceAccount.metadata.name,
-                                automountServiceAccountToken: true,
-                                restartPolicy: "Never",
-                                enableServiceLinks: false,
-                                securityContext: RESTRICTED_POD,
-                                containers: [{
-                                    name: CLEANUP_CONTAINER,
-                                    image: config.image,
-                                    command: ["node", `${CLEANUP_SCRIPT_DIR}/${CLEANUP_SCRIPT_KEY}`],
-                                    env: cleanupEnv(config, args.trialPodLabels),
-                                    resources: resourceRequirements(config.resources),
-                                    securityContext: RESTRICTED_CONTAINER,
-                                    volumeMounts,
-                                }],
-                                volumes,
+                            template: {
+                                metadata: {
+                                    labels,
+                                    // A changed script changes the pod template, so the next run is seen to differ.
+                                    annotations: { [SCRIPT_HASH_ANNOTATION]: sha256(script) },
+                                },
+                                spec: {
+                                    serviceAccountName: serviceAccount.metadata.name,
+                                    automountServiceAccountToken: true,
+                                    restartPolicy: "Never",
+                                    enableServiceLinks: false,
+                                    securityContext: RESTRICTED_POD,
+                                    containers: [
+                                        {
+                                            name: CLEANUP_CONTAINER,
+                                            image: config.image,
+                                            command: ["node", `${CLEANUP_SCRIPT_DIR}/${CLEANUP_SCRIPT_KEY}`],
+                                            env: cleanupEnv(config, args.trialPodLabels),
+                                            resources: resourceRequirements(config.resources),
+                                            securityContext: RESTRICTED_CONTAINER,
+                                            volumeMounts,
+                                        },
+                                    ],
+                                    volumes,
+                                },
                             },
                         },
                     },
                 },
             },
-        }, { ...child, dependsOn: [deny, allow] });
+            { ...child, dependsOn: [deny, allow] },
+        );
 
         this.serviceAccountName = serviceAccount.metadata.name;
         this.cronJobName = cronJob.metadata.name;
@@ -258,7 +322,9 @@ export class Cleanup extends pulumi.ComponentResource {
  * do) is not in the SDK's typings.
  */
 function absentIfUnknown<T>(value: pulumi.Output<T>): pulumi.Output<T | undefined> {
-    const withUnknowns = value as unknown as { apply<U>(func: (v: T) => U, runWithUnknowns: boolean): pulumi.Output<U> };
+    const withUnknowns = value as unknown as {
+        apply<U>(func: (v: T) => U, runWithUnknowns: boolean): pulumi.Output<U>;
+    };
     return withUnknowns.apply((v) => (pulumi.isUnknown(v) ? undefined : v), true);
 }
 
@@ -274,16 +340,21 @@ export function lookUpApiServerCidrs(ports: readonly number[], parent: pulumi.Re
     const where = `${API_SERVER_ENDPOINT_SLICE.namespace}/${API_SERVER_ENDPOINT_SLICE.name}`;
     if (pulumi.runtime.hasEngine()) {
         // Under mocks (no engine) the SDK would print this to stdout, into `npm run render`.
-        void pulumi.log.info(`abevalflow:apiServerCidrs is empty, so the cleanup job's egress policy takes the API server's addresses from EndpointSlice ${where} `
-            + "(this needs get on endpointslices in namespace default); if that read fails or finds no address, set abevalflow:apiServerCidrs (docs/operations.md, section 6)", parent);
+        void pulumi.log.info(
+            `abevalflow:apiServerCidrs is empty, so the cleanup job's egress policy takes the API server's addresses from EndpointSlice ${where} ` +
+                "(this needs get on endpointslices in namespace default); if that read fails or finds no address, set abevalflow:apiServerCidrs (docs/operations.md, section 6)",
+            parent,
+        );
     }
     const slice = k8s.discovery.v1.EndpointSlice.get("api-server-endpoints", where, { parent });
-    return pulumi.all([slice.addressType, absentIfUnknown(slice.endpoints), absentIfUnknown(slice.ports)]).apply(([addressType, endpoints, slicePorts]) => {
-        try {
-            return apiServerCidrsFromEndpointSlice({ addressType, endpoints, ports: slicePorts }, ports);
-        } catch (e) {
-            // RunError, as in cluster.ts: printed as its message, without inspecting the resource graph.
-            throw new pulumi.RunError((e as Error).message);
-        }
-    });
+    return pulumi
+        .all([slice.addressType, absentIfUnknown(slice.endpoints), absentIfUnknown(slice.ports)])
+        .apply(([addressType, endpoints, slicePorts]) => {
+            try {
+                return apiServerCidrsFromEndpointSlice({ addressType, endpoints, ports: slicePorts }, ports);
+            } catch (e) {
+                // RunError, as in cluster.ts: printed as its message, without inspecting the resource graph.
+                throw new pulumi.RunError((e as Error).message);
+            }
+        });
 }

@@ -56,11 +56,17 @@ const code = (text: string): string => `\`${text}\``;
 
 type CleanupSchema = typeof SCHEMA.cleanup;
 /** The cleanup settings that are one stack key each (not a group, such as resources). */
-type KeyField = { [F in keyof CleanupSchema]: CleanupSchema[F] extends { readonly name: string; readonly land: unknown } ? F : never }[keyof CleanupSchema];
+type KeyField = {
+    [F in keyof CleanupSchema]: CleanupSchema[F] extends { readonly name: string; readonly land: unknown } ? F : never;
+}[keyof CleanupSchema];
 
 /** A variable the CronJob sets to the value of one cleanup stack key. */
 function fromKey(field: KeyField, spec: Omit<CleanupEnvSpec, "setBy" | "value">): CleanupEnvSpec {
-    return { setBy: code(SCHEMA.cleanup[field].name), value: ({ config }) => ({ value: String(config[field]) }), ...spec };
+    return {
+        setBy: code(SCHEMA.cleanup[field].name),
+        value: ({ config }) => ({ value: String(config[field]) }),
+        ...spec,
+    };
 }
 
 const NOT_SET = "(not set by the CronJob)";
@@ -79,12 +85,27 @@ export const CLEANUP_ENV = {
         value: ({ trialPodLabels }) => ({ value: selectorString(trialPodLabels) }),
         form: `${SELECTOR_FORM}, never empty`,
     },
-    [ENV.trialPodMaxAgeHours]: fromKey("trialPodMaxAgeHours", { form: "finished trial pods older than this many hours go", min: 1 }),
-    [ENV.pipelineRunMaxAgeHours]: fromKey("pipelineRunMaxAgeHours", { form: "PipelineRuns completed longer ago than this many hours go", min: 1 }),
-    [ENV.pipelineRunKeepRecent]: fromKey("pipelineRunKeepRecent", { form: "completed PipelineRuns kept whatever their age", min: 0 }),
-    [ENV.imageStreamMaxAgeHours]: fromKey("imageStreamMaxAgeHours", { form: "ImageStreams whose newest image is older than this many hours go", min: 1 }),
+    [ENV.trialPodMaxAgeHours]: fromKey("trialPodMaxAgeHours", {
+        form: "finished trial pods older than this many hours go",
+        min: 1,
+    }),
+    [ENV.pipelineRunMaxAgeHours]: fromKey("pipelineRunMaxAgeHours", {
+        form: "PipelineRuns completed longer ago than this many hours go",
+        min: 1,
+    }),
+    [ENV.pipelineRunKeepRecent]: fromKey("pipelineRunKeepRecent", {
+        form: "completed PipelineRuns kept whatever their age",
+        min: 0,
+    }),
+    [ENV.imageStreamMaxAgeHours]: fromKey("imageStreamMaxAgeHours", {
+        form: "ImageStreams whose newest image is older than this many hours go",
+        min: 1,
+    }),
     // Always set, so an empty selector is the CronJob's choice, not an accident: no ImageStream is pruned.
-    [ENV.imageStreamSelector]: fromKey("imageStreamSelector", { form: `${SELECTOR_FORM}, or empty: no ImageStream is pruned`, defaultValue: "" }),
+    [ENV.imageStreamSelector]: fromKey("imageStreamSelector", {
+        form: `${SELECTOR_FORM}, or empty: no ImageStream is pruned`,
+        defaultValue: "",
+    }),
     [ENV.deadLetterDir]: {
         setBy: `${code(DEAD_LETTER_MOUNT)} when ${code(SCHEMA.cleanup.deadLetter.name)} is true`,
         value: ({ config }) => (config.deadLetter ? { value: DEAD_LETTER_MOUNT } : undefined),
@@ -97,7 +118,11 @@ export const CLEANUP_ENV = {
     },
     [ENV.dryRun]: fromKey("dryRun", { form: "`true` or `false`", defaultValue: "false" }),
     [ENV.concurrency]: fromKey("concurrency", { form: "deletes (and TaskRun lists) in flight", min: 1 }),
-    [ENV.kinds]: { setBy: NOT_SET, form: "comma-separated subset of the kinds to prune", defaultValue: ALL_KINDS.join(",") },
+    [ENV.kinds]: {
+        setBy: NOT_SET,
+        form: "comma-separated subset of the kinds to prune",
+        defaultValue: ALL_KINDS.join(","),
+    },
     [ENV.requestTimeoutSeconds]: {
         setBy: NOT_SET,
         form: "seconds one API request may take from sending to its last byte, so a server that trickles its answer cannot hold the run",
@@ -116,12 +141,25 @@ export const CLEANUP_ENV = {
         form: "the ConfigMap each run patches its record into (the last run, and the last runs); empty: no record",
         defaultValue: "",
     },
-    [ENV.apiUrl]: { setBy: OUTSIDE_A_POD, form: `the API server's URL (\`https://host:port\`); unset: from ${code(POD_ENV[0])} and ${code(POD_ENV[1])}` },
+    [ENV.apiUrl]: {
+        setBy: OUTSIDE_A_POD,
+        form: `the API server's URL (\`https://host:port\`); unset: from ${code(POD_ENV[0])} and ${code(POD_ENV[1])}`,
+    },
     [ENV.token]: { setBy: OUTSIDE_A_POD, form: `a bearer token; unset: read from ${code(ENV.tokenFile)}` },
     [ENV.tokenFile]: { setBy: OUTSIDE_A_POD, form: "a file holding the token; unset: the ServiceAccount's token" },
-    [ENV.caFile]: { setBy: OUTSIDE_A_POD, form: "a file holding the API server's CA certificates; unset: the ServiceAccount's CA" },
-    [ENV.insecure]: { setBy: OUTSIDE_A_POD, form: `\`true\`: no check of the server's certificate, instead of ${code(ENV.caFile)}`, defaultValue: "false" },
-    [POD_ENV[0]]: { setBy: BY_KUBERNETES, form: `the \`kubernetes\` Service's address, used when ${code(ENV.apiUrl)} is unset` },
+    [ENV.caFile]: {
+        setBy: OUTSIDE_A_POD,
+        form: "a file holding the API server's CA certificates; unset: the ServiceAccount's CA",
+    },
+    [ENV.insecure]: {
+        setBy: OUTSIDE_A_POD,
+        form: `\`true\`: no check of the server's certificate, instead of ${code(ENV.caFile)}`,
+        defaultValue: "false",
+    },
+    [POD_ENV[0]]: {
+        setBy: BY_KUBERNETES,
+        form: `the \`kubernetes\` Service's address, used when ${code(ENV.apiUrl)} is unset`,
+    },
     [POD_ENV[1]]: { setBy: BY_KUBERNETES, form: "that Service's port", defaultValue: "443" },
 } satisfies Record<CleanupEnvName, CleanupEnvSpec>;
 
@@ -138,6 +176,8 @@ export function formText(spec: CleanupEnvSpec): string {
     return [
         ...(spec.min === undefined ? [] : [`integer ≥ ${spec.min}`]),
         spec.form,
-        ...(spec.defaultValue === undefined ? [] : [spec.defaultValue === "" ? "unset: as empty" : `unset: ${code(spec.defaultValue)}`]),
+        ...(spec.defaultValue === undefined
+            ? []
+            : [spec.defaultValue === "" ? "unset: as empty" : `unset: ${code(spec.defaultValue)}`]),
     ].join("; ");
 }

@@ -18,8 +18,10 @@ export function clusterTarget(context: string | undefined): string {
 
 /** The refusal when the cluster reached is not the stack's; the caller says what was not done. */
 export function wrongCluster(expected: string, target: string, found: string): string {
-    return `this stack belongs to the cluster whose kube-system namespace has uid ${expected} (abevalflow:clusterId), ` +
-        `but ${target} reaches one with uid ${found}`;
+    return (
+        `this stack belongs to the cluster whose kube-system namespace has uid ${expected} (abevalflow:clusterId), ` +
+        `but ${target} reaches one with uid ${found}`
+    );
 }
 
 export class Cluster extends pulumi.ComponentResource {
@@ -42,22 +44,31 @@ export class Cluster extends pulumi.ComponentResource {
         // data changed, and a replacement under the same name deletes first, together with what
         // depends on it: a new proxy configuration or master key would delete the Deployment, every
         // replica at once. In place, the pod template's digests of them (litellm.ts) roll the proxy.
-        this.provider = new k8s.Provider("cluster", { context: args.context, enableConfigMapMutable: true, enableSecretMutable: true }, { parent: this });
+        this.provider = new k8s.Provider(
+            "cluster",
+            { context: args.context, enableConfigMapMutable: true, enableSecretMutable: true },
+            { parent: this },
+        );
         const reached = clusterTarget(args.context);
         if (args.id === undefined) {
             this.checked = Promise.resolve();
             this.verified = pulumi.output([]);
         } else {
             const expected = args.id;
-            const kubeSystem = k8s.core.v1.Namespace.get("cluster-identity", "kube-system", { parent: this, provider: this.provider });
+            const kubeSystem = k8s.core.v1.Namespace.get("cluster-identity", "kube-system", {
+                parent: this,
+                provider: this.provider,
+            });
             // A read is carried out in previews too, so the uid is always known here.
             const uid = new Promise<string>((resolve) => kubeSystem.metadata.uid.apply((u) => resolve(u)));
             this.checked = uid.then((found) => {
                 if (found !== expected) {
                     // A RunError: the engine prints its message alone, where a ResourceError is
                     // also put through util.inspect with the whole resource graph attached.
-                    throw new pulumi.RunError(`${wrongCluster(expected, reached, found)}; ` +
-                        "nothing was changed. Select the right context (abevalflow:kubeContext) or stack.");
+                    throw new pulumi.RunError(
+                        `${wrongCluster(expected, reached, found)}; ` +
+                            "nothing was changed. Select the right context (abevalflow:kubeContext) or stack.",
+                    );
                 }
             });
             this.verified = pulumi.output(this.checked.then(() => [kubeSystem]));

@@ -8,16 +8,43 @@ import * as pulumi from "@pulumi/pulumi";
 import { distance } from "fastest-levenshtein";
 import * as YAML from "yaml";
 import {
-    AbevalflowConfig, buildConfig, DeclaredKind, INT_RANGES, IntRange, KeyDeclaration, KeyName, KEYS, ParsedValues,
-    projectConfigDeclarations, PROJECT, Raw, SECRET_KEYS,
+    AbevalflowConfig,
+    buildConfig,
+    DeclaredKind,
+    INT_RANGES,
+    IntRange,
+    KeyDeclaration,
+    KeyName,
+    KEYS,
+    ParsedValues,
+    projectConfigDeclarations,
+    PROJECT,
+    Raw,
+    SECRET_KEYS,
 } from "./configKeys";
 import { CONFIG_RULES, ConfigRule } from "./configRules";
 import { allProjectConfig, isSetAsSecret } from "./sdkConfig";
 import * as v from "./validation";
 
 export {
-    ACCESS_MODES, AbevalflowConfig, AccessMode, CleanupConfig, ENVIRONMENTS, Environment, KeyDeclaration, Labels, LiteLLMConfig,
-    LiteLLMModel, LLM_MODES, LlmMode, PROJECT, PSA_LEVELS, PsaLevel, Resources, SECRET_KEYS, VolumeConfig,
+    ACCESS_MODES,
+    AbevalflowConfig,
+    AccessMode,
+    CleanupConfig,
+    ENVIRONMENTS,
+    Environment,
+    KeyDeclaration,
+    Labels,
+    LiteLLMConfig,
+    LiteLLMModel,
+    LLM_MODES,
+    LlmMode,
+    PROJECT,
+    PSA_LEVELS,
+    PsaLevel,
+    Resources,
+    SECRET_KEYS,
+    VolumeConfig,
 } from "./configKeys";
 
 /** Namespaces of config keys the program accepts besides its own: the engine's. */
@@ -45,7 +72,11 @@ export function findProjectFile(start: string = __dirname): string {
 
 /** The stacks that have a stack file (Pulumi.<stack>.yaml) in `dir`, by default beside Pulumi.yaml; sorted. */
 export function committedStacks(dir: string = path.dirname(findProjectFile())): string[] {
-    return fs.readdirSync(dir).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter((s): s is string => s !== undefined).sort();
+    return fs
+        .readdirSync(dir)
+        .map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1])
+        .filter((s): s is string => s !== undefined)
+        .sort();
 }
 
 /** The `config:` block of a committed stack file, e.g. stackFileConfig("dev"). */
@@ -91,7 +122,9 @@ export function pulumiConfigSource(): ConfigSource {
         }
     }
     return {
-        keys: () => Object.keys(values), otherKeys: () => others, get: (key) => values[key],
+        keys: () => Object.keys(values),
+        otherKeys: () => others,
+        get: (key) => values[key],
         isSecret: (key) => isSetAsSecret(`${prefix}${key}`),
     };
 }
@@ -116,7 +149,12 @@ export function objectConfigSource(config: Record<string, unknown>, secretKeys: 
         values[bare] = rawConfigValue(value);
     }
     const secret = new Set(secretKeys.map((k) => k.replace(`${PROJECT}:`, "")));
-    return { keys: () => Object.keys(values), otherKeys: () => others, get: (key) => values[key], isSecret: (key) => secret.has(key) };
+    return {
+        keys: () => Object.keys(values),
+        otherKeys: () => others,
+        get: (key) => values[key],
+        isSecret: (key) => secret.has(key),
+    };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -150,7 +188,7 @@ function parseRaw(raw: string, kind: DeclaredKind, range: IntRange | undefined):
             return raw;
         case "integer": {
             const text = raw.trim();
-            return !INTEGER.test(text) ? "an integer" : outOfRange(text, range) ?? Number(text);
+            return !INTEGER.test(text) ? "an integer" : (outOfRange(text, range) ?? Number(text));
         }
         case "boolean":
             return raw === "true" ? true : raw === "false" ? false : "true or false";
@@ -190,7 +228,10 @@ function shown(key: string, raw: string | undefined, source: ConfigSource): stri
  * CONFIG_RULES unless a test picks some). Throws ConfigValidationError naming every bad key,
  * its value and the expected form.
  */
-export function loadConfig(source: ConfigSource = pulumiConfigSource(), rules: readonly ConfigRule[] = CONFIG_RULES): AbevalflowConfig {
+export function loadConfig(
+    source: ConfigSource = pulumiConfigSource(),
+    rules: readonly ConfigRule[] = CONFIG_RULES,
+): AbevalflowConfig {
     const problems: string[] = [];
     const values: Record<string, Raw> = {};
     const report = (key: string, raw: string | undefined, expected: string): void => {
@@ -199,10 +240,18 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), rules: r
 
     for (const key of source.keys()) {
         if (key === "kubeconfig") {
-            report(key, undefined, `no kubeconfig in the stack's configuration: ${NO_CREDENTIALS_IN_CONFIG}, and remove this one ` +
-                `(pulumi config rm ${PROJECT}:kubeconfig)`);
+            report(
+                key,
+                undefined,
+                `no kubeconfig in the stack's configuration: ${NO_CREDENTIALS_IN_CONFIG}, and remove this one ` +
+                    `(pulumi config rm ${PROJECT}:kubeconfig)`,
+            );
         } else if (!KEYS.has(key)) {
-            report(key, undefined, `a key declared in Pulumi.yaml; there is no such key${suggestion(key, [...KEYS.keys()])}`);
+            report(
+                key,
+                undefined,
+                `a key declared in Pulumi.yaml; there is no such key${suggestion(key, [...KEYS.keys()])}`,
+            );
         }
     }
     for (const key of source.otherKeys()) {
@@ -212,11 +261,14 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), rules: r
             continue;
         }
         const remove = `remove it (pulumi config rm ${key})`;
-        problems.push(`${key} = <not shown>: expected ` + (namespace === "kubernetes"
-            ? "no kubernetes: keys: every object goes through the program's own provider, configured by abevalflow:kubeContext and " +
-                `KUBECONFIG, which reads none of them; ${bare === "kubeconfig" ? `and ${NO_CREDENTIALS_IN_CONFIG}; ` : ""}${remove}`
-            : `a key of project ${PROJECT}: the program reads no ${namespace}: keys, so this one would be ignored` +
-                (distance(namespace, PROJECT) <= 2 ? `; did you mean ${PROJECT}:${bare}?` : `; ${remove}`)));
+        problems.push(
+            `${key} = <not shown>: expected ` +
+                (namespace === "kubernetes"
+                    ? "no kubernetes: keys: every object goes through the program's own provider, configured by abevalflow:kubeContext and " +
+                      `KUBECONFIG, which reads none of them; ${bare === "kubeconfig" ? `and ${NO_CREDENTIALS_IN_CONFIG}; ` : ""}${remove}`
+                    : `a key of project ${PROJECT}: the program reads no ${namespace}: keys, so this one would be ignored` +
+                      (distance(namespace, PROJECT) <= 2 ? `; did you mean ${PROJECT}:${bare}?` : `; ${remove}`)),
+        );
     }
     const raws: Partial<Record<KeyName, string>> = {};
     for (const [key, spec] of KEYS) {
@@ -230,7 +282,11 @@ export function loadConfig(source: ConfigSource = pulumiConfigSource(), rules: r
         // `key:` with nothing after it in a stack file is YAML null, which reaches the program
         // as the text "null" and would otherwise pass as a namespace or a name.
         if (given === "null") {
-            report(key, raw, "a value: the stack file has the key with nothing after it (YAML null); give a value or remove the line");
+            report(
+                key,
+                raw,
+                "a value: the stack file has the key with nothing after it (YAML null); give a value or remove the line",
+            );
             continue;
         }
         const parsed = parseRaw(raw, spec.kind, spec.range);

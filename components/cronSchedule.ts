@@ -32,13 +32,22 @@ const MINUTES: Bounds = { min: 0, max: 59 };
 const HOURS: Bounds = { min: 0, max: 23 };
 const DOM: Bounds = { min: 1, max: 31 };
 const MONTHS: Bounds = {
-    min: 1, max: 12,
+    min: 1,
+    max: 12,
     names: { jan: 1, feb: 2, mar: 3, apr: 4, may: 5, jun: 6, jul: 7, aug: 8, sep: 9, oct: 10, nov: 11, dec: 12 },
 };
 const DOW: Bounds = { min: 0, max: 6, names: { sun: 0, mon: 1, tue: 2, wed: 3, thu: 4, fri: 5, sat: 6 } };
 
 // parser.go parseDescriptor.
-export const CRON_DESCRIPTORS = ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"] as const;
+export const CRON_DESCRIPTORS = [
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+] as const;
 
 /** The characters Go's unicode.IsSpace takes, which strings.Fields splits on (JavaScript's \s differs: it has U+FEFF, not U+0085). */
 const GO_SPACE = /[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+/u;
@@ -50,11 +59,15 @@ const INT64_MAX = 2n ** 63n - 1n;
 /** strconv.Atoi, then parser.go mustParseInt's refusal of negatives. */
 function mustParseInt(expr: string): number {
     if (!/^[+-]?[0-9]+$/.test(expr)) {
-        throw new CronError(`failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: invalid syntax`);
+        throw new CronError(
+            `failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: invalid syntax`,
+        );
     }
     const n = BigInt(expr);
     if (n > INT64_MAX || n < -INT64_MAX - 1n) {
-        throw new CronError(`failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: value out of range`);
+        throw new CronError(
+            `failed to parse int from ${expr}: strconv.Atoi: parsing ${JSON.stringify(expr)}: value out of range`,
+        );
     }
     if (n < 0n) {
         throw new CronError(`negative number (${n}) not allowed: ${expr}`);
@@ -64,7 +77,9 @@ function mustParseInt(expr: string): number {
 
 function parseIntOrName(expr: string, names: Bounds["names"]): number {
     const lower = expr.toLowerCase();
-    return names !== undefined && Object.prototype.hasOwnProperty.call(names, lower) ? names[lower] : mustParseInt(expr);
+    return names !== undefined && Object.prototype.hasOwnProperty.call(names, lower)
+        ? names[lower]
+        : mustParseInt(expr);
 }
 
 /** parser.go getRange: `*`, `?`, a number or name, or a range, each with an optional step. */
@@ -127,7 +142,14 @@ function getField(field: string, r: Bounds): Set<number> {
 }
 
 const DURATION_UNITS: Readonly<Record<string, bigint>> = {
-    ns: 1n, us: 1000n, "\u00b5s": 1000n, "\u03bcs": 1000n, ms: 1000_000n, s: 1000_000_000n, m: 60_000_000_000n, h: 3600_000_000_000n,
+    ns: 1n,
+    us: 1000n,
+    "\u00b5s": 1000n,
+    "\u03bcs": 1000n,
+    ms: 1000_000n,
+    s: 1000_000_000n,
+    m: 60_000_000_000n,
+    h: 3600_000_000_000n,
 };
 const TWO_63 = 2n ** 63n;
 

@@ -6,7 +6,10 @@ import * as YAML from "yaml";
 import { findProjectFile, LiteLLMConfig } from "./config";
 import { LITELLM } from "./names";
 
-export type LiteLLMConfigInputs = Pick<LiteLLMConfig, "models" | "vertexProject" | "vertexLocation" | "numRetries" | "requestTimeoutSeconds">;
+export type LiteLLMConfigInputs = Pick<
+    LiteLLMConfig,
+    "models" | "vertexProject" | "vertexLocation" | "numRetries" | "requestTimeoutSeconds"
+>;
 
 export interface LiteLLMConfigOptions {
     /** Where the service-account JSON is mounted; omitted when running without credentials. */
@@ -15,7 +18,10 @@ export interface LiteLLMConfigOptions {
 
 export const CREDENTIALS_PATH = `${LITELLM.credentialsMountPath}/${LITELLM.credentialsKey}`;
 
-export function renderLiteLLMConfig(cfg: LiteLLMConfigInputs, options: LiteLLMConfigOptions = { credentialsPath: CREDENTIALS_PATH }): string {
+export function renderLiteLLMConfig(
+    cfg: LiteLLMConfigInputs,
+    options: LiteLLMConfigOptions = { credentialsPath: CREDENTIALS_PATH },
+): string {
     const document = {
         model_list: cfg.models.map((m) => ({
             model_name: m.name,

@@ -49,8 +49,9 @@ const LLM_MODE_TABLE = {
     "direct-api": {
         allowPolicy: "trial-egress-direct-api",
         egress: (targets): EgressRule => publicHttpsEgressRule(targets.directApi.extraExceptCidrs),
-        readme: `TCP ${HTTPS_PORT} to ${code(PUBLIC_IPV4)} except ${PUBLIC_IPV4_EXCEPTS.map(code).join(", ")} `
-            + "and the IPv4 entries of `directApiExtraExceptCidrs`",
+        readme:
+            `TCP ${HTTPS_PORT} to ${code(PUBLIC_IPV4)} except ${PUBLIC_IPV4_EXCEPTS.map(code).join(", ")} ` +
+            "and the IPv4 entries of `directApiExtraExceptCidrs`",
         reaches: { to: "public", protocol: "TCP", port: HTTPS_PORT },
         legacyAllowPolicy: "trial-allow-direct-api",
     },
@@ -60,7 +61,10 @@ const LLM_MODE_TABLE = {
             if (targets.litellmPort === undefined) {
                 throw new Error("trialAllowSpec: litellm mode needs the proxy port");
             }
-            return { to: [namespacePeer(targets.namespace, LITELLM.podLabels)], ports: [{ protocol: "TCP", port: targets.litellmPort }] };
+            return {
+                to: [namespacePeer(targets.namespace, LITELLM.podLabels)],
+                ports: [{ protocol: "TCP", port: targets.litellmPort }],
+            };
         },
         readme: "TCP `litellmPort` to the LiteLLM pods only",
         reaches: { to: "litellm", protocol: "TCP", port: "litellmPort" },

@@ -15,5 +15,10 @@ export function managedMeta(
     labels: Record<string, string>,
     opts: ManagedMetaOptions = {},
 ): k8s.types.input.meta.v1.ObjectMeta {
-    return { name, namespace, labels, annotations: { ...PATCH_FORCE, ...PATCH_FIELD_MANAGER, ...(opts.skipAwait ? SKIP_AWAIT : {}) } };
+    return {
+        name,
+        namespace,
+        labels,
+        annotations: { ...PATCH_FORCE, ...PATCH_FIELD_MANAGER, ...(opts.skipAwait ? SKIP_AWAIT : {}) },
+    };
 }

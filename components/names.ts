@@ -87,8 +87,16 @@ export const KIND_RESOURCES = {
     RoleBinding: { group: "rbac.authorization.k8s.io", resource: "rolebindings", namespaced: true },
     ClusterRole: { group: "rbac.authorization.k8s.io", resource: "clusterroles", namespaced: false },
     ClusterRoleBinding: { group: "rbac.authorization.k8s.io", resource: "clusterrolebindings", namespaced: false },
-    ValidatingAdmissionPolicy: { group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicies", namespaced: false },
-    ValidatingAdmissionPolicyBinding: { group: "admissionregistration.k8s.io", resource: "validatingadmissionpolicybindings", namespaced: false },
+    ValidatingAdmissionPolicy: {
+        group: "admissionregistration.k8s.io",
+        resource: "validatingadmissionpolicies",
+        namespaced: false,
+    },
+    ValidatingAdmissionPolicyBinding: {
+        group: "admissionregistration.k8s.io",
+        resource: "validatingadmissionpolicybindings",
+        namespaced: false,
+    },
 } as const;
 
 /** Kinds the program only reads at deploy time (`.get`), never manages. */

@@ -36,13 +36,19 @@ export interface NetworkInputs extends EgressTargets {
 
 export function namespacePeer(namespace: string, podLabels: Labels): Peer {
     // One peer with both selectors: pods with these labels in that namespace only.
-    return { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } }, podSelector: { matchLabels: podLabels } };
+    return {
+        namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } },
+        podSelector: { matchLabels: podLabels },
+    };
 }
 
 export function dnsEgressRule(dns: NetworkInputs["dns"]): EgressRule {
     return {
         to: [namespacePeer(dns.namespace, dns.podLabels)],
-        ports: dns.ports.flatMap((port) => [{ protocol: "UDP", port }, { protocol: "TCP", port }]),
+        ports: dns.ports.flatMap((port) => [
+            { protocol: "UDP", port },
+            { protocol: "TCP", port },
+        ]),
     };
 }
 
@@ -55,7 +61,14 @@ export const PUBLIC_IPV4 = "0.0.0.0/0";
  */
 export function publicHttpsEgressRule(extraExceptCidrs: readonly string[]): EgressRule {
     return {
-        to: [{ ipBlock: { cidr: PUBLIC_IPV4, except: exceptsWithin(PUBLIC_IPV4, [...NON_PUBLIC_CIDRS, ...extraExceptCidrs]) } }],
+        to: [
+            {
+                ipBlock: {
+                    cidr: PUBLIC_IPV4,
+                    except: exceptsWithin(PUBLIC_IPV4, [...NON_PUBLIC_CIDRS, ...extraExceptCidrs]),
+                },
+            },
+        ],
         ports: [{ protocol: "TCP", port: HTTPS_PORT }],
     };
 }
@@ -83,10 +96,12 @@ export function litellmProxySpec(net: EgressTargets & { litellmPort: number }, t
     return {
         podSelector: { matchLabels: LITELLM.podLabels },
         policyTypes: ["Ingress", "Egress"],
-        ingress: [{
-            from: [{ podSelector: { matchLabels: trialPodLabels } }, { podSelector: PIPELINE_POD_SELECTOR }],
-            ports: [{ protocol: "TCP", port: net.litellmPort }],
-        }],
+        ingress: [
+            {
+                from: [{ podSelector: { matchLabels: trialPodLabels } }, { podSelector: PIPELINE_POD_SELECTOR }],
+                ports: [{ protocol: "TCP", port: net.litellmPort }],
+            },
+        ],
         egress: [dnsEgressRule(net.dns), publicHttpsEgressRule(net.directApi.extraExceptCidrs)],
     };
 }
@@ -117,7 +132,11 @@ export function apiServerEgressRule(cidrs: readonly string[], ports: readonly nu
 }
 
 /** The cleanup pods' one allow policy: DNS and the API server; it stands beside defaultDenyEgressSpec(podLabels). */
-export function cleanupAllowSpec(podLabels: Labels, dns: EgressTargets["dns"], apiServer: { cidrs: readonly string[]; ports: readonly number[] }): Spec {
+export function cleanupAllowSpec(
+    podLabels: Labels,
+    dns: EgressTargets["dns"],
+    apiServer: { cidrs: readonly string[]; ports: readonly number[] },
+): Spec {
     return {
         podSelector: { matchLabels: podLabels },
         policyTypes: ["Egress"],

@@ -51,7 +51,12 @@ export function pipelineRoleRules(pipeline: PipelineAccess): PolicyRule[] {
     ];
     if (pipeline.secretNames.length > 0) {
         // get by name only: list or watch would return every Secret in the namespace.
-        rules.push({ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: [...pipeline.secretNames] });
+        rules.push({
+            apiGroups: [""],
+            resources: ["secrets"],
+            verbs: ["get"],
+            resourceNames: [...pipeline.secretNames],
+        });
     }
     return rules;
 }
@@ -63,33 +68,63 @@ export class PipelineRbac extends pulumi.ComponentResource {
     constructor(name: string, args: PipelineRbacArgs, opts?: pulumi.ComponentResourceOptions) {
         super("abevalflow:security:PipelineRbac", name, {}, opts);
         const labels = { ...PART_OF, "app.kubernetes.io/component": "pipeline" };
-        const serviceAccount = new k8s.core.v1.ServiceAccount("pipeline", {
-            metadata: managedMeta(args.pipeline.serviceAccountName, args.namespace, labels),
-        }, { parent: this });
-        const subjects = [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: serviceAccount.metadata.namespace }];
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            "pipeline",
+            {
+                metadata: managedMeta(args.pipeline.serviceAccountName, args.namespace, labels),
+            },
+            { parent: this },
+        );
+        const subjects = [
+            {
+                kind: "ServiceAccount",
+                name: serviceAccount.metadata.name,
+                namespace: serviceAccount.metadata.namespace,
+            },
+        ];
 
-        new k8s.rbac.v1.RoleBinding("pipeline-image-builder", {
-            metadata: managedMeta("pipeline-image-builder", args.namespace, labels),
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:image-builder" },
-            subjects,
-        }, { parent: this });
+        new k8s.rbac.v1.RoleBinding(
+            "pipeline-image-builder",
+            {
+                metadata: managedMeta("pipeline-image-builder", args.namespace, labels),
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "system:image-builder" },
+                subjects,
+            },
+            { parent: this },
+        );
         if (args.pipeline.sccClusterRole) {
             // Task pods run under pipelines-scc; without the operator's binding they need this one.
-            new k8s.rbac.v1.RoleBinding("pipeline-pipelines-scc", {
-                metadata: managedMeta("pipeline-pipelines-scc", args.namespace, labels),
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: args.pipeline.sccClusterRole },
-                subjects,
-            }, { parent: this });
+            new k8s.rbac.v1.RoleBinding(
+                "pipeline-pipelines-scc",
+                {
+                    metadata: managedMeta("pipeline-pipelines-scc", args.namespace, labels),
+                    roleRef: {
+                        apiGroup: "rbac.authorization.k8s.io",
+                        kind: "ClusterRole",
+                        name: args.pipeline.sccClusterRole,
+                    },
+                    subjects,
+                },
+                { parent: this },
+            );
         }
-        const role = new k8s.rbac.v1.Role("pipeline-trial-manager", {
-            metadata: managedMeta(PIPELINE_ROLE, args.namespace, labels),
-            rules: pipelineRoleRules(args.pipeline),
-        }, { parent: this });
-        new k8s.rbac.v1.RoleBinding("pipeline-trial-manager", {
-            metadata: managedMeta(PIPELINE_ROLE, args.namespace, labels),
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-            subjects,
-        }, { parent: this, dependsOn: args.podChecks });
+        const role = new k8s.rbac.v1.Role(
+            "pipeline-trial-manager",
+            {
+                metadata: managedMeta(PIPELINE_ROLE, args.namespace, labels),
+                rules: pipelineRoleRules(args.pipeline),
+            },
+            { parent: this },
+        );
+        new k8s.rbac.v1.RoleBinding(
+            "pipeline-trial-manager",
+            {
+                metadata: managedMeta(PIPELINE_ROLE, args.namespace, labels),
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects,
+            },
+            { parent: this, dependsOn: args.podChecks },
+        );
 
         this.serviceAccountName = serviceAccount.metadata.name;
         this.roleName = role.metadata.name;
@@ -122,7 +157,10 @@ export class PipelineRbac extends pulumi.ComponentResource {
 /** Namespaced kinds the program manages (every mode), by API group; Secrets are left out on purpose. */
 export const PREVIEW_READABLE_KINDS: Readonly<Record<string, readonly string[]>> = Object.values(KIND_RESOURCES)
     .filter((k) => k.namespaced && k.resource !== "secrets")
-    .reduce<Record<string, string[]>>((byGroup, k) => ({ ...byGroup, [k.group]: [...(byGroup[k.group] ?? []), k.resource].sort() }), {});
+    .reduce<Record<string, string[]>>(
+        (byGroup, k) => ({ ...byGroup, [k.group]: [...(byGroup[k.group] ?? []), k.resource].sort() }),
+        {},
+    );
 
 /** What the preview identity must reach outside the namespace. */
 export interface PreviewAccess {
@@ -152,7 +190,12 @@ export function previewRoleRules(): PolicyRule[] {
 export function previewClusterRoleRules(access: PreviewAccess): PolicyRule[] {
     const rules: PolicyRule[] = [
         // The managed (or label-patched) Namespace, and kube-system, which the cluster guard reads.
-        { apiGroups: [""], resources: ["namespaces"], verbs: ["get"], resourceNames: [access.namespace, "kube-system"] },
+        {
+            apiGroups: [""],
+            resources: ["namespaces"],
+            verbs: ["get"],
+            resourceNames: [access.namespace, "kube-system"],
+        },
         // Its own cluster-scoped objects, which the program manages too.
         {
             apiGroups: ["rbac.authorization.k8s.io"],
@@ -172,7 +215,12 @@ export function previewClusterRoleRules(access: PreviewAccess): PolicyRule[] {
     if (access.readsApiServerEndpoints) {
         // A namespaced object, granted cluster-wide by name: only EndpointSlices named like
         // Service default/kubernetes, which hold API server addresses and nothing else.
-        rules.push({ apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get"], resourceNames: [API_SERVER_ENDPOINT_SLICE.name] });
+        rules.push({
+            apiGroups: ["discovery.k8s.io"],
+            resources: ["endpointslices"],
+            verbs: ["get"],
+            resourceNames: [API_SERVER_ENDPOINT_SLICE.name],
+        });
     }
     return rules;
 }
@@ -192,33 +240,66 @@ export class PreviewIdentity extends pulumi.ComponentResource {
         super("abevalflow:security:PreviewIdentity", name, {}, opts);
         const labels = { ...PART_OF, "app.kubernetes.io/component": "preview" };
         // Tokens are minted from outside (kubectl create token) for CI; no pod runs as it.
-        const serviceAccount = new k8s.core.v1.ServiceAccount("preview", {
-            metadata: managedMeta(PREVIEW_IDENTITY.name, args.namespace, labels),
-            automountServiceAccountToken: false,
-        }, { parent: this });
-        const subjects = [{ kind: "ServiceAccount", name: serviceAccount.metadata.name, namespace: serviceAccount.metadata.namespace }];
+        const serviceAccount = new k8s.core.v1.ServiceAccount(
+            "preview",
+            {
+                metadata: managedMeta(PREVIEW_IDENTITY.name, args.namespace, labels),
+                automountServiceAccountToken: false,
+            },
+            { parent: this },
+        );
+        const subjects = [
+            {
+                kind: "ServiceAccount",
+                name: serviceAccount.metadata.name,
+                namespace: serviceAccount.metadata.namespace,
+            },
+        ];
 
-        const role = new k8s.rbac.v1.Role("preview", {
-            metadata: managedMeta(PREVIEW_IDENTITY.name, args.namespace, labels),
-            rules: previewRoleRules(),
-        }, { parent: this });
-        new k8s.rbac.v1.RoleBinding("preview", {
-            metadata: managedMeta(PREVIEW_IDENTITY.name, args.namespace, labels),
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-            subjects,
-        }, { parent: this });
+        const role = new k8s.rbac.v1.Role(
+            "preview",
+            {
+                metadata: managedMeta(PREVIEW_IDENTITY.name, args.namespace, labels),
+                rules: previewRoleRules(),
+            },
+            { parent: this },
+        );
+        new k8s.rbac.v1.RoleBinding(
+            "preview",
+            {
+                metadata: managedMeta(PREVIEW_IDENTITY.name, args.namespace, labels),
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects,
+            },
+            { parent: this },
+        );
 
         // Cluster-scoped: the owning namespace is in the name and a label; the annotations are
         // managedMeta's, so these carry the same ownership rule as every namespaced object.
-        const { namespace: _clusterScoped, ...clusterMeta } = managedMeta(previewClusterName(args.access.namespace), "",
-            { ...labels, "abevalflow/namespace": args.access.namespace });
+        const { namespace: _clusterScoped, ...clusterMeta } = managedMeta(
+            previewClusterName(args.access.namespace),
+            "",
+            { ...labels, "abevalflow/namespace": args.access.namespace },
+        );
         const clusterOpts = { parent: this, dependsOn: args.clusterVerified };
-        const clusterRole = new k8s.rbac.v1.ClusterRole("preview", { metadata: clusterMeta, rules: previewClusterRoleRules(args.access) }, clusterOpts);
-        new k8s.rbac.v1.ClusterRoleBinding("preview", {
-            metadata: clusterMeta,
-            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterRole.metadata.name },
-            subjects,
-        }, clusterOpts);
+        const clusterRole = new k8s.rbac.v1.ClusterRole(
+            "preview",
+            { metadata: clusterMeta, rules: previewClusterRoleRules(args.access) },
+            clusterOpts,
+        );
+        new k8s.rbac.v1.ClusterRoleBinding(
+            "preview",
+            {
+                metadata: clusterMeta,
+                roleRef: {
+                    apiGroup: "rbac.authorization.k8s.io",
+                    kind: "ClusterRole",
+                    name: clusterRole.metadata.name,
+                },
+                subjects,
+            },
+            clusterOpts,
+        );
 
         this.serviceAccountName = serviceAccount.metadata.name;
         this.registerOutputs({ serviceAccountName: this.serviceAccountName });

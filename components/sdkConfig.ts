@@ -18,7 +18,9 @@ export function allProjectConfig(): Record<string, string> {
 /** Whether `key` (with its namespace) was set with `pulumi config set --secret`. */
 export function isSetAsSecret(key: string): boolean {
     if (typeof runtimeConfig.isConfigSecret !== "function") {
-        throw new Error(`@pulumi/pulumi no longer exports runtime/config isConfigSecret (checked against ${CHECKED_SDK_VERSION}); components/sdkConfig.ts needs updating`);
+        throw new Error(
+            `@pulumi/pulumi no longer exports runtime/config isConfigSecret (checked against ${CHECKED_SDK_VERSION}); components/sdkConfig.ts needs updating`,
+        );
     }
     return runtimeConfig.isConfigSecret(key);
 }

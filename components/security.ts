@@ -4,7 +4,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { AbevalflowConfig, Labels, Resources } from "./config";
 import { managedMeta } from "./metadata";
-import { NETWORK_POLICIES, OPERATOR_PRUNER_SKIP, PART_OF, PATCH_FIELD_MANAGER, PATCH_FORCE, TRIAL_BASELINE_CONFIGMAP, TRIAL_POD_NAME_PREFIX_KEY } from "./names";
+import {
+    NETWORK_POLICIES,
+    OPERATOR_PRUNER_SKIP,
+    PART_OF,
+    PATCH_FIELD_MANAGER,
+    PATCH_FORCE,
+    TRIAL_BASELINE_CONFIGMAP,
+    TRIAL_POD_NAME_PREFIX_KEY,
+} from "./names";
 import { llmMode, trialAllowSpec } from "./llmModes";
 import { defaultDenyEgressSpec, defaultDenyIngressSpec, EgressTargets, trialIngressAllowSpec } from "./networkPolicies";
 import { PipelineAccess, PipelineRbac } from "./rbac";
@@ -28,7 +36,11 @@ export interface SecurityArgs {
     /** TCP ports on trial pods that pods of the namespace may reach; empty isolates them for ingress. */
     readonly trialIngressPorts: readonly number[];
     /** The trial pods' published baseline: resources and the size of their writable /tmp. */
-    readonly trialBaseline: { readonly resources: Resources; readonly tmpSizeLimit: string; readonly podNamePrefix: string };
+    readonly trialBaseline: {
+        readonly resources: Resources;
+        readonly tmpSizeLimit: string;
+        readonly podNamePrefix: string;
+    };
     /** The pipeline's ServiceAccount and what its Role grants. */
     readonly pipeline: PipelineAccess;
     /** What checks the pods the pipeline creates; its pods-create binding waits for it (rbac.ts). */
@@ -60,82 +72,138 @@ export class Security extends pulumi.ComponentResource {
         const namespaceMeta = {
             name: args.namespace,
             labels,
-            annotations: { ...PATCH_FORCE, ...PATCH_FIELD_MANAGER, ...(args.skipOperatorPruner ? OPERATOR_PRUNER_SKIP : {}) },
+            annotations: {
+                ...PATCH_FORCE,
+                ...PATCH_FIELD_MANAGER,
+                ...(args.skipOperatorPruner ? OPERATOR_PRUNER_SKIP : {}),
+            },
         };
         const namespace = args.manageNamespace
-            ? new k8s.core.v1.Namespace("namespace", { metadata: namespaceMeta }, {
-                parent: this,
-                dependsOn: args.clusterVerified,
-                // Removing the Namespace would take the data volumes with it.
-                retainOnDelete: true,
-                protect: args.protectNamespace,
-            })
-            : new k8s.core.v1.NamespacePatch("namespace-labels", { metadata: namespaceMeta }, { parent: this, dependsOn: args.clusterVerified });
+            ? new k8s.core.v1.Namespace(
+                  "namespace",
+                  { metadata: namespaceMeta },
+                  {
+                      parent: this,
+                      dependsOn: args.clusterVerified,
+                      // Removing the Namespace would take the data volumes with it.
+                      retainOnDelete: true,
+                      protect: args.protectNamespace,
+                  },
+              )
+            : new k8s.core.v1.NamespacePatch(
+                  "namespace-labels",
+                  { metadata: namespaceMeta },
+                  { parent: this, dependsOn: args.clusterVerified },
+              );
         this.namespace = namespace.metadata.apply((m) => m?.name ?? args.namespace);
         const ns = this.namespace;
         const meta = (objectName: string) => managedMeta(objectName, ns, { ...PART_OF });
 
         const q = args.quota;
-        new k8s.core.v1.ResourceQuota("quota", {
-            metadata: meta("abevalflow-quota"),
-            spec: {
-                hard: {
-                    pods: String(q.pods),
-                    "requests.cpu": q.requestsCpu,
-                    "limits.cpu": q.limitsCpu,
-                    "requests.memory": q.requestsMemory,
-                    "limits.memory": q.limitsMemory,
-                    persistentvolumeclaims: String(q.persistentVolumeClaims),
+        new k8s.core.v1.ResourceQuota(
+            "quota",
+            {
+                metadata: meta("abevalflow-quota"),
+                spec: {
+                    hard: {
+                        pods: String(q.pods),
+                        "requests.cpu": q.requestsCpu,
+                        "limits.cpu": q.limitsCpu,
+                        "requests.memory": q.requestsMemory,
+                        "limits.memory": q.limitsMemory,
+                        persistentvolumeclaims: String(q.persistentVolumeClaims),
+                    },
                 },
             },
-        }, { parent: this });
+            { parent: this },
+        );
         // With a cpu/memory quota a pod without requests is rejected; these defaults let it in.
         const d = args.containerDefaults;
-        new k8s.core.v1.LimitRange("container-defaults", {
-            metadata: meta("abevalflow-container-defaults"),
-            spec: {
-                limits: [{
-                    type: "Container",
-                    defaultRequest: { cpu: d.cpuRequest, memory: d.memoryRequest },
-                    default: { cpu: d.cpuLimit, memory: d.memoryLimit },
-                }],
+        new k8s.core.v1.LimitRange(
+            "container-defaults",
+            {
+                metadata: meta("abevalflow-container-defaults"),
+                spec: {
+                    limits: [
+                        {
+                            type: "Container",
+                            defaultRequest: { cpu: d.cpuRequest, memory: d.memoryRequest },
+                            default: { cpu: d.cpuLimit, memory: d.memoryLimit },
+                        },
+                    ],
+                },
             },
-        }, { parent: this });
+            { parent: this },
+        );
 
         const baseline = trialPodBaseline(args.trialBaseline.resources, args.trialBaseline.tmpSizeLimit);
-        new k8s.core.v1.ConfigMap("trial-baseline", {
-            metadata: meta(TRIAL_BASELINE_CONFIGMAP),
-            data: {
-                "baseline.json": JSON.stringify(baseline, null, 2),
-                "podLabels.json": JSON.stringify(args.trialPodLabels),
-                // The pipeline names its pods with it (name or generateName); the admission policy holds it to that.
-                [TRIAL_POD_NAME_PREFIX_KEY]: args.trialBaseline.podNamePrefix,
+        new k8s.core.v1.ConfigMap(
+            "trial-baseline",
+            {
+                metadata: meta(TRIAL_BASELINE_CONFIGMAP),
+                data: {
+                    "baseline.json": JSON.stringify(baseline, null, 2),
+                    "podLabels.json": JSON.stringify(args.trialPodLabels),
+                    // The pipeline names its pods with it (name or generateName); the admission policy holds it to that.
+                    [TRIAL_POD_NAME_PREFIX_KEY]: args.trialBaseline.podNamePrefix,
+                },
             },
-        }, { parent: this });
+            { parent: this },
+        );
 
-        const rbac = new PipelineRbac("pipeline", { namespace: ns, pipeline: args.pipeline, podChecks: args.pipelinePodChecks }, { parent: this });
+        const rbac = new PipelineRbac(
+            "pipeline",
+            { namespace: ns, pipeline: args.pipeline, podChecks: args.pipelinePodChecks },
+            { parent: this },
+        );
         this.pipelineServiceAccountName = rbac.serviceAccountName;
 
-        const deny = new k8s.networking.v1.NetworkPolicy("trial-egress-default-deny", {
-            metadata: meta(NETWORK_POLICIES.trialDefaultDeny),
-            spec: defaultDenyEgressSpec(args.trialPodLabels),
-        }, { parent: this });
+        const deny = new k8s.networking.v1.NetworkPolicy(
+            "trial-egress-default-deny",
+            {
+                metadata: meta(NETWORK_POLICIES.trialDefaultDeny),
+                spec: defaultDenyEgressSpec(args.trialPodLabels),
+            },
+            { parent: this },
+        );
         const allowName = llmMode(args.egress.llmMode).allowPolicy;
-        const allow = new k8s.networking.v1.NetworkPolicy(allowName, {
-            metadata: meta(allowName),
-            spec: trialAllowSpec({ ...args.egress, namespace: args.namespace, trialPodLabels: args.trialPodLabels }),
-        }, { parent: this });
-        const ingressDeny = new k8s.networking.v1.NetworkPolicy(NETWORK_POLICIES.trialIngressDefaultDeny, {
-            metadata: meta(NETWORK_POLICIES.trialIngressDefaultDeny),
-            spec: defaultDenyIngressSpec(args.trialPodLabels),
-        }, { parent: this });
-        const ingressAllow = args.trialIngressPorts.length === 0 ? undefined
-            : new k8s.networking.v1.NetworkPolicy(NETWORK_POLICIES.trialIngressAllow, {
-                metadata: meta(NETWORK_POLICIES.trialIngressAllow),
-                spec: trialIngressAllowSpec(args.trialPodLabels, args.trialIngressPorts),
-            }, { parent: this });
-        this.networkPolicyNames = pulumi.all([deny.metadata.name, allow.metadata.name, ingressDeny.metadata.name,
-            ...(ingressAllow ? [ingressAllow.metadata.name] : [])]);
+        const allow = new k8s.networking.v1.NetworkPolicy(
+            allowName,
+            {
+                metadata: meta(allowName),
+                spec: trialAllowSpec({
+                    ...args.egress,
+                    namespace: args.namespace,
+                    trialPodLabels: args.trialPodLabels,
+                }),
+            },
+            { parent: this },
+        );
+        const ingressDeny = new k8s.networking.v1.NetworkPolicy(
+            NETWORK_POLICIES.trialIngressDefaultDeny,
+            {
+                metadata: meta(NETWORK_POLICIES.trialIngressDefaultDeny),
+                spec: defaultDenyIngressSpec(args.trialPodLabels),
+            },
+            { parent: this },
+        );
+        const ingressAllow =
+            args.trialIngressPorts.length === 0
+                ? undefined
+                : new k8s.networking.v1.NetworkPolicy(
+                      NETWORK_POLICIES.trialIngressAllow,
+                      {
+                          metadata: meta(NETWORK_POLICIES.trialIngressAllow),
+                          spec: trialIngressAllowSpec(args.trialPodLabels, args.trialIngressPorts),
+                      },
+                      { parent: this },
+                  );
+        this.networkPolicyNames = pulumi.all([
+            deny.metadata.name,
+            allow.metadata.name,
+            ingressDeny.metadata.name,
+            ...(ingressAllow ? [ingressAllow.metadata.name] : []),
+        ]);
 
         this.registerOutputs({
             namespace: this.namespace,

@@ -14,12 +14,15 @@ const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[
 // decimal or exponent suffix (apimachinery resource.ParseQuantity; it also takes "-", ".", and
 // spaces around the text, none of which a stack value needs).
 const QUANTITY = /^\+?([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?[0-9]+)?$/;
-const IMAGE_DIGEST = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$/;
+const IMAGE_DIGEST =
+    /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[a-f0-9]{64}$/;
 const LABEL_NAME = /^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/;
 
-export const oneOf = <T extends string>(allowed: readonly T[]): Check<string> => (value) =>
-    (allowed as readonly string[]).includes(value) ? undefined : `one of ${allowed.join(", ")}`;
+export const oneOf =
+    <T extends string>(allowed: readonly T[]): Check<string> =>
+    (value) =>
+        (allowed as readonly string[]).includes(value) ? undefined : `one of ${allowed.join(", ")}`;
 
 export const dns1123Label: Check<string> = (value) =>
     value.length <= 63 && DNS1123_LABEL.test(value)
@@ -27,7 +30,9 @@ export const dns1123Label: Check<string> = (value) =>
         : "a DNS-1123 label: lower-case letters, digits and '-', starting and ending alphanumeric, at most 63 characters";
 
 export const uid: Check<string> = (value) =>
-    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value) ? undefined : "a Kubernetes uid such as 3f2c9a3e-8b1d-4c7e-9f61-2a5d0c4e7b10";
+    /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(value)
+        ? undefined
+        : "a Kubernetes uid such as 3f2c9a3e-8b1d-4c7e-9f61-2a5d0c4e7b10";
 
 export const dns1123Subdomain: Check<string> = (value) =>
     value.length <= 253 && DNS1123_SUBDOMAIN.test(value)
@@ -49,8 +54,10 @@ export const namePrefix: Check<string> = (value) =>
         ? undefined
         : "a name prefix: 1 to 58 lower-case letters, digits, '-' or '.', starting alphanumeric (for example trial-)";
 
-export const optional = (check: Check<string>): Check<string> => (value) =>
-    value === "" ? undefined : check(value);
+export const optional =
+    (check: Check<string>): Check<string> =>
+    (value) =>
+        value === "" ? undefined : check(value);
 
 /** A quantity's exact value, num / den, for comparing a request with its limit without rounding. */
 export interface ExactQuantity {
@@ -96,7 +103,9 @@ export function parseQuantity(value: string): ExactQuantity | "too large" | "too
         return "too fine";
     }
     const scaled = digits * 2n ** BigInt(binary);
-    return exponent >= 0 ? { num: scaled * 10n ** BigInt(exponent), den: 1n } : { num: scaled, den: 10n ** BigInt(-exponent) };
+    return exponent >= 0
+        ? { num: scaled * 10n ** BigInt(exponent), den: 1n }
+        : { num: scaled, den: 10n ** BigInt(-exponent) };
 }
 
 /** -1, 0 or 1 as a is below, equal to or above b; both are quantities that `quantity` accepts. */
@@ -104,7 +113,9 @@ export function compareQuantities(a: string, b: string): number {
     const x = parseQuantity(a);
     const y = parseQuantity(b);
     if (typeof x !== "object" || typeof y !== "object") {
-        throw new Error(`compareQuantities: ${JSON.stringify(typeof x !== "object" ? a : b)} is not a checked quantity`);
+        throw new Error(
+            `compareQuantities: ${JSON.stringify(typeof x !== "object" ? a : b)} is not a checked quantity`,
+        );
     }
     const left = x.num * y.den;
     const right = y.num * x.den;
@@ -168,10 +179,13 @@ export const digestPinnedImage: Check<string> = (value) =>
 export const port: Check<number> = (value) =>
     Number.isInteger(value) && value >= 1 && value <= 65535 ? undefined : "a port number from 1 to 65535";
 
-export const atLeast = (min: number): Check<number> => (value) =>
-    value >= min ? undefined : `an integer of at least ${min}`;
+export const atLeast =
+    (min: number): Check<number> =>
+    (value) =>
+        value >= min ? undefined : `an integer of at least ${min}`;
 
-const CRON_EXPECTED = "a Kubernetes CronJob schedule: five fields (minute hour day-of-month month day-of-week; names such as MON or JAN allowed) or one of @yearly, @monthly, @weekly, @daily, @hourly, @every <duration>";
+const CRON_EXPECTED =
+    "a Kubernetes CronJob schedule: five fields (minute hour day-of-month month day-of-week; names such as MON or JAN allowed) or one of @yearly, @monthly, @weekly, @daily, @hourly, @every <duration>";
 /** The shortest `@every` period taken: the parser turns anything shorter, 0 and negative ones included, into every second. */
 const SHORTEST_EVERY_NS = 60n * 1000_000_000n;
 
@@ -223,7 +237,10 @@ export const timeZone: Check<string> = (value) => {
         return `${expected}; not Local, which the API server refuses`;
     }
     const parts = value.split("/");
-    if (parts.some((p) => p === "." || p === ".." || p.startsWith("-") || !ZONE_PART.test(p)) || !ZONE_NAMES.has(value)) {
+    if (
+        parts.some((p) => p === "." || p === ".." || p.startsWith("-") || !ZONE_PART.test(p)) ||
+        !ZONE_NAMES.has(value)
+    ) {
         const near = ZONES_BY_LOWER_CASE.get(value.toLowerCase());
         return near !== undefined ? `${expected}; did you mean ${near}?` : expected;
     }
@@ -250,8 +267,7 @@ export const ipv4Cidr = exceptCidr;
 
 /** Parses "key=value" label strings; returns the map or the expected form. */
 export function parseLabels(entries: readonly string[]): Record<string, string> | string {
-    const expected =
-        "a non-empty list of key=value labels with valid Kubernetes label keys ([prefix/]name) and values";
+    const expected = "a non-empty list of key=value labels with valid Kubernetes label keys ([prefix/]name) and values";
     if (entries.length === 0) {
         return expected;
     }
@@ -285,19 +301,20 @@ export const labelList: Check<string[]> = (value) => {
     return typeof parsed === "string" ? parsed : undefined;
 };
 
-export const eachOf = <T>(check: Check<T>): Check<T[]> => (values) => {
-    for (const v of values) {
-        const problem = check(v);
-        if (problem) {
-            return `a list whose every entry is ${problem}`;
+export const eachOf =
+    <T>(check: Check<T>): Check<T[]> =>
+    (values) => {
+        for (const v of values) {
+            const problem = check(v);
+            if (problem) {
+                return `a list whose every entry is ${problem}`;
+            }
         }
-    }
-    return undefined;
-};
+        return undefined;
+    };
 
 /** Possibly empty, else as uniquePorts. */
-export const distinctPorts: Check<number[]> = (values) =>
-    values.length === 0 ? undefined : uniquePorts(values);
+export const distinctPorts: Check<number[]> = (values) => (values.length === 0 ? undefined : uniquePorts(values));
 
 /** The whitespace labels.Parse skips between tokens (apimachinery pkg/labels/selector.go, isWhitespace). */
 const SELECTOR_SPACE = /^[ \t\r\n]+|[ \t\r\n]+$/g;
@@ -331,7 +348,10 @@ export const uniquePorts: Check<number[]> = (values) =>
  * publishers/meta/models/llama-3.1-405b-instruct-maas); public names may have the same segments.
  */
 export function parseModel(entry: string): { name: string; model: string } | undefined {
-    const match = /^(?:([A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*)=)?([A-Za-z0-9][A-Za-z0-9._@-]*(?:\/[A-Za-z0-9][A-Za-z0-9._@-]*)*)$/.exec(entry);
+    const match =
+        /^(?:([A-Za-z0-9][A-Za-z0-9._-]*(?:\/[A-Za-z0-9][A-Za-z0-9._-]*)*)=)?([A-Za-z0-9][A-Za-z0-9._@-]*(?:\/[A-Za-z0-9][A-Za-z0-9._@-]*)*)$/.exec(
+            entry,
+        );
     if (!match) {
         return undefined;
     }
@@ -364,7 +384,9 @@ export function serviceAccountKeyProblem(text: string): string | undefined {
     try {
         parsed = JSON.parse(text);
     } catch {
-        return /^[A-Za-z0-9+/=\s]+$/.test(text) ? "it is not JSON (it looks base64-encoded once more)" : "it is not JSON";
+        return /^[A-Za-z0-9+/=\s]+$/.test(text)
+            ? "it is not JSON (it looks base64-encoded once more)"
+            : "it is not JSON";
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
         return "it is JSON but not an object";

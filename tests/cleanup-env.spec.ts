@@ -26,7 +26,9 @@ function inPod(): Record<string, string> {
         } else if (typeof entry.value === "string") {
             env[name] = entry.value;
         } else {
-            throw new Error(`${name}: the CronJob's env entry has neither a string value nor valueFrom: ${JSON.stringify(entry)}`);
+            throw new Error(
+                `${name}: the CronJob's env entry has neither a string value nor valueFrom: ${JSON.stringify(entry)}`,
+            );
         }
     }
     return env;
@@ -42,10 +44,18 @@ describe("cleanup environment (components/cleanupEnv.ts)", () => {
         const indexes = [...SOURCE.matchAll(/\benv\[([^\]]+)\]/g)].map((m) => m[1]);
         // Any other index would be a name the table cannot see; `name` is the parameter of the
         // helpers that read integers and report problems, which are given ENV names only.
-        expect(indexes.filter((i) => !/^ENV\.\w+$/.test(i) && i !== "name"), "env[...] reads").to.deep.equal([]);
+        expect(
+            indexes.filter((i) => !/^ENV\.\w+$/.test(i) && i !== "name"),
+            "env[...] reads",
+        ).to.deep.equal([]);
         const helperCalls = [...SOURCE.matchAll(/\b(?:integer|bad)\(([^,)]+),/g)].map((m) => m[1]);
-        expect(helperCalls.filter((a) => !/^ENV\.\w+$/.test(a) && a !== "name"), "helper arguments").to.deep.equal([]);
-        expect(SOURCE.match(/process\.env/g), "process.env is only handed to parseConfig").to.deep.equal(["process.env"]);
+        expect(
+            helperCalls.filter((a) => !/^ENV\.\w+$/.test(a) && a !== "name"),
+            "helper arguments",
+        ).to.deep.equal([]);
+        expect(SOURCE.match(/process\.env/g), "process.env is only handed to parseConfig").to.deep.equal([
+            "process.env",
+        ]);
         expect(SOURCE).to.contain("parseConfig(process.env)");
 
         const viaEnv = [...new Set([...SOURCE.matchAll(/\bENV\.(\w+)/g)].map((m) => m[1]))].map((key) => {
@@ -64,7 +74,8 @@ describe("cleanup environment (components/cleanupEnv.ts)", () => {
     for (const [name, spec] of SPECS.filter(([, s]) => s.min !== undefined)) {
         const min = spec.min as number;
         it(`${name}: the program takes ${min} and refuses ${min - 1}, as the table says`, () => {
-            const problemsOf = (value: string) => parse({ ...inPod(), [name]: value }).problems.filter((p) => p.startsWith(`${name}=`));
+            const problemsOf = (value: string) =>
+                parse({ ...inPod(), [name]: value }).problems.filter((p) => p.startsWith(`${name}=`));
             expect(problemsOf(String(min))).to.deep.equal([]);
             expect(problemsOf(String(min - 1))).to.have.length(1);
         });

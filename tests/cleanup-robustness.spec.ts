@@ -37,14 +37,21 @@ const ago = (hours: number): string => new Date(Date.now() - hours * HOUR).toISO
 function pod(name: string, finishedHoursAgo: number): KubeObj {
     return {
         metadata: { name, uid: `uid-${name}`, labels: TRIAL, creationTimestamp: ago(finishedHoursAgo + 2) },
-        status: { phase: "Succeeded", startTime: ago(finishedHoursAgo + 1), containerStatuses: [{ state: { terminated: { finishedAt: ago(finishedHoursAgo) } } }] },
+        status: {
+            phase: "Succeeded",
+            startTime: ago(finishedHoursAgo + 1),
+            containerStatuses: [{ state: { terminated: { finishedAt: ago(finishedHoursAgo) } } }],
+        },
     };
 }
 
 function run(name: string, completedHoursAgo: number, failed: boolean): KubeObj {
     return {
         metadata: { name, uid: `uid-${name}`, creationTimestamp: ago(completedHoursAgo + 1) },
-        status: { completionTime: ago(completedHoursAgo), conditions: [{ type: "Succeeded", status: failed ? "False" : "True", reason: "x" }] },
+        status: {
+            completionTime: ago(completedHoursAgo),
+            conditions: [{ type: "Succeeded", status: failed ? "False" : "True", reason: "x" }],
+        },
     };
 }
 
@@ -54,11 +61,17 @@ function stream(name: string, labels: Record<string, string> = PRUNABLE): KubeOb
     return { metadata: { name, uid: `uid-${name}`, labels, creationTimestamp: ago(1000) }, status: { tags: [] } };
 }
 
-const status = (code: number, reason: string, message: string): Answer =>
-    ({ status: code, body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", reason, message, code } });
+const status = (code: number, reason: string, message: string): Answer => ({
+    status: code,
+    body: { kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", reason, message, code },
+});
 
-const EXPIRED = status(410, "Expired", "The provided continue parameter is too old to display a consistent list result. " +
-    "You can start a new list without the continue parameter.");
+const EXPIRED = status(
+    410,
+    "Expired",
+    "The provided continue parameter is too old to display a consistent list result. " +
+        "You can start a new list without the continue parameter.",
+);
 
 /**
  * Collections of objects, listed `pageSize` at a time with the offset as continue token, and
@@ -80,7 +93,12 @@ class FakeApi {
             req.on("end", () => {
                 const url = new URL(req.url ?? "/", "http://fake");
                 const text = Buffer.concat(chunks).toString("utf8");
-                const call: Call = { method: req.method ?? "", path: url.pathname, query: url.searchParams, body: text ? JSON.parse(text) as Record<string, unknown> : {} };
+                const call: Call = {
+                    method: req.method ?? "",
+                    path: url.pathname,
+                    query: url.searchParams,
+                    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+                };
                 this.calls.push(call);
                 const answer = this.hook(call) ?? this.answer(call);
                 const payload = answer.raw ?? JSON.stringify(answer.body);
@@ -134,7 +152,14 @@ class FakeApi {
             const items = this.collections.get(call.path) ?? [];
             const offset = Number(call.query.get("continue") ?? "0");
             const end = offset + this.pageSize;
-            return { status: 200, body: { kind: "List", metadata: end < items.length ? { continue: String(end) } : {}, items: items.slice(offset, end) } };
+            return {
+                status: 200,
+                body: {
+                    kind: "List",
+                    metadata: end < items.length ? { continue: String(end) } : {},
+                    items: items.slice(offset, end),
+                },
+            };
         }
         if (call.method === "DELETE") {
             const collection = call.path.slice(0, call.path.lastIndexOf("/"));
@@ -146,7 +171,11 @@ class FakeApi {
             }
             const wanted = (call.body.preconditions as { uid?: string } | undefined)?.uid;
             if (wanted !== undefined && wanted !== items[index].metadata.uid) {
-                return status(409, "Conflict", `Precondition failed: UID in precondition: ${wanted}, UID in object meta: ${items[index].metadata.uid}`);
+                return status(
+                    409,
+                    "Conflict",
+                    `Precondition failed: UID in precondition: ${wanted}, UID in object meta: ${items[index].metadata.uid}`,
+                );
             }
             const [gone] = items.splice(index, 1);
             return { status: 200, body: gone };
@@ -185,8 +214,10 @@ describe("cleanup robustness", function () {
         ...over,
     });
     const lists = (collection: string): Call[] => api.calls.filter((c) => c.method === "GET" && c.path === collection);
-    const deletes = (collection: string): string[] => api.calls
-        .filter((c) => c.method === "DELETE" && c.path.startsWith(`${collection}/`)).map((c) => c.path.slice(collection.length + 1));
+    const deletes = (collection: string): string[] =>
+        api.calls
+            .filter((c) => c.method === "DELETE" && c.path.startsWith(`${collection}/`))
+            .map((c) => c.path.slice(collection.length + 1));
 
     before(() => api.start());
     after(() => api.stop());
@@ -194,7 +225,17 @@ describe("cleanup robustness", function () {
     describe("a list whose continue token expired (410 Gone)", () => {
         it("is listed again from the first page, and each stale object is deleted and counted once", async () => {
             const stale = ["old-0", "old-1", "old-2", "old-3", "old-4"];
-            api.reset({ [PODS]: [pod("old-0", 48), pod("young-0", 1), pod("old-1", 48), pod("old-2", 30), pod("young-1", 2), pod("old-3", 50), pod("old-4", 72)] });
+            api.reset({
+                [PODS]: [
+                    pod("old-0", 48),
+                    pod("young-0", 1),
+                    pod("old-1", 48),
+                    pod("old-2", 30),
+                    pod("young-1", 2),
+                    pod("old-3", 50),
+                    pod("old-4", 72),
+                ],
+            });
             let expired = false;
             api.hook = (call) => {
                 if (call.method === "GET" && call.query.get("continue") === "4" && !expired) {
@@ -205,8 +246,18 @@ describe("cleanup robustness", function () {
             };
             const result = await runCleanup(env());
             expect(result.code, result.stdout).to.equal(0);
-            expect(lists(PODS).map((c) => c.query.get("continue"))).to.deep.equal([null, "2", "4", null, "2", "4", "6"]);
-            expect(result.stdout).to.contain(`list ${PODS}: continue token expired (410 Gone) after 4 objects; listing again from the beginning (restart 1 of 3)`);
+            expect(lists(PODS).map((c) => c.query.get("continue"))).to.deep.equal([
+                null,
+                "2",
+                "4",
+                null,
+                "2",
+                "4",
+                "6",
+            ]);
+            expect(result.stdout).to.contain(
+                `list ${PODS}: continue token expired (410 Gone) after 4 objects; listing again from the beginning (restart 1 of 3)`,
+            );
             expect(deletes(PODS).sort()).to.deep.equal(stale);
             expect(result.summaries.pod).to.deep.equal({ examined: 7, deleted: 5, kept: 2, failed: 0 });
             expect(api.names(PODS)).to.deep.equal(["young-0", "young-1"]);
@@ -215,23 +266,47 @@ describe("cleanup robustness", function () {
         it("drops what the abandoned pass saw: an object gone by the new pass is neither deleted, dead-lettered nor counted", async () => {
             const deadLetter = fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-robust-dl-"));
             try {
-                api.reset({ [RUNS]: [run("failed-a", 200, true), run("failed-b", 300, true), run("ok-old", 400, false), run("young", 1, true)] });
+                api.reset({
+                    [RUNS]: [
+                        run("failed-a", 200, true),
+                        run("failed-b", 300, true),
+                        run("ok-old", 400, false),
+                        run("young", 1, true),
+                    ],
+                });
                 let expired = false;
                 api.hook = (call) => {
                     if (call.method === "GET" && call.path === RUNS && call.query.get("continue") === "2" && !expired) {
                         // Between the passes someone else removes failed-b, seen on the first page only.
                         expired = true;
-                        api.collections.set(RUNS, (api.collections.get(RUNS) ?? []).filter((o) => o.metadata.name !== "failed-b"));
+                        api.collections.set(
+                            RUNS,
+                            (api.collections.get(RUNS) ?? []).filter((o) => o.metadata.name !== "failed-b"),
+                        );
                         return EXPIRED;
                     }
                     return undefined;
                 };
-                const result = await runCleanup(env({ CLEANUP_KINDS: "pipelineruns", DEAD_LETTER_DIR: deadLetter, DEAD_LETTER_RETENTION_DAYS: "30" }));
+                const result = await runCleanup(
+                    env({
+                        CLEANUP_KINDS: "pipelineruns",
+                        DEAD_LETTER_DIR: deadLetter,
+                        DEAD_LETTER_RETENTION_DAYS: "30",
+                    }),
+                );
                 expect(result.code, result.stdout).to.equal(0);
                 expect(deletes(RUNS).sort()).to.deep.equal(["failed-a", "ok-old"]);
-                expect(result.summaries.pipelinerun).to.deep.equal({ examined: 3, deleted: 2, kept: 1, failed: 0, deadLettered: 1 });
+                expect(result.summaries.pipelinerun).to.deep.equal({
+                    examined: 3,
+                    deleted: 2,
+                    kept: 1,
+                    failed: 0,
+                    deadLettered: 1,
+                });
                 const day = new Date().toISOString().slice(0, 10);
-                expect(fs.readdirSync(path.join(deadLetter, "pipelineruns", day))).to.deep.equal(["failed-a-uid-failed-a"]);
+                expect(fs.readdirSync(path.join(deadLetter, "pipelineruns", day))).to.deep.equal([
+                    "failed-a-uid-failed-a",
+                ]);
                 expect(api.names(RUNS)).to.deep.equal(["young"]);
             } finally {
                 fs.rmSync(deadLetter, { recursive: true, force: true });
@@ -239,12 +314,29 @@ describe("cleanup robustness", function () {
         });
 
         it("gives up after 3 restarts with a message saying so, exits 1 (retrying is safe), and still cleans the other kinds", async () => {
-            api.reset({ [PODS]: [pod("old-0", 48), pod("old-1", 48), pod("old-2", 48)], [STREAMS]: [stream("old-stream")] });
-            api.hook = (call) => (call.method === "GET" && call.path === PODS && call.query.has("continue") ? EXPIRED : undefined);
-            const result = await runCleanup(env({ CLEANUP_KINDS: "pods,imagestreams", IMAGESTREAM_SELECTOR: "abevalflow/prune=true" }));
+            api.reset({
+                [PODS]: [pod("old-0", 48), pod("old-1", 48), pod("old-2", 48)],
+                [STREAMS]: [stream("old-stream")],
+            });
+            api.hook = (call) =>
+                call.method === "GET" && call.path === PODS && call.query.has("continue") ? EXPIRED : undefined;
+            const result = await runCleanup(
+                env({ CLEANUP_KINDS: "pods,imagestreams", IMAGESTREAM_SELECTOR: "abevalflow/prune=true" }),
+            );
             expect(result.code, result.stdout).to.equal(1);
-            expect(lists(PODS).map((c) => c.query.get("continue"))).to.deep.equal([null, "2", null, "2", null, "2", null, "2"]);
-            expect(result.stdout).to.match(/^failed list pod: 410 continue token expired \(410 Gone\) on 4 passes in a row, after 3 restarts from the beginning \(The provided continue parameter is too old/m);
+            expect(lists(PODS).map((c) => c.query.get("continue"))).to.deep.equal([
+                null,
+                "2",
+                null,
+                "2",
+                null,
+                "2",
+                null,
+                "2",
+            ]);
+            expect(result.stdout).to.match(
+                /^failed list pod: 410 continue token expired \(410 Gone\) on 4 passes in a row, after 3 restarts from the beginning \(The provided continue parameter is too old/m,
+            );
             expect(deletes(PODS)).to.deep.equal([]);
             expect(result.summaries.pod).to.deep.equal({ examined: 0, deleted: 0, kept: 0, failed: 1 });
             expect(result.summaries.imagestream).to.deep.equal({ examined: 1, deleted: 1, kept: 0, failed: 0 });
@@ -255,7 +347,9 @@ describe("cleanup robustness", function () {
     describe("ImageStreams", () => {
         it("are listed with the selector, and an unlabelled stream the server still returned is kept", async () => {
             api.reset({ [STREAMS]: [stream("build-output"), stream("imported-base", {})] });
-            const result = await runCleanup(env({ CLEANUP_KINDS: "imagestreams", IMAGESTREAM_SELECTOR: "abevalflow/prune=true" }));
+            const result = await runCleanup(
+                env({ CLEANUP_KINDS: "imagestreams", IMAGESTREAM_SELECTOR: "abevalflow/prune=true" }),
+            );
             expect(result.code, result.stdout).to.equal(0);
             expect(lists(STREAMS).map((c) => c.query.get("labelSelector"))).to.deep.equal(["abevalflow/prune=true"]);
             expect(deletes(STREAMS)).to.deep.equal(["build-output"]);
@@ -267,7 +361,9 @@ describe("cleanup robustness", function () {
             const result = await runCleanup(env({ CLEANUP_KINDS: "pods,imagestreams" }));
             expect(result.code, result.stdout).to.equal(0);
             expect(api.calls.filter((c) => c.path.startsWith(STREAMS))).to.deep.equal([]);
-            expect(result.stdout).to.match(/^summary imagestream: examined=0 deleted=0 kept=0 failed=0 \(skipped: IMAGESTREAM_SELECTOR is empty, so no ImageStream is pruned\)$/m);
+            expect(result.stdout).to.match(
+                /^summary imagestream: examined=0 deleted=0 kept=0 failed=0 \(skipped: IMAGESTREAM_SELECTOR is empty, so no ImageStream is pruned\)$/m,
+            );
             expect(api.names(STREAMS)).to.deep.equal(["build-output", "imported-base"]);
         });
     });
@@ -279,17 +375,26 @@ describe("cleanup robustness", function () {
                 const items = api.collections.get(PODS) ?? [];
                 if (call.method === "DELETE" && call.path === `${PODS}/replaced`) {
                     // Re-created under the same name after the list: the uid precondition no longer holds.
-                    items.splice(items.findIndex((o) => o.metadata.name === "replaced"), 1, { ...pod("replaced", 0), metadata: { ...pod("replaced", 0).metadata, uid: "uid-replaced-2" } });
+                    items.splice(
+                        items.findIndex((o) => o.metadata.name === "replaced"),
+                        1,
+                        { ...pod("replaced", 0), metadata: { ...pod("replaced", 0).metadata, uid: "uid-replaced-2" } },
+                    );
                 }
                 if (call.method === "DELETE" && call.path === `${PODS}/vanished`) {
-                    api.collections.set(PODS, items.filter((o) => o.metadata.name !== "vanished"));
+                    api.collections.set(
+                        PODS,
+                        items.filter((o) => o.metadata.name !== "vanished"),
+                    );
                 }
                 return undefined;
             };
             const result = await runCleanup(env());
             expect(result.code, result.stdout).to.equal(0);
             expect(deletes(PODS).sort()).to.deep.equal(["plain", "replaced", "vanished"]);
-            expect(result.stdout).to.match(/^kept pod\/replaced: changed since it was listed \(409 Precondition failed: UID in precondition: uid-replaced, UID in object meta: uid-replaced-2\)$/m);
+            expect(result.stdout).to.match(
+                /^kept pod\/replaced: changed since it was listed \(409 Precondition failed: UID in precondition: uid-replaced, UID in object meta: uid-replaced-2\)$/m,
+            );
             expect(result.stdout).to.not.match(/^deleted pod\/replaced/m);
             expect(result.stdout).to.not.match(/^failed /m);
             expect(result.summaries.pod).to.deep.equal({ examined: 4, deleted: 2, kept: 1, failed: 0, changed: 1 });
@@ -297,9 +402,21 @@ describe("cleanup robustness", function () {
         });
 
         it("shows changed=N in the summary line only when there is one, and does not fail the run", () => {
-            const summary = (over: Partial<Summary>): Summary =>
-                ({ kind: "pod", examined: 4, deleted: 3, kept: 0, changed: 0, failed: 0, wouldDelete: 0, transient: 0, permanent: 0, ...over });
-            expect(summaryLine(summary({ deleted: 2, changed: 1 }), false)).to.equal("summary pod: examined=4 deleted=2 kept=0 failed=0 changed=1");
+            const summary = (over: Partial<Summary>): Summary => ({
+                kind: "pod",
+                examined: 4,
+                deleted: 3,
+                kept: 0,
+                changed: 0,
+                failed: 0,
+                wouldDelete: 0,
+                transient: 0,
+                permanent: 0,
+                ...over,
+            });
+            expect(summaryLine(summary({ deleted: 2, changed: 1 }), false)).to.equal(
+                "summary pod: examined=4 deleted=2 kept=0 failed=0 changed=1",
+            );
             expect(summaryLine(summary({}), false)).to.equal("summary pod: examined=4 deleted=3 kept=0 failed=0");
             expect(exitCodeFor([summary({ deleted: 0, changed: 4 })])).to.equal(0);
         });
@@ -314,10 +431,17 @@ describe("cleanup robustness", function () {
             it(`fail that kind cleanly when the body is ${what}, exit 1, and the other kinds are still cleaned`, async () => {
                 api.reset({ [PODS]: [pod("old", 48)], [STREAMS]: [stream("old-stream")] });
                 api.hook = (call) => (call.method === "GET" && call.path === PODS ? answer : undefined);
-                const result = await runCleanup(env({ CLEANUP_KINDS: "pods,imagestreams", IMAGESTREAM_SELECTOR: "abevalflow/prune=true" }));
+                const result = await runCleanup(
+                    env({ CLEANUP_KINDS: "pods,imagestreams", IMAGESTREAM_SELECTOR: "abevalflow/prune=true" }),
+                );
                 expect(result.code, result.stdout).to.equal(1);
                 expect(result.stdout).to.not.match(/crashed/);
-                expect(result.stdout, result.stdout).to.match(new RegExp(`^failed list pod: network error GET ${PODS} answered 200 with .*, not a Kubernetes list$`, "m"));
+                expect(result.stdout, result.stdout).to.match(
+                    new RegExp(
+                        `^failed list pod: network error GET ${PODS} answered 200 with .*, not a Kubernetes list$`,
+                        "m",
+                    ),
+                );
                 expect(result.summaries.pod).to.deep.equal({ examined: 0, deleted: 0, kept: 0, failed: 1 });
                 expect(result.summaries.imagestream).to.deep.equal({ examined: 1, deleted: 1, kept: 0, failed: 0 });
             });
@@ -328,8 +452,10 @@ describe("cleanup robustness", function () {
         it("is cut off by the request's total deadline, retried, and the kind fails with exit 1", async () => {
             api.reset({ [PODS]: [pod("old", 48)] });
             // 50 ms a byte never trips an idle timeout; the whole list would take minutes.
-            api.hook = (call) => (call.method === "GET" && call.path === PODS
-                ? { status: 200, body: { kind: "List", metadata: {}, items: [pod("old", 48)] }, trickleMs: 50 } : undefined);
+            api.hook = (call) =>
+                call.method === "GET" && call.path === PODS
+                    ? { status: 200, body: { kind: "List", metadata: {}, items: [pod("old", 48)] }, trickleMs: 50 }
+                    : undefined;
             const result = await runCleanup(env({ REQUEST_TIMEOUT_SECONDS: "1" }));
             expect(result.code, result.stdout).to.equal(1);
             expect(result.stdout).to.match(/^failed list pod: network error no complete answer within 1s$/m);
@@ -340,7 +466,9 @@ describe("cleanup robustness", function () {
         it("REQUEST_TIMEOUT_SECONDS must be a whole number of seconds", async () => {
             const result = await runCleanup(env({ REQUEST_TIMEOUT_SECONDS: "0.5" }));
             expect(result.code).to.equal(2);
-            expect(result.stdout).to.match(/^configuration: REQUEST_TIMEOUT_SECONDS="0\.5": expected an integer >= 1$/m);
+            expect(result.stdout).to.match(
+                /^configuration: REQUEST_TIMEOUT_SECONDS="0\.5": expected an integer >= 1$/m,
+            );
         });
     });
 
@@ -352,7 +480,12 @@ describe("cleanup robustness", function () {
         const today = (): string => new Date().toISOString().slice(0, 10);
         const dayAgo = (days: number): string => new Date(Date.now() - days * DAY).toISOString().slice(0, 10);
         const dlEnv = (over: Record<string, string> = {}): Record<string, string> =>
-            env({ CLEANUP_KINDS: "pipelineruns", DEAD_LETTER_DIR: deadLetter, DEAD_LETTER_RETENTION_DAYS: "30", ...over });
+            env({
+                CLEANUP_KINDS: "pipelineruns",
+                DEAD_LETTER_DIR: deadLetter,
+                DEAD_LETTER_RETENTION_DAYS: "30",
+                ...over,
+            });
         /** An entry as a run `writtenDaysAgo` would have left it, in folder `day`. */
         const seedEntry = (day: string, name: string, writtenDaysAgo: number): void => {
             const dir = path.join(deadLetter, "pipelineruns", day, name);
@@ -365,7 +498,10 @@ describe("cleanup robustness", function () {
         };
         const entries = (): string[] => {
             const base = path.join(deadLetter, "pipelineruns");
-            return fs.readdirSync(base).filter((d) => d !== ".incoming").sort()
+            return fs
+                .readdirSync(base)
+                .filter((d) => d !== ".incoming")
+                .sort()
                 .flatMap((d) => fs.readdirSync(path.join(base, d)).map((e) => `${d}/${e}`));
         };
 
@@ -373,11 +509,22 @@ describe("cleanup robustness", function () {
             api.reset({ [RUNS]: [run("failed-40d", 40 * 24, true)] });
             const first = await runCleanup(dlEnv());
             expect(first.code, first.stdout).to.equal(0);
-            expect(first.summaries.pipelinerun).to.deep.equal({ examined: 1, deleted: 1, kept: 0, failed: 0, deadLettered: 1 });
+            expect(first.summaries.pipelinerun).to.deep.equal({
+                examined: 1,
+                deleted: 1,
+                kept: 0,
+                failed: 0,
+                deadLettered: 1,
+            });
             expect(first.summaries["dead-letter"]).to.deep.equal({ examined: 1, deleted: 0, kept: 1, failed: 0 });
             expect(first.stdout).to.not.match(/removed .*dead-letter/);
             expect(entries()).to.deep.equal([`${today()}/failed-40d-uid-failed-40d`]);
-            const record = JSON.parse(fs.readFileSync(path.join(deadLetter, "pipelineruns", today(), "failed-40d-uid-failed-40d", "pipelinerun.json"), "utf8")) as KubeObj;
+            const record = JSON.parse(
+                fs.readFileSync(
+                    path.join(deadLetter, "pipelineruns", today(), "failed-40d-uid-failed-40d", "pipelinerun.json"),
+                    "utf8",
+                ),
+            ) as KubeObj;
             expect(record.metadata.name).to.equal("failed-40d");
             expect(api.names(RUNS)).to.deep.equal([]);
             const second = await runCleanup(dlEnv());
@@ -394,9 +541,14 @@ describe("cleanup robustness", function () {
             const result = await runCleanup(dlEnv());
             expect(result.code, result.stdout).to.equal(0);
             expect(entries()).to.deep.equal([`${dayAgo(40)}/legacy-uid-3`, `${dayAgo(29)}/young-uid-2`]);
-            expect(fs.existsSync(path.join(deadLetter, "pipelineruns", dayAgo(31))), "an emptied day folder goes").to.equal(false);
+            expect(
+                fs.existsSync(path.join(deadLetter, "pipelineruns", dayAgo(31))),
+                "an emptied day folder goes",
+            ).to.equal(false);
             expect(result.summaries["dead-letter"]).to.deep.equal({ examined: 3, deleted: 1, kept: 2, failed: 0 });
-            expect(result.stdout).to.match(new RegExp(`^removed 1 of 1 dead-letter entries of day ${dayAgo(31)}$`, "m"));
+            expect(result.stdout).to.match(
+                new RegExp(`^removed 1 of 1 dead-letter entries of day ${dayAgo(31)}$`, "m"),
+            );
         });
 
         it("counts an entry already on the volume under an earlier day as copied, and writes no second one", async () => {
@@ -410,8 +562,13 @@ describe("cleanup robustness", function () {
 
         it("keeps a run that was re-created under the same name after the list, and records nothing of the new one", async () => {
             api.reset({ [RUNS]: [run("renamed", 40 * 24, true)] });
-            api.hook = (call) => (call.method === "GET" && call.path === `${RUNS}/renamed`
-                ? { status: 200, body: { ...run("renamed", 0, false), metadata: { name: "renamed", uid: "uid-other" } } } : undefined);
+            api.hook = (call) =>
+                call.method === "GET" && call.path === `${RUNS}/renamed`
+                    ? {
+                          status: 200,
+                          body: { ...run("renamed", 0, false), metadata: { name: "renamed", uid: "uid-other" } },
+                      }
+                    : undefined;
             const result = await runCleanup(dlEnv());
             expect(result.code, result.stdout).to.equal(0);
             expect(fs.existsSync(path.join(deadLetter, "pipelineruns", today()))).to.equal(false);
@@ -425,33 +582,65 @@ describe("cleanup robustness", function () {
             const trace = path.join(os.tmpdir(), `cleanup-strace-${process.pid}.txt`);
             try {
                 const result = await new Promise<{ code: number | null; out: string }>((resolve) => {
-                    const child = spawn("strace", ["-f", "-qq", "-o", trace, "-e", "trace=openat,rename,renameat,renameat2,fsync,fdatasync,close",
-                        process.execPath, path.join(REPO_ROOT, "cleanup", "cleanup.js")], { env: { PATH: process.env.PATH ?? "", ...dlEnv() } });
+                    const child = spawn(
+                        "strace",
+                        [
+                            "-f",
+                            "-qq",
+                            "-o",
+                            trace,
+                            "-e",
+                            "trace=openat,rename,renameat,renameat2,fsync,fdatasync,close",
+                            process.execPath,
+                            path.join(REPO_ROOT, "cleanup", "cleanup.js"),
+                        ],
+                        { env: { PATH: process.env.PATH ?? "", ...dlEnv() } },
+                    );
                     let out = "";
                     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
                     child.on("close", (code) => resolve({ code, out }));
                 });
                 expect(result.code, result.out).to.equal(0);
-                const lines = fs.readFileSync(trace, "utf8").split("\n").map((l) => l.replace(/^\d+\s+/, ""));
+                const lines = fs
+                    .readFileSync(trace, "utf8")
+                    .split("\n")
+                    .map((l) => l.replace(/^\d+\s+/, ""));
                 const dayDir = path.join(deadLetter, "pipelineruns", today());
                 const entry = path.join(dayDir, "durable-uid-durable");
-                const renameAt = lines.findIndex((l) => /^rename/.test(l) && l.includes(`"${entry}"`) && / = 0$/.test(l));
+                const renameAt = lines.findIndex(
+                    (l) => /^rename/.test(l) && l.includes(`"${entry}"`) && / = 0$/.test(l),
+                );
                 expect(renameAt, "the scratch folder is renamed into place").to.be.above(-1);
                 const syncedAfter = (dir: string, from: number): boolean => {
                     for (let i = from; i < lines.length; i++) {
-                        const open = new RegExp(`^openat\\(AT_FDCWD, "${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}", [^)]*O_DIRECTORY[^)]*\\) = (\\d+)$`).exec(lines[i]);
-                        if (open && lines.slice(i + 1).some((l) => new RegExp(`^fsync\\(${open[1]}\\)\\s+= 0$`).test(l))) {
+                        const open = new RegExp(
+                            `^openat\\(AT_FDCWD, "${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}", [^)]*O_DIRECTORY[^)]*\\) = (\\d+)$`,
+                        ).exec(lines[i]);
+                        if (
+                            open &&
+                            lines.slice(i + 1).some((l) => new RegExp(`^fsync\\(${open[1]}\\)\\s+= 0$`).test(l))
+                        ) {
                             return true;
                         }
                     }
                     return false;
                 };
                 expect(syncedAfter(dayDir, renameAt), "the day folder is flushed after the rename").to.equal(true);
-                const scratchOpen = lines.findIndex((l) => l.includes("/.incoming/durable-uid-durable.") && l.includes("O_DIRECTORY"));
+                const scratchOpen = lines.findIndex(
+                    (l) => l.includes("/.incoming/durable-uid-durable.") && l.includes("O_DIRECTORY"),
+                );
                 expect(scratchOpen, "the scratch folder is flushed before it is renamed").to.be.within(0, renameAt);
-                const recordOpen = lines.findIndex((l) => l.includes("/.incoming/durable-uid-durable.") && l.includes("pipelinerun.json") && l.includes("O_CREAT"));
+                const recordOpen = lines.findIndex(
+                    (l) =>
+                        l.includes("/.incoming/durable-uid-durable.") &&
+                        l.includes("pipelinerun.json") &&
+                        l.includes("O_CREAT"),
+                );
                 const fd = / = (\d+)$/.exec(lines[recordOpen] ?? "")?.[1];
-                expect(lines.slice(recordOpen, renameAt).some((l) => new RegExp(`^fsync\\(${fd}\\)\\s+= 0$`).test(l)), "the record file is flushed before the rename").to.equal(true);
+                expect(
+                    lines.slice(recordOpen, renameAt).some((l) => new RegExp(`^fsync\\(${fd}\\)\\s+= 0$`).test(l)),
+                    "the record file is flushed before the rename",
+                ).to.equal(true);
             } finally {
                 fs.rmSync(trace, { force: true });
             }
@@ -467,19 +656,29 @@ describe("cleanup robustness", function () {
                 }
             });
 
-            it("on a full volume writes no truncated record, says \"volume full\", keeps the run, and exits 1", async () => {
-                const big = { ...run("too-big", 40 * 24, true), spec: { params: [{ name: "log", value: "x".repeat(200_000) }] } };
+            it('on a full volume writes no truncated record, says "volume full", keeps the run, and exits 1', async () => {
+                const big = {
+                    ...run("too-big", 40 * 24, true),
+                    spec: { params: [{ name: "log", value: "x".repeat(200_000) }] },
+                };
                 api.reset({ [RUNS]: [big, run("small", 40 * 24, false)] });
                 const result = await runCleanupConfined(dlEnv(), { tmpfsBytes: 64 * 1024 });
                 expect(result.code, result.stdout).to.equal(1);
-                expect(result.stdout).to.match(/^failed dead-letter copy of pipelinerun\/too-big, so it was kept: network error volume full \(ENOSPC\) at .*: the record of too-big-uid-too-big was not written$/m);
-                expect(result.files.filter((f) => !f.endsWith("/") && /\.json$/.test(f)), result.files.join("\n")).to.deep.equal([]);
+                expect(result.stdout).to.match(
+                    /^failed dead-letter copy of pipelinerun\/too-big, so it was kept: network error volume full \(ENOSPC\) at .*: the record of too-big-uid-too-big was not written$/m,
+                );
+                expect(
+                    result.files.filter((f) => !f.endsWith("/") && /\.json$/.test(f)),
+                    result.files.join("\n"),
+                ).to.deep.equal([]);
                 expect(result.files.filter((f) => f.startsWith("pipelineruns/.incoming/"))).to.deep.equal([]);
                 expect(api.names(RUNS)).to.deep.equal(["too-big"]);
             });
 
             it("records and prunes a backlog of 4,000 failed runs of 50 KB each within the CronJob's memory limit", async () => {
-                const pulumiYaml = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as { config: Record<string, { default: string }> };
+                const pulumiYaml = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, "Pulumi.yaml"), "utf8")) as {
+                    config: Record<string, { default: string }>;
+                };
                 const limit = quantityValue(pulumiYaml.config.cleanupMemoryLimit.default);
                 const padding = "p".repeat(50_000);
                 const backlog = Array.from({ length: 4000 }, (_, i) => ({
@@ -491,10 +690,18 @@ describe("cleanup robustness", function () {
                 try {
                     const result = await runCleanupConfined(dlEnv({ CONCURRENCY: "8" }), { memoryLimitBytes: limit });
                     expect(result.code, result.stdout.slice(-2000) + result.stderr).to.equal(0);
-                    expect(result.summaries.pipelinerun).to.deep.equal({ examined: 4000, deleted: 4000, kept: 0, failed: 0, deadLettered: 4000 });
+                    expect(result.summaries.pipelinerun).to.deep.equal({
+                        examined: 4000,
+                        deleted: 4000,
+                        kept: 0,
+                        failed: 0,
+                        deadLettered: 4000,
+                    });
                     expect(result.files.filter((f) => f.endsWith("/pipelinerun.json"))).to.have.length(4000);
                     expect(api.names(RUNS)).to.deep.equal([]);
-                    console.log(`      peak resident memory ${((result.maxRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB under the ${limit / 2 ** 20} MiB limit, ${result.ms} ms`);
+                    console.log(
+                        `      peak resident memory ${((result.maxRssBytes ?? 0) / 2 ** 20).toFixed(0)} MiB under the ${limit / 2 ** 20} MiB limit, ${result.ms} ms`,
+                    );
                 } finally {
                     api.pageSize = 2;
                 }
@@ -511,8 +718,14 @@ describe("cleanup robustness", function () {
 
         /** The namespace with the CronJob and its empty ConfigMap; PATCH merges data as the API server does, POST keeps the Events. */
         function cluster(objects: Record<string, KubeObj[]>): { events: Event[]; configMap: () => ConfigMap } {
-            const configMap: ConfigMap = { metadata: { name: NAMES.LAST_RUN_CONFIGMAP, uid: "uid-cm", resourceVersion: "1" } };
-            api.reset({ ...objects, [CONFIGMAPS]: [configMap], [CRONJOBS]: [{ metadata: { name: NAMES.CRONJOB_NAME, uid: "uid-cron", namespace: NS } }] });
+            const configMap: ConfigMap = {
+                metadata: { name: NAMES.LAST_RUN_CONFIGMAP, uid: "uid-cm", resourceVersion: "1" },
+            };
+            api.reset({
+                ...objects,
+                [CONFIGMAPS]: [configMap],
+                [CRONJOBS]: [{ metadata: { name: NAMES.CRONJOB_NAME, uid: "uid-cron", namespace: NS } }],
+            });
             const events: Event[] = [];
             api.hook = (call) => {
                 if (call.method === "PATCH" && call.path === `${CONFIGMAPS}/${NAMES.LAST_RUN_CONFIGMAP}`) {
@@ -532,12 +745,16 @@ describe("cleanup robustness", function () {
             const { events, configMap } = cluster({ [PODS]: [pod("old-0", 48), pod("young-0", 1)] });
             const first = await runCleanup(env(NAMES));
             expect(first.code, first.stdout).to.equal(0);
-            expect(first.stdout).to.contain(`recorded the run in ConfigMap ${NAMES.LAST_RUN_CONFIGMAP}`).and.contain(`recorded the run as Event CleanupSucceeded on CronJob ${NAMES.CRONJOB_NAME}`);
+            expect(first.stdout)
+                .to.contain(`recorded the run in ConfigMap ${NAMES.LAST_RUN_CONFIGMAP}`)
+                .and.contain(`recorded the run as Event CleanupSucceeded on CronJob ${NAMES.CRONJOB_NAME}`);
             expect(events).to.have.length(1);
             expect(events[0]).to.deep.include({ reason: "CleanupSucceeded", type: "Normal" });
             expect(events[0].involvedObject).to.include({ kind: "CronJob", name: NAMES.CRONJOB_NAME, uid: "uid-cron" });
             const line = /^summary (pod: .*)$/m.exec(first.stdout)?.[1];
-            expect(events[0].message).to.match(/^exit 0 in \d+(\.\d+)?s; /).and.contain(`; ${line}`);
+            expect(events[0].message)
+                .to.match(/^exit 0 in \d+(\.\d+)?s; /)
+                .and.contain(`; ${line}`);
             const last = JSON.parse(configMap().data?.[LAST_RUN_KEY] ?? "") as RunRecord;
             expect(last).to.include({ exitCode: 0, outcome: "CleanupSucceeded", dryRun: false, namespace: NS });
             expect(last.kinds.pod).to.include({ examined: 2, deleted: 1, kept: 1, failed: 0 });
@@ -548,7 +765,10 @@ describe("cleanup robustness", function () {
             await runCleanup(env(NAMES));
             const dry = await runCleanup(env({ ...NAMES, DRY_RUN: "true" }));
             expect(dry.code, dry.stdout).to.equal(0);
-            expect(events.map((e) => e.message.split(";")[0].replace(/[\d.]+s$/, "Ns"))).to.deep.equal(["exit 0 in Ns", "dry run, exit 0 in Ns"]);
+            expect(events.map((e) => e.message.split(";")[0].replace(/[\d.]+s$/, "Ns"))).to.deep.equal([
+                "exit 0 in Ns",
+                "dry run, exit 0 in Ns",
+            ]);
             const runs = JSON.parse(configMap().data?.[RUNS_KEY] ?? "") as RunRecord[];
             expect(runs.map((r) => r.dryRun)).to.deep.equal([true, false]);
             expect(runs[0].kinds.pod).to.include({ examined: 0, wouldDelete: 0 });
@@ -561,19 +781,25 @@ describe("cleanup robustness", function () {
             const result = await runCleanup(env(NAMES));
             expect(result.code, result.stdout).to.equal(1);
             expect(api.names(PODS)).to.deep.equal([]);
-            expect(result.stdout).to.contain(`recording the run failed: reading ConfigMap ${NAMES.LAST_RUN_CONFIGMAP}: 404`);
+            expect(result.stdout).to.contain(
+                `recording the run failed: reading ConfigMap ${NAMES.LAST_RUN_CONFIGMAP}: 404`,
+            );
             expect(result.stdout).to.match(/^done in \d+\.\d\ds: \d+ API requests, exit 1$/m);
             expect(events.map((e) => e.reason)).to.deep.equal(["CleanupIncomplete"]);
         });
 
         it("a dead-letter directory it cannot write to stops the run with exit 2, recorded with the reason", async () => {
             const { events, configMap } = cluster({ [PODS]: [pod("old-0", 48)] });
-            const result = await runCleanup(env({ ...NAMES, DEAD_LETTER_DIR: "/nonexistent/dead-letter", DEAD_LETTER_RETENTION_DAYS: "30" }));
+            const result = await runCleanup(
+                env({ ...NAMES, DEAD_LETTER_DIR: "/nonexistent/dead-letter", DEAD_LETTER_RETENTION_DAYS: "30" }),
+            );
             expect(result.code, result.stdout).to.equal(2);
             expect(api.names(PODS), "nothing cleaned").to.deep.equal(["old-0"]);
             const last = JSON.parse(configMap().data?.[LAST_RUN_KEY] ?? "") as RunRecord;
             expect(last).to.include({ exitCode: 2, outcome: "CleanupFailed" });
-            expect(last.error).to.match(/^configuration: DEAD_LETTER_DIR="\/nonexistent\/dead-letter": expected a writable directory/);
+            expect(last.error).to.match(
+                /^configuration: DEAD_LETTER_DIR="\/nonexistent\/dead-letter": expected a writable directory/,
+            );
             expect(events[0]).to.include({ reason: "CleanupFailed", type: "Warning" });
             expect(events[0].message).to.contain(last.error);
         });

@@ -36,9 +36,17 @@ const TRIAL = { "abevalflow/role": "trial" };
 const PRUNABLE = { "abevalflow/prune": "true" };
 const names = (objects: { metadata?: { name?: string } }[]): string[] => objects.map((o) => o.metadata?.name ?? "?");
 
-function trialPod(name: string, over: { phase?: string; finishedHoursAgo?: number; labels?: Record<string, string> } = {}): Pod {
+function trialPod(
+    name: string,
+    over: { phase?: string; finishedHoursAgo?: number; labels?: Record<string, string> } = {},
+): Pod {
     return {
-        metadata: { name, uid: `uid-${name}`, labels: over.labels ?? { ...TRIAL, other: "x" }, creationTimestamp: at(100) },
+        metadata: {
+            name,
+            uid: `uid-${name}`,
+            labels: over.labels ?? { ...TRIAL, other: "x" },
+            creationTimestamp: at(100),
+        },
         status: {
             phase: over.phase ?? "Succeeded",
             startTime: at(99),
@@ -52,15 +60,24 @@ function pipelineRun(name: string, completedHoursAgo: number | undefined, succee
         metadata: { name, uid: `uid-${name}`, creationTimestamp: at(500) },
         status: {
             ...(completedHoursAgo === undefined ? {} : { completionTime: at(completedHoursAgo) }),
-            conditions: [{ type: "Succeeded", status: completedHoursAgo === undefined ? "Unknown" : succeeded, reason: "x" }],
+            conditions: [
+                { type: "Succeeded", status: completedHoursAgo === undefined ? "Unknown" : succeeded, reason: "x" },
+            ],
         },
     };
 }
 
-function imageStream(name: string, tagItemsHoursAgo: number[][], createdHoursAgo = 1000, labels: Record<string, string> = { ...PRUNABLE, app: "x" }): ImageStream {
+function imageStream(
+    name: string,
+    tagItemsHoursAgo: number[][],
+    createdHoursAgo = 1000,
+    labels: Record<string, string> = { ...PRUNABLE, app: "x" },
+): ImageStream {
     return {
         metadata: { name, uid: `uid-${name}`, labels, creationTimestamp: at(createdHoursAgo) },
-        status: { tags: tagItemsHoursAgo.map((items, i) => ({ tag: `t${i}`, items: items.map((h) => ({ created: at(h) })) })) },
+        status: {
+            tags: tagItemsHoursAgo.map((items, i) => ({ tag: `t${i}`, items: items.map((h) => ({ created: at(h) })) })),
+        },
     };
 }
 
@@ -88,7 +105,11 @@ describe("cleanup selection", () => {
         });
 
         it("never touches Running, Pending or phase-less pods, however old", () => {
-            const pods = [trialPod("running", { phase: "Running" }), trialPod("pending", { phase: "Pending" }), trialPod("unknown", { phase: "Unknown" })];
+            const pods = [
+                trialPod("running", { phase: "Running" }),
+                trialPod("pending", { phase: "Pending" }),
+                trialPod("unknown", { phase: "Unknown" }),
+            ];
             delete pods[2].status?.phase;
             const { stale, kept } = selectTrialPods(pods, podOpts);
             expect(stale).to.deep.equal([]);
@@ -96,13 +117,23 @@ describe("cleanup selection", () => {
         });
 
         it("never touches pods without every trial label, even if the server returned them", () => {
-            const pods = [trialPod("unlabelled", { labels: {} }), trialPod("other-role", { labels: { "abevalflow/role": "builder" } })];
+            const pods = [
+                trialPod("unlabelled", { labels: {} }),
+                trialPod("other-role", { labels: { "abevalflow/role": "builder" } }),
+            ];
             expect(selectTrialPods(pods, podOpts).stale).to.deep.equal([]);
-            expect(selectTrialPods([trialPod("any")], { ...podOpts, labels: {} }).stale, "an empty selector matches nothing").to.deep.equal([]);
+            expect(
+                selectTrialPods([trialPod("any")], { ...podOpts, labels: {} }).stale,
+                "an empty selector matches nothing",
+            ).to.deep.equal([]);
         });
 
         it("keeps pods at the limit, younger ones and ones finished in the future", () => {
-            const pods = [trialPod("edge", { finishedHoursAgo: 24 }), trialPod("young", { finishedHoursAgo: 1 }), trialPod("skewed", { finishedHoursAgo: -3 })];
+            const pods = [
+                trialPod("edge", { finishedHoursAgo: 24 }),
+                trialPod("young", { finishedHoursAgo: 1 }),
+                trialPod("skewed", { finishedHoursAgo: -3 }),
+            ];
             expect(selectTrialPods(pods, podOpts).stale).to.deep.equal([]);
         });
 
@@ -159,7 +190,13 @@ describe("cleanup selection", () => {
         });
 
         it("keeps the K most recently completed runs whatever their age", () => {
-            const runs = [pipelineRun("a", 400), pipelineRun("b", 200), pipelineRun("c", 300), pipelineRun("d", 500), pipelineRun("running", undefined)];
+            const runs = [
+                pipelineRun("a", 400),
+                pipelineRun("b", 200),
+                pipelineRun("c", 300),
+                pipelineRun("d", 500),
+                pipelineRun("running", undefined),
+            ];
             const { stale, kept } = selectPipelineRuns(runs, { ...runOpts, keepRecent: 2 });
             expect(names(stale)).to.deep.equal(["a", "d"]);
             expect(names(kept)).to.have.members(["running", "b", "c"]);
@@ -193,9 +230,15 @@ describe("cleanup selection", () => {
             const emptyTags = imageStream("empty-tags", [[]]);
             const nullTags = imageStream("null-tags", []);
             nullTags.status = { tags: null };
-            const noStatus: ImageStream = { metadata: { name: "no-status", labels: PRUNABLE, creationTimestamp: at(1000) } };
-            expect(names(selectImageStreams([noTags, emptyTags, nullTags, noStatus], streamOpts).stale))
-                .to.deep.equal(["no-tags", "empty-tags", "null-tags", "no-status"]);
+            const noStatus: ImageStream = {
+                metadata: { name: "no-status", labels: PRUNABLE, creationTimestamp: at(1000) },
+            };
+            expect(names(selectImageStreams([noTags, emptyTags, nullTags, noStatus], streamOpts).stale)).to.deep.equal([
+                "no-tags",
+                "empty-tags",
+                "null-tags",
+                "no-status",
+            ]);
         });
 
         it("keeps an image-less stream a running build has just created", () => {
@@ -219,14 +262,17 @@ describe("cleanup selection", () => {
             ];
             const two = { ...PRUNABLE, app: "x" };
             expect(names(selectImageStreams(streams, streamOpts).stale)).to.deep.equal(["labelled", "half-labelled"]);
-            expect(names(selectImageStreams(streams, { ...streamOpts, labels: two }).stale)).to.deep.equal(["labelled"]);
+            expect(names(selectImageStreams(streams, { ...streamOpts, labels: two }).stale)).to.deep.equal([
+                "labelled",
+            ]);
         });
 
         it("selects nothing without a selector, and the summary says why", () => {
             const streams = [imageStream("old", [[900]]), imageStream("unlabelled", [], 5000, {})];
             expect(selectImageStreams(streams, { ...streamOpts, labels: {} }).stale).to.deep.equal([]);
             expect(summaryLine(skippedImageStreams(), false)).to.equal(
-                "summary imagestream: examined=0 deleted=0 kept=0 failed=0 (skipped: IMAGESTREAM_SELECTOR is empty, so no ImageStream is pruned)");
+                "summary imagestream: examined=0 deleted=0 kept=0 failed=0 (skipped: IMAGESTREAM_SELECTOR is empty, so no ImageStream is pruned)",
+            );
         });
     });
 
@@ -240,7 +286,11 @@ describe("cleanup selection", () => {
         it("expires an entry once it was written more than the retention ago, by its day folder and its file time", () => {
             const DAY = 24 * HOUR;
             const expired = (day: string, mtimeDaysAgo: number | undefined, retention = 10): boolean =>
-                isDeadLetterEntryExpired({ day, recordMtimeMs: mtimeDaysAgo === undefined ? undefined : NOW - mtimeDaysAgo * DAY }, NOW, retention);
+                isDeadLetterEntryExpired(
+                    { day, recordMtimeMs: mtimeDaysAgo === undefined ? undefined : NOW - mtimeDaysAgo * DAY },
+                    NOW,
+                    retention,
+                );
             // Retention 10 days from 2025-06-15T12:00Z: written before 2025-06-05T12:00Z goes.
             expect(expired("2025-06-04", 11)).to.equal(true);
             expect(expired("2025-06-05", 10.4)).to.equal(false, "the day ends after the cut-off");
@@ -265,8 +315,18 @@ describe("cleanup selection", () => {
     });
 
     describe("exit code", () => {
-        const summary = (over: Partial<Summary>): Summary =>
-            ({ kind: "pod", examined: 1, deleted: 0, kept: 0, changed: 0, failed: 0, wouldDelete: 0, transient: 0, permanent: 0, ...over });
+        const summary = (over: Partial<Summary>): Summary => ({
+            kind: "pod",
+            examined: 1,
+            deleted: 0,
+            kept: 0,
+            changed: 0,
+            failed: 0,
+            wouldDelete: 0,
+            transient: 0,
+            permanent: 0,
+            ...over,
+        });
 
         it("is 0 when all went, 1 after a transient failure, 2 after a refusal retrying cannot fix", () => {
             expect(exitCodeFor([summary({ deleted: 1 })])).to.equal(0);
@@ -295,7 +355,10 @@ describe("cleanup selection", () => {
         it("reads a complete environment", () => {
             const { config, problems } = parseConfig(env, noFiles);
             expect(problems).to.deep.equal([]);
-            expect(config?.trialPodLabels).to.deep.equal({ "abevalflow/role": "trial", "app.kubernetes.io/part-of": "abevalflow" });
+            expect(config?.trialPodLabels).to.deep.equal({
+                "abevalflow/role": "trial",
+                "app.kubernetes.io/part-of": "abevalflow",
+            });
             expect(config?.pipelineRunMaxAgeMs).to.equal(168 * HOUR);
             expect(config?.dryRun).to.equal(false);
             expect(config?.deadLetterDir).to.equal(undefined);
@@ -304,25 +367,32 @@ describe("cleanup selection", () => {
         });
 
         it("reads the ImageStream selector; empty (or blank) selects none, a malformed one is refused", () => {
-            expect(parseConfig({ ...env, IMAGESTREAM_SELECTOR: "abevalflow/prune=true, app=build" }, noFiles).config?.imageStreamLabels)
-                .to.deep.equal({ "abevalflow/prune": "true", app: "build" });
-            expect(parseConfig({ ...env, IMAGESTREAM_SELECTOR: "  " }, noFiles).config?.imageStreamLabels).to.deep.equal({});
+            expect(
+                parseConfig({ ...env, IMAGESTREAM_SELECTOR: "abevalflow/prune=true, app=build" }, noFiles).config
+                    ?.imageStreamLabels,
+            ).to.deep.equal({ "abevalflow/prune": "true", app: "build" });
+            expect(
+                parseConfig({ ...env, IMAGESTREAM_SELECTOR: "  " }, noFiles).config?.imageStreamLabels,
+            ).to.deep.equal({});
             expect(parseConfig({ ...env, IMAGESTREAM_SELECTOR: "app!=build" }, noFiles).problems).to.deep.equal([
                 'IMAGESTREAM_SELECTOR="app!=build": expected empty (prune no ImageStream) or key=value terms separated by commas, with valid label keys and values (bad term "app!=build")',
             ]);
         });
 
         it("names every bad variable, its value and the expected form, at once", () => {
-            const { config, problems } = parseConfig({
-                ...env,
-                TRIAL_POD_MAX_AGE_HOURS: "7d",
-                PIPELINERUN_KEEP_RECENT: "-1",
-                TRIAL_POD_SELECTOR: "",
-                DRY_RUN: "yes",
-                CONCURRENCY: "0",
-                DEAD_LETTER_DIR: "relative/dir",
-                CLEANUP_KINDS: "pods,secrets",
-            }, noFiles);
+            const { config, problems } = parseConfig(
+                {
+                    ...env,
+                    TRIAL_POD_MAX_AGE_HOURS: "7d",
+                    PIPELINERUN_KEEP_RECENT: "-1",
+                    TRIAL_POD_SELECTOR: "",
+                    DRY_RUN: "yes",
+                    CONCURRENCY: "0",
+                    DEAD_LETTER_DIR: "relative/dir",
+                    CLEANUP_KINDS: "pods,secrets",
+                },
+                noFiles,
+            );
             expect(config).to.equal(undefined);
             expect(problems).to.deep.equal([
                 'TRIAL_POD_SELECTOR="": expected key=value terms separated by commas, with valid label keys and values (bad term "")',
@@ -342,7 +412,11 @@ describe("cleanup selection", () => {
                 "/var/run/secrets/kubernetes.io/serviceaccount/token": "sa-token\n",
                 "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt": "PEM",
             };
-            const inPod: Record<string, string> = { ...env, KUBERNETES_SERVICE_HOST: "fd00::1", KUBERNETES_SERVICE_PORT: "443" };
+            const inPod: Record<string, string> = {
+                ...env,
+                KUBERNETES_SERVICE_HOST: "fd00::1",
+                KUBERNETES_SERVICE_PORT: "443",
+            };
             for (const key of ["NAMESPACE", "KUBE_API_URL", "KUBE_TOKEN", "KUBE_INSECURE_SKIP_TLS_VERIFY"]) {
                 delete inPod[key];
             }
@@ -356,8 +430,10 @@ describe("cleanup selection", () => {
 
         it("says what is missing when run outside a pod without connection settings", () => {
             const { problems } = parseConfig({ ...env, KUBE_API_URL: "", KUBE_TOKEN: "", NAMESPACE: "" }, noFiles);
-            expect(problems.join("\n")).to.match(/KUBE_API_URL="": expected the API server URL/)
-                .and.match(/cannot read the API token/).and.match(/cannot read NAMESPACE \(unset\)/);
+            expect(problems.join("\n"))
+                .to.match(/KUBE_API_URL="": expected the API server URL/)
+                .and.match(/cannot read the API token/)
+                .and.match(/cannot read NAMESPACE \(unset\)/);
         });
 
         it("parses selectors into labels and back", () => {
@@ -375,9 +451,14 @@ describe("cleanup selection", () => {
         it("type-checks under strict --checkJs, and cleanup.d.ts is what tsc generates from it", () => {
             const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-dts-")), "cleanup.d.ts");
             try {
-                execFileSync("bash", [path.join(REPO_ROOT, "cleanup", "generate-dts.sh"), out], { encoding: "utf8", stdio: "pipe" });
-                expect(fs.readFileSync(path.join(REPO_ROOT, "cleanup", "cleanup.d.ts"), "utf8"),
-                    "cleanup/cleanup.d.ts is stale: run cleanup/generate-dts.sh").to.equal(fs.readFileSync(out, "utf8"));
+                execFileSync("bash", [path.join(REPO_ROOT, "cleanup", "generate-dts.sh"), out], {
+                    encoding: "utf8",
+                    stdio: "pipe",
+                });
+                expect(
+                    fs.readFileSync(path.join(REPO_ROOT, "cleanup", "cleanup.d.ts"), "utf8"),
+                    "cleanup/cleanup.d.ts is stale: run cleanup/generate-dts.sh",
+                ).to.equal(fs.readFileSync(out, "utf8"));
             } finally {
                 fs.rmSync(path.dirname(out), { recursive: true, force: true });
             }

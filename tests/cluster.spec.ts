@@ -9,13 +9,21 @@ const OURS = "3f2c9a3e-8b1d-4c7e-9f61-2a5d0c4e7b10";
 const OTHER = "9a0b1c2d-3e4f-4a5b-8c6d-7e8f9a0b1c2d";
 
 async function verify(expected: string | undefined, live: string): Promise<unknown> {
-    await pulumi.runtime.setMocks({
-        newResource: (args) => ({
-            id: args.id ?? `${args.name}-id`,
-            state: args.type === "kubernetes:core/v1:Namespace" ? { metadata: { name: args.id, uid: live } } : mockInputs(args),
-        }),
-        call: mockInputs,
-    }, "abevalflow", "test", false);
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args) => ({
+                id: args.id ?? `${args.name}-id`,
+                state:
+                    args.type === "kubernetes:core/v1:Namespace"
+                        ? { metadata: { name: args.id, uid: live } }
+                        : mockInputs(args),
+            }),
+            call: mockInputs,
+        },
+        "abevalflow",
+        "test",
+        false,
+    );
     const cluster = new Cluster("cluster", { context: "prod-admin", id: expected });
     // The SDK's own promise of the Output (not in its typings): rejected when the check throws.
     return (cluster.verified as unknown as { promise: () => Promise<unknown> }).promise().catch((e: Error) => e);
@@ -30,7 +38,11 @@ describe("the stack's cluster", () => {
     it("refuses another cluster, naming both uids and the context, before anything depends on it", async () => {
         const result = await verify(OURS, OTHER);
         expect(result).to.be.instanceOf(Error);
-        expect((result as Error).message).to.contain(OURS).and.contain(OTHER).and.contain("context prod-admin").and.contain("nothing was changed");
+        expect((result as Error).message)
+            .to.contain(OURS)
+            .and.contain(OTHER)
+            .and.contain("context prod-admin")
+            .and.contain("nothing was changed");
     });
 
     it("without a clusterId checks nothing", async () => {

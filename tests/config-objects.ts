@@ -9,7 +9,11 @@ import { TrialPodBaseline } from "../components/trialBaseline";
 import { runProgram, stackConfig } from "../scripts/engine/program-run";
 import { KeyTable, Landing, Row } from "./config-table";
 
-export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+export type Manifest = Record<string, unknown> & {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string };
+};
 
 /** An integer beyond what a JavaScript number holds, kept as its text until the manifest is written. */
 export interface RawInteger {
@@ -25,7 +29,9 @@ export interface Rendered {
 export function stackValues(table: KeyTable, row?: Row, value: unknown = row?.value): Record<string, unknown> {
     const values: Record<string, unknown> = { ...stackConfig("dev") };
     const set = (extra: Readonly<Record<string, unknown>> | undefined): void =>
-        Object.entries(extra ?? {}).forEach(([k, v]) => { values[`abevalflow:${k}`] = v; });
+        Object.entries(extra ?? {}).forEach(([k, v]) => {
+            values[`abevalflow:${k}`] = v;
+        });
     set(table.mode ? { llmMode: table.mode } : undefined);
     set(table.with);
     set(row?.with);
@@ -45,7 +51,9 @@ const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 /** A trial pod as the pipeline builds one from the published baseline (the policy's other rules aside). */
 function trialPod(rendered: Rendered[]): Rendered {
-    const configMap = rendered.find((r) => r.manifest.kind === "ConfigMap" && r.manifest.metadata.name === TRIAL_BASELINE_CONFIGMAP);
+    const configMap = rendered.find(
+        (r) => r.manifest.kind === "ConfigMap" && r.manifest.metadata.name === TRIAL_BASELINE_CONFIGMAP,
+    );
     const data = configMap?.manifest.data as Record<string, string> | undefined;
     if (!data) {
         throw new Error(`no ConfigMap ${TRIAL_BASELINE_CONFIGMAP} rendered`);
@@ -54,15 +62,24 @@ function trialPod(rendered: Rendered[]): Rendered {
     return {
         id: "trial-pod",
         manifest: {
-            apiVersion: "v1", kind: "Pod",
-            metadata: { name: "trial-config-e2e", labels: JSON.parse(data["podLabels.json"]) as Record<string, string> } as Manifest["metadata"],
+            apiVersion: "v1",
+            kind: "Pod",
+            metadata: {
+                name: "trial-config-e2e",
+                labels: JSON.parse(data["podLabels.json"]) as Record<string, string>,
+            } as Manifest["metadata"],
             spec: {
                 automountServiceAccountToken: baseline.automountServiceAccountToken,
                 securityContext: baseline.podSecurityContext,
-                containers: [{
-                    name: "trial", image: "registry.example/trial@sha256:" + "b".repeat(64),
-                    resources: baseline.resources, securityContext: baseline.containerSecurityContext, volumeMounts: baseline.volumeMounts,
-                }],
+                containers: [
+                    {
+                        name: "trial",
+                        image: "registry.example/trial@sha256:" + "b".repeat(64),
+                        resources: baseline.resources,
+                        securityContext: baseline.containerSecurityContext,
+                        volumeMounts: baseline.volumeMounts,
+                    },
+                ],
                 volumes: baseline.volumes,
             },
         },
@@ -88,7 +105,8 @@ function labelEntries(value: unknown): [string, string][] {
     });
 }
 
-const isLabelList = (standIn: unknown): standIn is string[] => Array.isArray(standIn) && typeof standIn[0] === "string" && standIn[0].includes("=");
+const isLabelList = (standIn: unknown): standIn is string[] =>
+    Array.isArray(standIn) && typeof standIn[0] === "string" && standIn[0].includes("=");
 
 /**
  * What a stand-in becomes in a field: the row's value; where the stand-in is a number, an
@@ -111,7 +129,9 @@ function replaceAllIn(text: string, from: string, to: string): string {
 
 /** The ways the program writes a list's entries into a text. */
 const LABEL_FORMS: ((e: [string, string]) => string)[] = [
-    ([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`, ([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`, ([k, v]) => `${k}=${v}`,
+    ([k, v]) => `${JSON.stringify(k)}: ${JSON.stringify(v)}`,
+    ([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`,
+    ([k, v]) => `${k}=${v}`,
 ];
 const ITEM_FORMS: ((e: unknown) => string)[] = [(e) => JSON.stringify(String(e)), (e) => String(e)];
 
@@ -140,7 +160,9 @@ function contains(node: unknown, lands: Lands): boolean {
         if (isObject(node)) {
             return node[k] === v || Object.values(node).some((c) => contains(c, lands));
         }
-        return Array.isArray(node) ? node.some((c) => contains(c, lands)) : typeof node === "string" && inText && node.includes(k);
+        return Array.isArray(node)
+            ? node.some((c) => contains(c, lands))
+            : typeof node === "string" && inText && node.includes(k);
     }
     const item: unknown = Array.isArray(standIn) ? standIn[0] : standIn;
     if (node === item || (typeof item === "number" && node === String(item))) {
@@ -149,7 +171,9 @@ function contains(node: unknown, lands: Lands): boolean {
     if (typeof node === "string" && inText && replaceAllIn(node, String(item), "\u0000") !== node) {
         return true;
     }
-    return isObject(node) ? Object.values(node).some((c) => contains(c, lands)) : Array.isArray(node) && node.some((c) => contains(c, lands));
+    return isObject(node)
+        ? Object.values(node).some((c) => contains(c, lands))
+        : Array.isArray(node) && node.some((c) => contains(c, lands));
 }
 
 const holds = (node: unknown, item: unknown): boolean => contains(node, { kind: "objects", standIn: item });
@@ -168,7 +192,9 @@ function replaceScalar(node: unknown, item: unknown, value: unknown, inText: boo
     if (Array.isArray(node)) {
         return node.map((c) => replaceScalar(c, item, value, inText));
     }
-    return isObject(node) ? Object.fromEntries(Object.entries(node).map(([k, c]) => [k, replaceScalar(c, item, value, inText)])) : node;
+    return isObject(node)
+        ? Object.fromEntries(Object.entries(node).map(([k, c]) => [k, replaceScalar(c, item, value, inText)]))
+        : node;
 }
 
 /**
@@ -191,7 +217,9 @@ function replaceList(node: unknown, standIn: [unknown, unknown], values: unknown
     if (typeof node === "string" && inText) {
         return replaceListText(node, standIn, values, ITEM_FORMS);
     }
-    return isObject(node) ? Object.fromEntries(Object.entries(node).map(([k, c]) => [k, replaceList(c, standIn, values, inText)])) : node;
+    return isObject(node)
+        ? Object.fromEntries(Object.entries(node).map(([k, c]) => [k, replaceList(c, standIn, values, inText)]))
+        : node;
 }
 
 function arrayHolds(node: unknown, item: unknown): boolean {
@@ -202,13 +230,20 @@ function arrayHolds(node: unknown, item: unknown): boolean {
 }
 
 /** The node with a label stand-in (two map entries, and their texts) replaced by the row's entries. */
-function replaceLabels(node: unknown, standIn: [string, string][], entries: [string, string][], inText: boolean): unknown {
+function replaceLabels(
+    node: unknown,
+    standIn: [string, string][],
+    entries: [string, string][],
+    inText: boolean,
+): unknown {
     const [[k1, v1], [k2, v2]] = standIn;
     if (isObject(node)) {
         const out: Record<string, unknown> = {};
         for (const [key, child] of Object.entries(node)) {
             if (key === k1 && child === v1) {
-                entries.forEach(([ek, ev]) => { out[ek] = ev; });
+                entries.forEach(([ek, ev]) => {
+                    out[ek] = ev;
+                });
             } else if (!(key === k2 && child === v2)) {
                 out[key] = replaceLabels(child, standIn, entries, inText);
             }
@@ -218,7 +253,9 @@ function replaceLabels(node: unknown, standIn: [string, string][], entries: [str
     if (Array.isArray(node)) {
         return node.map((c) => replaceLabels(c, standIn, entries, inText));
     }
-    return typeof node === "string" && inText ? replaceListText(node, [standIn[0], standIn[1]], entries, LABEL_FORMS) : node;
+    return typeof node === "string" && inText
+        ? replaceListText(node, [standIn[0], standIn[1]], entries, LABEL_FORMS)
+        : node;
 }
 
 function place(manifest: Manifest, lands: Lands, value: unknown): Manifest {
@@ -228,7 +265,12 @@ function place(manifest: Manifest, lands: Lands, value: unknown): Manifest {
         return replaceLabels(manifest, labelEntries(standIn), labelEntries(value), inText) as Manifest;
     }
     if (Array.isArray(standIn)) {
-        return replaceList(manifest, [standIn[0], standIn[1]], Array.isArray(value) ? value : [value], inText) as Manifest;
+        return replaceList(
+            manifest,
+            [standIn[0], standIn[1]],
+            Array.isArray(value) ? value : [value],
+            inText,
+        ) as Manifest;
     }
     return replaceScalar(manifest, standIn, value, inText) as Manifest;
 }
@@ -246,7 +288,9 @@ async function standInObjects(table: KeyTable, lands: Lands, row?: Row): Promise
     const candidates = lands.kind === "trialPod" ? [trialPod(rendered)] : rendered;
     const found = candidates.filter((r) => contains(r.manifest, lands));
     if (found.length === 0) {
-        throw new Error(`${table.key}: the stand-in ${JSON.stringify(lands.standIn)} lands in none of the rendered objects; the table's landing is wrong`);
+        throw new Error(
+            `${table.key}: the stand-in ${JSON.stringify(lands.standIn)} lands in none of the rendered objects; the table's landing is wrong`,
+        );
     }
     return found;
 }
@@ -266,7 +310,10 @@ export async function objectsFor(table: KeyTable, row: Row): Promise<Objects> {
     }
     const landing = await standInObjects(table, lands, row);
     if (row.program === "refuse") {
-        return { how: "placed", objects: landing.map((r) => ({ id: r.id, manifest: place(r.manifest, lands, row.value) })) };
+        return {
+            how: "placed",
+            objects: landing.map((r) => ({ id: r.id, manifest: place(r.manifest, lands, row.value) })),
+        };
     }
     const rendered = await render(stackValues(table, row));
     const own = lands.kind === "trialPod" ? [trialPod(rendered)] : rendered;
@@ -277,10 +324,18 @@ export async function objectsFor(table: KeyTable, row: Row): Promise<Objects> {
 /** Sorted keys and arrays, `derived` properties left out: what the comparison of placed and rendered objects sees. */
 function canonical(node: unknown, derived: readonly string[]): unknown {
     if (Array.isArray(node)) {
-        return node.map((c) => canonical(c, derived)).map((c) => JSON.stringify(c)).sort();
+        return node
+            .map((c) => canonical(c, derived))
+            .map((c) => JSON.stringify(c))
+            .sort();
     }
     if (isObject(node)) {
-        return Object.fromEntries(Object.keys(node).filter((k) => !derived.includes(k)).sort().map((k) => [k, canonical(node[k], derived)]));
+        return Object.fromEntries(
+            Object.keys(node)
+                .filter((k) => !derived.includes(k))
+                .sort()
+                .map((k) => [k, canonical(node[k], derived)]),
+        );
     }
     return node;
 }
@@ -297,15 +352,23 @@ export async function placedMatchesRender(table: KeyTable, row: Row): Promise<st
     }
     const placed = await objectsFor(table, { ...row, program: "refuse" });
     const rendered = await objectsFor(table, row);
-    const derived = lands.kind === "objects" ? lands.derived ?? [] : [];
-    const show = (objects: Rendered[]) => JSON.stringify(objects.map((o) => [o.id, canonical(o.manifest, derived)]).sort());
-    return show(placed.objects) === show(rendered.objects) ? undefined
+    const derived = lands.kind === "objects" ? (lands.derived ?? []) : [];
+    const show = (objects: Rendered[]) =>
+        JSON.stringify(objects.map((o) => [o.id, canonical(o.manifest, derived)]).sort());
+    return show(placed.objects) === show(rendered.objects)
+        ? undefined
         : `${table.key} = ${JSON.stringify(row.value)}: placed ${show(placed.objects)}\nrendered ${show(rendered.objects)}`;
 }
 
 /** JSON for kubectl, integers beyond a number's reach written as the integers they are. */
 export function manifestJson(manifests: Manifest[]): string {
-    const text = JSON.stringify({ apiVersion: "v1", kind: "List", items: manifests }, (_k, v: unknown) =>
-        isObject(v) && typeof v.rawInteger === "string" && Object.keys(v).length === 1 ? `\u0000${v.rawInteger}\u0000` : v, 1);
+    const text = JSON.stringify(
+        { apiVersion: "v1", kind: "List", items: manifests },
+        (_k, v: unknown) =>
+            isObject(v) && typeof v.rawInteger === "string" && Object.keys(v).length === 1
+                ? `\u0000${v.rawInteger}\u0000`
+                : v,
+        1,
+    );
     return text.replace(/"\\u0000(-?[0-9]+)\\u0000"/g, "$1");
 }

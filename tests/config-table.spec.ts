@@ -36,8 +36,14 @@ function disagreement(table: KeyTable, row: Row): string | undefined {
 describe("config table: the program's verdicts", () => {
     it("has every key the program reads, each with at least 3 values; only refusals are marked stricter, each with its reason", () => {
         const tabled = CONFIG_TABLE.map((t) => t.key);
-        expect([...KEYS.keys()].filter((name) => !tabled.includes(name as KeyName)), "keys without values in tests/config-table.ts").to.deep.equal([]);
-        expect(tabled.filter((name, i) => tabled.indexOf(name) !== i), "keys with two tables").to.deep.equal([]);
+        expect(
+            [...KEYS.keys()].filter((name) => !tabled.includes(name as KeyName)),
+            "keys without values in tests/config-table.ts",
+        ).to.deep.equal([]);
+        expect(
+            tabled.filter((name, i) => tabled.indexOf(name) !== i),
+            "keys with two tables",
+        ).to.deep.equal([]);
         for (const table of CONFIG_TABLE) {
             expect(table.rows.length, table.key).to.be.at.least(3);
             for (const row of table.rows.filter((r) => r.stricter !== undefined)) {

@@ -17,17 +17,25 @@ describe("the dead-letter reader", () => {
         write("pipelineruns/2026-12-07/pr-b-2/pipelinerun.json", '{"metadata":{"name":"pr-b"}}');
         write("pipelineruns/2026-12-07/pr-b-2/taskruns.json", '{"items":[]}');
         write("pipelineruns/2026-11-30/pr-a-1/pipelinerun.json", '{"metadata":{"name":"pr-a"}}');
-        write("pipelineruns/.incoming/pr-c-3/pipelinerun.json", "{\"trunc");
+        write("pipelineruns/.incoming/pr-c-3/pipelinerun.json", '{"trunc');
         fs.mkdirSync(path.join(root, "pipelineruns/2026-12-01"));
     });
     after(() => fs.rmSync(root, { recursive: true, force: true }));
     const read = (show?: string): DeadLetterEntry[] =>
-        JSON.parse(execFileSync(process.execPath, ["-e", readerScript(show, root)], { encoding: "utf8" })) as DeadLetterEntry[];
+        JSON.parse(
+            execFileSync(process.execPath, ["-e", readerScript(show, root)], { encoding: "utf8" }),
+        ) as DeadLetterEntry[];
 
     it("lists every finished record, oldest day first, with its files and sizes and no content", () => {
         expect(read()).to.deep.equal([
             { entry: "pipelineruns/2026-11-30/pr-a-1", files: [{ path: "pipelinerun.json", bytes: 28 }] },
-            { entry: "pipelineruns/2026-12-07/pr-b-2", files: [{ path: "pipelinerun.json", bytes: 28 }, { path: "taskruns.json", bytes: 12 }] },
+            {
+                entry: "pipelineruns/2026-12-07/pr-b-2",
+                files: [
+                    { path: "pipelinerun.json", bytes: 28 },
+                    { path: "taskruns.json", bytes: 12 },
+                ],
+            },
         ]);
     });
 
@@ -38,6 +46,12 @@ describe("the dead-letter reader", () => {
     });
 
     it("finds nothing on a claim the cleanup never wrote", () => {
-        expect(JSON.parse(execFileSync(process.execPath, ["-e", readerScript(undefined, path.join(root, "absent"))], { encoding: "utf8" }))).to.deep.equal([]);
+        expect(
+            JSON.parse(
+                execFileSync(process.execPath, ["-e", readerScript(undefined, path.join(root, "absent"))], {
+                    encoding: "utf8",
+                }),
+            ),
+        ).to.deep.equal([]);
     });
 });

@@ -15,28 +15,68 @@ const UID = "6f0d1c2e-0000-4000-8000-000000000001";
 
 /** RBAC's rule: some rule names the group, resource and verb, and the name when it lists names. */
 function grants(rules: PolicyRule[], group: string, resource: string, verb: string, name?: string): boolean {
-    return rules.some((r) => r.apiGroups.includes(group) && r.resources.includes(resource) && r.verbs.includes(verb)
-        && (r.resourceNames === undefined || (name !== undefined && r.resourceNames.includes(name))));
+    return rules.some(
+        (r) =>
+            r.apiGroups.includes(group) &&
+            r.resources.includes(resource) &&
+            r.verbs.includes(verb) &&
+            (r.resourceNames === undefined || (name !== undefined && r.resourceNames.includes(name))),
+    );
 }
 
 /** Every (group, resource, verb, name) a rule grants is granted by `by`. */
 function uncovered(rule: PolicyRule, by: PolicyRule[]): string[] {
-    return rule.apiGroups.flatMap((g) => rule.resources.flatMap((res) => rule.verbs.flatMap((v) =>
-        (rule.resourceNames ?? [undefined]).filter((n) => !grants(by, g, res, v, n)).map((n) => `${v} ${g}/${res}${n ? `/${n}` : ""}`))));
+    return rule.apiGroups.flatMap((g) =>
+        rule.resources.flatMap((res) =>
+            rule.verbs.flatMap((v) =>
+                (rule.resourceNames ?? [undefined])
+                    .filter((n) => !grants(by, g, res, v, n))
+                    .map((n) => `${v} ${g}/${res}${n ? `/${n}` : ""}`),
+            ),
+        ),
+    );
 }
 
 const run = stackProgram;
 
 /** Each configuration that changes what the program registers or reads. */
 const VARIANTS: [string, () => Record<string, unknown>][] = [
-    ...["dev", "prod"].flatMap((stack) => LLM_MODES.map((mode): [string, () => Record<string, unknown>] => [`${stack} ${mode}`, () => withMode(stack, mode)])),
-    ["dev, cluster pinned, namespace not managed", () => withMode("dev", "litellm", { clusterId: UID, manageNamespace: false })],
-    ["dev without admission policy, preview identity, API server read", () => withMode("dev", "litellm", { admissionPolicy: false, previewIdentity: false, apiServerCidrs: ["10.0.0.1/32"] })],
-    ["dev, the pipeline deletes claims, no SCC binding", () => withMode("dev", "direct-api", { pipelineManagesPvcs: true, pipelineSccClusterRole: "" })],
-    ["dev, inline Vertex key", () => withMode("dev", "litellm", {
-        litellmVertexCredentials: JSON.stringify({ type: "service_account", project_id: "p", private_key: "k", client_email: "e@p.iam.gserviceaccount.com" }),
-        litellmVertexCredentialsSecretName: "",
-    })],
+    ...["dev", "prod"].flatMap((stack) =>
+        LLM_MODES.map((mode): [string, () => Record<string, unknown>] => [
+            `${stack} ${mode}`,
+            () => withMode(stack, mode),
+        ]),
+    ),
+    [
+        "dev, cluster pinned, namespace not managed",
+        () => withMode("dev", "litellm", { clusterId: UID, manageNamespace: false }),
+    ],
+    [
+        "dev without admission policy, preview identity, API server read",
+        () =>
+            withMode("dev", "litellm", {
+                admissionPolicy: false,
+                previewIdentity: false,
+                apiServerCidrs: ["10.0.0.1/32"],
+            }),
+    ],
+    [
+        "dev, the pipeline deletes claims, no SCC binding",
+        () => withMode("dev", "direct-api", { pipelineManagesPvcs: true, pipelineSccClusterRole: "" }),
+    ],
+    [
+        "dev, inline Vertex key",
+        () =>
+            withMode("dev", "litellm", {
+                litellmVertexCredentials: JSON.stringify({
+                    type: "service_account",
+                    project_id: "p",
+                    private_key: "k",
+                    client_email: "e@p.iam.gserviceaccount.com",
+                }),
+                litellmVertexCredentialsSecretName: "",
+            }),
+    ],
 ];
 
 describe("the deploy identity's rights", () => {
@@ -49,13 +89,30 @@ describe("the deploy identity's rights", () => {
                 const kind = kindOf(r.type);
                 const objectName = String(field(r, "metadata", "name"));
                 const rules = kind.namespaced ? rights.namespaceRules : rights.clusterRules;
-                const verbs = ["get", "patch", ...(kind.kind === "Namespace" ? [] : ["create"]), ...(r.opts.retainOnDelete || r.type.endsWith("Patch") ? [] : ["delete"])];
-                missing.push(...verbs.filter((v) => !grants(rules, kind.group, kind.resource, v, objectName)).map((v) => `${v} ${r.type} ${objectName}`));
+                const verbs = [
+                    "get",
+                    "patch",
+                    ...(kind.kind === "Namespace" ? [] : ["create"]),
+                    ...(r.opts.retainOnDelete || r.type.endsWith("Patch") ? [] : ["delete"]),
+                ];
+                missing.push(
+                    ...verbs
+                        .filter((v) => !grants(rules, kind.group, kind.resource, v, objectName))
+                        .map((v) => `${v} ${r.type} ${objectName}`),
+                );
                 if (kind.kind === "Role" || kind.kind === "ClusterRole") {
-                    missing.push(...((field(r, "rules") as PolicyRule[]).flatMap((rule) => uncovered(rule, rules)).map((m) => `${m} (held for ${kind.kind} ${objectName})`)));
+                    missing.push(
+                        ...(field(r, "rules") as PolicyRule[])
+                            .flatMap((rule) => uncovered(rule, rules))
+                            .map((m) => `${m} (held for ${kind.kind} ${objectName})`),
+                    );
                 }
                 const ref = field(r, "roleRef") as { kind: string; name: string } | undefined;
-                if (kind.kind === "RoleBinding" && ref?.kind === "ClusterRole" && !grants(rights.namespaceRules, "rbac.authorization.k8s.io", "clusterroles", "bind", ref.name)) {
+                if (
+                    kind.kind === "RoleBinding" &&
+                    ref?.kind === "ClusterRole" &&
+                    !grants(rights.namespaceRules, "rbac.authorization.k8s.io", "clusterroles", "bind", ref.name)
+                ) {
                     missing.push(`bind ClusterRole ${ref.name}`);
                 }
             }
@@ -67,12 +124,19 @@ describe("the deploy identity's rights", () => {
             }
             expect(missing, missing.join("\n")).to.deep.equal([]);
             const ns = program.config.namespace;
-            for (const forbidden of [["", "namespaces", "delete", ns], ["", "namespaces", "create"], ["", "persistentvolumeclaims", "delete", "abevalflow-workspace"]]) {
+            for (const forbidden of [
+                ["", "namespaces", "delete", ns],
+                ["", "namespaces", "create"],
+                ["", "persistentvolumeclaims", "delete", "abevalflow-workspace"],
+            ]) {
                 const [group, resource, verb, objectName] = forbidden;
                 if (resource === "persistentvolumeclaims" && program.config.pipeline.managesPvcs) {
                     continue;
                 }
-                expect(grants([...rights.namespaceRules, ...rights.clusterRules], group, resource, verb, objectName), forbidden.join(" ")).to.equal(false);
+                expect(
+                    grants([...rights.namespaceRules, ...rights.clusterRules], group, resource, verb, objectName),
+                    forbidden.join(" "),
+                ).to.equal(false);
             }
         });
     }
@@ -80,35 +144,66 @@ describe("the deploy identity's rights", () => {
     it("cluster-wide, nothing kind-wide but the creates RBAC cannot name, the provider's delete watches and the StorageClass read", async () => {
         const rights = deployerRights(await run(withMode("dev", "litellm", { clusterId: UID })));
         const kindWide = rights.clusterRules.filter((r) => r.resourceNames === undefined);
-        expect(kindWide.flatMap((r) => r.verbs.map((v) => `${v} ${r.resources.join(",")}`)).sort()).to.deep.equal([
-            "create clusterrolebindings,clusterroles", "list clusterrolebindings,clusterroles", "watch clusterrolebindings,clusterroles",
-            "create validatingadmissionpolicies,validatingadmissionpolicybindings", "list validatingadmissionpolicies,validatingadmissionpolicybindings",
-            "watch validatingadmissionpolicies,validatingadmissionpolicybindings", "get storageclasses",
-        ].sort());
-        expect(rights.clusterReasons.join("\n")).to.match(/reads Namespace kube-system/).and.to.match(/ValidatingAdmissionPolicy/);
+        expect(kindWide.flatMap((r) => r.verbs.map((v) => `${v} ${r.resources.join(",")}`)).sort()).to.deep.equal(
+            [
+                "create clusterrolebindings,clusterroles",
+                "list clusterrolebindings,clusterroles",
+                "watch clusterrolebindings,clusterroles",
+                "create validatingadmissionpolicies,validatingadmissionpolicybindings",
+                "list validatingadmissionpolicies,validatingadmissionpolicybindings",
+                "watch validatingadmissionpolicies,validatingadmissionpolicybindings",
+                "get storageclasses",
+            ].sort(),
+        );
+        expect(rights.clusterReasons.join("\n"))
+            .to.match(/reads Namespace kube-system/)
+            .and.to.match(/ValidatingAdmissionPolicy/);
     });
 
     it("a key that adds cluster rights adds them, and only then", async () => {
-        const plain = deployerRights(await run(withMode("dev", "litellm", { admissionPolicy: false, previewIdentity: false, apiServerCidrs: ["10.0.0.1/32"] })));
+        const plain = deployerRights(
+            await run(
+                withMode("dev", "litellm", {
+                    admissionPolicy: false,
+                    previewIdentity: false,
+                    apiServerCidrs: ["10.0.0.1/32"],
+                }),
+            ),
+        );
         const groups = plain.clusterRules.flatMap((r) => r.resources);
         expect(groups).to.not.include.members(["validatingadmissionpolicies"]);
         expect(groups).to.not.include("clusterroles");
         expect(groups).to.not.include("endpointslices");
-        expect(plain.clusterRules.filter((r) => r.resources.includes("namespaces")).flatMap((r) => r.resourceNames)).to.not.include("kube-system");
+        expect(
+            plain.clusterRules.filter((r) => r.resources.includes("namespaces")).flatMap((r) => r.resourceNames),
+        ).to.not.include("kube-system");
         const full = deployerRights(await run(withMode("dev", "litellm", { clusterId: UID })));
-        expect(full.clusterRules.flatMap((r) => r.resources)).to.include.members(["validatingadmissionpolicies", "clusterroles", "endpointslices"]);
+        expect(full.clusterRules.flatMap((r) => r.resources)).to.include.members([
+            "validatingadmissionpolicies",
+            "clusterroles",
+            "endpointslices",
+        ]);
     });
 
     it("the bootstrap: a bare namespace, the ServiceAccount only when it is the subject, both roles bound to the subject", async () => {
         const rights = deployerRights(await run(stackConfig("dev")));
         const sa = deployerManifests(rights, defaultSubject("ab-eval-flow-dev"));
-        expect(sa.map((m) => m.kind)).to.deep.equal(["Namespace", "ServiceAccount", "Role", "RoleBinding", "ClusterRole", "ClusterRoleBinding"]);
+        expect(sa.map((m) => m.kind)).to.deep.equal([
+            "Namespace",
+            "ServiceAccount",
+            "Role",
+            "RoleBinding",
+            "ClusterRole",
+            "ClusterRoleBinding",
+        ]);
         expect(sa[0]).to.deep.equal({ apiVersion: "v1", kind: "Namespace", metadata: { name: "ab-eval-flow-dev" } });
         expect(sa[1].automountServiceAccountToken).to.equal(false);
         const user = deployerManifests(rights, { kind: "User", name: "alice", apiGroup: "rbac.authorization.k8s.io" });
         expect(user.map((m) => m.kind)).to.not.include("ServiceAccount");
         for (const binding of user.filter((m) => m.kind.endsWith("Binding"))) {
-            expect(binding.subjects).to.deep.equal([{ kind: "User", name: "alice", apiGroup: "rbac.authorization.k8s.io" }]);
+            expect(binding.subjects).to.deep.equal([
+                { kind: "User", name: "alice", apiGroup: "rbac.authorization.k8s.io" },
+            ]);
         }
     });
 
@@ -121,8 +216,17 @@ describe("npm run deployer: arguments", () => {
     const parse = (...argv: string[]) => parseDeployerArgs(argv, REPO_ROOT);
     it("takes rbac with a subject, and kubeconfig with a file and a lifetime", () => {
         expect(parse("dev", "rbac")).to.deep.equal({ stack: "dev", command: "rbac", subject: undefined });
-        expect(parse("prod", "rbac", "--group=platform")).to.deep.equal({ stack: "prod", command: "rbac", subject: { kind: "Group", name: "platform" } });
-        expect(parse("dev", "kubeconfig", "--out", "/tmp/k")).to.deep.equal({ stack: "dev", command: "kubeconfig", out: "/tmp/k", duration: "720h" });
+        expect(parse("prod", "rbac", "--group=platform")).to.deep.equal({
+            stack: "prod",
+            command: "rbac",
+            subject: { kind: "Group", name: "platform" },
+        });
+        expect(parse("dev", "kubeconfig", "--out", "/tmp/k")).to.deep.equal({
+            stack: "dev",
+            command: "kubeconfig",
+            out: "/tmp/k",
+            duration: "720h",
+        });
         expect(parse("dev", "kubeconfig", "--out", "/tmp/k", "--duration", "1h30m")).to.include({ duration: "1h30m" });
     });
     for (const [argv, message] of [
@@ -135,7 +239,10 @@ describe("npm run deployer: arguments", () => {
         [["dev", "kubeconfig"], /needs --out FILE/],
         [["dev", "kubeconfig", "--out"], /--out needs a value; got nothing/],
         [["dev", "kubeconfig", "--out", "k", "--duration", "5m"], /--duration "5m".*at least 10m/],
-        [["dev", "kubeconfig", "--out", "k", "--duration", "30d"], /--duration "30d": expected hours, minutes and seconds/],
+        [
+            ["dev", "kubeconfig", "--out", "k", "--duration", "30d"],
+            /--duration "30d": expected hours, minutes and seconds/,
+        ],
         [["dev", "rbac", "--force"], /unknown option --force/],
         [["dev", "rbac", "extra"], /unexpected "extra"/],
     ] as [string[], RegExp][]) {

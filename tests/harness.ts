@@ -11,9 +11,15 @@ export type { ProgramRun, RecordedResource } from "../scripts/engine/program-run
 export const REPO_ROOT = path.resolve(__dirname, "..");
 
 export function named(run: ProgramRun, type: string, metadataName: string): RecordedResource {
-    const found = ofType(run, type).find((r) => (r.inputs.metadata as { name?: string } | undefined)?.name === metadataName);
+    const found = ofType(run, type).find(
+        (r) => (r.inputs.metadata as { name?: string } | undefined)?.name === metadataName,
+    );
     if (!found) {
-        throw new Error(`no ${type} named ${metadataName}; have: ${ofType(run, type).map((r) => r.name).join(", ")}`);
+        throw new Error(
+            `no ${type} named ${metadataName}; have: ${ofType(run, type)
+                .map((r) => r.name)
+                .join(", ")}`,
+        );
     }
     return found;
 }

@@ -7,7 +7,9 @@ import { litellmVersionOf, proxyFacts } from "../scripts/litellm-check/deploymen
 import { field, ProgramRun, RecordedResource, runProgram, withMode } from "./harness";
 
 const findByType = (run: ProgramRun, type: string): RecordedResource => {
-    const found = run.resources.find((r) => r.type === type && (r.inputs.metadata as { name?: string }).name === "litellm");
+    const found = run.resources.find(
+        (r) => r.type === type && (r.inputs.metadata as { name?: string }).name === "litellm",
+    );
     if (!found) {
         throw new Error(`no ${type} litellm`);
     }
@@ -18,7 +20,9 @@ describe("LiteLLM check: what it reads from the program", () => {
     it("takes the version from the image tag, and refuses an image without a release tag", () => {
         expect(litellmVersionOf(String(declarations().litellmImage.default))).to.match(/^\d+\.\d+\.\d+$/);
         expect(litellmVersionOf(`ghcr.io/berriai/litellm:v1.2.3@sha256:${"a".repeat(64)}`)).to.equal("1.2.3");
-        expect(() => litellmVersionOf(`ghcr.io/berriai/litellm:main-stable@sha256:${"a".repeat(64)}`)).to.throw(/release tag vX.Y.Z/);
+        expect(() => litellmVersionOf(`ghcr.io/berriai/litellm:main-stable@sha256:${"a".repeat(64)}`)).to.throw(
+            /release tag vX.Y.Z/,
+        );
     });
 
     it("dev stack: config, port, probes and Service agree", async () => {
@@ -38,11 +42,15 @@ describe("LiteLLM check: what it reads from the program", () => {
         const run = await runProgram(withMode("dev", "litellm"));
         const service = findByType(run, "kubernetes:core/v1:Service");
         (field(service, "spec", "ports") as { targetPort: number | string }[])[0].targetPort = 8080;
-        const container = (field(findByType(run, "kubernetes:apps/v1:Deployment"), "spec", "template", "spec", "containers") as { readinessProbe: { httpGet: { port: number | string } } }[])[0];
+        const container = (
+            field(findByType(run, "kubernetes:apps/v1:Deployment"), "spec", "template", "spec", "containers") as {
+                readinessProbe: { httpGet: { port: number | string } };
+            }[]
+        )[0];
         container.readinessProbe.httpGet.port = "metrics";
         expect(proxyFacts(run).problems).to.have.members([
             "a Service sends traffic to port 8080, the proxy listens on 4000",
-            "readiness probe: port \"metrics\" is not a named port of container litellm",
+            'readiness probe: port "metrics" is not a named port of container litellm',
         ]);
     });
 

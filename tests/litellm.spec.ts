@@ -12,17 +12,26 @@ const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 const SECRET = "kubernetes:core/v1:Secret";
 const NETPOL = "kubernetes:networking.k8s.io/v1:NetworkPolicy";
 
-interface Probe { httpGet: { path: string; port: string } }
+interface Probe {
+    httpGet: { path: string; port: string };
+}
 interface Container {
-    image: string; args: string[]; ports: { name: string; containerPort: number }[];
+    image: string;
+    args: string[];
+    ports: { name: string; containerPort: number }[];
     env: { name: string; value?: string; valueFrom?: { secretKeyRef: { name: string; key: string } } }[];
-    startupProbe: Probe; livenessProbe: Probe; readinessProbe: Probe;
-    securityContext: Record<string, unknown>; resources: { requests: object; limits: object };
+    startupProbe: Probe;
+    livenessProbe: Probe;
+    readinessProbe: Probe;
+    securityContext: Record<string, unknown>;
+    resources: { requests: object; limits: object };
     volumeMounts: { name: string; mountPath: string }[];
     lifecycle: { preStop: { sleep: { seconds: number } } };
 }
 interface PodSpec {
-    serviceAccountName: string; automountServiceAccountToken: boolean; containers: Container[];
+    serviceAccountName: string;
+    automountServiceAccountToken: boolean;
+    containers: Container[];
     volumes: { name: string; emptyDir?: object; secret?: { secretName: string }; configMap?: { name: string } }[];
     topologySpreadConstraints: { topologyKey: string; whenUnsatisfiable: string; nodeTaintsPolicy?: string }[];
     terminationGracePeriodSeconds: number;
@@ -37,7 +46,9 @@ describe("litellm slice", () => {
     it("exists only in litellm mode", async () => {
         for (const mode of LLM_MODES.filter((m) => m !== "litellm")) {
             const run = await runProgram(withMode("dev", mode));
-            expect(run.resources.map((r) => r.type).filter((t) => t.startsWith("abevalflow:litellm"))).to.deep.equal([]);
+            expect(run.resources.map((r) => r.type).filter((t) => t.startsWith("abevalflow:litellm"))).to.deep.equal(
+                [],
+            );
             expect(ofType(run, DEPLOYMENT).map((r) => r.name)).to.deep.equal([]);
             expect(run.outputs.litellmUrl).to.equal(undefined);
         }
@@ -50,30 +61,65 @@ describe("litellm slice", () => {
         const deployment = named(run, DEPLOYMENT, LITELLM.name);
         expect(podSpec(deployment).serviceAccountName).to.equal(LITELLM.name);
         expect(podSpec(deployment).automountServiceAccountToken).to.equal(false);
-        const subjects = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding")
-            .flatMap((b) => field(b, "subjects") as { name: string }[]);
+        const subjects = ofType(run, "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding").flatMap(
+            (b) => field(b, "subjects") as { name: string }[],
+        );
         expect(subjects.map((s) => s.name)).to.not.include(LITELLM.name);
     });
 
     it("generates config.yaml from the typed model list", async () => {
-        const run = await runProgram(withMode("prod", "litellm", { litellmModels: ["gemini-2.5-flash", "smart=gemini-2.5-pro"], litellmNumRetries: 4 }));
+        const run = await runProgram(
+            withMode("prod", "litellm", {
+                litellmModels: ["gemini-2.5-flash", "smart=gemini-2.5-pro"],
+                litellmNumRetries: 4,
+            }),
+        );
         // What the proxy reads of config.yaml; the test holds each part to its expected value.
-        const config = YAML.parse(configOf(run)) as { model_list: unknown; general_settings: { master_key: unknown }; litellm_settings: unknown };
+        const config = YAML.parse(configOf(run)) as {
+            model_list: unknown;
+            general_settings: { master_key: unknown };
+            litellm_settings: unknown;
+        };
         expect(config.model_list).to.deep.equal([
-            { model_name: "gemini-2.5-flash", litellm_params: { model: "vertex_ai/gemini-2.5-flash", vertex_project: "abevalflow-prod", vertex_location: "us-central1", vertex_credentials: "/var/run/secrets/vertex/credentials.json" } },
-            { model_name: "smart", litellm_params: { model: "vertex_ai/gemini-2.5-pro", vertex_project: "abevalflow-prod", vertex_location: "us-central1", vertex_credentials: "/var/run/secrets/vertex/credentials.json" } },
+            {
+                model_name: "gemini-2.5-flash",
+                litellm_params: {
+                    model: "vertex_ai/gemini-2.5-flash",
+                    vertex_project: "abevalflow-prod",
+                    vertex_location: "us-central1",
+                    vertex_credentials: "/var/run/secrets/vertex/credentials.json",
+                },
+            },
+            {
+                model_name: "smart",
+                litellm_params: {
+                    model: "vertex_ai/gemini-2.5-pro",
+                    vertex_project: "abevalflow-prod",
+                    vertex_location: "us-central1",
+                    vertex_credentials: "/var/run/secrets/vertex/credentials.json",
+                },
+            },
         ]);
         expect(config.general_settings.master_key).to.equal("os.environ/LITELLM_MASTER_KEY");
         expect(config.litellm_settings).to.deep.equal({
-            drop_params: true, num_retries: 4, request_timeout: 600, callbacks: ["url_guard.proxy_handler_instance"], disable_token_counter: true,
+            drop_params: true,
+            num_retries: 4,
+            request_timeout: 600,
+            callbacks: ["url_guard.proxy_handler_instance"],
+            disable_token_counter: true,
         });
     });
 
     it("mounts the URL guard beside config.yaml, which loads it, and keeps LiteLLM from downloading image URLs itself", async () => {
         const run = await runProgram(stackConfig("dev"));
-        const data = field(named(run, "kubernetes:core/v1:ConfigMap", LITELLM.configMap), "data") as Record<string, string>;
+        const data = field(named(run, "kubernetes:core/v1:ConfigMap", LITELLM.configMap), "data") as Record<
+            string,
+            string
+        >;
         expect(Object.keys(data).sort()).to.deep.equal([LITELLM.configFile, LITELLM.urlGuardFile].sort());
-        expect(data[LITELLM.urlGuardFile]).to.equal(fs.readFileSync(path.join(__dirname, "..", "litellm", LITELLM.urlGuardFile), "utf8"));
+        expect(data[LITELLM.urlGuardFile]).to.equal(
+            fs.readFileSync(path.join(__dirname, "..", "litellm", LITELLM.urlGuardFile), "utf8"),
+        );
         expect(data[LITELLM.urlGuardFile]).to.contain("proxy_handler_instance = UrlGuard()");
         const env = container(named(run, DEPLOYMENT, LITELLM.name)).env;
         expect(env.find((e) => e.name === "MAX_IMAGE_URL_DOWNLOAD_SIZE_MB")?.value).to.equal("0");
@@ -81,7 +127,15 @@ describe("litellm slice", () => {
 
     it("rolls the pods when the config changes, and only then", async () => {
         const checksum = async (extra: Record<string, unknown>) =>
-            (field(named(await runProgram(withMode("prod", "litellm", extra)), DEPLOYMENT, LITELLM.name), "spec", "template", "metadata", "annotations") as Record<string, string>)["abevalflow/config-sha256"];
+            (
+                field(
+                    named(await runProgram(withMode("prod", "litellm", extra)), DEPLOYMENT, LITELLM.name),
+                    "spec",
+                    "template",
+                    "metadata",
+                    "annotations",
+                ) as Record<string, string>
+            )["abevalflow/config-sha256"];
         const one = await checksum({ litellmModels: ["gemini-2.5-flash"] });
         expect(one).to.match(/^[0-9a-f]{64}$/);
         expect(await checksum({ litellmModels: ["gemini-2.5-flash"] })).to.equal(one);
@@ -92,8 +146,14 @@ describe("litellm slice", () => {
         const deploymentAndKey = async (extra: Record<string, unknown>) => {
             const run = await runProgram(withMode("prod", "litellm", extra));
             const deployment = named(run, DEPLOYMENT, LITELLM.name);
-            const key = (field(named(run, SECRET, LITELLM.masterKeySecret), "stringData") as Record<string, string>)[LITELLM.masterKeyEnv];
-            return { deployment, key, annotations: field(deployment, "spec", "template", "metadata", "annotations") as Record<string, string> };
+            const key = (field(named(run, SECRET, LITELLM.masterKeySecret), "stringData") as Record<string, string>)[
+                LITELLM.masterKeyEnv
+            ];
+            return {
+                deployment,
+                key,
+                annotations: field(deployment, "spec", "template", "metadata", "annotations") as Record<string, string>,
+            };
         };
         const before = await deploymentAndKey({});
         expect(before.annotations[ROLL_ANNOTATIONS.masterKey]).to.equal(sha256(before.key));
@@ -107,31 +167,56 @@ describe("litellm slice", () => {
         expect(rotated.annotations[ROLL_ANNOTATIONS.config]).to.equal(before.annotations[ROLL_ANNOTATIONS.config]);
         expect((await deploymentAndKey({ litellmMasterKeyRotation: 2 })).key).to.not.equal(rotated.key);
 
-        const inline = (privateKey: string) => JSON.stringify({ type: "service_account", project_id: "abevalflow-prod", client_email: "a@abevalflow-prod.iam.gserviceaccount.com", private_key: privateKey });
-        const withKey = async (json: string) => (await deploymentAndKey({ litellmVertexCredentials: json, litellmVertexCredentialsSecretName: "" })).annotations;
+        const inline = (privateKey: string) =>
+            JSON.stringify({
+                type: "service_account",
+                project_id: "abevalflow-prod",
+                client_email: "a@abevalflow-prod.iam.gserviceaccount.com",
+                private_key: privateKey,
+            });
+        const withKey = async (json: string) =>
+            (await deploymentAndKey({ litellmVertexCredentials: json, litellmVertexCredentialsSecretName: "" }))
+                .annotations;
         const one = await withKey(inline("one"));
         expect(one[ROLL_ANNOTATIONS.vertexCredentials]).to.equal(sha256(inline("one")));
-        expect((await withKey(inline("two")))[ROLL_ANNOTATIONS.vertexCredentials]).to.not.equal(one[ROLL_ANNOTATIONS.vertexCredentials]);
+        expect((await withKey(inline("two")))[ROLL_ANNOTATIONS.vertexCredentials]).to.not.equal(
+            one[ROLL_ANNOTATIONS.vertexCredentials],
+        );
     });
 
     it("always sets the master key variable the config refers to, from a generated Secret", async () => {
         const run = await runProgram(stackConfig("dev"));
         const env = container(named(run, DEPLOYMENT, LITELLM.name)).env.find((e) => e.name === LITELLM.masterKeyEnv);
-        expect(env?.valueFrom?.secretKeyRef).to.deep.equal({ name: LITELLM.masterKeySecret, key: LITELLM.masterKeyEnv });
+        expect(env?.valueFrom?.secretKeyRef).to.deep.equal({
+            name: LITELLM.masterKeySecret,
+            key: LITELLM.masterKeyEnv,
+        });
         const secret = named(run, SECRET, LITELLM.masterKeySecret);
-        expect((field(secret, "stringData") as Record<string, string>)[LITELLM.masterKeyEnv]).to.equal("sk-mock-generated-password");
+        expect((field(secret, "stringData") as Record<string, string>)[LITELLM.masterKeyEnv]).to.equal(
+            "sk-mock-generated-password",
+        );
         expect(secret.secretPaths).to.include("stringData");
         expect(ofType(run, "random:index/randomPassword:RandomPassword")).to.have.length(1);
     });
 
     it("mounts an existing credentials Secret by name, or creates one from the secret stack value", async () => {
         const existing = await runProgram(stackConfig("dev"));
-        const volume = (run: typeof existing) => podSpec(named(run, DEPLOYMENT, LITELLM.name)).volumes.find((v) => v.name === "vertex-credentials");
+        const volume = (run: typeof existing) =>
+            podSpec(named(run, DEPLOYMENT, LITELLM.name)).volumes.find((v) => v.name === "vertex-credentials");
         expect(volume(existing)?.secret?.secretName).to.equal("vertex-service-account");
-        expect(ofType(existing, SECRET).map((s) => field(s, "metadata", "name"))).to.not.include(LITELLM.credentialsSecret);
+        expect(ofType(existing, SECRET).map((s) => field(s, "metadata", "name"))).to.not.include(
+            LITELLM.credentialsSecret,
+        );
 
-        const json = JSON.stringify({ type: "service_account", project_id: "p", private_key: "k", client_email: "e@p.iam.gserviceaccount.com" });
-        const inline = await runProgram(withMode("dev", "litellm", { litellmVertexCredentialsSecretName: "", litellmVertexCredentials: json }));
+        const json = JSON.stringify({
+            type: "service_account",
+            project_id: "p",
+            private_key: "k",
+            client_email: "e@p.iam.gserviceaccount.com",
+        });
+        const inline = await runProgram(
+            withMode("dev", "litellm", { litellmVertexCredentialsSecretName: "", litellmVertexCredentials: json }),
+        );
         expect(volume(inline)?.secret?.secretName).to.equal(LITELLM.credentialsSecret);
         const credentials = named(inline, SECRET, LITELLM.credentialsSecret);
         expect((field(credentials, "stringData") as Record<string, string>)[LITELLM.credentialsKey]).to.equal(json);
@@ -142,8 +227,13 @@ describe("litellm slice", () => {
         const run = await runProgram(stackConfig("prod"));
         const deployment = named(run, DEPLOYMENT, LITELLM.name);
         expect(field(deployment, "spec", "replicas")).to.equal(3);
-        expect(field(deployment, "spec", "strategy")).to.deep.equal({ type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } });
-        expect(podSpec(deployment).topologySpreadConstraints.map((t) => t.topologyKey)).to.deep.equal(["kubernetes.io/hostname"]);
+        expect(field(deployment, "spec", "strategy")).to.deep.equal({
+            type: "RollingUpdate",
+            rollingUpdate: { maxUnavailable: 0, maxSurge: 1 },
+        });
+        expect(podSpec(deployment).topologySpreadConstraints.map((t) => t.topologyKey)).to.deep.equal([
+            "kubernetes.io/hostname",
+        ]);
         // A drained (cordoned, so tainted) node leaves the spread: its replicas can move to the rest.
         expect(podSpec(deployment).topologySpreadConstraints.map((t) => t.nodeTaintsPolicy)).to.deep.equal(["Honor"]);
         const pdb = named(run, "kubernetes:policy/v1:PodDisruptionBudget", LITELLM.name);
@@ -152,7 +242,8 @@ describe("litellm slice", () => {
 
     it("spreads replicas over nodes as a requirement in prod and as a preference in dev", async () => {
         const whenUnsatisfiable = async (stack: string) =>
-            podSpec(named(await runProgram(stackConfig(stack)), DEPLOYMENT, LITELLM.name)).topologySpreadConstraints[0].whenUnsatisfiable;
+            podSpec(named(await runProgram(stackConfig(stack)), DEPLOYMENT, LITELLM.name)).topologySpreadConstraints[0]
+                .whenUnsatisfiable;
         expect(await whenUnsatisfiable("prod")).to.equal("DoNotSchedule");
         expect(await whenUnsatisfiable("dev")).to.equal("ScheduleAnyway");
     });
@@ -182,29 +273,42 @@ describe("litellm slice", () => {
         expect(c.args).to.deep.equal(["--config", "/etc/litellm/config.yaml", "--port", "4100"]);
         const service = named(run, "kubernetes:core/v1:Service", LITELLM.name);
         expect(field(service, "spec")).to.deep.equal({
-            type: "ClusterIP", selector: LITELLM.podLabels, ports: [{ name: "http", port: 4100, targetPort: "http", protocol: "TCP" }],
+            type: "ClusterIP",
+            selector: LITELLM.podLabels,
+            ports: [{ name: "http", port: 4100, targetPort: "http", protocol: "TCP" }],
         });
         expect(run.outputs.litellmUrl).to.equal("http://litellm.ab-eval-flow-dev.svc:4100");
         const proxy = named(run, NETPOL, "litellm-proxy");
-        expect((field(proxy, "spec", "ingress") as { ports: object[] }[])[0].ports).to.deep.equal([{ protocol: "TCP", port: 4100 }]);
+        expect((field(proxy, "spec", "ingress") as { ports: object[] }[])[0].ports).to.deep.equal([
+            { protocol: "TCP", port: 4100 },
+        ]);
     });
 
     it("runs restricted with a read-only root filesystem and bounded writable /tmp", async () => {
         const deployment = named(await runProgram(stackConfig("dev")), DEPLOYMENT, LITELLM.name);
         const c = container(deployment);
         expect(c.image).to.match(/@sha256:[0-9a-f]{64}$/);
-        expect(c.securityContext).to.deep.include({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, runAsNonRoot: true });
+        expect(c.securityContext).to.deep.include({
+            readOnlyRootFilesystem: true,
+            allowPrivilegeEscalation: false,
+            runAsNonRoot: true,
+        });
         expect(c.resources.requests).to.have.keys("cpu", "memory");
         expect(c.resources.limits).to.have.keys("cpu", "memory");
         expect(c.volumeMounts.map((m) => m.mountPath)).to.include("/tmp");
-        expect(c.env.find((e) => e.name === "LITELLM_LOCAL_MODEL_COST_MAP")?.value, "start without fetching from the internet").to.equal("True");
+        expect(
+            c.env.find((e) => e.name === "LITELLM_LOCAL_MODEL_COST_MAP")?.value,
+            "start without fetching from the internet",
+        ).to.equal("True");
         expect(podSpec(deployment).volumes.find((v) => v.name === "tmp")?.emptyDir).to.deep.equal({ sizeLimit: "1Gi" });
     });
 
     it("lets only trial and pipeline pods in, and only DNS and public HTTPS out", async () => {
         const run = await runProgram(stackConfig("dev"));
         const proxy = field(named(run, NETPOL, "litellm-proxy"), "spec") as {
-            policyTypes: string[]; ingress: { from: object[] }[]; egress: { ports: { port: number }[] }[];
+            policyTypes: string[];
+            ingress: { from: object[] }[];
+            egress: { ports: { port: number }[] }[];
         };
         expect(proxy.policyTypes).to.deep.equal(["Ingress", "Egress"]);
         expect(proxy.ingress[0].from).to.deep.equal([
@@ -213,6 +317,9 @@ describe("litellm slice", () => {
         ]);
         expect(proxy.egress.map((rule) => rule.ports.map((p) => p.port))).to.deep.equal([[5353, 5353, 53, 53], [443]]);
         const deny = field(named(run, NETPOL, "litellm-default-deny"), "spec");
-        expect(deny).to.deep.equal({ podSelector: { matchLabels: LITELLM.podLabels }, policyTypes: ["Ingress", "Egress"] });
+        expect(deny).to.deep.equal({
+            podSelector: { matchLabels: LITELLM.podLabels },
+            policyTypes: ["Ingress", "Egress"],
+        });
     });
 });

@@ -26,7 +26,9 @@ describe("LLM modes (components/llmModes.ts)", () => {
         it(`${mode}: the program registers the mode's allow policy under the table's name, and no other mode's`, async () => {
             const run = await runProgram(withMode("dev", mode));
             const names = ofType(run, NETPOL).map((p) => String(field(p, "metadata", "name")));
-            expect(names.filter((name) => TRIAL_ALLOW_POLICIES.includes(name))).to.deep.equal([llmMode(mode).allowPolicy]);
+            expect(names.filter((name) => TRIAL_ALLOW_POLICIES.includes(name))).to.deep.equal([
+                llmMode(mode).allowPolicy,
+            ]);
             expect(run.outputs.networkPolicies).to.include(llmMode(mode).allowPolicy);
         });
     }

@@ -21,14 +21,20 @@ describe("object ownership and readiness", () => {
                 const objects = run.resources.filter((r) => r.type.startsWith("kubernetes:"));
                 expect(objects.length).to.be.greaterThan(10);
                 for (const r of objects) {
-                    expect(annotations(r)["pulumi.com/patchForce"], `${r.type} ${r.name}`).to.equal(r.type === PVC ? undefined : "true");
-                    expect(annotations(r)["pulumi.com/patchFieldManager"], `${r.type} ${r.name}`).to.equal(FIELD_MANAGER);
+                    expect(annotations(r)["pulumi.com/patchForce"], `${r.type} ${r.name}`).to.equal(
+                        r.type === PVC ? undefined : "true",
+                    );
+                    expect(annotations(r)["pulumi.com/patchFieldManager"], `${r.type} ${r.name}`).to.equal(
+                        FIELD_MANAGER,
+                    );
                 }
             });
         }
         it(`${stack}: the committed stack skips no readiness wait but that of claims it adopts bound`, async () => {
             const run = await runProgram(stackConfig(stack));
-            const skipping = run.resources.filter((r) => annotations(r)["pulumi.com/skipAwait"] !== undefined).map((r) => r.name);
+            const skipping = run.resources
+                .filter((r) => annotations(r)["pulumi.com/skipAwait"] !== undefined)
+                .map((r) => r.name);
             expect(skipping).to.deep.equal(run.config.storage.adoptExisting ? ["workspace", "dead-letter"] : []);
         });
     }
@@ -38,8 +44,13 @@ describe("object ownership and readiness", () => {
             for (const mode of LLM_MODES) {
                 const run = await runProgram(withMode(stack, mode, { adoptExistingVolumes: true }));
                 // Nothing may skip waiting for these.
-                const skipping = run.resources.filter((r) => KINDS_NEEDING_PODS.includes(r.type) && annotations(r)["pulumi.com/skipAwait"] !== undefined);
-                expect(skipping.map((r) => r.name), `${stack} ${mode}`).to.deep.equal([]);
+                const skipping = run.resources.filter(
+                    (r) => KINDS_NEEDING_PODS.includes(r.type) && annotations(r)["pulumi.com/skipAwait"] !== undefined,
+                );
+                expect(
+                    skipping.map((r) => r.name),
+                    `${stack} ${mode}`,
+                ).to.deep.equal([]);
             }
         }
     });

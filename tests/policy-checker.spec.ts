@@ -19,7 +19,11 @@ interface Run {
 }
 
 function check(args: string[], input?: string): Run {
-    const run = spawnSync("npm", ["run", "--silent", "policy:check", "--", ...args], { cwd: ROOT, encoding: "utf8", input });
+    const run = spawnSync("npm", ["run", "--silent", "policy:check", "--", ...args], {
+        cwd: ROOT,
+        encoding: "utf8",
+        input,
+    });
     return { status: run.status, stdout: run.stdout, stderr: run.stderr.replace(/^npm warn .*\n/gm, "") };
 }
 
@@ -28,7 +32,9 @@ function json(run: Run): Violation[] {
 }
 
 function caught(violations: Violation[], policy: string, kind: string, name: string, text: string): boolean {
-    return violations.some((v) => v.policy === policy && v.kind === kind && v.name === name && v.message.includes(text));
+    return violations.some(
+        (v) => v.policy === policy && v.kind === kind && v.name === name && v.message.includes(text),
+    );
 }
 
 describe("policy:check (the offline checker)", function () {
@@ -56,23 +62,72 @@ describe("policy:check (the offline checker)", function () {
         const defects: [string, string, string, string, string][] = [
             ["floating LiteLLM tag", "pinned-images", "Deployment", "litellm", 'floating tag "main-latest"'],
             ["unpinned CLI image", "pinned-images", "CronJob", "abevalflow-cleanup", "pipelines-cli-tkn-rhel9:latest"],
-            ["pipeline ServiceAccount on the proxy", "dedicated-service-account", "Deployment", "litellm", '"pipeline"'],
-            ["pipeline ServiceAccount on the cleanup job", "dedicated-service-account", "CronJob", "abevalflow-cleanup", '"pipeline"'],
+            [
+                "pipeline ServiceAccount on the proxy",
+                "dedicated-service-account",
+                "Deployment",
+                "litellm",
+                '"pipeline"',
+            ],
+            [
+                "pipeline ServiceAccount on the cleanup job",
+                "dedicated-service-account",
+                "CronJob",
+                "abevalflow-cleanup",
+                '"pipeline"',
+            ],
             ["unscoped secrets get", "scoped-secret-access", "Role", "pipeline-trial-manager", "no resourceNames"],
-            ["DNS to every namespace", "default-deny-plus-allow", "NetworkPolicy", "trial-allow-litellm", "every namespace"],
-            ["INSTEAD OF default-deny annotation", "default-deny-plus-allow", "NetworkPolicy", "trial-allow-direct-api", "instead of the default-deny"],
-            ["three mode policies at once", "default-deny-plus-allow", "NetworkPolicy", "trial-allow-self-hosted", "3 egress allow policies"],
+            [
+                "DNS to every namespace",
+                "default-deny-plus-allow",
+                "NetworkPolicy",
+                "trial-allow-litellm",
+                "every namespace",
+            ],
+            [
+                "INSTEAD OF default-deny annotation",
+                "default-deny-plus-allow",
+                "NetworkPolicy",
+                "trial-allow-direct-api",
+                "instead of the default-deny",
+            ],
+            [
+                "three mode policies at once",
+                "default-deny-plus-allow",
+                "NetworkPolicy",
+                "trial-allow-self-hosted",
+                "3 egress allow policies",
+            ],
             ["LiteLLM probed on /health", "deployment-probes", "Deployment", "litellm", '"/health"'],
             ["HA proxy without a PDB", "replicated-deployment-pdb", "Deployment", "litellm", "2 replicas"],
             ["--keep fed with days", "prune-by-age", "ConfigMap", "abevalflow-cleanup-script", "PIPELINERUN_AGE_DAYS"],
-            ["metadata endpoint reachable", "egress-excepts-internal", "NetworkPolicy", "trial-allow-direct-api", "169.254.0.0/16"],
+            [
+                "metadata endpoint reachable",
+                "egress-excepts-internal",
+                "NetworkPolicy",
+                "trial-allow-direct-api",
+                "169.254.0.0/16",
+            ],
             ["DNS on port 53 only", "dns-egress-ports", "NetworkPolicy", "trial-allow-litellm", "5353/UDP"],
             ["quota without LimitRange", "quota-has-limitrange", "ResourceQuota", "abevalflow-quota", "no LimitRange"],
-            ["claims deleted with the stack", "pvc-retained", "PersistentVolumeClaim", "abevalflow-workspace", "retain annotation"],
+            [
+                "claims deleted with the stack",
+                "pvc-retained",
+                "PersistentVolumeClaim",
+                "abevalflow-workspace",
+                "retain annotation",
+            ],
         ];
         for (const [defect, policy, kind, name, text] of defects) {
             it(`catches the ${defect} (${policy})`, () => {
-                expect(caught(found, policy, kind, name, text), JSON.stringify(found.filter((v) => v.policy === policy), null, 1)).to.equal(true);
+                expect(
+                    caught(found, policy, kind, name, text),
+                    JSON.stringify(
+                        found.filter((v) => v.policy === policy),
+                        null,
+                        1,
+                    ),
+                ).to.equal(true);
             });
         }
     });
@@ -80,7 +135,9 @@ describe("policy:check (the offline checker)", function () {
     it("exits 1 on an allow policy applied INSTEAD OF default-deny, with no deny beside it", () => {
         const run = check([`${FIXTURES}/instead-of-deny`]);
         expect(run.status).to.equal(1);
-        expect(run.stdout).to.match(/^mandatory default-deny-plus-allow NetworkPolicy\/ab-eval-flow\/trial-allow-litellm: allows egress .* no separate default-deny/m);
+        expect(run.stdout).to.match(
+            /^mandatory default-deny-plus-allow NetworkPolicy\/ab-eval-flow\/trial-allow-litellm: allows egress .* no separate default-deny/m,
+        );
         expect(run.stdout).to.match(/^2 violations \(2 mandatory, 0 advisory\) in 1 object from 1 file$/m);
     });
 
@@ -90,8 +147,21 @@ describe("policy:check (the offline checker)", function () {
         expect(run.stderr).to.equal("");
         expect(found).to.have.length(2);
         for (const v of found) {
-            expect(Object.keys(v)).to.deep.equal(["policy", "enforcementLevel", "kind", "namespace", "name", "message"]);
-            expect(v).to.include({ policy: "default-deny-plus-allow", enforcementLevel: "mandatory", kind: "NetworkPolicy", namespace: "ab-eval-flow", name: "trial-allow-litellm" });
+            expect(Object.keys(v)).to.deep.equal([
+                "policy",
+                "enforcementLevel",
+                "kind",
+                "namespace",
+                "name",
+                "message",
+            ]);
+            expect(v).to.include({
+                policy: "default-deny-plus-allow",
+                enforcementLevel: "mandatory",
+                kind: "NetworkPolicy",
+                namespace: "ab-eval-flow",
+                name: "trial-allow-litellm",
+            });
             expect(v.message).to.include("Remediation:");
         }
         expect(json(check(["--json", `${FIXTURES}/compliant`]))).to.deep.equal([]);
@@ -137,8 +207,10 @@ describe("policy:check (the offline checker)", function () {
             const run = check(["--json", path.join(dir, "empty")]);
             expect(run.status).to.equal(2);
             expect(run.stdout).to.equal("");
-            expect(run.stderr).to.equal(`policy-check: ${path.join(dir, "empty")}: no Kubernetes objects to check: `
-                + "the directory holds no *.yaml or *.yml files (hidden directories and node_modules are not read)\n");
+            expect(run.stderr).to.equal(
+                `policy-check: ${path.join(dir, "empty")}: no Kubernetes objects to check: ` +
+                    "the directory holds no *.yaml or *.yml files (hidden directories and node_modules are not read)\n",
+            );
         });
 
         it("a directory with files but no YAML", () => {
@@ -150,7 +222,9 @@ describe("policy:check (the offline checker)", function () {
         it("a directory whose YAML holds no document with apiVersion and kind", () => {
             const run = check([path.join(dir, "values-only")]);
             expect(run.status).to.equal(2);
-            expect(run.stderr).to.include(`${path.join(dir, "values-only")}: no Kubernetes objects to check: read 1 file but found no document with apiVersion and kind (skipped 1 other)`);
+            expect(run.stderr).to.include(
+                `${path.join(dir, "values-only")}: no Kubernetes objects to check: read 1 file but found no document with apiVersion and kind (skipped 1 other)`,
+            );
         });
 
         it("empty standard input", () => {
@@ -163,7 +237,8 @@ describe("policy:check (the offline checker)", function () {
             const run = check([`${FIXTURES}/compliant`, path.join(dir, "empty"), path.join(dir, "values-only")]);
             expect(run.status).to.equal(2);
             expect(run.stdout).to.equal("");
-            expect(run.stderr).to.include("no Kubernetes objects to check in 2 of the paths given")
+            expect(run.stderr)
+                .to.include("no Kubernetes objects to check in 2 of the paths given")
                 .and.include(`${path.join(dir, "empty")}: the directory holds no`)
                 .and.include(`${path.join(dir, "values-only")}: read 1 file`)
                 .and.not.include(`${FIXTURES}/compliant:`);
@@ -172,7 +247,8 @@ describe("policy:check (the offline checker)", function () {
 
     describe("sees every file it is given, and refuses what is no file at once", () => {
         let dir: string;
-        const pod = (name: string, image: string) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ns}\nspec: {containers: [{name: c, image: "${image}"}]}\n`;
+        const pod = (name: string, image: string) =>
+            `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ns}\nspec: {containers: [{name: c, image: "${image}"}]}\n`;
         before(() => {
             dir = fs.mkdtempSync(path.join(os.tmpdir(), "policy-check-files-"));
             fs.mkdirSync(path.join(dir, "elsewhere"));
@@ -186,9 +262,16 @@ describe("policy:check (the offline checker)", function () {
             spawnSync("mkfifo", [path.join(dir, "fifo", "pipe.yaml")]);
             const levels = ["a: &a [x, x, x, x, x, x, x, x, x, x]"];
             for (let i = 1; i < 8; i++) {
-                levels.push(`${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10).fill(`*${String.fromCharCode(96 + i)}`).join(", ")}]`);
+                levels.push(
+                    `${String.fromCharCode(97 + i)}: &${String.fromCharCode(97 + i)} [${Array(10)
+                        .fill(`*${String.fromCharCode(96 + i)}`)
+                        .join(", ")}]`,
+                );
             }
-            fs.writeFileSync(path.join(dir, "bomb.yaml"), `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n${levels.map((l) => `  ${l}`).join("\n")}\n`);
+            fs.writeFileSync(
+                path.join(dir, "bomb.yaml"),
+                `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bomb}\ndata:\n${levels.map((l) => `  ${l}`).join("\n")}\n`,
+            );
         });
         after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
@@ -216,22 +299,30 @@ describe("policy:check (the offline checker)", function () {
         it("exits 2 on an alias bomb, naming the document, instead of walking a hundred million values", () => {
             const run = check([path.join(dir, "bomb.yaml")]);
             expect(run.status).to.equal(2);
-            expect(run.stderr).to.include(`${path.join(dir, "bomb.yaml")}#1: expands to more than 1,000,000 values through YAML aliases`).and.not.include("internal error");
+            expect(run.stderr)
+                .to.include(
+                    `${path.join(dir, "bomb.yaml")}#1: expands to more than 1,000,000 values through YAML aliases`,
+                )
+                .and.not.include("internal error");
         });
     });
 
     it("exits 1 on an IPv6 egress to ::/0 without excepts under the prod config, and on a Role whose verbs is a string", () => {
         const manifest = [
             "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: ab-eval-flow}\nspec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Egress]}",
-            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: v6, namespace: ab-eval-flow}\n"
-                + "spec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Egress], egress: [{to: [{ipBlock: {cidr: '::/0'}}], ports: [{protocol: TCP, port: 443}]}]}",
+            "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: v6, namespace: ab-eval-flow}\n" +
+                "spec: {podSelector: {matchLabels: {app: x}}, policyTypes: [Egress], egress: [{to: [{ipBlock: {cidr: '::/0'}}], ports: [{protocol: TCP, port: 443}]}]}",
             "apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata: {name: reader, namespace: ab-eval-flow}\nrules: [{apiGroups: [''], resources: secrets, verbs: '*'}]",
         ].join("\n---\n");
         const run = check(["--json", "--config", PROD, "-"], manifest);
         expect(run.status).to.equal(1);
         const found = json(run);
-        expect(caught(found, "egress-excepts-internal", "NetworkPolicy", "v6", "ipBlock ::/0 does not except fc00::/7")).to.equal(true);
-        expect(caught(found, "scoped-secret-access", "Role", "reader", 'rules[0].resources is the string "secrets"')).to.equal(true);
+        expect(
+            caught(found, "egress-excepts-internal", "NetworkPolicy", "v6", "ipBlock ::/0 does not except fc00::/7"),
+        ).to.equal(true);
+        expect(
+            caught(found, "scoped-secret-access", "Role", "reader", 'rules[0].resources is the string "secrets"'),
+        ).to.equal(true);
         expect(found.map((v) => v.policy).sort()).to.deep.equal(["egress-excepts-internal", "scoped-secret-access"]);
     });
 
@@ -240,7 +331,9 @@ describe("policy:check (the offline checker)", function () {
         fs.writeFileSync(file, JSON.stringify({ "pinned-images": { enforcementLevel: "blocking" } }));
         const run = check(["--config", file, `${FIXTURES}/compliant`]);
         expect(run.status).to.equal(2);
-        expect(run.stderr).to.include("pinned-images.enforcementLevel must be one of advisory, mandatory, remediate, disabled");
+        expect(run.stderr).to.include(
+            "pinned-images.enforcementLevel must be one of advisory, mandatory, remediate, disabled",
+        );
     });
 
     it("exits 2 with usage when given nothing to check or an unknown option", () => {

@@ -9,7 +9,13 @@ import * as os from "os";
 import * as path from "path";
 import { LLM_MODES, llmMode, LlmMode } from "../components/llmModes";
 import { analyzeRun, connAllows, evaluate, parseConn, parseEndpoint } from "../scripts/netpol/analyze";
-import { cleanupServicePort, dropCleanupEgress, openLitellmIngress, widenDns, wrongLitellmPort } from "../scripts/netpol/breaks";
+import {
+    cleanupServicePort,
+    dropCleanupEgress,
+    openLitellmIngress,
+    widenDns,
+    wrongLitellmPort,
+} from "../scripts/netpol/breaks";
 import { ensureNetpolicy } from "../scripts/netpol/ensure";
 import { buildManifests } from "../scripts/netpol/manifests";
 import { expectedVerdict, loadMatrix, parseMatrix } from "../scripts/netpol/matrix";
@@ -31,8 +37,16 @@ describe("reachability check: parsing netpolicy output", () => {
     });
 
     it("reads workloads and address ranges", () => {
-        expect(parseEndpoint("ab-eval-flow-dev/litellm[Deployment]")).to.deep.equal({ kind: "workload", namespace: "ab-eval-flow-dev", name: "litellm" });
-        expect(parseEndpoint("0.0.0.0-9.255.255.255")).to.deep.equal({ kind: "range", first: 0, last: 10 * 2 ** 24 - 1 });
+        expect(parseEndpoint("ab-eval-flow-dev/litellm[Deployment]")).to.deep.equal({
+            kind: "workload",
+            namespace: "ab-eval-flow-dev",
+            name: "litellm",
+        });
+        expect(parseEndpoint("0.0.0.0-9.255.255.255")).to.deep.equal({
+            kind: "range",
+            first: 0,
+            last: 10 * 2 ** 24 - 1,
+        });
         expect(() => parseEndpoint("somewhere")).to.throw(/does not understand/);
     });
 });
@@ -54,8 +68,10 @@ describe("reachability matrix (docs/reachability.yaml)", () => {
             "  - { from: trial, to: public, protocol: TCP, port: 443, allowed: [litelm] }",
             "  - { from: trial, to: public, protocol: TCP, port: 443 }",
         ].join("\n");
-        expect(() => parseMatrix(text, "t.yaml")).to.throw(Error)
-            .with.property("message").that.matches(/unknown workload "trail"/)
+        expect(() => parseMatrix(text, "t.yaml"))
+            .to.throw(Error)
+            .with.property("message")
+            .that.matches(/unknown workload "trail"/)
             .and.matches(/"nowhere" is neither/)
             .and.matches(/allowed in litellm, but the row does not apply/)
             .and.matches(/expected "all" or a list/)
@@ -66,21 +82,34 @@ describe("reachability matrix (docs/reachability.yaml)", () => {
         const matrix = loadMatrix();
         LLM_MODES.forEach((mode, i) => {
             const { to, protocol, port } = llmMode(mode).reaches;
-            const rows = matrix.probes.filter((p) => p.from === "trial" && p.to === to && p.protocol === protocol && p.port === port);
+            const rows = matrix.probes.filter(
+                (p) => p.from === "trial" && p.to === to && p.protocol === protocol && p.port === port,
+            );
             expect(rows, `${mode}: trial -> ${to} ${protocol}/${port}`).to.have.length(1);
             expect(matrix.probes.indexOf(rows[0])).to.equal(i);
             for (const other of LLM_MODES) {
-                expect(expectedVerdict(rows[0], other), `${mode}'s connection in ${other}`).to.equal(other === mode ? "allowed" : "denied");
+                expect(expectedVerdict(rows[0], other), `${mode}'s connection in ${other}`).to.equal(
+                    other === mode ? "allowed" : "denied",
+                );
             }
         });
     });
 
     it("refuses a row of the file that repeats a mode's connection, or a mode's connection it cannot resolve", () => {
         const external = "external: { public: { ip: 8.8.8.8, description: x } }";
-        expect(() => parseMatrix(`${external}\nprobes:\n  - { from: trial, to: public, protocol: TCP, port: 443, allowed: [] }`, "t.yaml"))
-            .to.throw(/probes\[0\]: trial -> public TCP\/443 is already expected by components\/llmModes\.ts direct-api\.reaches/);
-        expect(() => parseMatrix("probes:\n  - { from: trial, to: dns, protocol: UDP, port: 53, allowed: all }", "t.yaml"))
-            .to.throw(/components\/llmModes\.ts direct-api\.reaches\.to: "public" is neither a workload nor an external address/);
+        expect(() =>
+            parseMatrix(
+                `${external}\nprobes:\n  - { from: trial, to: public, protocol: TCP, port: 443, allowed: [] }`,
+                "t.yaml",
+            ),
+        ).to.throw(
+            /probes\[0\]: trial -> public TCP\/443 is already expected by components\/llmModes\.ts direct-api\.reaches/,
+        );
+        expect(() =>
+            parseMatrix("probes:\n  - { from: trial, to: dns, protocol: UDP, port: 53, allowed: all }", "t.yaml"),
+        ).to.throw(
+            /components\/llmModes\.ts direct-api\.reaches\.to: "public" is neither a workload nor an external address/,
+        );
     });
 
     it("flags a missing and an unexpected connection in the analyzer's list", async () => {
@@ -91,7 +120,9 @@ describe("reachability matrix (docs/reachability.yaml)", () => {
             { src: `${ns}/trial[Pod]`, dst: `${ns}/model-server[Pod]`, conn: "TCP 8000" },
             { src: `${ns}/trial[Pod]`, dst: "11.0.0.0-100.63.255.255", conn: "TCP 443" },
         ]);
-        expect(report.failures).to.include("self-hosted: trial -> dns TCP/5353: expected allowed, netpolicy says denied");
+        expect(report.failures).to.include(
+            "self-hosted: trial -> dns TCP/5353: expected allowed, netpolicy says denied",
+        );
         expect(report.unexpected).to.deep.equal([`${ns}/trial[Pod] => 11.0.0.0-100.63.255.255 : TCP 443`]);
     });
 });
@@ -113,8 +144,16 @@ describe("reachability per llmMode, measured by np-guard netpolicy", function ()
     after(() => failed || fs.rmSync(workDir, { recursive: true, force: true }));
 
     let runs = 0;
-    const analyze = async (mode: LlmMode, extra: Record<string, unknown> = {}, mutate?: NonNullable<Parameters<typeof analyzeRun>[3]>["mutate"]) =>
-        analyzeRun(await runProgram(withMode("dev", mode, extra)), matrix, binary, { apiServer: false, mutate, workDir: path.join(workDir, String(runs++)) });
+    const analyze = async (
+        mode: LlmMode,
+        extra: Record<string, unknown> = {},
+        mutate?: NonNullable<Parameters<typeof analyzeRun>[3]>["mutate"],
+    ) =>
+        analyzeRun(await runProgram(withMode("dev", mode, extra)), matrix, binary, {
+            apiServer: false,
+            mutate,
+            workDir: path.join(workDir, String(runs++)),
+        });
 
     for (const mode of LLM_MODES) {
         it(`${mode}: the program's policies give exactly the matrix`, async () => {
@@ -122,16 +161,31 @@ describe("reachability per llmMode, measured by np-guard netpolicy", function ()
             expect(report.failures, `manifests in ${report.dir}`).to.deep.equal([]);
             expect(report.results.length).to.be.greaterThan(15);
             const { to, protocol } = llmMode(mode).reaches;
-            const own = report.results.filter((r) => r.probe.from === "trial" && r.probe.to === to && r.probe.protocol === protocol && r.measured === "allowed");
-            expect(own.map((r) => r.name), `${mode}'s own connection`).to.have.length(1);
+            const own = report.results.filter(
+                (r) =>
+                    r.probe.from === "trial" &&
+                    r.probe.to === to &&
+                    r.probe.protocol === protocol &&
+                    r.measured === "allowed",
+            );
+            expect(
+                own.map((r) => r.name),
+                `${mode}'s own connection`,
+            ).to.have.length(1);
             const cleanup = report.results.filter((r) => r.probe.from === "cleanup");
-            expect(cleanup.find((r) => r.name === "cleanup -> apiserver-endpoint TCP/6443")?.measured).to.equal("allowed");
+            expect(cleanup.find((r) => r.name === "cleanup -> apiserver-endpoint TCP/6443")?.measured).to.equal(
+                "allowed",
+            );
             expect(cleanup.find((r) => r.name === "cleanup -> public TCP/443")?.measured).to.equal("denied");
         });
     }
 
     it("self-hosted: follows the model server to another namespace, labels and port", async () => {
-        const report = await analyze("self-hosted", { selfHostedNamespace: "models", selfHostedPodLabels: ["app=vllm"], selfHostedPort: 11434 });
+        const report = await analyze("self-hosted", {
+            selfHostedNamespace: "models",
+            selfHostedPodLabels: ["app=vllm"],
+            selfHostedPort: 11434,
+        });
         expect(report.failures, `manifests in ${report.dir}`).to.deep.equal([]);
         expect(report.results.find((r) => r.name === "trial -> model-server TCP/11434")?.measured).to.equal("allowed");
     });
@@ -139,13 +193,20 @@ describe("reachability per llmMode, measured by np-guard netpolicy", function ()
     describe("a deliberately broken policy is reported", () => {
         it("no default-deny and DNS on 53 to every namespace (the original's rule)", async () => {
             const report = await analyze("direct-api", {}, widenDns);
-            expect(report.failures).to.include("direct-api: trial -> dns UDP/5353: expected allowed, netpolicy says denied");
-            expect(report.unexpected.some((u) => /trial\[Pod\] => other-tenant\/tenant\[Pod\] : .*53/.test(u)), report.unexpected.join("\n")).to.equal(true);
+            expect(report.failures).to.include(
+                "direct-api: trial -> dns UDP/5353: expected allowed, netpolicy says denied",
+            );
+            expect(
+                report.unexpected.some((u) => /trial\[Pod\] => other-tenant\/tenant\[Pod\] : .*53/.test(u)),
+                report.unexpected.join("\n"),
+            ).to.equal(true);
         });
 
         it("the trial allow rule names the wrong proxy port", async () => {
             const report = await analyze("litellm", {}, wrongLitellmPort);
-            expect(report.failures).to.include("litellm: trial -> litellm TCP/4000: expected allowed, netpolicy says denied");
+            expect(report.failures).to.include(
+                "litellm: trial -> litellm TCP/4000: expected allowed, netpolicy says denied",
+            );
         });
 
         it("the cleanup job loses its egress policies", async () => {
@@ -154,12 +215,17 @@ describe("reachability per llmMode, measured by np-guard netpolicy", function ()
                 "litellm: cleanup -> public TCP/443: expected denied, netpolicy says allowed",
                 "litellm: cleanup -> metadata TCP/80: expected denied, netpolicy says allowed",
             ]);
-            expect(report.unexpected.some((u) => /abevalflow-cleanup\[CronJob\] => /.test(u)), report.unexpected.join("\n")).to.equal(true);
+            expect(
+                report.unexpected.some((u) => /abevalflow-cleanup\[CronJob\] => /.test(u)),
+                report.unexpected.join("\n"),
+            ).to.equal(true);
         });
 
         it("the cleanup job's API server rule names the Service port 443 instead of the endpoints' 6443", async () => {
             const report = await analyze("direct-api", {}, cleanupServicePort);
-            expect(report.failures).to.include("direct-api: cleanup -> apiserver-endpoint TCP/6443: expected allowed, netpolicy says denied");
+            expect(report.failures).to.include(
+                "direct-api: cleanup -> apiserver-endpoint TCP/6443: expected allowed, netpolicy says denied",
+            );
         });
 
         it("the proxy loses its ingress isolation", async () => {

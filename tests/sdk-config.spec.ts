@@ -9,7 +9,9 @@ describe("components/sdkConfig.ts against the installed Pulumi SDK", () => {
     after(() => pulumi.runtime.setAllConfig({}));
 
     it(`was checked against the installed @pulumi/pulumi (${installed})`, () => {
-        expect(installed, "re-check components/sdkConfig.ts, then update CHECKED_SDK_VERSION").to.equal(CHECKED_SDK_VERSION);
+        expect(installed, "re-check components/sdkConfig.ts, then update CHECKED_SDK_VERSION").to.equal(
+            CHECKED_SDK_VERSION,
+        );
     });
 
     it("tells which values were set as secrets, and returns every value", () => {

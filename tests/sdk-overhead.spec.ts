@@ -15,8 +15,16 @@ const NODE_MODULES = path.join(ROOT, "node_modules");
 /** Runs `script` in a fresh node process (from the repository, with ts-node) and returns what it printed as JSON. */
 function inFreshProcess(script: string, deferring = true): unknown {
     const setup = deferring ? `require(${JSON.stringify(path.join(ROOT, "common", "sdkOverhead"))});\n` : "";
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", `${setup}(async () => { ${script} })().then((v) => console.log(JSON.stringify(v)), (e) => { console.error(e); process.exit(1); });`],
-        { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(
+        process.execPath,
+        [
+            "-r",
+            "ts-node/register/transpile-only",
+            "-e",
+            `${setup}(async () => { ${script} })().then((v) => console.log(JSON.stringify(v)), (e) => { console.error(e); process.exit(1); });`,
+        ],
+        { cwd: ROOT, encoding: "utf8", timeout: 60_000 },
+    );
     expect(r.status, r.stderr).to.equal(0);
     return JSON.parse(r.stdout.trim().split("\n").pop() ?? "null");
 }
@@ -35,7 +43,10 @@ describe("common/sdkOverhead.ts against the installed Pulumi SDK", function () {
         for (const { from, request } of DEFERRED_REQUIRES) {
             const file = path.join(NODE_MODULES, from);
             expect(fs.existsSync(file), `${from} is gone from the SDK: update DEFERRED_REQUIRES`).to.equal(true);
-            expect(fs.readFileSync(file, "utf8"), `${from} no longer requires ${request}: update DEFERRED_REQUIRES`).to.contain(`require("${request}")`);
+            expect(
+                fs.readFileSync(file, "utf8"),
+                `${from} no longer requires ${request}: update DEFERRED_REQUIRES`,
+            ).to.contain(`require("${request}")`);
         }
     });
 
@@ -52,10 +63,18 @@ describe("common/sdkOverhead.ts against the installed Pulumi SDK", function () {
             const serialized = await pulumi.runtime.serializeFunction(() => offset + 1);
             const paths = await pulumi.runtime.computeCodePaths({ extraIncludePackages: ["yaml"] });
             const loaded = (() => { ${LOADED} })();
-            return { text: serialized.text, paths: [...paths.keys()].some((p) => p.includes("yaml")), loaded };`) as { text: string; paths: boolean; loaded: string[] };
+            return { text: serialized.text, paths: [...paths.keys()].some((p) => p.includes("yaml")), loaded };`) as {
+            text: string;
+            paths: boolean;
+            loaded: string[];
+        };
         expect(result.text).to.contain("offset + 1").and.contain("41");
         expect(result.paths).to.equal(true);
-        expect(result.loaded).to.include.members(["../../typescript-shim", "@npmcli/arborist", "normalize-package-data"]);
+        expect(result.loaded).to.include.members([
+            "../../typescript-shim",
+            "@npmcli/arborist",
+            "normalize-package-data",
+        ]);
     });
 
     it("still runs the CLI through the Automation API (execa)", () => {

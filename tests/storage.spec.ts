@@ -9,20 +9,29 @@ describe("storage slice", () => {
         it(`${stack}: workspace and dead-letter claims are retained on delete and aliased`, async () => {
             const run = await runProgram(stackConfig(stack));
             const claims = ofType(run, PVC);
-            expect(claims.map((c) => field(c, "metadata", "name"))).to.have.members([VOLUMES.workspace, VOLUMES.deadLetter]);
+            expect(claims.map((c) => field(c, "metadata", "name"))).to.have.members([
+                VOLUMES.workspace,
+                VOLUMES.deadLetter,
+            ]);
             for (const claim of claims) {
                 expect(claim.opts.retainOnDelete, claim.name).to.equal(true);
                 expect(claim.opts.aliases, claim.name).to.have.length(1);
                 expect(claim.opts.protect, claim.name).to.equal(stack === "prod");
-                expect(field(claim, "metadata", "annotations"), claim.name).to.include({ "helm.sh/resource-policy": "keep" });
+                expect(field(claim, "metadata", "annotations"), claim.name).to.include({
+                    "helm.sh/resource-policy": "keep",
+                });
             }
         });
     }
 
     it("takes size, class and access mode per stack", async () => {
-        const run = await runProgram(withMode("dev", "litellm", {
-            workspaceSize: "42Gi", workspaceStorageClass: "ocs-storagecluster-cephfs", workspaceAccessMode: "ReadWriteMany",
-        }));
+        const run = await runProgram(
+            withMode("dev", "litellm", {
+                workspaceSize: "42Gi",
+                workspaceStorageClass: "ocs-storagecluster-cephfs",
+                workspaceAccessMode: "ReadWriteMany",
+            }),
+        );
         const workspace = named(run, PVC, VOLUMES.workspace);
         expect(field(workspace, "spec")).to.deep.equal({
             accessModes: ["ReadWriteMany"],
@@ -38,12 +47,18 @@ describe("storage slice", () => {
         const adopted = await runProgram(withMode("dev", "litellm", { adoptExistingVolumes: true }));
         for (const claim of ofType(adopted, PVC)) {
             expect(field(claim, "metadata", "annotations"), claim.name).to.deep.equal({
-                "helm.sh/resource-policy": "keep", "pulumi.com/patchFieldManager": "abevalflow", "pulumi.com/skipAwait": "true" });
+                "helm.sh/resource-policy": "keep",
+                "pulumi.com/patchFieldManager": "abevalflow",
+                "pulumi.com/skipAwait": "true",
+            });
         }
 
         const run = await runProgram(withMode("dev", "litellm", { adoptExistingVolumes: false }));
         for (const claim of ofType(run, PVC)) {
-            expect(field(claim, "metadata", "annotations"), claim.name).to.deep.equal({ "helm.sh/resource-policy": "keep", "pulumi.com/patchFieldManager": "abevalflow" });
+            expect(field(claim, "metadata", "annotations"), claim.name).to.deep.equal({
+                "helm.sh/resource-policy": "keep",
+                "pulumi.com/patchFieldManager": "abevalflow",
+            });
         }
     });
 });

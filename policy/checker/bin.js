@@ -14,7 +14,12 @@ const fs = require("fs");
 const path = require("path");
 
 const ROOT = path.resolve(__dirname, "..", "..");
-const SOURCE_DIRS = [path.join("policy", "lib"), path.join("policy", "policies"), path.join("policy", "checker"), "common"];
+const SOURCE_DIRS = [
+    path.join("policy", "lib"),
+    path.join("policy", "policies"),
+    path.join("policy", "checker"),
+    "common",
+];
 const ENTRY = path.join("policy", "checker", "cli");
 
 /** @param {string} dir @returns {string[]} paths relative to ROOT */
@@ -31,7 +36,11 @@ function tsFilesUnder(dir) {
 /** @param {string[]} files @param {string} key @returns {string} the directory holding the compiled files */
 function compiled(files, key) {
     // Inside node_modules, so the compiled files resolve the same packages the sources do.
-    const cacheRoot = path.join(path.dirname(path.dirname(require.resolve("js-yaml/package.json"))), ".cache", "abevalflow-policy-check");
+    const cacheRoot = path.join(
+        path.dirname(path.dirname(require.resolve("js-yaml/package.json"))),
+        ".cache",
+        "abevalflow-policy-check",
+    );
     const target = path.join(cacheRoot, key);
     if (fs.existsSync(path.join(target, `${ENTRY}.js`))) {
         return target;
@@ -65,13 +74,18 @@ function load() {
     // This file is part of the key too: it holds the compiler options.
     const hash = crypto.createHash("sha256").update(fs.readFileSync(__filename));
     for (const file of files) {
-        hash.update(file).update("\0").update(fs.readFileSync(path.join(ROOT, file))).update("\0");
+        hash.update(file)
+            .update("\0")
+            .update(fs.readFileSync(path.join(ROOT, file)))
+            .update("\0");
     }
     let dir;
     try {
         dir = compiled(files, hash.digest("hex").slice(0, 16));
     } catch (err) {
-        process.stderr.write(`note: cannot use the compile cache (${err instanceof Error ? err.message : String(err)}); compiling in memory\n`);
+        process.stderr.write(
+            `note: cannot use the compile cache (${err instanceof Error ? err.message : String(err)}); compiling in memory\n`,
+        );
         require("ts-node").register({ transpileOnly: true });
         dir = ROOT;
     }

@@ -62,12 +62,15 @@ function count(n: number, noun: string): string {
 }
 
 function humanReport(violations: readonly Violation[], objects: number, files: number): string {
-    const lines = violations.map((v) => `${v.enforcementLevel} ${v.policy} ${v.kind}/${v.namespace ?? "-"}/${v.name}: ${v.message}`);
+    const lines = violations.map(
+        (v) => `${v.enforcementLevel} ${v.policy} ${v.kind}/${v.namespace ?? "-"}/${v.name}: ${v.message}`,
+    );
     const mandatory = violations.filter((v) => v.enforcementLevel === "mandatory").length;
     const scope = `in ${count(objects, "object")} from ${count(files, "file")}`;
-    const summary = violations.length === 0
-        ? `no violations ${scope}`
-        : `${count(violations.length, "violation")} (${mandatory} mandatory, ${violations.length - mandatory} advisory) ${scope}`;
+    const summary =
+        violations.length === 0
+            ? `no violations ${scope}`
+            : `${count(violations.length, "violation")} (${mandatory} mandatory, ${violations.length - mandatory} advisory) ${scope}`;
     return [...lines, summary].join("\n") + "\n";
 }
 
@@ -81,10 +84,19 @@ export function main(argv: readonly string[]): number {
         const policies = policiesFrom(options.configFile);
         const loaded = loadPaths(options.paths);
         if (loaded.skipped.length > 0) {
-            process.stderr.write(`note: skipped ${count(loaded.skipped.length, "document")} without apiVersion and kind: ${loaded.skipped.join(", ")}\n`);
+            process.stderr.write(
+                `note: skipped ${count(loaded.skipped.length, "document")} without apiVersion and kind: ${loaded.skipped.join(", ")}\n`,
+            );
         }
-        const violations = checkSubjects(loaded.manifests.map((m) => ({ object: m.object })), policies);
-        process.stdout.write(options.json ? JSON.stringify(violations, null, 2) + "\n" : humanReport(violations, loaded.manifests.length, loaded.files));
+        const violations = checkSubjects(
+            loaded.manifests.map((m) => ({ object: m.object })),
+            policies,
+        );
+        process.stdout.write(
+            options.json
+                ? JSON.stringify(violations, null, 2) + "\n"
+                : humanReport(violations, loaded.manifests.length, loaded.files),
+        );
         return violations.some((v) => v.enforcementLevel === "mandatory") ? 1 : 0;
     } catch (err) {
         if (err instanceof UsageError) {

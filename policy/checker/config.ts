@@ -39,17 +39,27 @@ export function resolvePolicies(rules: readonly Rule[], file: unknown, source: s
     const resolved = rules.map((rule) => {
         const entry = entries[rule.name];
         const settings = isRecord(entry) ? entry : {};
-        const level = levelOf(isRecord(entry) ? entry.enforcementLevel : entry, `${rule.name}.enforcementLevel`, problems);
+        const level = levelOf(
+            isRecord(entry) ? entry.enforcementLevel : entry,
+            `${rule.name}.enforcementLevel`,
+            problems,
+        );
         const { enforcementLevel: _level, ...properties } = settings;
         for (const key of Object.keys(properties)) {
             const schema = rule.configSchema.properties[key];
             if (schema === undefined) {
-                problems.push(`${rule.name}.${key} is not a setting of this policy (settings: ${Object.keys(rule.configSchema.properties).join(", ") || "none"})`);
+                problems.push(
+                    `${rule.name}.${key} is not a setting of this policy (settings: ${Object.keys(rule.configSchema.properties).join(", ") || "none"})`,
+                );
             } else {
                 problems.push(...validate(properties[key], schema, `${rule.name}.${key}`));
             }
         }
-        return { rule, level: level ?? packLevel ?? rule.enforcementLevel, config: { ...rule.defaults, ...properties } };
+        return {
+            rule,
+            level: level ?? packLevel ?? rule.enforcementLevel,
+            config: { ...rule.defaults, ...properties },
+        };
     });
     if (problems.length > 0) {
         throw new PolicyConfigError(`${source}: invalid policy config:\n  ${problems.join("\n  ")}`);

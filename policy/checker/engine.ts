@@ -51,12 +51,18 @@ export function checkSubjects(subjects: readonly Subject[], policies: readonly R
         const { rule, config } = policy;
         if (rule.scope === "resource") {
             for (const subject of rule.kinds.flatMap((kind) => byKind.get(kind) ?? [])) {
-                const problems = guarded(policy, `${kindKeyOf(subject.object)} ${nameOf(subject.object)}`,
-                    () => rule.check(subject.object, config, subject.context ?? {}));
+                const problems = guarded(policy, `${kindKeyOf(subject.object)} ${nameOf(subject.object)}`, () =>
+                    rule.check(subject.object, config, subject.context ?? {}),
+                );
                 found.push(...problems.map((problem) => violation(policy, subject.object, problem)));
             }
         } else {
-            const findings = guarded(policy, "the stack", () => rule.check(subjects.map((s) => s.object), config));
+            const findings = guarded(policy, "the stack", () =>
+                rule.check(
+                    subjects.map((s) => s.object),
+                    config,
+                ),
+            );
             found.push(...findings.map((f) => violation(policy, f.subject, f.message)));
         }
     }

@@ -24,7 +24,10 @@ export class InputError extends Error {}
 // YAML 1.2 core types plus merge keys, like the Go YAML Kubernetes uses: no timestamp
 // conversion, so a date in an annotation stays the string it is.
 // (The typings do not export js-yaml's own merge type; this is its definition.)
-const MERGE_KEY = new yaml.Type("tag:yaml.org,2002:merge", { kind: "scalar", resolve: (data: unknown) => data === "<<" || data === null });
+const MERGE_KEY = new yaml.Type("tag:yaml.org,2002:merge", {
+    kind: "scalar",
+    resolve: (data: unknown) => data === "<<" || data === null,
+});
 const SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [MERGE_KEY] });
 
 const MANIFEST_FILE = /\.ya?ml$/i;
@@ -47,7 +50,9 @@ function filesUnder(dir: string, seen = new Set<string>()): string[] {
         try {
             stat = entry.isSymbolicLink() ? fs.statSync(full) : fs.lstatSync(full);
         } catch (err) {
-            throw new InputError(`${full}: cannot read: ${(err as Error).message}${entry.isSymbolicLink() ? " (a symlink whose target is gone)" : ""}`);
+            throw new InputError(
+                `${full}: cannot read: ${(err as Error).message}${entry.isSymbolicLink() ? " (a symlink whose target is gone)" : ""}`,
+            );
         }
         if (stat.isDirectory()) {
             if (!entry.name.startsWith(".") && entry.name !== "node_modules") {
@@ -63,8 +68,16 @@ function filesUnder(dir: string, seen = new Set<string>()): string[] {
 /** The path, when it is a regular file; a clear refusal otherwise. */
 function regularFile(file: string, stat: fs.Stats): string {
     if (!stat.isFile()) {
-        const what = stat.isFIFO() ? "a FIFO" : stat.isCharacterDevice() || stat.isBlockDevice() ? "a device" : stat.isSocket() ? "a socket" : "not a regular file";
-        throw new InputError(`${file}: is ${what}, not a regular file; give manifests as files, a directory of them, or - for standard input`);
+        const what = stat.isFIFO()
+            ? "a FIFO"
+            : stat.isCharacterDevice() || stat.isBlockDevice()
+              ? "a device"
+              : stat.isSocket()
+                ? "a socket"
+                : "not a regular file";
+        throw new InputError(
+            `${file}: is ${what}, not a regular file; give manifests as files, a directory of them, or - for standard input`,
+        );
     }
     return file;
 }
@@ -82,13 +95,17 @@ function checkExpansion(doc: unknown, source: string): void {
     const onPath = new Set<object>();
     const visit = (value: unknown): void => {
         if (++count > MAX_DOCUMENT_VALUES) {
-            throw new InputError(`${source}: expands to more than ${MAX_DOCUMENT_VALUES.toLocaleString("en")} values through YAML aliases (an alias bomb?); refused`);
+            throw new InputError(
+                `${source}: expands to more than ${MAX_DOCUMENT_VALUES.toLocaleString("en")} values through YAML aliases (an alias bomb?); refused`,
+            );
         }
         if (value === null || typeof value !== "object") {
             return;
         }
         if (onPath.has(value)) {
-            throw new InputError(`${source}: a YAML alias refers to a node that contains it; no Kubernetes object can be cyclic`);
+            throw new InputError(
+                `${source}: a YAML alias refers to a node that contains it; no Kubernetes object can be cyclic`,
+            );
         }
         onPath.add(value);
         for (const child of Array.isArray(value) ? value : Object.values(value)) {
@@ -120,7 +137,9 @@ export function parseManifests(text: string, file: string, into: Loaded): void {
         docs = yaml.loadAll(text, null, { filename: file, schema: SCHEMA });
     } catch (err) {
         if (err instanceof yaml.YAMLException) {
-            throw new InputError(`${file}:${err.mark.line + 1}:${err.mark.column + 1}: YAML does not parse: ${err.reason}`);
+            throw new InputError(
+                `${file}:${err.mark.line + 1}:${err.mark.column + 1}: YAML does not parse: ${err.reason}`,
+            );
         }
         throw err;
     }
@@ -162,7 +181,10 @@ export function loadPaths(paths: readonly string[]): Loaded {
             }
             files = stat.isDirectory() ? filesUnder(given) : [regularFile(given, stat)];
             if (stat.isDirectory() && files.length === 0) {
-                empty.push({ path: given, why: "the directory holds no *.yaml or *.yml files (hidden directories and node_modules are not read)" });
+                empty.push({
+                    path: given,
+                    why: "the directory holds no *.yaml or *.yml files (hidden directories and node_modules are not read)",
+                });
                 continue;
             }
         }
@@ -175,8 +197,9 @@ export function loadPaths(paths: readonly string[]): Loaded {
             const skipped = loaded.skipped.length - skippedBefore;
             empty.push({
                 path: describePath(given),
-                why: `read ${files.length} file${files.length === 1 ? "" : "s"} but found no document with apiVersion and kind`
-                    + (skipped > 0 ? ` (skipped ${skipped} other${skipped === 1 ? "" : "s"})` : ""),
+                why:
+                    `read ${files.length} file${files.length === 1 ? "" : "s"} but found no document with apiVersion and kind` +
+                    (skipped > 0 ? ` (skipped ${skipped} other${skipped === 1 ? "" : "s"})` : ""),
             });
         }
     }
@@ -184,8 +207,10 @@ export function loadPaths(paths: readonly string[]): Loaded {
         throw new InputError(`${empty[0].path}: no Kubernetes objects to check: ${empty[0].why}`);
     }
     if (empty.length > 1) {
-        throw new InputError(`no Kubernetes objects to check in ${empty.length} of the paths given:\n  `
-            + empty.map((e) => `${e.path}: ${e.why}`).join("\n  "));
+        throw new InputError(
+            `no Kubernetes objects to check in ${empty.length} of the paths given:\n  ` +
+                empty.map((e) => `${e.path}: ${e.why}`).join("\n  "),
+        );
     }
     return loaded;
 }

@@ -136,7 +136,11 @@ export function describeValue(value: unknown): string {
     if (typeof value === "string") {
         return `the string ${JSON.stringify(value)}`;
     }
-    return value === null ? "null" : isRecord(value) ? `an object (${JSON.stringify(value)})` : `a ${typeof value} (${JSON.stringify(value)})`;
+    return value === null
+        ? "null"
+        : isRecord(value)
+          ? `an object (${JSON.stringify(value)})`
+          : `a ${typeof value} (${JSON.stringify(value)})`;
 }
 
 /** The objects of an untrusted list, dropping anything else. */
@@ -203,7 +207,13 @@ export function describe(obj: K8sObject): string {
 export const DEPLOYMENT_KINDS: readonly KindKey[] = ["Deployment.apps", "DeploymentConfig.apps.openshift.io"];
 
 export const WORKLOAD_KINDS: readonly KindKey[] = [
-    "Pod", ...DEPLOYMENT_KINDS, "StatefulSet.apps", "DaemonSet.apps", "ReplicaSet.apps", "Job.batch", "CronJob.batch",
+    "Pod",
+    ...DEPLOYMENT_KINDS,
+    "StatefulSet.apps",
+    "DaemonSet.apps",
+    "ReplicaSet.apps",
+    "Job.batch",
+    "CronJob.batch",
 ];
 
 export interface PodTemplate {
@@ -245,7 +255,10 @@ export interface PlacedContainer {
     label: string;
 }
 
-export function containersOf(spec: PodSpec, fields: readonly ContainerField[] = ["containers", "initContainers", "ephemeralContainers"]): PlacedContainer[] {
+export function containersOf(
+    spec: PodSpec,
+    fields: readonly ContainerField[] = ["containers", "initContainers", "ephemeralContainers"],
+): PlacedContainer[] {
     const placed: PlacedContainer[] = [];
     for (const field of fields) {
         list(spec[field]).forEach((container, index) => {

@@ -22,10 +22,23 @@ export type PodSecurityLevel = "baseline" | "restricted";
 export const POD_SECURITY_LEVELS: readonly PodSecurityLevel[] = ["baseline", "restricted"];
 
 export type ControlId =
-    | "appArmorProfile" | "capabilities_baseline" | "hostNamespaces" | "hostPathVolumes" | "hostPorts"
-    | "hostProbesAndHostLifecycle" | "privileged" | "procMount" | "seLinuxOptions" | "seccompProfile_baseline"
-    | "sysctls" | "windowsHostProcess"
-    | "allowPrivilegeEscalation" | "capabilities_restricted" | "restrictedVolumes" | "runAsNonRoot" | "runAsUser"
+    | "appArmorProfile"
+    | "capabilities_baseline"
+    | "hostNamespaces"
+    | "hostPathVolumes"
+    | "hostPorts"
+    | "hostProbesAndHostLifecycle"
+    | "privileged"
+    | "procMount"
+    | "seLinuxOptions"
+    | "seccompProfile_baseline"
+    | "sysctls"
+    | "windowsHostProcess"
+    | "allowPrivilegeEscalation"
+    | "capabilities_restricted"
+    | "restrictedVolumes"
+    | "runAsNonRoot"
+    | "runAsUser"
     | "seccompProfile_restricted";
 
 /** One violated control: the upstream check id, its forbidden reason and its forbidden detail. */
@@ -46,8 +59,19 @@ export interface PodSecurityInput {
 
 /** capabilities_baseline: what a container may add at baseline (the container runtimes' default set). */
 export const BASELINE_ADDABLE_CAPABILITIES: readonly string[] = [
-    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE",
-    "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
 ];
 
 /** capabilities_restricted: what a container may add at restricted, having dropped ALL. */
@@ -62,11 +86,40 @@ const DROP_ALL = "ALL";
  * switch does. hostPath is the one source baseline refuses (hostPathVolumes).
  */
 export const VOLUME_SOURCES: readonly { source: string; restricted: "allowed" | "refused" }[] = [
-    ...["configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "image", "persistentVolumeClaim", "projected", "secret"]
-        .map((source) => ({ source, restricted: "allowed" as const })),
-    ...["hostPath", "gcePersistentDisk", "awsElasticBlockStore", "gitRepo", "nfs", "iscsi", "glusterfs", "rbd", "flexVolume",
-        "cinder", "cephfs", "flocker", "fc", "azureFile", "vsphereVolume", "quobyte", "azureDisk", "photonPersistentDisk",
-        "portworxVolume", "scaleIO", "storageos"].map((source) => ({ source, restricted: "refused" as const })),
+    ...[
+        "configMap",
+        "csi",
+        "downwardAPI",
+        "emptyDir",
+        "ephemeral",
+        "image",
+        "persistentVolumeClaim",
+        "projected",
+        "secret",
+    ].map((source) => ({ source, restricted: "allowed" as const })),
+    ...[
+        "hostPath",
+        "gcePersistentDisk",
+        "awsElasticBlockStore",
+        "gitRepo",
+        "nfs",
+        "iscsi",
+        "glusterfs",
+        "rbd",
+        "flexVolume",
+        "cinder",
+        "cephfs",
+        "flocker",
+        "fc",
+        "azureFile",
+        "vsphereVolume",
+        "quobyte",
+        "azureDisk",
+        "photonPersistentDisk",
+        "portworxVolume",
+        "scaleIO",
+        "storageos",
+    ].map((source) => ({ source, restricted: "refused" as const })),
 ];
 
 /** sysctls: the "safe" sysctls, namespaced per pod and isolated from other pods (v1.32's list). */
@@ -86,7 +139,13 @@ export const SAFE_SYSCTLS: readonly string[] = [
 ];
 
 /** seLinuxOptions: the SELinux types a pod or container may ask for ("" is unset); user and role may not be set. */
-export const ALLOWED_SELINUX_TYPES: readonly string[] = ["", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"];
+export const ALLOWED_SELINUX_TYPES: readonly string[] = [
+    "",
+    "container_t",
+    "container_init_t",
+    "container_kvm_t",
+    "container_engine_t",
+];
 
 /** appArmorProfile and the seccomp controls: the profile types that keep the runtime's confinement. */
 export const ALLOWED_PROFILE_TYPES: readonly string[] = ["RuntimeDefault", "Localhost"];
@@ -128,7 +187,8 @@ export interface PodView {
 const present = (value: unknown): boolean => value !== undefined && value !== null;
 const recordOf = (value: unknown): Rec | undefined => (isRecord(value) ? value : undefined);
 /** A Go string field: unset is "". Anything else is shown as written. */
-const text = (value: unknown): string => (typeof value === "string" ? value : present(value) ? JSON.stringify(value) : "");
+const text = (value: unknown): string =>
+    typeof value === "string" ? value : present(value) ? JSON.stringify(value) : "";
 
 function podView(input: PodSecurityInput): PodView {
     const spec = recordOf(input.spec) ?? {};
@@ -146,7 +206,9 @@ function podView(input: PodSecurityInput): PodView {
             const raw = recordOf(entry) ?? {};
             const name = typeof raw.name === "string" && raw.name !== "" ? raw.name : `${field}[${index}]`;
             const own = recordOf(raw.securityContext);
-            const sc = windows ? own : withAnnotatedAppArmor(own, annotations[APPARMOR_ANNOTATION_PREFIX + name], podSc);
+            const sc = windows
+                ? own
+                : withAnnotatedAppArmor(own, annotations[APPARMOR_ANNOTATION_PREFIX + name], podSc);
             containers.push({ name, field, raw, sc });
         });
     }
@@ -161,10 +223,17 @@ function podView(input: PodSecurityInput): PodView {
  * become allowed types, which change nothing here. Applied to templates as well: the pods made
  * from them are created so.
  */
-function withAnnotatedAppArmor(sc: Rec | undefined, annotation: string | undefined, podSc: Rec | undefined): Rec | undefined {
+function withAnnotatedAppArmor(
+    sc: Rec | undefined,
+    annotation: string | undefined,
+    podSc: Rec | undefined,
+): Rec | undefined {
     const podProfile = recordOf(podSc?.appArmorProfile);
-    const podUnconfined = podProfile !== undefined && podProfile.type === "Unconfined" && !present(podProfile.localhostProfile)
-        && Object.keys(podProfile).every((key) => key === "type" || key === "localhostProfile");
+    const podUnconfined =
+        podProfile !== undefined &&
+        podProfile.type === "Unconfined" &&
+        !present(podProfile.localhostProfile) &&
+        Object.keys(podProfile).every((key) => key === "type" || key === "localhostProfile");
     if (annotation !== APPARMOR_ANNOTATION_UNCONFINED || present(sc?.appArmorProfile) || podUnconfined) {
         return sc;
     }
@@ -179,7 +248,8 @@ const sortedSet = (items: Iterable<string>): string[] => [...new Set(items)].sor
 function byteOrder(a: string, b: string): number {
     return a < b ? -1 : a > b ? 1 : 0;
 }
-const containersPhrase = (names: readonly string[]): string => `${pluralize("container", "containers", names.length)} ${joinQuote(names)}`;
+const containersPhrase = (names: readonly string[]): string =>
+    `${pluralize("container", "containers", names.length)} ${joinQuote(names)}`;
 
 export interface Finding {
     reason: string;
@@ -200,9 +270,11 @@ export interface Control {
 // Baseline.
 
 const appArmorProfile: Control = {
-    id: "appArmorProfile", level: "baseline",
-    summary: "AppArmor profile type, pod or container, is `RuntimeDefault` or `Localhost`; the deprecated "
-        + "`container.apparmor.security.beta.kubernetes.io/*` annotations are empty, `runtime/default` or `localhost/*`",
+    id: "appArmorProfile",
+    level: "baseline",
+    summary:
+        "AppArmor profile type, pod or container, is `RuntimeDefault` or `Localhost`; the deprecated " +
+        "`container.apparmor.security.beta.kubernetes.io/*` annotations are empty, `runtime/default` or `localhost/*`",
     check(pod) {
         const badSetters: string[] = [];
         const badValues = new Set<string>();
@@ -230,8 +302,15 @@ const appArmorProfile: Control = {
             badSetters.push(containersPhrase(badContainers));
         }
         const forbiddenAnnotations = Object.entries(pod.annotations)
-            .filter(([key, value]) => key.startsWith(APPARMOR_ANNOTATION_PREFIX) && !(value === ""
-                || value === APPARMOR_ANNOTATION_RUNTIME_DEFAULT || value.startsWith(APPARMOR_ANNOTATION_LOCALHOST_PREFIX)))
+            .filter(
+                ([key, value]) =>
+                    key.startsWith(APPARMOR_ANNOTATION_PREFIX) &&
+                    !(
+                        value === "" ||
+                        value === APPARMOR_ANNOTATION_RUNTIME_DEFAULT ||
+                        value.startsWith(APPARMOR_ANNOTATION_LOCALHOST_PREFIX)
+                    ),
+            )
             .map(([key, value]) => `${key}=${JSON.stringify(value)}`)
             .sort(byteOrder);
         const badValueList = [...sortedSet(badValues), ...forbiddenAnnotations];
@@ -249,7 +328,8 @@ const appArmorProfile: Control = {
 };
 
 const capabilitiesBaseline: Control = {
-    id: "capabilities_baseline", level: "baseline",
+    id: "capabilities_baseline",
+    level: "baseline",
     summary: `\`capabilities.add\` holds only the runtime's default set: ${BASELINE_ADDABLE_CAPABILITIES.join(", ")}`,
     check(pod) {
         const badContainers: string[] = [];
@@ -270,34 +350,45 @@ const capabilitiesBaseline: Control = {
         }
         return {
             reason: "non-default capabilities",
-            detail: `${containersPhrase(badContainers)} must not include ${joinQuote(sortedSet(nonDefault))} `
-                + "in securityContext.capabilities.add",
+            detail:
+                `${containersPhrase(badContainers)} must not include ${joinQuote(sortedSet(nonDefault))} ` +
+                "in securityContext.capabilities.add",
         };
     },
 };
 
 const hostNamespaces: Control = {
-    id: "hostNamespaces", level: "baseline",
+    id: "hostNamespaces",
+    level: "baseline",
     summary: "`hostNetwork`, `hostPID` and `hostIPC` unset or false",
     check(pod) {
         const shared = (["hostNetwork", "hostPID", "hostIPC"] as const)
-            .filter((field) => pod.spec[field] === true).map((field) => `${field}=true`);
+            .filter((field) => pod.spec[field] === true)
+            .map((field) => `${field}=true`);
         return shared.length === 0 ? undefined : { reason: "host namespaces", detail: shared.join(", ") };
     },
 };
 
 const hostPathVolumes: Control = {
-    id: "hostPathVolumes", level: "baseline",
+    id: "hostPathVolumes",
+    level: "baseline",
     summary: "no `hostPath` volume",
     check(pod) {
-        const names = volumesOf(pod).filter((v) => present(v.hostPath)).map((v) => text(v.name));
-        return names.length === 0 ? undefined
-            : { reason: "hostPath volumes", detail: `${pluralize("volume", "volumes", names.length)} ${joinQuote(names)}` };
+        const names = volumesOf(pod)
+            .filter((v) => present(v.hostPath))
+            .map((v) => text(v.name));
+        return names.length === 0
+            ? undefined
+            : {
+                  reason: "hostPath volumes",
+                  detail: `${pluralize("volume", "volumes", names.length)} ${joinQuote(names)}`,
+              };
     },
 };
 
 const hostPorts: Control = {
-    id: "hostPorts", level: "baseline",
+    id: "hostPorts",
+    level: "baseline",
     summary: "no container port sets `hostPort` (0 is unset)",
     check(pod) {
         // The API server defaults a hostNetwork pod's hostPort to its containerPort before admission
@@ -311,7 +402,8 @@ const hostPorts: Control = {
             let valid = true;
             for (const port of list(c.raw.ports as unknown[] | undefined).map((p) => recordOf(p) ?? {})) {
                 const unset = !present(port.hostPort) || port.hostPort === 0;
-                const hostPort = unset && defaulted && c.field !== "ephemeralContainers" ? port.containerPort : port.hostPort;
+                const hostPort =
+                    unset && defaulted && c.field !== "ephemeralContainers" ? port.containerPort : port.hostPort;
                 if (present(hostPort) && hostPort !== 0) {
                     valid = false;
                     ports.add(text(hostPort));
@@ -327,8 +419,9 @@ const hostPorts: Control = {
         const portList = sortedSet(ports);
         return {
             reason: "hostPort",
-            detail: `${containersPhrase(badContainers)} ${pluralize("uses", "use", badContainers.length)} `
-                + `${pluralize("hostPort", "hostPorts", portList.length)} ${portList.join(", ")}`,
+            detail:
+                `${containersPhrase(badContainers)} ${pluralize("uses", "use", badContainers.length)} ` +
+                `${pluralize("hostPort", "hostPorts", portList.length)} ${portList.join(", ")}`,
         };
     },
 };
@@ -343,7 +436,8 @@ function handlerHosts(handler: unknown): string[] {
 }
 
 const hostProbesAndHostLifecycle: Control = {
-    id: "hostProbesAndHostLifecycle", level: "baseline",
+    id: "hostProbesAndHostLifecycle",
+    level: "baseline",
     summary: "probes' and lifecycle hooks' `httpGet.host` and `tcpSocket.host` unset or empty",
     check(pod) {
         const badContainers = new Set<string>();
@@ -366,24 +460,28 @@ const hostProbesAndHostLifecycle: Control = {
         const hostList = sortedSet(hosts);
         return {
             reason: "probe or lifecycle host",
-            detail: `${containersPhrase(names)} ${pluralize("uses", "use", names.length)} `
-                + `${pluralize("probe or lifecycle host", "probe or lifecycle hosts", hostList.length)} ${joinQuote(hostList)}`,
+            detail:
+                `${containersPhrase(names)} ${pluralize("uses", "use", names.length)} ` +
+                `${pluralize("probe or lifecycle host", "probe or lifecycle hosts", hostList.length)} ${joinQuote(hostList)}`,
         };
     },
 };
 
 const privileged: Control = {
-    id: "privileged", level: "baseline",
+    id: "privileged",
+    level: "baseline",
     summary: "`securityContext.privileged` unset or false",
     check(pod) {
         const bad = pod.containers.filter((c) => c.sc?.privileged === true).map((c) => c.name);
-        return bad.length === 0 ? undefined
+        return bad.length === 0
+            ? undefined
             : { reason: "privileged", detail: `${containersPhrase(bad)} must not set securityContext.privileged=true` };
     },
 };
 
 const procMount: Control = {
-    id: "procMount", level: "baseline",
+    id: "procMount",
+    level: "baseline",
     // Upstream waives this for a pod with hostUsers: false only behind the alpha feature gate
     // UserNamespacesPodSecurityStandards, off by default in v1.34; so not waived here either.
     summary: "`securityContext.procMount` unset or `Default`",
@@ -411,10 +509,12 @@ const procMount: Control = {
 };
 
 const seLinuxOptions: Control = {
-    id: "seLinuxOptions", level: "baseline",
-    summary: "`seLinuxOptions.type`, pod or container, is one of "
-        + `${ALLOWED_SELINUX_TYPES.map((t) => (t === "" ? "unset" : `\`${t}\``)).join(", ")}; `
-        + "`seLinuxOptions.user` and `.role` unset",
+    id: "seLinuxOptions",
+    level: "baseline",
+    summary:
+        "`seLinuxOptions.type`, pod or container, is one of " +
+        `${ALLOWED_SELINUX_TYPES.map((t) => (t === "" ? "unset" : `\`${t}\``)).join(", ")}; ` +
+        "`seLinuxOptions.user` and `.role` unset",
     check(pod) {
         const badTypes = new Set<string>();
         let setUser = false;
@@ -513,31 +613,36 @@ function seccompFinding(pod: PodView, required: boolean): Finding | undefined {
     if (required && implicitlyBad.length > 0) {
         return {
             reason: "seccompProfile",
-            detail: `pod or ${containersPhrase(implicitlyBad)} must set securityContext.seccompProfile.type to `
-                + '"RuntimeDefault" or "Localhost"',
+            detail:
+                `pod or ${containersPhrase(implicitlyBad)} must set securityContext.seccompProfile.type to ` +
+                '"RuntimeDefault" or "Localhost"',
         };
     }
     return undefined;
 }
 
 const seccompProfileBaseline: Control = {
-    id: "seccompProfile_baseline", level: "baseline",
+    id: "seccompProfile_baseline",
+    level: "baseline",
     summary: "`seccompProfile.type`, pod or container, where set, is `RuntimeDefault` or `Localhost`",
     check: (pod) => seccompFinding(pod, false),
 };
 
 const sysctls: Control = {
-    id: "sysctls", level: "baseline",
+    id: "sysctls",
+    level: "baseline",
     summary: `\`securityContext.sysctls\` names only safe sysctls: ${SAFE_SYSCTLS.join(", ")}`,
     check(pod) {
         const forbidden = list(pod.sc?.sysctls as unknown[] | undefined)
-            .map((s) => text(recordOf(s)?.name)).filter((name) => !SAFE_SYSCTLS.includes(name));
+            .map((s) => text(recordOf(s)?.name))
+            .filter((name) => !SAFE_SYSCTLS.includes(name));
         return forbidden.length === 0 ? undefined : { reason: "forbidden sysctls", detail: forbidden.join(", ") };
     },
 };
 
 const windowsHostProcess: Control = {
-    id: "windowsHostProcess", level: "baseline",
+    id: "windowsHostProcess",
+    level: "baseline",
     summary: "`windowsOptions.hostProcess`, pod or container, unset or false",
     check(pod) {
         const hostProcess = (sc: Rec | undefined): boolean => recordOf(sc?.windowsOptions)?.hostProcess === true;
@@ -549,8 +654,12 @@ const windowsHostProcess: Control = {
         if (bad.length > 0) {
             setters.push(containersPhrase(bad));
         }
-        return setters.length === 0 ? undefined
-            : { reason: "hostProcess", detail: `${setters.join(" and ")} must not set securityContext.windowsOptions.hostProcess=true` };
+        return setters.length === 0
+            ? undefined
+            : {
+                  reason: "hostProcess",
+                  detail: `${setters.join(" and ")} must not set securityContext.windowsOptions.hostProcess=true`,
+              };
     },
 };
 
@@ -558,26 +667,31 @@ const windowsHostProcess: Control = {
 // Restricted.
 
 const allowPrivilegeEscalation: Control = {
-    id: "allowPrivilegeEscalation", level: "restricted",
+    id: "allowPrivilegeEscalation",
+    level: "restricted",
     summary: "`securityContext.allowPrivilegeEscalation: false` on every container (Windows pods exempt)",
     check(pod) {
         if (pod.windows) {
             return undefined;
         }
         const bad = pod.containers.filter((c) => c.sc?.allowPrivilegeEscalation !== false).map((c) => c.name);
-        return bad.length === 0 ? undefined
+        return bad.length === 0
+            ? undefined
             : {
-                reason: "allowPrivilegeEscalation != false",
-                detail: `${containersPhrase(bad)} must set securityContext.allowPrivilegeEscalation=false`,
-            };
+                  reason: "allowPrivilegeEscalation != false",
+                  detail: `${containersPhrase(bad)} must set securityContext.allowPrivilegeEscalation=false`,
+              };
     },
 };
 
 const capabilitiesRestricted: Control = {
-    id: "capabilities_restricted", level: "restricted", overrides: "capabilities_baseline",
-    summary: `\`capabilities.drop\` includes \`${DROP_ALL}\`; `
-        + `\`capabilities.add\` holds at most ${RESTRICTED_ADDABLE_CAPABILITIES.join(", ")} `
-        + "(Windows pods exempt)",
+    id: "capabilities_restricted",
+    level: "restricted",
+    overrides: "capabilities_baseline",
+    summary:
+        `\`capabilities.drop\` includes \`${DROP_ALL}\`; ` +
+        `\`capabilities.add\` holds at most ${RESTRICTED_ADDABLE_CAPABILITIES.join(", ")} ` +
+        "(Windows pods exempt)",
     check(pod) {
         if (pod.windows) {
             return undefined;
@@ -594,7 +708,8 @@ const capabilitiesRestricted: Control = {
             if (!list(capabilities.drop as unknown[] | undefined).includes(DROP_ALL)) {
                 missingDropAll.push(c.name);
             }
-            const bad = list(capabilities.add as unknown[] | undefined).map(text)
+            const bad = list(capabilities.add as unknown[] | undefined)
+                .map(text)
                 .filter((cap) => !RESTRICTED_ADDABLE_CAPABILITIES.includes(cap));
             bad.forEach((cap) => forbidden.add(cap));
             if (bad.length > 0) {
@@ -603,20 +718,29 @@ const capabilitiesRestricted: Control = {
         }
         const details: string[] = [];
         if (missingDropAll.length > 0) {
-            details.push(`${containersPhrase(missingDropAll)} must set securityContext.capabilities.drop=["${DROP_ALL}"]`);
+            details.push(
+                `${containersPhrase(missingDropAll)} must set securityContext.capabilities.drop=["${DROP_ALL}"]`,
+            );
         }
         if (addingForbidden.length > 0) {
-            details.push(`${containersPhrase(addingForbidden)} must not include ${joinQuote(sortedSet(forbidden))} `
-                + "in securityContext.capabilities.add");
+            details.push(
+                `${containersPhrase(addingForbidden)} must not include ${joinQuote(sortedSet(forbidden))} ` +
+                    "in securityContext.capabilities.add",
+            );
         }
         return details.length === 0 ? undefined : { reason: "unrestricted capabilities", detail: details.join("; ") };
     },
 };
 
 const restrictedVolumes: Control = {
-    id: "restrictedVolumes", level: "restricted", overrides: "hostPathVolumes",
-    summary: "volumes only of the types "
-        + VOLUME_SOURCES.filter((v) => v.restricted === "allowed").map((v) => `\`${v.source}\``).join(", "),
+    id: "restrictedVolumes",
+    level: "restricted",
+    overrides: "hostPathVolumes",
+    summary:
+        "volumes only of the types " +
+        VOLUME_SOURCES.filter((v) => v.restricted === "allowed")
+            .map((v) => `\`${v.source}\``)
+            .join(", "),
     check(pod) {
         const badVolumes: string[] = [];
         const badTypes = new Set<string>();
@@ -641,15 +765,17 @@ const restrictedVolumes: Control = {
         const types = sortedSet(badTypes);
         return {
             reason: "restricted volume types",
-            detail: `${pluralize("volume", "volumes", badVolumes.length)} ${joinQuote(badVolumes)} `
-                + `${pluralize("uses", "use", badVolumes.length)} `
-                + `${pluralize("restricted volume type", "restricted volume types", types.length)} ${joinQuote(types)}`,
+            detail:
+                `${pluralize("volume", "volumes", badVolumes.length)} ${joinQuote(badVolumes)} ` +
+                `${pluralize("uses", "use", badVolumes.length)} ` +
+                `${pluralize("restricted volume type", "restricted volume types", types.length)} ${joinQuote(types)}`,
         };
     },
 };
 
 const runAsNonRoot: Control = {
-    id: "runAsNonRoot", level: "restricted",
+    id: "runAsNonRoot",
+    level: "restricted",
     // Like procMount, waived upstream for hostUsers: false pods only behind an alpha feature gate.
     summary: "`runAsNonRoot: true` on the pod or on every container, and false nowhere",
     check(pod) {
@@ -693,7 +819,8 @@ const runAsNonRoot: Control = {
 };
 
 const runAsUser: Control = {
-    id: "runAsUser", level: "restricted",
+    id: "runAsUser",
+    level: "restricted",
     summary: "`runAsUser`, pod or container, is not 0",
     check(pod) {
         const setters: string[] = [];
@@ -704,14 +831,19 @@ const runAsUser: Control = {
         if (bad.length > 0) {
             setters.push(containersPhrase(bad));
         }
-        return setters.length === 0 ? undefined : { reason: "runAsUser=0", detail: `${setters.join(" and ")} must not set runAsUser=0` };
+        return setters.length === 0
+            ? undefined
+            : { reason: "runAsUser=0", detail: `${setters.join(" and ")} must not set runAsUser=0` };
     },
 };
 
 const seccompProfileRestricted: Control = {
-    id: "seccompProfile_restricted", level: "restricted", overrides: "seccompProfile_baseline",
-    summary: "`seccompProfile.type` `RuntimeDefault` or `Localhost` on the pod or on every container, "
-        + "and nothing else anywhere (Windows pods exempt)",
+    id: "seccompProfile_restricted",
+    level: "restricted",
+    overrides: "seccompProfile_baseline",
+    summary:
+        "`seccompProfile.type` `RuntimeDefault` or `Localhost` on the pod or on every container, " +
+        "and nothing else anywhere (Windows pods exempt)",
     check: (pod) => (pod.windows ? undefined : seccompFinding(pod, true)),
 };
 
@@ -724,9 +856,24 @@ function volumesOf(pod: PodView): Rec[] {
 
 /** Every control of the standard at the latest version. */
 export const CONTROLS: readonly Control[] = [
-    appArmorProfile, capabilitiesBaseline, hostNamespaces, hostPathVolumes, hostPorts, hostProbesAndHostLifecycle, privileged,
-    procMount, seLinuxOptions, seccompProfileBaseline, sysctls, windowsHostProcess,
-    allowPrivilegeEscalation, capabilitiesRestricted, restrictedVolumes, runAsNonRoot, runAsUser, seccompProfileRestricted,
+    appArmorProfile,
+    capabilitiesBaseline,
+    hostNamespaces,
+    hostPathVolumes,
+    hostPorts,
+    hostProbesAndHostLifecycle,
+    privileged,
+    procMount,
+    seLinuxOptions,
+    seccompProfileBaseline,
+    sysctls,
+    windowsHostProcess,
+    allowPrivilegeEscalation,
+    capabilitiesRestricted,
+    restrictedVolumes,
+    runAsNonRoot,
+    runAsUser,
+    seccompProfileRestricted,
 ];
 
 export function controlById(id: ControlId): Control {
@@ -743,7 +890,8 @@ export function controlById(id: ControlId): Control {
  * baseline controls a restricted one replaces.
  */
 export function controlsFor(level: PodSecurityLevel): Control[] {
-    const ordered = (l: PodSecurityLevel) => CONTROLS.filter((c) => c.level === l).sort((a, b) => byteOrder(a.id, b.id));
+    const ordered = (l: PodSecurityLevel) =>
+        CONTROLS.filter((c) => c.level === l).sort((a, b) => byteOrder(a.id, b.id));
     if (level === "baseline") {
         return ordered("baseline");
     }
@@ -753,7 +901,10 @@ export function controlsFor(level: PodSecurityLevel): Control[] {
 }
 
 /** The violated controls of a pod, at a level or for an explicit list of controls, in report order. */
-export function evaluatePodSecurity(levelOrControls: PodSecurityLevel | readonly Control[], pod: PodSecurityInput): PodSecurityViolation[] {
+export function evaluatePodSecurity(
+    levelOrControls: PodSecurityLevel | readonly Control[],
+    pod: PodSecurityInput,
+): PodSecurityViolation[] {
     const controls = typeof levelOrControls === "string" ? controlsFor(levelOrControls) : levelOrControls;
     const view = podView(pod);
     const violations: PodSecurityViolation[] = [];

@@ -1,7 +1,11 @@
 // Wraps a rule as a CrossGuard policy. The engine hands over resources as type tokens plus
 // camelCase Kubernetes properties: the same shape as YAML once apiVersion and kind are known.
 import type {
-    ReportViolation, ResourceValidationArgs, ResourceValidationPolicy, StackValidationArgs, StackValidationPolicy,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 } from "@pulumi/policy";
 import { K8sObject, kindKey, typeMetaOfToken } from "./k8s";
 import { ResourceRule, Rule, StackRule, violationMessage } from "./rule";
@@ -64,7 +68,10 @@ function stackPolicy(rule: StackRule): StackValidationPolicy {
                 }
             }
             for (const finding of rule.check([...urns.keys()], configOf(rule, args.getConfig()))) {
-                report(violationMessage(rule, finding.message), finding.subject === undefined ? undefined : urns.get(finding.subject));
+                report(
+                    violationMessage(rule, finding.message),
+                    finding.subject === undefined ? undefined : urns.get(finding.subject),
+                );
             }
         },
     };

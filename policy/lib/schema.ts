@@ -7,12 +7,21 @@ export function stringList(description: string, defaults: readonly string[]): Po
 }
 
 /** A list whose entries must each be one of `choices`. */
-export function choiceList(description: string, choices: readonly string[], defaults: readonly string[]): PolicyConfigJSONSchema {
+export function choiceList(
+    description: string,
+    choices: readonly string[],
+    defaults: readonly string[],
+): PolicyConfigJSONSchema {
     return { type: "array", items: { type: "string", enum: [...choices] }, description, default: [...defaults] };
 }
 
 export function integerList(description: string, defaults: readonly number[]): PolicyConfigJSONSchema {
-    return { type: "array", items: { type: "integer", minimum: 1, maximum: 65535 }, description, default: [...defaults] };
+    return {
+        type: "array",
+        items: { type: "integer", minimum: 1, maximum: 65535 },
+        description,
+        default: [...defaults],
+    };
 }
 
 export function stringMap(description: string, defaults: Readonly<Record<string, string>>): PolicyConfigJSONSchema {
@@ -73,7 +82,9 @@ export function validate(value: unknown, schema: PolicyConfigJSONSchemaDefinitio
         problems.push(`${path} must match ${schema.pattern}, got ${JSON.stringify(value)}`);
     }
     if (schema.enum !== undefined && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
-        problems.push(`${path} must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}, got ${JSON.stringify(value)}`);
+        problems.push(
+            `${path} must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(", ")}, got ${JSON.stringify(value)}`,
+        );
     }
     if (Array.isArray(value) && schema.items !== undefined && !Array.isArray(schema.items)) {
         const items = schema.items;

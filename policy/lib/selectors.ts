@@ -11,8 +11,11 @@ const OPERATORS: readonly Requirement["operator"][] = ["In", "NotIn", "Exists", 
 
 /** matchLabels and matchExpressions as one list of requirements; undefined if a part is unreadable. */
 function requirementsOf(selector: LabelSelector): Requirement[] | undefined {
-    const requirements: Requirement[] = Object.entries(labelsOf(selector.matchLabels))
-        .map(([key, value]) => ({ key, operator: "In", values: [value] }));
+    const requirements: Requirement[] = Object.entries(labelsOf(selector.matchLabels)).map(([key, value]) => ({
+        key,
+        operator: "In",
+        values: [value],
+    }));
     for (const expr of list(selector.matchExpressions)) {
         const operator = OPERATORS.find((op) => op === expr?.operator);
         if (!isRecord(expr) || typeof expr.key !== "string" || operator === undefined) {
@@ -66,9 +69,11 @@ function implies(inner: Requirement, outer: Requirement): boolean {
         case "Exists":
             return inner.operator === "In" || inner.operator === "Exists";
         case "NotIn":
-            return (inner.operator === "In" && inner.values.every((v) => !outer.values.includes(v)))
-                || (inner.operator === "NotIn" && outer.values.every((v) => inner.values.includes(v)))
-                || inner.operator === "DoesNotExist";
+            return (
+                (inner.operator === "In" && inner.values.every((v) => !outer.values.includes(v))) ||
+                (inner.operator === "NotIn" && outer.values.every((v) => inner.values.includes(v))) ||
+                inner.operator === "DoesNotExist"
+            );
         case "DoesNotExist":
             return inner.operator === "DoesNotExist";
     }

@@ -18,14 +18,19 @@ export const dedicatedServiceAccount: ResourceRule<DedicatedServiceAccountConfig
     scope: "resource",
     name: "dedicated-service-account",
     description: "Workloads do not run as a ServiceAccount reserved for the pipeline or the platform.",
-    details: "no workload runs as `pipeline`, `builder` or `deployer` (the review's LiteLLM proxy and cleanup job ran as `pipeline`)",
-    remediationSteps: "create a ServiceAccount for this workload, bind to it only the permissions it needs "
-        + "(none for a proxy, plus `automountServiceAccountToken: false`), and set `serviceAccountName` to it.",
+    details:
+        "no workload runs as `pipeline`, `builder` or `deployer` (the review's LiteLLM proxy and cleanup job ran as `pipeline`)",
+    remediationSteps:
+        "create a ServiceAccount for this workload, bind to it only the permissions it needs " +
+        "(none for a proxy, plus `automountServiceAccountToken: false`), and set `serviceAccountName` to it.",
     enforcementLevel: "mandatory",
     defaults,
     configSchema: {
         properties: {
-            reservedServiceAccounts: stringList("ServiceAccounts no workload of this stack may run as.", defaults.reservedServiceAccounts),
+            reservedServiceAccounts: stringList(
+                "ServiceAccounts no workload of this stack may run as.",
+                defaults.reservedServiceAccounts,
+            ),
         },
     },
     kinds: WORKLOAD_KINDS,
@@ -33,7 +38,9 @@ export const dedicatedServiceAccount: ResourceRule<DedicatedServiceAccountConfig
         const spec = podTemplateOf(obj)?.spec;
         const account = spec?.serviceAccountName ?? spec?.serviceAccount;
         if (typeof account === "string" && config.reservedServiceAccounts.includes(account)) {
-            return [`runs as the ServiceAccount "${account}", which is reserved for the pipeline or the platform and carries their permissions`];
+            return [
+                `runs as the ServiceAccount "${account}", which is reserved for the pipeline or the platform and carries their permissions`,
+            ];
         }
         return [];
     },

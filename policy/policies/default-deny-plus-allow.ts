@@ -3,7 +3,15 @@
 // so the review's "apply INSTEAD OF default-deny" advice is exactly what this rule forbids.
 import { isWholeFamily, parseCidr } from "../../common/cidr";
 import { groupBy, isRecord, K8sObject, Labels, nameOf, namespaceOf } from "../lib/k8s";
-import { allowsEgress, EgressRule, egressRulesOf, isDefaultDenyEgress, isNetworkPolicy, podSelectorOf, portNumbers } from "../lib/netpol";
+import {
+    allowsEgress,
+    EgressRule,
+    egressRulesOf,
+    isDefaultDenyEgress,
+    isNetworkPolicy,
+    podSelectorOf,
+    portNumbers,
+} from "../lib/netpol";
 import { StackFinding, StackRule } from "../lib/rule";
 import { integer, integerList, stringMap, text } from "../lib/schema";
 import { covers, describeSelector, isEmptySelector, selects } from "../lib/selectors";
@@ -93,23 +101,37 @@ function namespaceProblems(policies: K8sObject[], config: DefaultDenyPlusAllowCo
     for (const np of allows) {
         const selector = podSelectorOf(np);
         if (!denies.some((deny) => deny !== np && covers(podSelectorOf(deny), selector))) {
-            findings.push({ subject: np, message: `allows egress for pods ${describeSelector(selector)} but no separate default-deny `
-                + "egress policy (policyTypes [Egress], no egress rules) in its namespace selects at least those pods" });
+            findings.push({
+                subject: np,
+                message:
+                    `allows egress for pods ${describeSelector(selector)} but no separate default-deny ` +
+                    "egress policy (policyTypes [Egress], no egress rules) in its namespace selects at least those pods",
+            });
         }
-        egressRulesOf(np).forEach((rule, i) => findings.push(...ruleProblems(rule, i, config).map((message) => ({ subject: np, message }))));
+        egressRulesOf(np).forEach((rule, i) =>
+            findings.push(...ruleProblems(rule, i, config).map((message) => ({ subject: np, message }))),
+        );
     }
     if (trialAllows.length > config.maxTrialAllowPolicies) {
         const names = trialAllows.map(nameOf).join(", ");
         for (const np of trialAllows) {
-            findings.push({ subject: np, message: `trial pods ${JSON.stringify(config.trialPodLabels)} are selected by `
-                + `${trialAllows.length} egress allow policies (${names}); at most ${config.maxTrialAllowPolicies} mode policy is allowed` });
+            findings.push({
+                subject: np,
+                message:
+                    `trial pods ${JSON.stringify(config.trialPodLabels)} are selected by ` +
+                    `${trialAllows.length} egress allow policies (${names}); at most ${config.maxTrialAllowPolicies} mode policy is allowed`,
+            });
         }
     }
     for (const np of policies) {
         for (const [key, value] of Object.entries(np.metadata?.annotations ?? {})) {
             if (typeof value === "string" && INSTEAD_OF_DENY.test(value)) {
-                findings.push({ subject: np, message: `annotation "${key}" says to apply it instead of the default-deny policy; `
-                    + "allow policies go in addition to default-deny" });
+                findings.push({
+                    subject: np,
+                    message:
+                        `annotation "${key}" says to apply it instead of the default-deny policy; ` +
+                        "allow policies go in addition to default-deny",
+                });
             }
         }
     }
@@ -119,20 +141,30 @@ function namespaceProblems(policies: K8sObject[], config: DefaultDenyPlusAllowCo
 export const defaultDenyPlusAllow: StackRule<DefaultDenyPlusAllowConfig> = {
     scope: "stack",
     name: "default-deny-plus-allow",
-    description: "Each egress allow NetworkPolicy stands beside a default-deny egress policy for the same pods; "
-        + "trial pods get at most one mode allow policy; no egress to every namespace or to 0.0.0.0/0 or ::/0 on every port; DNS only to the DNS namespace.",
-    details: "every egress allow NetworkPolicy has a separate default-deny egress policy (`policyTypes: [Egress]`, no egress rules) selecting at least its pods; trial pods (`abevalflow/role: trial`) have at most one mode allow policy; no egress to every namespace (`namespaceSelector: {}`), nor to `0.0.0.0/0`, `::/0` (however written: `0::/0`, `0:0:0:0:0:0:0:0/0`, \u2026) or anywhere on every port; DNS egress only to the DNS pods in `openshift-dns`; no \"apply INSTEAD OF default-deny\" annotations",
-    remediationSteps: "keep a NetworkPolicy with `policyTypes: [Egress]` and no egress rules that selects the same pods as each allow policy, "
-        + "give trial pods exactly one mode allow policy, name destination namespaces with `kubernetes.io/metadata.name`, "
-        + "restrict 0.0.0.0/0 and ::/0 to explicit ports, and send DNS only to the DNS pods in the DNS namespace.",
+    description:
+        "Each egress allow NetworkPolicy stands beside a default-deny egress policy for the same pods; " +
+        "trial pods get at most one mode allow policy; no egress to every namespace or to 0.0.0.0/0 or ::/0 on every port; DNS only to the DNS namespace.",
+    details:
+        'every egress allow NetworkPolicy has a separate default-deny egress policy (`policyTypes: [Egress]`, no egress rules) selecting at least its pods; trial pods (`abevalflow/role: trial`) have at most one mode allow policy; no egress to every namespace (`namespaceSelector: {}`), nor to `0.0.0.0/0`, `::/0` (however written: `0::/0`, `0:0:0:0:0:0:0:0/0`, \u2026) or anywhere on every port; DNS egress only to the DNS pods in `openshift-dns`; no "apply INSTEAD OF default-deny" annotations',
+    remediationSteps:
+        "keep a NetworkPolicy with `policyTypes: [Egress]` and no egress rules that selects the same pods as each allow policy, " +
+        "give trial pods exactly one mode allow policy, name destination namespaces with `kubernetes.io/metadata.name`, " +
+        "restrict 0.0.0.0/0 and ::/0 to explicit ports, and send DNS only to the DNS pods in the DNS namespace.",
     enforcementLevel: "mandatory",
     defaults,
     configSchema: {
         properties: {
             trialPodLabels: stringMap("Labels every trial pod carries.", defaults.trialPodLabels),
-            maxTrialAllowPolicies: integer("How many egress allow policies may select trial pods.", defaults.maxTrialAllowPolicies, 1),
+            maxTrialAllowPolicies: integer(
+                "How many egress allow policies may select trial pods.",
+                defaults.maxTrialAllowPolicies,
+                1,
+            ),
             dnsNamespace: text("The namespace of the cluster DNS pods.", defaults.dnsNamespace),
-            dnsPodLabels: stringMap("Labels of the DNS pods a DNS peer must select ({} to accept the whole namespace).", defaults.dnsPodLabels),
+            dnsPodLabels: stringMap(
+                "Labels of the DNS pods a DNS peer must select ({} to accept the whole namespace).",
+                defaults.dnsPodLabels,
+            ),
             dnsPorts: integerList("Ports that make an egress rule a DNS rule.", defaults.dnsPorts),
             namespaceNameLabel: text("The label carrying a namespace's name.", defaults.namespaceNameLabel),
         },

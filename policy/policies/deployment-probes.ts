@@ -33,17 +33,26 @@ function probePath(probe: Probe | undefined): string | undefined {
 export const deploymentProbes: ResourceRule<DeploymentProbesConfig> = {
     scope: "resource",
     name: "deployment-probes",
-    description: "Every Deployment container has liveness and readiness probes; LiteLLM containers are never probed on `/health`.",
-    details: "liveness and readiness probes on every container of a Deployment or DeploymentConfig; LiteLLM never probed on `/health` (it needs the master key and calls every model)",
-    remediationSteps: "add `livenessProbe` and `readinessProbe` to every container; for LiteLLM use "
-        + "`httpGet: {path: /health/liveliness}` and `httpGet: {path: /health/readiness}`, which need no key and call no model.",
+    description:
+        "Every Deployment container has liveness and readiness probes; LiteLLM containers are never probed on `/health`.",
+    details:
+        "liveness and readiness probes on every container of a Deployment or DeploymentConfig; LiteLLM never probed on `/health` (it needs the master key and calls every model)",
+    remediationSteps:
+        "add `livenessProbe` and `readinessProbe` to every container; for LiteLLM use " +
+        "`httpGet: {path: /health/liveliness}` and `httpGet: {path: /health/readiness}`, which need no key and call no model.",
     enforcementLevel: "advisory",
     defaults,
     configSchema: {
         properties: {
             litellmPodLabels: stringMap("Pod labels that mark a LiteLLM proxy.", defaults.litellmPodLabels),
-            litellmImagePattern: text("Regular expression on the image that marks a LiteLLM container.", defaults.litellmImagePattern),
-            forbiddenLitellmProbePaths: stringList("HTTP paths LiteLLM containers must not be probed on.", defaults.forbiddenLitellmProbePaths),
+            litellmImagePattern: text(
+                "Regular expression on the image that marks a LiteLLM container.",
+                defaults.litellmImagePattern,
+            ),
+            forbiddenLitellmProbePaths: stringList(
+                "HTTP paths LiteLLM containers must not be probed on.",
+                defaults.forbiddenLitellmProbePaths,
+            ),
         },
     },
     kinds: DEPLOYMENT_KINDS,
@@ -52,7 +61,9 @@ export const deploymentProbes: ResourceRule<DeploymentProbesConfig> = {
         if (pod === undefined) {
             return [];
         }
-        const litellmPod = Object.keys(config.litellmPodLabels).length > 0 && selects({ matchLabels: config.litellmPodLabels }, pod.labels);
+        const litellmPod =
+            Object.keys(config.litellmPodLabels).length > 0 &&
+            selects({ matchLabels: config.litellmPodLabels }, pod.labels);
         const litellmImage = new RegExp(config.litellmImagePattern);
         const problems: string[] = [];
         for (const { container, label } of containersOf(pod.spec, ["containers"])) {
@@ -64,7 +75,9 @@ export const deploymentProbes: ResourceRule<DeploymentProbesConfig> = {
             for (const probe of isLitellm ? PROBES : []) {
                 const path = probePath(container[probe]);
                 if (path !== undefined && config.forbiddenLitellmProbePaths.includes(path)) {
-                    problems.push(`LiteLLM container ${label} has ${probe} on "${path}", which needs the master key and calls every model`);
+                    problems.push(
+                        `LiteLLM container ${label} has ${probe} on "${path}", which needs the master key and calls every model`,
+                    );
                 }
             }
         }

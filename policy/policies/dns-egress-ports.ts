@@ -19,17 +19,22 @@ const defaults: DnsEgressPortsConfig = {
 export const dnsEgressPorts: ResourceRule<DnsEgressPortsConfig> = {
     scope: "resource",
     name: "dns-egress-ports",
-    description: "Every DNS egress rule allows the DNS pods' real ports (5353 UDP and TCP on OpenShift), not only the Service port 53.",
-    details: "a DNS egress rule allows 5353 UDP and TCP (OpenShift's DNS pods listen there; port 53 alone is dropped on OVN-Kubernetes)",
-    remediationSteps: "list `{protocol: UDP, port: 5353}` and `{protocol: TCP, port: 5353}` in the DNS egress rule's ports "
-        + "(keeping port 53 as well serves vanilla Kubernetes).",
+    description:
+        "Every DNS egress rule allows the DNS pods' real ports (5353 UDP and TCP on OpenShift), not only the Service port 53.",
+    details:
+        "a DNS egress rule allows 5353 UDP and TCP (OpenShift's DNS pods listen there; port 53 alone is dropped on OVN-Kubernetes)",
+    remediationSteps:
+        "list `{protocol: UDP, port: 5353}` and `{protocol: TCP, port: 5353}` in the DNS egress rule's ports " +
+        "(keeping port 53 as well serves vanilla Kubernetes).",
     enforcementLevel: "mandatory",
     defaults,
     configSchema: {
         properties: {
             dnsPorts: integerList("Ports that make an egress rule a DNS rule.", defaults.dnsPorts),
-            requiredPorts: { ...stringList("`port/PROTOCOL` pairs every DNS rule must allow.", defaults.requiredPorts),
-                items: { type: "string", pattern: "^[0-9]{1,5}/(TCP|UDP|SCTP)$" } },
+            requiredPorts: {
+                ...stringList("`port/PROTOCOL` pairs every DNS rule must allow.", defaults.requiredPorts),
+                items: { type: "string", pattern: "^[0-9]{1,5}/(TCP|UDP|SCTP)$" },
+            },
         },
     },
     kinds: ["NetworkPolicy.networking.k8s.io"],

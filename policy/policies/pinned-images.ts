@@ -35,7 +35,9 @@ function problemWith(image: unknown, config: PinnedImagesConfig): string | undef
     }
     const { tag, digest } = parseImage(image);
     if (digest !== undefined) {
-        return DIGEST.test(digest) ? undefined : `image "${image}" has the digest "${digest}", which is not sha256:<64 lowercase hex>`;
+        return DIGEST.test(digest)
+            ? undefined
+            : `image "${image}" has the digest "${digest}", which is not sha256:<64 lowercase hex>`;
     }
     if (tag === undefined) {
         return `image "${image}" has no tag or digest (it resolves to :latest)`;
@@ -50,14 +52,19 @@ export const pinnedImages: ResourceRule<PinnedImagesConfig> = {
     scope: "resource",
     name: "pinned-images",
     description: "Every container, init container and ephemeral container image is pinned by @sha256 digest.",
-    details: "every container, init container and ephemeral container image in Pods, Deployments, OpenShift DeploymentConfigs, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs is pinned by `@sha256:<64 hex>` (a tag before the digest is fine)",
-    remediationSteps: "pin the image by digest, e.g. `registry/repo:v1.2.3@sha256:<64 hex>` "
-        + "(look it up with `skopeo inspect docker://registry/repo:v1.2.3`); a tag before the digest is allowed.",
+    details:
+        "every container, init container and ephemeral container image in Pods, Deployments, OpenShift DeploymentConfigs, StatefulSets, DaemonSets, ReplicaSets, Jobs and CronJobs is pinned by `@sha256:<64 hex>` (a tag before the digest is fine)",
+    remediationSteps:
+        "pin the image by digest, e.g. `registry/repo:v1.2.3@sha256:<64 hex>` " +
+        "(look it up with `skopeo inspect docker://registry/repo:v1.2.3`); a tag before the digest is allowed.",
     enforcementLevel: "mandatory",
     defaults,
     configSchema: {
         properties: {
-            floatingTags: stringList("Tags named as floating in messages (any tag without a digest is a violation).", defaults.floatingTags),
+            floatingTags: stringList(
+                "Tags named as floating in messages (any tag without a digest is a violation).",
+                defaults.floatingTags,
+            ),
         },
     },
     kinds: WORKLOAD_KINDS,

@@ -15,7 +15,8 @@ const defaults: PruneByAgeConfig = {
 
 // `tkn pipelinerun|pr|taskrun|tr delete ... --keep[= ]VALUE` (not --keep-since), in one command
 // that may continue over backslash-newlines.
-const KEEP = /\btkn\s+(?:pipelinerun|pr|taskrun|tr)\s+(?:delete|rm)\b(?:\\\n|[^\n])*?--keep(?:=|\s+)("[^"]*"|'[^']*'|\S+)/g;
+const KEEP =
+    /\btkn\s+(?:pipelinerun|pr|taskrun|tr)\s+(?:delete|rm)\b(?:\\\n|[^\n])*?--keep(?:=|\s+)("[^"]*"|'[^']*'|\S+)/g;
 
 function scriptsOf(obj: K8sObject): { where: string; script: string }[] {
     if (kindKeyOf(obj) === "ConfigMap") {
@@ -25,24 +26,31 @@ function scriptsOf(obj: K8sObject): { where: string; script: string }[] {
             .map(([key, script]) => ({ where: `data["${key}"]`, script }));
     }
     const pod = podTemplateOf(obj);
-    return pod === undefined ? [] : containersOf(pod.spec).map(({ container, label }) => ({
-        where: `container ${label}`,
-        script: [...strings(container.command), ...strings(container.args)].join(" "),
-    }));
+    return pod === undefined
+        ? []
+        : containersOf(pod.spec).map(({ container, label }) => ({
+              where: `container ${label}`,
+              script: [...strings(container.command), ...strings(container.args)].join(" "),
+          }));
 }
 
 export const pruneByAge: ResourceRule<PruneByAgeConfig> = {
     scope: "resource",
     name: "prune-by-age",
-    description: "Cleanup scripts do not pass an age (days, hours) to `tkn ... delete --keep`, which is a count of runs to keep.",
+    description:
+        "Cleanup scripts do not pass an age (days, hours) to `tkn ... delete --keep`, which is a count of runs to keep.",
     details: "no cleanup script passes an age (`*_AGE_DAYS`, \u2026) to `tkn \u2026 delete --keep`, which is a count",
-    remediationSteps: "use `--keep-since <minutes>` for an age limit (tkn measures it in minutes, from completionTime), "
-        + "or rename the variable to a count such as PIPELINERUN_KEEP_COUNT if a count is what you mean.",
+    remediationSteps:
+        "use `--keep-since <minutes>` for an age limit (tkn measures it in minutes, from completionTime), " +
+        "or rename the variable to a count such as PIPELINERUN_KEEP_COUNT if a count is what you mean.",
     enforcementLevel: "mandatory",
     defaults,
     configSchema: {
         properties: {
-            ageVariablePattern: text("Regular expression (case-insensitive) on the --keep value that marks it as an age.", defaults.ageVariablePattern),
+            ageVariablePattern: text(
+                "Regular expression (case-insensitive) on the --keep value that marks it as an age.",
+                defaults.ageVariablePattern,
+            ),
         },
     },
     kinds: ["ConfigMap", ...WORKLOAD_KINDS],
@@ -52,7 +60,9 @@ export const pruneByAge: ResourceRule<PruneByAgeConfig> = {
         for (const { where, script } of scriptsOf(obj)) {
             for (const match of script.matchAll(KEEP)) {
                 if (age.test(match[1])) {
-                    problems.push(`${where} passes ${match[1]} to --keep, which keeps that many runs rather than runs younger than an age`);
+                    problems.push(
+                        `${where} passes ${match[1]} to --keep, which keeps that many runs rather than runs younger than an age`,
+                    );
                 }
             }
         }

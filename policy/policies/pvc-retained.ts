@@ -20,15 +20,20 @@ const defaults: PvcRetainedConfig = {
 export const pvcRetained: ResourceRule<PvcRetainedConfig> = {
     scope: "resource",
     name: "pvc-retained",
-    description: "PersistentVolumeClaims survive deletion of the stack or chart: Pulumi `protect`, or an annotation such as `helm.sh/resource-policy: keep`.",
+    description:
+        "PersistentVolumeClaims survive deletion of the stack or chart: Pulumi `protect`, or an annotation such as `helm.sh/resource-policy: keep`.",
     details: "a PersistentVolumeClaim is Pulumi-`protect`ed or annotated `helm.sh/resource-policy: keep`",
-    remediationSteps: "in Pulumi set `protect: true` on the claim (with `retainOnDelete: true`), or annotate it "
-        + "`helm.sh/resource-policy: keep`; in plain YAML or Helm add that annotation.",
+    remediationSteps:
+        "in Pulumi set `protect: true` on the claim (with `retainOnDelete: true`), or annotate it " +
+        "`helm.sh/resource-policy: keep`; in plain YAML or Helm add that annotation.",
     enforcementLevel: "advisory",
     defaults,
     configSchema: {
         properties: {
-            retainAnnotations: stringMap("Annotations (name: value) any one of which marks a claim as retained.", defaults.retainAnnotations),
+            retainAnnotations: stringMap(
+                "Annotations (name: value) any one of which marks a claim as retained.",
+                defaults.retainAnnotations,
+            ),
             acceptProtect: flag("Accept Pulumi's `protect: true` as retention.", defaults.acceptProtect),
         },
     },
@@ -41,8 +46,12 @@ export const pvcRetained: ResourceRule<PvcRetainedConfig> = {
         if (Object.entries(config.retainAnnotations).some(([key, value]) => annotations[key] === value)) {
             return [];
         }
-        const wanted = Object.entries(config.retainAnnotations).map(([k, v]) => `${k}: ${v}`).join(" or ");
+        const wanted = Object.entries(config.retainAnnotations)
+            .map(([k, v]) => `${k}: ${v}`)
+            .join(" or ");
         const protection = config.acceptProtect ? "is not protected and " : "";
-        return [`the claim ${protection}has no retain annotation (${wanted}), so deleting the stack or chart deletes its data`];
+        return [
+            `the claim ${protection}has no retain annotation (${wanted}), so deleting the stack or chart deletes its data`,
+        ];
     },
 };

@@ -8,9 +8,9 @@ export type QuotaHasLimitRangeConfig = Record<string, never>;
 
 /** Quota key → [LimitRange field, resource] that supplies the value for a pod that omits it. */
 const SUPPLIED_BY: Record<string, [string, string]> = {
-    "cpu": ["defaultRequest", "cpu"],
+    cpu: ["defaultRequest", "cpu"],
     "requests.cpu": ["defaultRequest", "cpu"],
-    "memory": ["defaultRequest", "memory"],
+    memory: ["defaultRequest", "memory"],
     "requests.memory": ["defaultRequest", "memory"],
     "limits.cpu": ["default", "cpu"],
     "limits.memory": ["default", "memory"],
@@ -23,10 +23,12 @@ function containerDefaults(limitRange: K8sObject): Record<string, unknown>[] {
 export const quotaHasLimitRange: StackRule<QuotaHasLimitRangeConfig> = {
     scope: "stack",
     name: "quota-has-limitrange",
-    description: "A namespace with a cpu/memory ResourceQuota has a LimitRange supplying container defaults for every quota'd resource.",
+    description:
+        "A namespace with a cpu/memory ResourceQuota has a LimitRange supplying container defaults for every quota'd resource.",
     details: "a cpu/memory ResourceQuota has a LimitRange supplying container defaults for what it limits",
-    remediationSteps: "add a LimitRange in the same namespace with a `type: Container` entry whose `defaultRequest` and `default` "
-        + "cover the cpu and memory the quota limits.",
+    remediationSteps:
+        "add a LimitRange in the same namespace with a `type: Container` entry whose `defaultRequest` and `default` " +
+        "cover the cpu and memory the quota limits.",
     enforcementLevel: "advisory",
     defaults: {},
     configSchema: { properties: {} },
@@ -36,17 +38,26 @@ export const quotaHasLimitRange: StackRule<QuotaHasLimitRangeConfig> = {
         for (const quota of objects.filter((o) => kindKeyOf(o) === "ResourceQuota")) {
             const { hard } = specOf(quota);
             const limited = isRecord(hard) ? Object.keys(hard) : [];
-            const entries = limitRanges.filter((lr) => namespaceOf(lr) === namespaceOf(quota)).flatMap(containerDefaults);
+            const entries = limitRanges
+                .filter((lr) => namespaceOf(lr) === namespaceOf(quota))
+                .flatMap(containerDefaults);
             const unsupplied = limited.filter((key) => {
                 const source = SUPPLIED_BY[key];
-                return source !== undefined && !entries.some((entry) => {
-                    const values = entry[source[0]];
-                    return isRecord(values) && values[source[1]] !== undefined;
-                });
+                return (
+                    source !== undefined &&
+                    !entries.some((entry) => {
+                        const values = entry[source[0]];
+                        return isRecord(values) && values[source[1]] !== undefined;
+                    })
+                );
             });
             if (unsupplied.length > 0) {
-                findings.push({ subject: quota, message: `limits ${unsupplied.join(", ")} but no LimitRange in its namespace supplies `
-                    + "container defaults for them, so pods that omit them are rejected" });
+                findings.push({
+                    subject: quota,
+                    message:
+                        `limits ${unsupplied.join(", ")} but no LimitRange in its namespace supplies ` +
+                        "container defaults for them, so pods that omit them are rejected",
+                });
             }
         }
         return findings;

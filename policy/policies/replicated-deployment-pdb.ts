@@ -26,15 +26,22 @@ function blocksEviction(pdb: K8sObject, replicas: number): boolean {
 export const replicatedDeploymentPdb: StackRule<ReplicatedDeploymentPdbConfig> = {
     scope: "stack",
     name: "replicated-deployment-pdb",
-    description: "Every Deployment with 2 or more replicas has a PodDisruptionBudget selecting its pods that still allows one eviction.",
-    details: "a Deployment with 2+ replicas has a PodDisruptionBudget selecting its pods that still allows one eviction",
-    remediationSteps: "add a PodDisruptionBudget in the Deployment's namespace whose selector matches the pod template labels, "
-        + "with `maxUnavailable: 1` (or `minAvailable` below the replica count).",
+    description:
+        "Every Deployment with 2 or more replicas has a PodDisruptionBudget selecting its pods that still allows one eviction.",
+    details:
+        "a Deployment with 2+ replicas has a PodDisruptionBudget selecting its pods that still allows one eviction",
+    remediationSteps:
+        "add a PodDisruptionBudget in the Deployment's namespace whose selector matches the pod template labels, " +
+        "with `maxUnavailable: 1` (or `minAvailable` below the replica count).",
     enforcementLevel: "advisory",
     defaults,
     configSchema: {
         properties: {
-            minReplicas: integer("Replica count from which a Deployment needs a PodDisruptionBudget.", defaults.minReplicas, 2),
+            minReplicas: integer(
+                "Replica count from which a Deployment needs a PodDisruptionBudget.",
+                defaults.minReplicas,
+                2,
+            ),
         },
     },
     check(objects: readonly K8sObject[], config: ReplicatedDeploymentPdbConfig): StackFinding[] {
@@ -46,13 +53,22 @@ export const replicatedDeploymentPdb: StackRule<ReplicatedDeploymentPdbConfig> =
                 continue;
             }
             const labels = podTemplateOf(deployment)?.labels ?? {};
-            const matching = budgets.filter((pdb) => namespaceOf(pdb) === namespaceOf(deployment) && selects(specOf(pdb).selector, labels));
+            const matching = budgets.filter(
+                (pdb) => namespaceOf(pdb) === namespaceOf(deployment) && selects(specOf(pdb).selector, labels),
+            );
             if (matching.length === 0) {
-                findings.push({ subject: deployment, message: `runs ${replicas} replicas but no PodDisruptionBudget in its namespace selects its pods` });
+                findings.push({
+                    subject: deployment,
+                    message: `runs ${replicas} replicas but no PodDisruptionBudget in its namespace selects its pods`,
+                });
             }
             for (const pdb of matching.filter((p) => blocksEviction(p, replicas))) {
-                findings.push({ subject: pdb, message: `allows no voluntary eviction of the ${replicas} pods of Deployment `
-                    + `"${deployment.metadata?.name ?? ""}", so node drains block` });
+                findings.push({
+                    subject: pdb,
+                    message:
+                        `allows no voluntary eviction of the ${replicas} pods of Deployment ` +
+                        `"${deployment.metadata?.name ?? ""}", so node drains block`,
+                });
             }
         }
         return findings;

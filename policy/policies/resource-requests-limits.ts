@@ -16,7 +16,9 @@ const defaults: ResourceRequestsLimitsConfig = {
 
 function missing(section: unknown, required: readonly string[]): string[] {
     const values = isRecord(section) ? section : {};
-    return required.filter((resource) => values[resource] === undefined || values[resource] === null || values[resource] === "");
+    return required.filter(
+        (resource) => values[resource] === undefined || values[resource] === null || values[resource] === "",
+    );
 }
 
 export const resourceRequestsLimits: ResourceRule<ResourceRequestsLimitsConfig> = {
@@ -24,7 +26,8 @@ export const resourceRequestsLimits: ResourceRule<ResourceRequestsLimitsConfig> 
     name: "resource-requests-limits",
     description: "Every container and init container sets resource requests and limits.",
     details: "cpu and memory requests and limits on every container and init container",
-    remediationSteps: "set `resources.requests` and `resources.limits` (cpu and memory) on every container and init container.",
+    remediationSteps:
+        "set `resources.requests` and `resources.limits` (cpu and memory) on every container and init container.",
     enforcementLevel: "advisory",
     defaults,
     configSchema: {

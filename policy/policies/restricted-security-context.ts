@@ -6,7 +6,12 @@
 // and the container, field and value as the API server's refusal does.
 import { containersOf, isRecord, K8sObject, podTemplateOf, strings, WORKLOAD_KINDS } from "../lib/k8s";
 import {
-    Control, controlById, controlsFor, evaluatePodSecurity, POD_SECURITY_VERSION, RESTRICTED_ADDABLE_CAPABILITIES,
+    Control,
+    controlById,
+    controlsFor,
+    evaluatePodSecurity,
+    POD_SECURITY_VERSION,
+    RESTRICTED_ADDABLE_CAPABILITIES,
 } from "../lib/podSecurity";
 import { ResourceRule } from "../lib/rule";
 import { choiceList, flag } from "../lib/schema";
@@ -31,7 +36,10 @@ const defaults: RestrictedSecurityContextConfig = {
  */
 function controlsOf(config: RestrictedSecurityContextConfig): Control[] {
     return controlsFor("restricted").map((c) =>
-        c.id === "seccompProfile_restricted" && !config.requireSeccompProfile ? controlById("seccompProfile_baseline") : c);
+        c.id === "seccompProfile_restricted" && !config.requireSeccompProfile
+            ? controlById("seccompProfile_baseline")
+            : c,
+    );
 }
 
 /** Capabilities that restricted allows a container to add but the configured list leaves out. */
@@ -44,10 +52,14 @@ function narrowedCapabilities(obj: K8sObject, config: RestrictedSecurityContextC
     const problems: string[] = [];
     for (const { container, label } of containersOf(pod.spec)) {
         const sc = isRecord(container.securityContext) ? container.securityContext : {};
-        const added = strings(isRecord(sc.capabilities) ? sc.capabilities.add : undefined).filter((c) => refused.includes(c));
+        const added = strings(isRecord(sc.capabilities) ? sc.capabilities.add : undefined).filter((c) =>
+            refused.includes(c),
+        );
         if (added.length > 0) {
-            problems.push(`allowedCapabilities (this policy's setting): container ${label} adds ${added.join(", ")}, `
-                + `which the standard allows but the setting ${JSON.stringify(config.allowedCapabilities)} does not`);
+            problems.push(
+                `allowedCapabilities (this policy's setting): container ${label} adds ${added.join(", ")}, ` +
+                    `which the standard allows but the setting ${JSON.stringify(config.allowedCapabilities)} does not`,
+            );
         }
     }
     return problems;
@@ -56,29 +68,35 @@ function narrowedCapabilities(obj: K8sObject, config: RestrictedSecurityContextC
 export const restrictedSecurityContext: ResourceRule<RestrictedSecurityContextConfig> = {
     scope: "resource",
     name: "restricted-security-context",
-    description: `Every pod and pod template meets the Pod Security Standard \`restricted\` (which includes \`baseline\`) as Pod Security `
-        + `admission enforces it at \`latest\` on Kubernetes ${POD_SECURITY_VERSION}: every control, from host namespaces, ports, `
-        + "volume types and probe hosts to capabilities, seccomp, AppArmor, SELinux, sysctls and procMount.",
-    details: "the whole Pod Security Standard `restricted` (baseline's controls included) on every pod and pod template, control for control as Pod Security admission enforces it at `latest` (below)",
-    remediationSteps: "fix what the control named in the message refuses (the Kubernetes Pod Security Standards page lists each): "
-        + "on each container `securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, "
-        + "seccompProfile: {type: RuntimeDefault}}` (runAsNonRoot and seccompProfile may sit in the pod securityContext), no privileged, "
-        + "runAsUser 0, hostPort, probe or lifecycle host, procMount, SELinux user/role/custom type, unsafe sysctl, or AppArmor "
-        + "profile other than RuntimeDefault/Localhost; no hostNetwork/hostPID/hostIPC; volumes only configMap, csi, downwardAPI, "
-        + "emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret.",
+    description:
+        `Every pod and pod template meets the Pod Security Standard \`restricted\` (which includes \`baseline\`) as Pod Security ` +
+        `admission enforces it at \`latest\` on Kubernetes ${POD_SECURITY_VERSION}: every control, from host namespaces, ports, ` +
+        "volume types and probe hosts to capabilities, seccomp, AppArmor, SELinux, sysctls and procMount.",
+    details:
+        "the whole Pod Security Standard `restricted` (baseline's controls included) on every pod and pod template, control for control as Pod Security admission enforces it at `latest` (below)",
+    remediationSteps:
+        "fix what the control named in the message refuses (the Kubernetes Pod Security Standards page lists each): " +
+        "on each container `securityContext: {allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}, runAsNonRoot: true, " +
+        "seccompProfile: {type: RuntimeDefault}}` (runAsNonRoot and seccompProfile may sit in the pod securityContext), no privileged, " +
+        "runAsUser 0, hostPort, probe or lifecycle host, procMount, SELinux user/role/custom type, unsafe sysctl, or AppArmor " +
+        "profile other than RuntimeDefault/Localhost; no hostNetwork/hostPID/hostIPC; volumes only configMap, csi, downwardAPI, " +
+        "emptyDir, ephemeral, image, persistentVolumeClaim, projected or secret.",
     enforcementLevel: "advisory",
     defaults,
     configSchema: {
         properties: {
             allowedCapabilities: choiceList(
-                "Of the capabilities the restricted standard lets a container add (only NET_BIND_SERVICE), those this policy allows; "
-                + "[] refuses them all. The standard's limit cannot be widened here.",
-                RESTRICTED_ADDABLE_CAPABILITIES, defaults.allowedCapabilities),
+                "Of the capabilities the restricted standard lets a container add (only NET_BIND_SERVICE), those this policy allows; " +
+                    "[] refuses them all. The standard's limit cannot be widened here.",
+                RESTRICTED_ADDABLE_CAPABILITIES,
+                defaults.allowedCapabilities,
+            ),
             requireSeccompProfile: flag(
-                "Require every container to have a RuntimeDefault or Localhost seccomp profile, its own or the pod's, as restricted does. "
-                + "false: where set, a profile must still be one of those, but none is required (for a platform whose admission "
-                + "sets one, as OpenShift's restricted-v2 SCC does).",
-                defaults.requireSeccompProfile),
+                "Require every container to have a RuntimeDefault or Localhost seccomp profile, its own or the pod's, as restricted does. " +
+                    "false: where set, a profile must still be one of those, but none is required (for a platform whose admission " +
+                    "sets one, as OpenShift's restricted-v2 SCC does).",
+                defaults.requireSeccompProfile,
+            ),
         },
     },
     kinds: WORKLOAD_KINDS,

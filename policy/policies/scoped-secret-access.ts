@@ -40,12 +40,16 @@ function readRules(obj: K8sObject): ReadRules {
         return found;
     }
     if (!Array.isArray(obj.rules)) {
-        found.malformed.push(`rules is ${describeValue(obj.rules)}, not a list of rules, so what it grants cannot be checked`);
+        found.malformed.push(
+            `rules is ${describeValue(obj.rules)}, not a list of rules, so what it grants cannot be checked`,
+        );
         return found;
     }
     obj.rules.forEach((raw: unknown, index) => {
         if (!isRecord(raw)) {
-            found.malformed.push(`rules[${index}] is ${describeValue(raw)}, not a rule, so what it grants cannot be checked`);
+            found.malformed.push(
+                `rules[${index}] is ${describeValue(raw)}, not a rule, so what it grants cannot be checked`,
+            );
             return;
         }
         const rule: PolicyRule = { index, apiGroups: [], resources: [], verbs: [], resourceNames: [] };
@@ -59,7 +63,9 @@ function readRules(obj: K8sObject): ReadRules {
             }
         }
         if (bad.length > 0) {
-            found.malformed.push(`${bad.join("; ")}, so what rules[${index}] grants cannot be checked (the API server refuses it too)`);
+            found.malformed.push(
+                `${bad.join("; ")}, so what rules[${index}] grants cannot be checked (the API server refuses it too)`,
+            );
         } else {
             found.rules.push(rule);
         }
@@ -68,7 +74,9 @@ function readRules(obj: K8sObject): ReadRules {
 }
 
 function reachesSecrets(rule: PolicyRule): boolean {
-    return rule.apiGroups.some((g) => g === "" || g === "*") && rule.resources.some((r) => r === "secrets" || r === "*");
+    return (
+        rule.apiGroups.some((g) => g === "" || g === "*") && rule.resources.some((r) => r === "secrets" || r === "*")
+    );
 }
 
 function roleProblems(obj: K8sObject): string[] {
@@ -92,17 +100,28 @@ function clusterRoleProblems(obj: K8sObject, config: ScopedSecretAccessConfig): 
         return [];
     }
     const { rules, malformed } = readRules(obj);
-    return [...malformed, ...rules.filter(reachesSecrets).map((rule) => `rules[${rule.index}] grants ${JSON.stringify(rule.verbs)} on secrets cluster-wide `
-        + "and the ClusterRole is not in allowedClusterRoles")];
+    return [
+        ...malformed,
+        ...rules
+            .filter(reachesSecrets)
+            .map(
+                (rule) =>
+                    `rules[${rule.index}] grants ${JSON.stringify(rule.verbs)} on secrets cluster-wide ` +
+                    "and the ClusterRole is not in allowedClusterRoles",
+            ),
+    ];
 }
 
 function bindingProblems(obj: K8sObject, config: ScopedSecretAccessConfig): string[] {
     const roleRef = isRecord(obj.roleRef) ? obj.roleRef : {};
     const role = typeof roleRef.name === "string" ? roleRef.name : "";
     const isClusterBinding = obj.kind === "ClusterRoleBinding";
-    if (roleRef.kind !== "ClusterRole" || !config.secretReadingClusterRoles.includes(role)
-        || config.allowedClusterRoles.includes(role)
-        || (isClusterBinding && config.allowedClusterRoleBindings.includes(nameOf(obj)))) {
+    if (
+        roleRef.kind !== "ClusterRole" ||
+        !config.secretReadingClusterRoles.includes(role) ||
+        config.allowedClusterRoles.includes(role) ||
+        (isClusterBinding && config.allowedClusterRoleBindings.includes(nameOf(obj)))
+    ) {
         return [];
     }
     const reach = isClusterBinding ? "every Secret in every namespace" : "every Secret in its namespace";
@@ -112,24 +131,39 @@ function bindingProblems(obj: K8sObject, config: ScopedSecretAccessConfig): stri
 export const scopedSecretAccess: ResourceRule<ScopedSecretAccessConfig> = {
     scope: "resource",
     name: "scoped-secret-access",
-    description: "Roles read Secrets only with `get` on named resourceNames; ClusterRoles and bindings that reach Secrets must be allow-listed; "
-        + "a rule whose apiGroups, resources, verbs or resourceNames is not a list of strings is a violation.",
-    details: "a Role reaching `secrets` grants only `get`, only with non-empty `resourceNames`; a ClusterRole reaching secrets, or a (Cluster)RoleBinding to `cluster-admin`/`admin`/`edit`, must be allow-listed in the policy config; a Role or ClusterRole whose `rules` is not a list, or whose rule has `apiGroups`, `resources`, `verbs` or `resourceNames` that is not a list of strings (`verbs: \"*\"`, `resources: secrets`), is a violation, never read as granting nothing",
-    remediationSteps: "write apiGroups, resources, verbs and resourceNames as YAML lists; "
-        + "grant only `verbs: [get]` with `resourceNames: [<the secrets the workload needs>]` in a namespaced Role; "
-        + "if a cluster-wide grant is truly needed, add its name to allowedClusterRoles/allowedClusterRoleBindings in the stack's policy config.",
+    description:
+        "Roles read Secrets only with `get` on named resourceNames; ClusterRoles and bindings that reach Secrets must be allow-listed; " +
+        "a rule whose apiGroups, resources, verbs or resourceNames is not a list of strings is a violation.",
+    details:
+        'a Role reaching `secrets` grants only `get`, only with non-empty `resourceNames`; a ClusterRole reaching secrets, or a (Cluster)RoleBinding to `cluster-admin`/`admin`/`edit`, must be allow-listed in the policy config; a Role or ClusterRole whose `rules` is not a list, or whose rule has `apiGroups`, `resources`, `verbs` or `resourceNames` that is not a list of strings (`verbs: "*"`, `resources: secrets`), is a violation, never read as granting nothing',
+    remediationSteps:
+        "write apiGroups, resources, verbs and resourceNames as YAML lists; " +
+        "grant only `verbs: [get]` with `resourceNames: [<the secrets the workload needs>]` in a namespaced Role; " +
+        "if a cluster-wide grant is truly needed, add its name to allowedClusterRoles/allowedClusterRoleBindings in the stack's policy config.",
     enforcementLevel: "mandatory",
     defaults,
     configSchema: {
         properties: {
-            allowedClusterRoles: stringList("ClusterRoles that may reach Secrets (and may be bound).", defaults.allowedClusterRoles),
-            allowedClusterRoleBindings: stringList("ClusterRoleBindings that may bind a Secret-reading ClusterRole.", defaults.allowedClusterRoleBindings),
-            secretReadingClusterRoles: stringList("Built-in ClusterRoles known to reach Secrets, checked on RoleBindings and ClusterRoleBindings.",
-                defaults.secretReadingClusterRoles),
+            allowedClusterRoles: stringList(
+                "ClusterRoles that may reach Secrets (and may be bound).",
+                defaults.allowedClusterRoles,
+            ),
+            allowedClusterRoleBindings: stringList(
+                "ClusterRoleBindings that may bind a Secret-reading ClusterRole.",
+                defaults.allowedClusterRoleBindings,
+            ),
+            secretReadingClusterRoles: stringList(
+                "Built-in ClusterRoles known to reach Secrets, checked on RoleBindings and ClusterRoleBindings.",
+                defaults.secretReadingClusterRoles,
+            ),
         },
     },
-    kinds: ["Role.rbac.authorization.k8s.io", "ClusterRole.rbac.authorization.k8s.io",
-        "RoleBinding.rbac.authorization.k8s.io", "ClusterRoleBinding.rbac.authorization.k8s.io"],
+    kinds: [
+        "Role.rbac.authorization.k8s.io",
+        "ClusterRole.rbac.authorization.k8s.io",
+        "RoleBinding.rbac.authorization.k8s.io",
+        "ClusterRoleBinding.rbac.authorization.k8s.io",
+    ],
     check(obj: K8sObject, config: ScopedSecretAccessConfig): string[] {
         switch (kindKeyOf(obj)) {
             case "Role.rbac.authorization.k8s.io":

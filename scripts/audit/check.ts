@@ -19,29 +19,53 @@ export function selects(selector: LabelSelector | undefined, labels: Labels): bo
     const byExpression = (s.matchExpressions ?? []).every((e) => {
         const has = Object.prototype.hasOwnProperty.call(labels, e.key);
         switch (e.operator) {
-            case "In": return has && (e.values ?? []).includes(labels[e.key]);
-            case "NotIn": return !has || !(e.values ?? []).includes(labels[e.key]);
-            case "Exists": return has;
-            case "DoesNotExist": return !has;
-            default: return false;
+            case "In":
+                return has && (e.values ?? []).includes(labels[e.key]);
+            case "NotIn":
+                return !has || !(e.values ?? []).includes(labels[e.key]);
+            case "Exists":
+                return has;
+            case "DoesNotExist":
+                return !has;
+            default:
+                return false;
         }
     });
     return byLabel && byExpression;
 }
 
-export interface ResourceRule { verbs: string[]; apiGroups?: string[]; resources?: string[]; resourceNames?: string[] }
+export interface ResourceRule {
+    verbs: string[];
+    apiGroups?: string[];
+    resources?: string[];
+    resourceNames?: string[];
+}
 
 /** One right: a verb on a resource of a group, on one named object or on all ("*"). */
-export interface Right { group: string; resource: string; name: string; verb: string }
+export interface Right {
+    group: string;
+    resource: string;
+    name: string;
+    verb: string;
+}
 
 export function rightsOf(rules: readonly ResourceRule[]): Right[] {
-    return rules.flatMap((r) => (r.apiGroups ?? [""]).flatMap((group) => (r.resources ?? []).flatMap((resource) =>
-        ((r.resourceNames ?? []).length > 0 ? r.resourceNames! : ["*"]).flatMap((name) => r.verbs.map((verb) => ({ group, resource, name, verb }))))));
+    return rules.flatMap((r) =>
+        (r.apiGroups ?? [""]).flatMap((group) =>
+            (r.resources ?? []).flatMap((resource) =>
+                ((r.resourceNames ?? []).length > 0 ? r.resourceNames! : ["*"]).flatMap((name) =>
+                    r.verbs.map((verb) => ({ group, resource, name, verb })),
+                ),
+            ),
+        ),
+    );
 }
 
 const covers = (a: Right, b: Right): boolean =>
-    (a.group === "*" || a.group === b.group) && (a.resource === "*" || a.resource === b.resource)
-    && (a.verb === "*" || a.verb === b.verb) && (a.name === "*" || a.name === b.name);
+    (a.group === "*" || a.group === b.group) &&
+    (a.resource === "*" || a.resource === b.resource) &&
+    (a.verb === "*" || a.verb === b.verb) &&
+    (a.name === "*" || a.name === b.name);
 
 export interface LiveNamespace {
     namespace: string;
@@ -65,19 +89,28 @@ export interface LiveNamespace {
     };
 }
 
-export interface Finding { check: "network-policies" | "pipeline-rights" | "admission-policy"; problem: string }
+export interface Finding {
+    check: "network-policies" | "pipeline-rights" | "admission-policy";
+    problem: string;
+}
 
 export function audit(live: LiveNamespace): Finding[] {
     const findings: Finding[] = [];
     const declared = new Set(live.declaredPolicies);
     for (const p of live.livePolicies) {
         if (!declared.has(p.name) && selects(p.podSelector, live.trialPodLabels)) {
-            findings.push({ check: "network-policies", problem: `NetworkPolicy ${live.namespace}/${p.name} selects trial pods and is not the program's: NetworkPolicies add up, so its rules widen what trial pods may reach or what may reach them; delete it, or make it part of the stack` });
+            findings.push({
+                check: "network-policies",
+                problem: `NetworkPolicy ${live.namespace}/${p.name} selects trial pods and is not the program's: NetworkPolicies add up, so its rules widen what trial pods may reach or what may reach them; delete it, or make it part of the stack`,
+            });
         }
     }
     const present = new Set(live.livePolicies.map((p) => p.name));
     for (const name of live.declaredPolicies.filter((n) => !present.has(n))) {
-        findings.push({ check: "network-policies", problem: `NetworkPolicy ${live.namespace}/${name} of the stack is missing: run pulumi refresh and pulumi up` });
+        findings.push({
+            check: "network-policies",
+            problem: `NetworkPolicy ${live.namespace}/${name} of the stack is missing: run pulumi refresh and pulumi up`,
+        });
     }
 
     const allowed = [...rightsOf(live.grantedRules), ...rightsOf(live.baselineRules)];
@@ -89,29 +122,53 @@ export function audit(live: LiveNamespace): Finding[] {
             const key = `${r.resource}${r.group ? `.${r.group}` : ""}${r.name === "*" ? "" : ` named ${r.name}`}`;
             byResource.set(key, (byResource.get(key) ?? new Set()).add(r.verb));
         }
-        const shown = [...byResource].sort(([a], [b]) => a.localeCompare(b)).map(([resource, verbs]) => `${resource} (${[...verbs].sort().join(", ")})`).join("; ");
+        const shown = [...byResource]
+            .sort(([a], [b]) => a.localeCompare(b))
+            .map(([resource, verbs]) => `${resource} (${[...verbs].sort().join(", ")})`)
+            .join("; ");
         const from = live.foreignBindings.length > 0 ? `, granted by ${live.foreignBindings.join(", ")}` : "";
-        findings.push({ check: "pipeline-rights", problem: `the pipeline may do more than its Role and the program's bindings grant${from}: ${shown}` });
+        findings.push({
+            check: "pipeline-rights",
+            problem: `the pipeline may do more than its Role and the program's bindings grant${from}: ${shown}`,
+        });
     }
 
     if (live.admission) {
         const { name, policy, binding } = live.admission;
         if (!policy) {
-            findings.push({ check: "admission-policy", problem: `ValidatingAdmissionPolicy ${name} is missing: the pipeline's pods are not checked; run pulumi up` });
+            findings.push({
+                check: "admission-policy",
+                problem: `ValidatingAdmissionPolicy ${name} is missing: the pipeline's pods are not checked; run pulumi up`,
+            });
         } else if (policy.failurePolicy !== "Fail") {
-            findings.push({ check: "admission-policy", problem: `ValidatingAdmissionPolicy ${name} has failurePolicy ${policy.failurePolicy ?? "unset"}, not Fail: a pod it cannot evaluate is admitted` });
+            findings.push({
+                check: "admission-policy",
+                problem: `ValidatingAdmissionPolicy ${name} has failurePolicy ${policy.failurePolicy ?? "unset"}, not Fail: a pod it cannot evaluate is admitted`,
+            });
         }
         if (!binding) {
-            findings.push({ check: "admission-policy", problem: `ValidatingAdmissionPolicyBinding ${name} is missing: the policy is not in force; run pulumi up` });
+            findings.push({
+                check: "admission-policy",
+                problem: `ValidatingAdmissionPolicyBinding ${name} is missing: the policy is not in force; run pulumi up`,
+            });
         } else {
             if (binding.policyName !== name) {
-                findings.push({ check: "admission-policy", problem: `ValidatingAdmissionPolicyBinding ${name} binds ${binding.policyName ?? "no policy"}, not ${name}` });
+                findings.push({
+                    check: "admission-policy",
+                    problem: `ValidatingAdmissionPolicyBinding ${name} binds ${binding.policyName ?? "no policy"}, not ${name}`,
+                });
             }
             if (!(binding.validationActions ?? []).includes("Deny")) {
-                findings.push({ check: "admission-policy", problem: `ValidatingAdmissionPolicyBinding ${name} only ${(binding.validationActions ?? []).join(", ") || "does nothing"}: it does not deny` });
+                findings.push({
+                    check: "admission-policy",
+                    problem: `ValidatingAdmissionPolicyBinding ${name} only ${(binding.validationActions ?? []).join(", ") || "does nothing"}: it does not deny`,
+                });
             }
             if (binding.namespaceLabels?.["kubernetes.io/metadata.name"] !== live.namespace) {
-                findings.push({ check: "admission-policy", problem: `ValidatingAdmissionPolicyBinding ${name} does not select namespace ${live.namespace}` });
+                findings.push({
+                    check: "admission-policy",
+                    problem: `ValidatingAdmissionPolicyBinding ${name} does not select namespace ${live.namespace}`,
+                });
             }
         }
     }

@@ -21,37 +21,80 @@ const USAGE = "usage: npm run audit -- <stack> [--json]";
 /** A ServiceAccount name no binding names: the authorizer's answer for it is what every account of the namespace may do. */
 const UNBOUND_ACCOUNT = "abevalflow-audit-unbound";
 
-interface Binding { metadata: { name: string; namespace?: string }; roleRef: { kind: string; name: string }; subjects?: { kind: string; name: string; namespace?: string }[] }
+interface Binding {
+    metadata: { name: string; namespace?: string };
+    roleRef: { kind: string; name: string };
+    subjects?: { kind: string; name: string; namespace?: string }[];
+}
 
 /** What the authorizer lets a ServiceAccount do in the namespace (a SelfSubjectRulesReview made as that account). */
 function rulesOf(kubectl: Kubectl, namespace: string, account: string): ResourceRule[] {
     const review = { apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectRulesReview", spec: { namespace } };
     // --validate=false: kubectl would validate the review as the impersonated account, which may not read the schema.
-    const out = JSON.parse(kubectl.ok(["create", "--validate=false", "-f", "-", "-o", "json", "--as", `system:serviceaccount:${namespace}:${account}`], JSON.stringify(review))) as {
+    const out = JSON.parse(
+        kubectl.ok(
+            [
+                "create",
+                "--validate=false",
+                "-f",
+                "-",
+                "-o",
+                "json",
+                "--as",
+                `system:serviceaccount:${namespace}:${account}`,
+            ],
+            JSON.stringify(review),
+        ),
+    ) as {
         status: { resourceRules?: ResourceRule[]; incomplete?: boolean; evaluationError?: string };
     };
     if (out.status.incomplete) {
-        throw new UsageError(`the authorizer's answer for ${account} is incomplete (${out.status.evaluationError ?? "no reason given"}); the pipeline's rights cannot be audited here`);
+        throw new UsageError(
+            `the authorizer's answer for ${account} is incomplete (${out.status.evaluationError ?? "no reason given"}); the pipeline's rights cannot be audited here`,
+        );
     }
     return out.status.resourceRules ?? [];
 }
 
-export function readLive(kubectl: Kubectl, config: AbevalflowConfig, declaredPolicies: string[], programBindings: string[]): LiveNamespace {
+export function readLive(
+    kubectl: Kubectl,
+    config: AbevalflowConfig,
+    declaredPolicies: string[],
+    programBindings: string[],
+): LiveNamespace {
     const ns = config.namespace;
     const account = config.pipeline.serviceAccountName;
-    const policies = JSON.parse(kubectl.ok(["get", "networkpolicies.networking.k8s.io", "-n", ns, "-o", "json"])) as { items: { metadata: { name: string }; spec: { podSelector?: LabelSelector } }[] };
+    const policies = JSON.parse(kubectl.ok(["get", "networkpolicies.networking.k8s.io", "-n", ns, "-o", "json"])) as {
+        items: { metadata: { name: string }; spec: { podSelector?: LabelSelector } }[];
+    };
     // The ClusterRoles the program binds the pipeline to, as the cluster has them (absent on a cluster without them).
-    const clusterRoles = ["system:image-builder", ...(config.pipeline.sccClusterRole ? [config.pipeline.sccClusterRole] : [])];
+    const clusterRoles = [
+        "system:image-builder",
+        ...(config.pipeline.sccClusterRole ? [config.pipeline.sccClusterRole] : []),
+    ];
     const clusterRoleRules = clusterRoles.flatMap((name) => {
         const r = kubectl.run(["get", "clusterrole", name, "-o", "json"]);
         return r.status === 0 ? ((JSON.parse(r.stdout) as { rules?: ResourceRule[] }).rules ?? []) : [];
     });
-    const names = (subjects: Binding["subjects"]) => (subjects ?? []).some((s) => s.kind === "ServiceAccount" && s.name === account && (s.namespace ?? ns) === ns);
-    const roleBindings = (JSON.parse(kubectl.ok(["get", "rolebindings.rbac.authorization.k8s.io", "-n", ns, "-o", "json"])) as { items: Binding[] }).items;
-    const clusterBindings = (JSON.parse(kubectl.ok(["get", "clusterrolebindings.rbac.authorization.k8s.io", "-o", "json"])) as { items: Binding[] }).items;
+    const names = (subjects: Binding["subjects"]) =>
+        (subjects ?? []).some((s) => s.kind === "ServiceAccount" && s.name === account && (s.namespace ?? ns) === ns);
+    const roleBindings = (
+        JSON.parse(kubectl.ok(["get", "rolebindings.rbac.authorization.k8s.io", "-n", ns, "-o", "json"])) as {
+            items: Binding[];
+        }
+    ).items;
+    const clusterBindings = (
+        JSON.parse(kubectl.ok(["get", "clusterrolebindings.rbac.authorization.k8s.io", "-o", "json"])) as {
+            items: Binding[];
+        }
+    ).items;
     const foreignBindings = [
-        ...roleBindings.filter((b) => names(b.subjects) && !programBindings.includes(b.metadata.name)).map((b) => `RoleBinding ${ns}/${b.metadata.name} (${b.roleRef.kind} ${b.roleRef.name})`),
-        ...clusterBindings.filter((b) => names(b.subjects)).map((b) => `ClusterRoleBinding ${b.metadata.name} (${b.roleRef.kind} ${b.roleRef.name})`),
+        ...roleBindings
+            .filter((b) => names(b.subjects) && !programBindings.includes(b.metadata.name))
+            .map((b) => `RoleBinding ${ns}/${b.metadata.name} (${b.roleRef.kind} ${b.roleRef.name})`),
+        ...clusterBindings
+            .filter((b) => names(b.subjects))
+            .map((b) => `ClusterRoleBinding ${b.metadata.name} (${b.roleRef.kind} ${b.roleRef.name})`),
     ];
     let admission: LiveNamespace["admission"];
     if (config.admission.enabled) {
@@ -60,11 +103,19 @@ export function readLive(kubectl: Kubectl, config: AbevalflowConfig, declaredPol
             const r = kubectl.run(["get", kind, name, "-o", "json"]);
             return r.status === 0 ? (JSON.parse(r.stdout) as { spec: T }).spec : undefined;
         };
-        const binding = get<{ policyName?: string; validationActions?: string[]; matchResources?: { namespaceSelector?: LabelSelector } }>("validatingadmissionpolicybindings.admissionregistration.k8s.io");
+        const binding = get<{
+            policyName?: string;
+            validationActions?: string[];
+            matchResources?: { namespaceSelector?: LabelSelector };
+        }>("validatingadmissionpolicybindings.admissionregistration.k8s.io");
         admission = {
             name,
             policy: get<{ failurePolicy?: string }>("validatingadmissionpolicies.admissionregistration.k8s.io"),
-            binding: binding && { policyName: binding.policyName, validationActions: binding.validationActions, namespaceLabels: binding.matchResources?.namespaceSelector?.matchLabels },
+            binding: binding && {
+                policyName: binding.policyName,
+                validationActions: binding.validationActions,
+                namespaceLabels: binding.matchResources?.namespaceSelector?.matchLabels,
+            },
         };
     }
     return {
@@ -74,7 +125,7 @@ export function readLive(kubectl: Kubectl, config: AbevalflowConfig, declaredPol
         livePolicies: policies.items.map((p) => ({ name: p.metadata.name, podSelector: p.spec.podSelector })),
         pipelineRules: rulesOf(kubectl, ns, account),
         baselineRules: rulesOf(kubectl, ns, UNBOUND_ACCOUNT),
-        grantedRules: [...pipelineRoleRules(config.pipeline) as ResourceRule[], ...clusterRoleRules],
+        grantedRules: [...(pipelineRoleRules(config.pipeline) as ResourceRule[]), ...clusterRoleRules],
         foreignBindings,
         admission,
     };
@@ -85,7 +136,9 @@ export function formatFindings(stack: string, target: string, live: LiveNamespac
     for (const check of ["network-policies", "pipeline-rights", "admission-policy"] as const) {
         const mine = findings.filter((f) => f.check === check);
         if (check === "admission-policy" && !live.admission) {
-            lines.push(`  skip  ${check}: the stack has admissionPolicy false (docs/operations.md, section 5, says what is then unchecked)`);
+            lines.push(
+                `  skip  ${check}: the stack has admissionPolicy false (docs/operations.md, section 5, says what is then unchecked)`,
+            );
         } else if (mine.length === 0) {
             lines.push(`  ok    ${check}`);
         }
@@ -99,14 +152,18 @@ async function main(argv: string[]): Promise<number> {
     const json = argv.includes("--json");
     const rest = argv.filter((a) => a !== "--json");
     if (rest.includes("--help") || rest.includes("-h")) {
-        console.log(`${USAGE}\n\nChecks the stack's live namespace for what undoes its promises without being the program's:\n` +
-            "NetworkPolicies that select trial pods, rights of the pipeline beyond its Role, the admission policy missing or\n" +
-            "unbound. Reads only. Exit 0 nothing found, 1 findings, 2 usage or the cluster could not be read.");
+        console.log(
+            `${USAGE}\n\nChecks the stack's live namespace for what undoes its promises without being the program's:\n` +
+                "NetworkPolicies that select trial pods, rights of the pipeline beyond its Role, the admission policy missing or\n" +
+                "unbound. Reads only. Exit 0 nothing found, 1 findings, 2 usage or the cluster could not be read.",
+        );
         return 0;
     }
     const unknown = rest.filter((a) => a.startsWith("-"));
     if (unknown.length > 0 || rest.length !== 1) {
-        console.error(`${unknown.length > 0 ? `unknown option ${unknown[0]}` : rest.length === 0 ? "which stack? give its name (the X of Pulumi.X.yaml)" : `one stack at a time; got ${rest.join(" and ")}`}\n${USAGE}`);
+        console.error(
+            `${unknown.length > 0 ? `unknown option ${unknown[0]}` : rest.length === 0 ? "which stack? give its name (the X of Pulumi.X.yaml)" : `one stack at a time; got ${rest.join(" and ")}`}\n${USAGE}`,
+        );
         return 2;
     }
     const stack = rest[0];
@@ -123,8 +180,12 @@ async function main(argv: string[]): Promise<number> {
     const kubectl = kubectlForStack(config, process.env.KUBECTL ?? "kubectl");
     checkCluster(kubectl, config, log);
     const desired = manifestsOf(run) as { kind: string; metadata: { name: string } }[];
-    const live = readLive(kubectl, config, desired.filter((m) => m.kind === "NetworkPolicy").map((m) => m.metadata.name),
-        desired.filter((m) => m.kind === "RoleBinding").map((m) => m.metadata.name));
+    const live = readLive(
+        kubectl,
+        config,
+        desired.filter((m) => m.kind === "NetworkPolicy").map((m) => m.metadata.name),
+        desired.filter((m) => m.kind === "RoleBinding").map((m) => m.metadata.name),
+    );
     const findings = audit(live);
     if (json) {
         process.stdout.write(`${JSON.stringify({ stack, namespace: live.namespace, findings }, null, 2)}\n`);
@@ -136,8 +197,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
-        process.stderr.write(`[audit] ${failureMessage(e)}\n`);
-        process.exit(2);
-    });
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e: Error) => {
+            process.stderr.write(`[audit] ${failureMessage(e)}\n`);
+            process.exit(2);
+        },
+    );
 }

@@ -48,7 +48,9 @@ const FORMAT_HOST: ts.FormatDiagnosticsHost = {
 };
 
 function fail(configFile: string, diagnostics: readonly ts.Diagnostic[]): never {
-    throw new Error(`${path.relative(REPO_ROOT, configFile)}: ${diagnostics.length} error(s); nothing was written\n${ts.formatDiagnostics(diagnostics, FORMAT_HOST)}`);
+    throw new Error(
+        `${path.relative(REPO_ROOT, configFile)}: ${diagnostics.length} error(s); nothing was written\n${ts.formatDiagnostics(diagnostics, FORMAT_HOST)}`,
+    );
 }
 
 /**
@@ -58,10 +60,14 @@ function fail(configFile: string, diagnostics: readonly ts.Diagnostic[]): never 
  */
 function compile(dir: string, check: boolean, hostFor: (options: ts.CompilerOptions) => ts.CompilerHost): Compiled {
     const configFile = path.resolve(dir, BUILD_CONFIG);
-    const parsed = ts.getParsedCommandLineOfConfigFile(configFile, {}, {
-        ...ts.sys,
-        onUnRecoverableConfigFileDiagnostic: (d) => fail(configFile, [d]),
-    });
+    const parsed = ts.getParsedCommandLineOfConfigFile(
+        configFile,
+        {},
+        {
+            ...ts.sys,
+            onUnRecoverableConfigFileDiagnostic: (d) => fail(configFile, [d]),
+        },
+    );
     if (!parsed) {
         throw new Error(`${configFile}: cannot be read`);
     }
@@ -70,12 +76,16 @@ function compile(dir: string, check: boolean, hostFor: (options: ts.CompilerOpti
     }
     const outDir = parsed.options.outDir;
     if (!outDir) {
-        throw new Error(`${configFile}: compilerOptions.outDir is not set; expected the folder the compiled files go to`);
+        throw new Error(
+            `${configFile}: compilerOptions.outDir is not set; expected the folder the compiled files go to`,
+        );
     }
     // noCheck: the emit is the same, without the checker's pass over every declaration file.
     const options = check ? parsed.options : { ...parsed.options, noCheck: true };
     const program = ts.createProgram({ rootNames: parsed.fileNames, options, host: hostFor(options) });
-    const diagnostics = check ? ts.getPreEmitDiagnostics(program) : [...program.getOptionsDiagnostics(), ...program.getSyntacticDiagnostics()];
+    const diagnostics = check
+        ? ts.getPreEmitDiagnostics(program)
+        : [...program.getOptionsDiagnostics(), ...program.getSyntacticDiagnostics()];
     if (diagnostics.length > 0) {
         fail(configFile, diagnostics);
     }

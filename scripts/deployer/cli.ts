@@ -49,7 +49,9 @@ export function parseDeployerArgs(argv: readonly string[], projectDir: string): 
     if (argv.includes("--help") || argv.includes("-h")) {
         return { command: "help" };
     }
-    const words = argv.flatMap((a) => (/^--[a-z]+=/.test(a) ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a]));
+    const words = argv.flatMap((a) =>
+        /^--[a-z]+=/.test(a) ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)] : [a],
+    );
     const options = new Map<string, string>();
     const positional: string[] = [];
     for (let i = 0; i < words.length; i++) {
@@ -73,7 +75,9 @@ export function parseDeployerArgs(argv: readonly string[], projectDir: string): 
     }
     checkStack(stack, projectDir);
     if (command !== "rbac" && command !== "kubeconfig") {
-        throw new UsageError(`which command? rbac or kubeconfig; got ${command === undefined ? "nothing" : JSON.stringify(command)}`);
+        throw new UsageError(
+            `which command? rbac or kubeconfig; got ${command === undefined ? "nothing" : JSON.stringify(command)}`,
+        );
     }
     if (extra.length > 0) {
         throw new UsageError(`unexpected ${extra.map((e) => JSON.stringify(e)).join(" ")}`);
@@ -89,7 +93,11 @@ export function parseDeployerArgs(argv: readonly string[], projectDir: string): 
         }
         const user = options.get("--user");
         const group = options.get("--group");
-        return { stack, command, subject: user ? { kind: "User", name: user } : group ? { kind: "Group", name: group } : undefined };
+        return {
+            stack,
+            command,
+            subject: user ? { kind: "User", name: user } : group ? { kind: "Group", name: group } : undefined,
+        };
     }
     const out = options.get("--out");
     if (!out) {
@@ -98,12 +106,17 @@ export function parseDeployerArgs(argv: readonly string[], projectDir: string): 
     const duration = options.get("--duration") ?? DEFAULT_TOKEN_DURATION;
     const seconds = durationSeconds(duration);
     if (seconds === undefined || seconds < MIN_TOKEN_SECONDS) {
-        throw new UsageError(`--duration ${JSON.stringify(duration)}: expected hours, minutes and seconds such as 720h or 1h30m, at least 10m (the API server's minimum)`);
+        throw new UsageError(
+            `--duration ${JSON.stringify(duration)}: expected hours, minutes and seconds such as 720h or 1h30m, at least 10m (the API server's minimum)`,
+        );
     }
     return { stack, command, out, duration };
 }
 
-interface ClusterEntry { name: string; cluster: Record<string, unknown> }
+interface ClusterEntry {
+    name: string;
+    cluster: Record<string, unknown>;
+}
 
 /** The token's own expiry (its `exp` claim), as an ISO date. */
 export function tokenExpiry(token: string): string {
@@ -129,15 +142,19 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
     if (args.command === "help") {
-        console.log(`${USAGE}\n\nrbac: what a cluster administrator applies once so that the stack deploys as abevalflow-deployer (or the\n` +
-            "--user or --group given), derived from the program's objects for the stack. kubeconfig: a token of that\n" +
-            `ServiceAccount, bound to a new Secret ${TOKEN_SECRET_PREFIX}<time> (delete it to revoke), in a kubeconfig for CI.`);
+        console.log(
+            `${USAGE}\n\nrbac: what a cluster administrator applies once so that the stack deploys as abevalflow-deployer (or the\n` +
+                "--user or --group given), derived from the program's objects for the stack. kubeconfig: a token of that\n" +
+                `ServiceAccount, bound to a new Secret ${TOKEN_SECRET_PREFIX}<time> (delete it to revoke), in a kubeconfig for CI.`,
+        );
         return 0;
     }
     const run = await stackProgram(stackValues(args.stack, projectDir));
     const namespace = run.config.namespace;
     if (args.command === "rbac") {
-        const subject: Subject = args.subject ? { ...args.subject, apiGroup: "rbac.authorization.k8s.io" } : defaultSubject(namespace);
+        const subject: Subject = args.subject
+            ? { ...args.subject, apiGroup: "rbac.authorization.k8s.io" }
+            : defaultSubject(namespace);
         const rights = deployerRights(run);
         const header = [
             `# The deploy identity of stack ${args.stack} (namespace ${namespace}): apply once as a cluster administrator,`,
@@ -145,30 +162,58 @@ async function main(argv: string[]): Promise<number> {
             `# stack's keys or the program and apply again. Cluster-wide rights and why:`,
             ...rights.clusterReasons.map((r) => `#   - ${r}`),
         ];
-        process.stdout.write(`${header.join("\n")}\n${deployerManifests(rights, subject).map((m) => YAML.stringify(m)).join("---\n")}`);
+        process.stdout.write(
+            `${header.join("\n")}\n${deployerManifests(rights, subject)
+                .map((m) => YAML.stringify(m))
+                .join("---\n")}`,
+        );
         return 0;
     }
     const kubectl = kubectlForStack(run.config, process.env.KUBECTL ?? "kubectl");
     const secretName = `${TOKEN_SECRET_PREFIX}${new Date().toISOString().replace(/[-:]/g, "").replace(/\..*$/, "").toLowerCase()}`;
     const secret = {
-        apiVersion: "v1", kind: "Secret", type: "Opaque",
-        metadata: { name: secretName, namespace, labels: { "app.kubernetes.io/part-of": "abevalflow", "app.kubernetes.io/component": "deployer-token" } },
+        apiVersion: "v1",
+        kind: "Secret",
+        type: "Opaque",
+        metadata: {
+            name: secretName,
+            namespace,
+            labels: { "app.kubernetes.io/part-of": "abevalflow", "app.kubernetes.io/component": "deployer-token" },
+        },
     };
     kubectl.ok(["create", "-f", "-"], JSON.stringify(secret));
-    const token = kubectl.ok(["create", "token", DEPLOYER.name, "-n", namespace, "--duration", args.duration,
-        "--bound-object-kind", "Secret", "--bound-object-name", secretName]).trim();
+    const token = kubectl
+        .ok([
+            "create",
+            "token",
+            DEPLOYER.name,
+            "-n",
+            namespace,
+            "--duration",
+            args.duration,
+            "--bound-object-kind",
+            "Secret",
+            "--bound-object-name",
+            secretName,
+        ])
+        .trim();
     const expires = tokenExpiry(token);
-    const view = JSON.parse(kubectl.ok(["config", "view", "--minify", "--raw", "-o", "json"])) as { clusters: ClusterEntry[] };
+    const view = JSON.parse(kubectl.ok(["config", "view", "--minify", "--raw", "-o", "json"])) as {
+        clusters: ClusterEntry[];
+    };
     const [cluster] = view.clusters;
     if (!cluster) {
         throw new UsageError(`the kubeconfig has no cluster for ${kubectl.target}`);
     }
     const user = `${DEPLOYER.name}@${namespace}`;
     const kubeconfig = {
-        apiVersion: "v1", kind: "Config",
+        apiVersion: "v1",
+        kind: "Config",
         clusters: [cluster],
         users: [{ name: user, user: { token } }],
-        contexts: [{ name: run.config.cluster.context ?? cluster.name, context: { cluster: cluster.name, user, namespace } }],
+        contexts: [
+            { name: run.config.cluster.context ?? cluster.name, context: { cluster: cluster.name, user, namespace } },
+        ],
         "current-context": run.config.cluster.context ?? cluster.name,
     };
     fs.writeFileSync(args.out, YAML.stringify(kubeconfig), { mode: 0o600 });
@@ -178,8 +223,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
-        process.stderr.write(`[deployer] ${failureMessage(e)}\n`);
-        process.exit(2);
-    });
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e: Error) => {
+            process.stderr.write(`[deployer] ${failureMessage(e)}\n`);
+            process.exit(2);
+        },
+    );
 }

@@ -32,14 +32,20 @@ const PROVIDER_AWAIT_READS: readonly PolicyRule[] = [
     { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
 ];
 
-interface Kind { group: string; resource: string; namespaced: boolean }
+interface Kind {
+    group: string;
+    resource: string;
+    namespaced: boolean;
+}
 
 /** "kubernetes:apps/v1:Deployment" -> KIND_RESOURCES.Deployment; NamespacePatch is the Namespace. */
 export function kindOf(type: string): Kind & { kind: string } {
     const kind = type.split(":")[2]?.replace(/Patch$/, "") ?? "";
     const known = (KIND_RESOURCES as Record<string, Kind>)[kind] ?? (READ_KINDS as Record<string, Kind>)[kind];
     if (!known) {
-        throw new Error(`the program uses kind ${kind} (${type}), which has no API resource in components/names.ts (KIND_RESOURCES or READ_KINDS): add it there`);
+        throw new Error(
+            `the program uses kind ${kind} (${type}), which has no API resource in components/names.ts (KIND_RESOURCES or READ_KINDS): add it there`,
+        );
     }
     return { ...known, kind };
 }
@@ -72,12 +78,20 @@ function merge(rules: PolicyRule[]): PolicyRule[] {
             continue;
         }
         const ruleKey = JSON.stringify([group, sorted(left), names]);
-        const rule = grouped.get(ruleKey) ?? { apiGroups: [group], resources: [], verbs: sorted(left), ...(names ? { resourceNames: names } : {}) };
+        const rule = grouped.get(ruleKey) ?? {
+            apiGroups: [group],
+            resources: [],
+            verbs: sorted(left),
+            ...(names ? { resourceNames: names } : {}),
+        };
         rule.resources = sorted([...rule.resources, resource]);
         grouped.set(ruleKey, rule);
     }
     return [...grouped.values()].sort((a, b) =>
-        JSON.stringify([a.apiGroups, a.resourceNames ?? [], a.resources]).localeCompare(JSON.stringify([b.apiGroups, b.resourceNames ?? [], b.resources])));
+        JSON.stringify([a.apiGroups, a.resourceNames ?? [], a.resources]).localeCompare(
+            JSON.stringify([b.apiGroups, b.resourceNames ?? [], b.resources]),
+        ),
+    );
 }
 
 export interface DeployerRights {
@@ -92,7 +106,9 @@ export interface DeployerRights {
 
 export function deployerRights(run: ProgramRun): DeployerRights {
     const namespace = run.config.namespace;
-    const k8sResources = run.resources.filter((r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:index"));
+    const k8sResources = run.resources.filter(
+        (r) => r.type.startsWith("kubernetes:") && !r.type.startsWith("kubernetes:index"),
+    );
     const namespaceRules: PolicyRule[] = [...PROVIDER_AWAIT_READS];
     const clusterRules: PolicyRule[] = [];
     const clusterReasons: string[] = [];
@@ -101,13 +117,19 @@ export function deployerRights(run: ProgramRun): DeployerRights {
     // A kind whose every object the program keeps on delete (retainOnDelete: the Namespace, the
     // claims) is one the deployer never deletes, so it may not. Deleting a Patch resource
     // (NamespacePatch) releases its fields with another patch; the object stays.
-    const kept = (kind: string) => k8sResources.filter((r) => kindOf(r.type).kind === kind)
-        .every((r) => r.opts.retainOnDelete === true || r.type.endsWith("Patch"));
+    const kept = (kind: string) =>
+        k8sResources
+            .filter((r) => kindOf(r.type).kind === kind)
+            .every((r) => r.opts.retainOnDelete === true || r.type.endsWith("Patch"));
     const verbs = (kind: string, all: string[]) => (kept(kind) ? all.filter((v) => v !== "delete") : all);
     for (const r of k8sResources) {
         const kind = kindOf(r.type);
         if (kind.namespaced) {
-            namespaceRules.push({ apiGroups: [kind.group], resources: [kind.resource], verbs: verbs(kind.kind, MANAGE) });
+            namespaceRules.push({
+                apiGroups: [kind.group],
+                resources: [kind.resource],
+                verbs: verbs(kind.kind, MANAGE),
+            });
         } else {
             const name = String(field(r, "metadata", "name"));
             const entry = clusterNamed.get(kind.kind) ?? { kind, names: new Set<string>() };
@@ -119,29 +141,47 @@ export function deployerRights(run: ProgramRun): DeployerRights {
             const granted = (field(r, "rules") as PolicyRule[] | undefined) ?? [];
             (kind.kind === "Role" ? namespaceRules : clusterRules).push(...granted);
             if (kind.kind === "ClusterRole" && granted.length > 0) {
-                clusterReasons.push(`holds the rules of ClusterRole ${String(field(r, "metadata", "name"))}, which it writes`);
+                clusterReasons.push(
+                    `holds the rules of ClusterRole ${String(field(r, "metadata", "name"))}, which it writes`,
+                );
             }
         }
         // Binding a ClusterRole the program does not write: `bind` on it by name, in the namespace only.
         if (kind.kind === "RoleBinding") {
             const ref = field(r, "roleRef") as { kind: string; name: string };
             if (ref.kind === "ClusterRole") {
-                namespaceRules.push({ apiGroups: ["rbac.authorization.k8s.io"], resources: ["clusterroles"], verbs: ["bind"], resourceNames: [ref.name] });
+                namespaceRules.push({
+                    apiGroups: ["rbac.authorization.k8s.io"],
+                    resources: ["clusterroles"],
+                    verbs: ["bind"],
+                    resourceNames: [ref.name],
+                });
             }
         }
     }
     for (const { kind, names } of clusterNamed.values()) {
         const byName = [...names].sort();
-        clusterRules.push({ apiGroups: [kind.group], resources: [kind.resource], verbs: verbs(kind.kind, MANAGE_BY_NAME), resourceNames: byName });
+        clusterRules.push({
+            apiGroups: [kind.group],
+            resources: [kind.resource],
+            verbs: verbs(kind.kind, MANAGE_BY_NAME),
+            resourceNames: byName,
+        });
         // The Namespace exists before the first deploy (the bootstrap creates it); everything
         // else cluster-scoped is created by the program.
         if (kind.kind !== "Namespace") {
             // The provider waits for a delete with an informer on the whole kind, cluster-wide for
             // a cluster-scoped one (provider 4.25.0 pkg/await/await.go Deletion, condition.NewDeletionSource
             // on the object's namespace, "" here); refused, it waits out its 10-minute timeout.
-            clusterRules.push({ apiGroups: [kind.group], resources: [kind.resource], verbs: kept(kind.kind) ? ["create"] : ["create", "list", "watch"] });
-            clusterReasons.push(`creates and manages ${kind.kind} ${byName.join(", ")} (create cannot be limited to a name; ` +
-                "deleting it, the provider watches every object of the kind)");
+            clusterRules.push({
+                apiGroups: [kind.group],
+                resources: [kind.resource],
+                verbs: kept(kind.kind) ? ["create"] : ["create", "list", "watch"],
+            });
+            clusterReasons.push(
+                `creates and manages ${kind.kind} ${byName.join(", ")} (create cannot be limited to a name; ` +
+                    "deleting it, the provider watches every object of the kind)",
+            );
         } else {
             clusterReasons.push(`manages Namespace ${byName.join(", ")} (labels, annotations)`);
         }
@@ -150,7 +190,12 @@ export function deployerRights(run: ProgramRun): DeployerRights {
         const kind = kindOf(read.type);
         const name = read.id.split("/").pop() ?? read.id;
         // A namespaced object outside the stack's namespace is read by name, cluster-wide.
-        clusterRules.push({ apiGroups: [kind.group], resources: [kind.resource], verbs: ["get"], resourceNames: [name] });
+        clusterRules.push({
+            apiGroups: [kind.group],
+            resources: [kind.resource],
+            verbs: ["get"],
+            resourceNames: [name],
+        });
         clusterReasons.push(`reads ${kind.kind} ${read.id} at deploy time`);
     }
     if (k8sResources.some((r) => kindOf(r.type).kind === "PersistentVolumeClaim")) {
@@ -168,7 +213,9 @@ export interface BootstrapObject {
     [field: string]: unknown;
 }
 
-export type Subject = { kind: "ServiceAccount"; name: string; namespace: string } | { kind: "User" | "Group"; name: string; apiGroup: "rbac.authorization.k8s.io" };
+export type Subject =
+    | { kind: "ServiceAccount"; name: string; namespace: string }
+    | { kind: "User" | "Group"; name: string; apiGroup: "rbac.authorization.k8s.io" };
 
 /** The objects a cluster administrator applies once: the namespace, the ServiceAccount (when the subject is the default one), the Role and ClusterRole and their bindings. */
 export function deployerManifests(rights: DeployerRights, subject: Subject): BootstrapObject[] {
@@ -181,13 +228,40 @@ export function deployerManifests(rights: DeployerRights, subject: Subject): Boo
         { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } },
     ];
     if (subject.kind === "ServiceAccount" && subject.namespace === ns && subject.name === DEPLOYER.name) {
-        objects.push({ apiVersion: "v1", kind: "ServiceAccount", metadata: { name: DEPLOYER.name, namespace: ns, labels }, automountServiceAccountToken: false });
+        objects.push({
+            apiVersion: "v1",
+            kind: "ServiceAccount",
+            metadata: { name: DEPLOYER.name, namespace: ns, labels },
+            automountServiceAccountToken: false,
+        });
     }
     objects.push(
-        { apiVersion: rbac, kind: "Role", metadata: { name: DEPLOYER.name, namespace: ns, labels }, rules: rights.namespaceRules },
-        { apiVersion: rbac, kind: "RoleBinding", metadata: { name: DEPLOYER.name, namespace: ns, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: DEPLOYER.name }, subjects: [subject] },
-        { apiVersion: rbac, kind: "ClusterRole", metadata: { name: clusterName, labels: { ...labels, "abevalflow/namespace": ns } }, rules: rights.clusterRules },
-        { apiVersion: rbac, kind: "ClusterRoleBinding", metadata: { name: clusterName, labels: { ...labels, "abevalflow/namespace": ns } }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName }, subjects: [subject] },
+        {
+            apiVersion: rbac,
+            kind: "Role",
+            metadata: { name: DEPLOYER.name, namespace: ns, labels },
+            rules: rights.namespaceRules,
+        },
+        {
+            apiVersion: rbac,
+            kind: "RoleBinding",
+            metadata: { name: DEPLOYER.name, namespace: ns, labels },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: DEPLOYER.name },
+            subjects: [subject],
+        },
+        {
+            apiVersion: rbac,
+            kind: "ClusterRole",
+            metadata: { name: clusterName, labels: { ...labels, "abevalflow/namespace": ns } },
+            rules: rights.clusterRules,
+        },
+        {
+            apiVersion: rbac,
+            kind: "ClusterRoleBinding",
+            metadata: { name: clusterName, labels: { ...labels, "abevalflow/namespace": ns } },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: clusterName },
+            subjects: [subject],
+        },
     );
     return objects;
 }
@@ -196,4 +270,3 @@ export function deployerManifests(rights: DeployerRights, subject: Subject): Boo
 export function defaultSubject(namespace: string): Subject {
     return { kind: "ServiceAccount", name: DEPLOYER.name, namespace };
 }
-

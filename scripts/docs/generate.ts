@@ -7,14 +7,22 @@ import * as path from "path";
 import { policyConfigDrift, policyConfigFiles, regeneratePolicyConfig } from "./policy-config";
 import { SECTIONS } from "./sections";
 
-export const DOC_FILES = ["README.md", "docs/operations.md", "docs/reachability.md", "docs/policy-pack.md", "docs/cleanup.md", "Pulumi.yaml"];
+export const DOC_FILES = [
+    "README.md",
+    "docs/operations.md",
+    "docs/reachability.md",
+    "docs/policy-pack.md",
+    "docs/cleanup.md",
+    "Pulumi.yaml",
+];
 const ROOT = path.resolve(__dirname, "..", "..");
 
 /** How a file marks its generated sections: HTML comments in Markdown, comment lines in YAML. */
 const MARKERS = {
     markdown: {
         pattern: /<!-- BEGIN GENERATED: ([a-z0-9-]+) -->\n[\s\S]*?<!-- END GENERATED: \1 -->/g,
-        wrap: (name: string, body: string) => `<!-- BEGIN GENERATED: ${name} -->\n${body}\n<!-- END GENERATED: ${name} -->`,
+        wrap: (name: string, body: string) =>
+            `<!-- BEGIN GENERATED: ${name} -->\n${body}\n<!-- END GENERATED: ${name} -->`,
     },
     yaml: {
         pattern: /^# BEGIN GENERATED: ([a-z0-9-]+)\n[\s\S]*?^# END GENERATED: \1$/gm,
@@ -43,7 +51,10 @@ export async function regenerate(text: string, file: string): Promise<string> {
 function generatedFiles(): { file: string; generate: (text: string) => Promise<string> }[] {
     return [
         ...DOC_FILES.map((file) => ({ file, generate: (text: string) => regenerate(text, file) })),
-        ...policyConfigFiles().map((file) => ({ file, generate: (text: string) => Promise.resolve(regeneratePolicyConfig(text, file)) })),
+        ...policyConfigFiles().map((file) => ({
+            file,
+            generate: (text: string) => Promise.resolve(regeneratePolicyConfig(text, file)),
+        })),
     ];
 }
 
@@ -64,7 +75,9 @@ async function main(): Promise<void> {
         const stale = await staleFiles();
         if (stale.length > 0) {
             for (const file of policyConfigFiles().filter((f) => stale.includes(f))) {
-                policyConfigDrift(fs.readFileSync(path.join(ROOT, file), "utf8"), file).forEach((line) => console.error(line));
+                policyConfigDrift(fs.readFileSync(path.join(ROOT, file), "utf8"), file).forEach((line) =>
+                    console.error(line),
+                );
             }
             console.error(`Generated docs are out of date: ${stale.join(", ")}. Run: npm run docs`);
             process.exit(1);

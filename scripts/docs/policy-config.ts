@@ -6,7 +6,14 @@
 // included, stays as written) and `npm run docs:check`, part of `npm test`, fails when they differ.
 import * as fs from "fs";
 import * as path from "path";
-import { AbevalflowConfig, declarations, loadConfig, objectConfigSource, SECRET_KEYS, stackFileConfig } from "../../components/config";
+import {
+    AbevalflowConfig,
+    declarations,
+    loadConfig,
+    objectConfigSource,
+    SECRET_KEYS,
+    stackFileConfig,
+} from "../../components/config";
 import { dedicatedServiceAccount } from "../../policy/policies/dedicated-service-account";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -24,13 +31,22 @@ interface StackSetting {
 const SETTINGS: readonly StackSetting[] = [
     { policy: "default-deny-plus-allow", setting: "dnsNamespace", from: "dnsNamespace", value: (c) => c.dns.namespace },
     { policy: "default-deny-plus-allow", setting: "dnsPodLabels", from: "dnsPodLabels", value: (c) => c.dns.podLabels },
-    { policy: "default-deny-plus-allow", setting: "trialPodLabels", from: "trialPodLabels", value: (c) => c.trial.podLabels },
+    {
+        policy: "default-deny-plus-allow",
+        setting: "trialPodLabels",
+        from: "trialPodLabels",
+        value: (c) => c.trial.podLabels,
+    },
     {
         // The list also names the platform's accounts, which are no stack setting: the pipeline's
         // own account is added in front when missing, and whatever else is written stays.
-        policy: "dedicated-service-account", setting: "reservedServiceAccounts", from: "pipelineServiceAccount",
+        policy: "dedicated-service-account",
+        setting: "reservedServiceAccounts",
+        from: "pipelineServiceAccount",
         value: (c, written) => {
-            const list = Array.isArray(written) ? (written as unknown[]) : dedicatedServiceAccount.defaults.reservedServiceAccounts;
+            const list = Array.isArray(written)
+                ? (written as unknown[])
+                : dedicatedServiceAccount.defaults.reservedServiceAccounts;
             return list.includes(c.pipeline.serviceAccountName) ? list : [c.pipeline.serviceAccountName, ...list];
         },
     },
@@ -38,7 +54,11 @@ const SETTINGS: readonly StackSetting[] = [
 
 /** The policy configs, relative to the repository root: one per stack, named after it. */
 export function policyConfigFiles(): string[] {
-    return fs.readdirSync(path.join(ROOT, CONFIG_DIR)).filter((f) => f.endsWith(".json")).sort().map((f) => path.join(CONFIG_DIR, f));
+    return fs
+        .readdirSync(path.join(ROOT, CONFIG_DIR))
+        .filter((f) => f.endsWith(".json"))
+        .sort()
+        .map((f) => path.join(CONFIG_DIR, f));
 }
 
 function stackOf(file: string): string {
@@ -57,7 +77,9 @@ function settingsOf(text: string, file: string): { item: StackSetting; written: 
     const parsed = JSON.parse(text) as PolicyConfig;
     return SETTINGS.map((item) => {
         if (!(item.from in declarations())) {
-            throw new Error(`${file}: ${item.policy}.${item.setting} comes from abevalflow:${item.from}, which Pulumi.yaml does not declare`);
+            throw new Error(
+                `${file}: ${item.policy}.${item.setting} comes from abevalflow:${item.from}, which Pulumi.yaml does not declare`,
+            );
         }
         const written = parsed[item.policy]?.[item.setting];
         return { item, written, wanted: item.value(config, written) };
@@ -77,6 +99,9 @@ export function regeneratePolicyConfig(text: string, file: string): string {
 export function policyConfigDrift(text: string, file: string): string[] {
     return settingsOf(text, file)
         .filter(({ written, wanted }) => JSON.stringify(written) !== JSON.stringify(wanted))
-        .map(({ item, written, wanted }) => `${file}: ${item.policy}.${item.setting} is ${JSON.stringify(written)}, but abevalflow:${item.from} `
-            + `in Pulumi.${stackOf(file)}.yaml (or its default in Pulumi.yaml) gives ${JSON.stringify(wanted)}`);
+        .map(
+            ({ item, written, wanted }) =>
+                `${file}: ${item.policy}.${item.setting} is ${JSON.stringify(written)}, but abevalflow:${item.from} ` +
+                `in Pulumi.${stackOf(file)}.yaml (or its default in Pulumi.yaml) gives ${JSON.stringify(wanted)}`,
+        );
 }

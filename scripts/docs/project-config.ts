@@ -27,7 +27,10 @@ export function projectConfigBlock(): string {
     for (const pair of config.items) {
         const name = pair.key.value as KeyName;
         const title = HEADINGS[name];
-        const comments = [...(title === undefined ? [] : [heading(title)]), ...(SECRET_KEYS.has(name) ? SECRET_NOTE : [])];
+        const comments = [
+            ...(title === undefined ? [] : [heading(title)]),
+            ...(SECRET_KEYS.has(name) ? SECRET_NOTE : []),
+        ];
         if (comments.length > 0) {
             pair.key.commentBefore = comments.join("\n");
         }

@@ -4,7 +4,14 @@
 // docs generator, `npm run render`, the reachability and LiteLLM checks and the mock benchmark
 // use it; workspace.ts beside it runs the real Pulumi CLI instead.
 import * as pulumi from "@pulumi/pulumi";
-import { AbevalflowConfig, LlmMode, loadConfig, objectConfigSource, SECRET_KEYS, stackFileConfig } from "../../components/config";
+import {
+    AbevalflowConfig,
+    LlmMode,
+    loadConfig,
+    objectConfigSource,
+    SECRET_KEYS,
+    stackFileConfig,
+} from "../../components/config";
 import { buildInfrastructure } from "../../components/infrastructure";
 
 export interface RecordedResource {
@@ -33,7 +40,9 @@ function unwrapSecrets(value: unknown, at: string, secretPaths: string[]): unkno
             secretPaths.push(at);
             return unwrapSecrets(obj.value, at, secretPaths);
         }
-        return Object.fromEntries(Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, secretPaths)]));
+        return Object.fromEntries(
+            Object.entries(obj).map(([k, v]) => [k, unwrapSecrets(v, at ? `${at}.${k}` : k, secretPaths)]),
+        );
     }
     return value;
 }
@@ -78,7 +87,9 @@ const { waitForRPCs } = require("@pulumi/pulumi/runtime/settings") as { waitForR
 export const stackConfig = stackFileConfig;
 
 /** A mocked registration's or call's inputs, which the SDK types as any: plain values keyed by input name. */
-export function mockInputs(args: pulumi.runtime.MockResourceArgs | pulumi.runtime.MockCallArgs): Record<string, unknown> {
+export function mockInputs(
+    args: pulumi.runtime.MockResourceArgs | pulumi.runtime.MockCallArgs,
+): Record<string, unknown> {
     return args.inputs as Record<string, unknown>;
 }
 
@@ -110,28 +121,43 @@ export async function runProgram(values: Record<string, unknown>, options: RunOp
 async function record(values: Record<string, unknown>, options: RunOptions): Promise<ProgramRun> {
     const inputsByKey = new Map<string, Record<string, unknown>>();
     const existing = options.existing ?? DEFAULT_EXISTING;
-    await pulumi.runtime.setMocks({
-        newResource: (args: pulumi.runtime.MockResourceArgs) => {
-            // A read (`.get`) comes with the id of the object; a registration with "".
-            const found = args.id ? existing[`${args.type}::${args.id}`] : undefined;
-            if (found !== undefined) {
-                return { id: args.id, state: found };
-            }
-            const inputs = mockInputs(args);
-            inputsByKey.set(`${args.type}::${args.name}`, inputs);
-            const keepers = inputs.keepers as Record<string, string> | undefined;
-            const state = args.type === "random:index/randomPassword:RandomPassword"
-                // As the provider does, new keepers give a new password.
-                ? { ...inputs, result: `mock-generated-password${keepers ? `-${Object.values(keepers).join("-")}` : ""}` }
-                : inputs;
-            return { id: `${args.name}-id`, state };
+    await pulumi.runtime.setMocks(
+        {
+            newResource: (args: pulumi.runtime.MockResourceArgs) => {
+                // A read (`.get`) comes with the id of the object; a registration with "".
+                const found = args.id ? existing[`${args.type}::${args.id}`] : undefined;
+                if (found !== undefined) {
+                    return { id: args.id, state: found };
+                }
+                const inputs = mockInputs(args);
+                inputsByKey.set(`${args.type}::${args.name}`, inputs);
+                const keepers = inputs.keepers as Record<string, string> | undefined;
+                const state =
+                    args.type === "random:index/randomPassword:RandomPassword"
+                        ? // As the provider does, new keepers give a new password.
+                          {
+                              ...inputs,
+                              result: `mock-generated-password${keepers ? `-${Object.values(keepers).join("-")}` : ""}`,
+                          }
+                        : inputs;
+                return { id: `${args.name}-id`, state };
+            },
+            call: mockInputs,
         },
-        call: mockInputs,
-    }, "abevalflow", "test", false);
+        "abevalflow",
+        "test",
+        false,
+    );
 
     // As a stack file with `secure:` values would give them: the keys that must be secrets are.
     const config = loadConfig(objectConfigSource(values, [...SECRET_KEYS]));
-    const registered: { type: string; name: string; opts: RecordedResource["opts"]; resource: pulumi.Resource; parentType?: string }[] = [];
+    const registered: {
+        type: string;
+        name: string;
+        opts: RecordedResource["opts"];
+        resource: pulumi.Resource;
+        parentType?: string;
+    }[] = [];
     const reads: ProgramRun["reads"] = [];
     const names = new Map<pulumi.Resource, string>();
     const record: pulumi.ResourceTransformation = (args) => {
@@ -145,7 +171,9 @@ async function record(values: Record<string, unknown>, options: RunOptions): Pro
         const readId = (args.opts as pulumi.CustomResourceOptions).id;
         if (readId !== undefined) {
             if (typeof readId !== "string") {
-                throw new Error(`${args.type} ${args.name} is read by an Output id; the recorder records a read by its id's text, so it takes a plain string`);
+                throw new Error(
+                    `${args.type} ${args.name} is read by an Output id; the recorder records a read by its id's text, so it takes a plain string`,
+                );
             }
             reads.push({ type: args.type, name: args.name, id: readId });
             return undefined;
@@ -155,7 +183,12 @@ async function record(values: Record<string, unknown>, options: RunOptions): Pro
             name: args.name,
             resource: args.resource,
             parentType: parent?.__pulumiType,
-            opts: { protect: args.opts.protect, retainOnDelete: args.opts.retainOnDelete, aliases: args.opts.aliases, dependsOn },
+            opts: {
+                protect: args.opts.protect,
+                retainOnDelete: args.opts.retainOnDelete,
+                aliases: args.opts.aliases,
+                dependsOn,
+            },
         });
         return undefined;
     };
@@ -175,7 +208,10 @@ async function record(values: Record<string, unknown>, options: RunOptions): Pro
     await waitForRPCs();
     const resources = registered.map((r) => {
         const secretPaths: string[] = [];
-        const inputs = unwrapSecrets(inputsByKey.get(`${r.type}::${r.name}`) ?? {}, "", secretPaths) as Record<string, unknown>;
+        const inputs = unwrapSecrets(inputsByKey.get(`${r.type}::${r.name}`) ?? {}, "", secretPaths) as Record<
+            string,
+            unknown
+        >;
         return { type: r.type, name: r.name, inputs, opts: r.opts, parentType: r.parentType, secretPaths };
     });
     return { config, resources, reads, outputs };
@@ -186,8 +222,14 @@ async function record(values: Record<string, unknown>, options: RunOptions): Pro
  * own uid (abevalflow:clusterId): what render, migrate, audit, dead-letter and deployer work from.
  */
 export function stackProgram(values: Record<string, unknown>): Promise<ProgramRun> {
-    const kubeSystem = { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-system", uid: values["abevalflow:clusterId"] } };
-    return runProgram(values, { existing: { ...DEFAULT_EXISTING, "kubernetes:core/v1:Namespace::kube-system": kubeSystem } });
+    const kubeSystem = {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "kube-system", uid: values["abevalflow:clusterId"] },
+    };
+    return runProgram(values, {
+        existing: { ...DEFAULT_EXISTING, "kubernetes:core/v1:Namespace::kube-system": kubeSystem },
+    });
 }
 
 export function ofType(run: ProgramRun, type: string): RecordedResource[] {

@@ -11,9 +11,19 @@ export const REPO_ROOT = path.resolve(__dirname, "..", "..");
 /** Kinds whose readiness the provider waits for needs running pods (a cluster with nodes). */
 export const KINDS_NEEDING_PODS = ["kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Service"];
 
-export interface Result { status: number; stdout: string; stderr: string; output: string; ms: number }
+export interface Result {
+    status: number;
+    stdout: string;
+    stderr: string;
+    output: string;
+    ms: number;
+}
 
-export function run(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {}): Result {
+export function run(
+    command: string,
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number } = {},
+): Result {
     const start = Date.now();
     const r = spawnSync(command, args, {
         cwd: opts.cwd ?? REPO_ROOT,
@@ -32,16 +42,26 @@ export function run(command: string, args: string[], opts: { cwd?: string; env?:
 }
 
 /** As run, without blocking the event loop, so a test can watch the cluster meanwhile. */
-export function runAsync(command: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
+export function runAsync(
+    command: string,
+    args: string[],
+    opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Result> {
     const start = Date.now();
     return new Promise((resolve, reject) => {
-        const child = spawn(command, args, { cwd: opts.cwd ?? REPO_ROOT, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(command, args, {
+            cwd: opts.cwd ?? REPO_ROOT,
+            env: { ...process.env, ...opts.env },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
         child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
         child.on("error", (e) => reject(new Error(`${command} ${args.join(" ")}: ${e.message}`)));
-        child.on("close", (code) => resolve({ status: code ?? -1, stdout, stderr, output: stdout + stderr, ms: Date.now() - start }));
+        child.on("close", (code) =>
+            resolve({ status: code ?? -1, stdout, stderr, output: stdout + stderr, ms: Date.now() - start }),
+        );
     });
 }
 
@@ -65,7 +85,10 @@ export class PulumiWorkspace {
     private readonly ownsBackend: boolean;
     private readonly stackFiles: string[] = [];
 
-    constructor(readonly cwd: string = REPO_ROOT, shareBackendOf?: PulumiWorkspace) {
+    constructor(
+        readonly cwd: string = REPO_ROOT,
+        shareBackendOf?: PulumiWorkspace,
+    ) {
         this.ownsBackend = shareBackendOf === undefined;
         this.backend = shareBackendOf?.backend ?? fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-e2e-backend-"));
         this.env = {
@@ -79,7 +102,11 @@ export class PulumiWorkspace {
     pulumi(args: string[], opts: { input?: string } = {}): Result {
         const stop = this.beforeUp(args);
         try {
-            return run("pulumi", [...args, "--non-interactive", "--cwd", this.cwd], { env: this.env, cwd: this.cwd, input: opts.input });
+            return run("pulumi", [...args, "--non-interactive", "--cwd", this.cwd], {
+                env: this.env,
+                cwd: this.cwd,
+                input: opts.input,
+            });
         } finally {
             stop();
         }
@@ -87,7 +114,10 @@ export class PulumiWorkspace {
 
     pulumiAsync(args: string[]): Promise<Result> {
         const stop = this.beforeUp(args);
-        return runAsync("pulumi", [...args, "--non-interactive", "--cwd", this.cwd], { env: this.env, cwd: this.cwd }).finally(stop);
+        return runAsync("pulumi", [...args, "--non-interactive", "--cwd", this.cwd], {
+            env: this.env,
+            cwd: this.cwd,
+        }).finally(stop);
     }
 
     /** As pulumi, and throws with the output when the command fails. */
@@ -108,7 +138,11 @@ export class PulumiWorkspace {
         const file = path.join(this.cwd, `Pulumi.${name}.yaml`);
         this.stackFiles.push(file);
         if (base) {
-            ok("node", [path.join(REPO_ROOT, "scripts/local-deploy/stack-file.js"), path.join(this.cwd, `Pulumi.${base}.yaml`), file]);
+            ok("node", [
+                path.join(REPO_ROOT, "scripts/local-deploy/stack-file.js"),
+                path.join(this.cwd, `Pulumi.${base}.yaml`),
+                file,
+            ]);
         }
         for (const [key, value] of Object.entries(extra)) {
             this.config(name, key, value);
@@ -119,8 +153,23 @@ export class PulumiWorkspace {
         // Flags before "--": everything after it is the key and the value, even a value that starts with "-".
         // --plaintext: the CLI refuses a value it guesses is a secret (by the key's name and the
         // value's entropy), e.g. litellmVertexCredentialsSecretName = vertex-service-account.
-        const r = run("pulumi", ["config", "set", "--non-interactive", "--cwd", this.cwd, "-s", stack, ...(secret ? ["--secret"] : ["--plaintext"]), "--", key, value],
-            { env: this.env, cwd: this.cwd });
+        const r = run(
+            "pulumi",
+            [
+                "config",
+                "set",
+                "--non-interactive",
+                "--cwd",
+                this.cwd,
+                "-s",
+                stack,
+                ...(secret ? ["--secret"] : ["--plaintext"]),
+                "--",
+                key,
+                value,
+            ],
+            { env: this.env, cwd: this.cwd },
+        );
         if (r.status !== 0) {
             throw new Error(`pulumi config set ${key}: ${r.output}`);
         }
@@ -140,22 +189,39 @@ export class PulumiWorkspace {
         if (file === "" || !fs.existsSync(file)) {
             return none;
         }
-        const config = ((YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config) ?? {};
-        const value = (key: string): string => (typeof config[`abevalflow:${key}`] === "string" ? config[`abevalflow:${key}`] as string : "");
+        const config =
+            (YAML.parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> } | null)?.config ?? {};
+        const value = (key: string): string =>
+            typeof config[`abevalflow:${key}`] === "string" ? (config[`abevalflow:${key}`] as string) : "";
         const secretName = value("litellmVertexCredentialsSecretName");
         if ((value("llmMode") || "litellm") !== "litellm" || secretName === "" || value("namespace") === "") {
             return none;
         }
         const env: NodeJS.ProcessEnv = { ...this.env, ABEVALFLOW_CLUSTER_ID: value("clusterId") };
         const context = value("kubeContext");
-        const watcher = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"), "--transpile-only",
-            path.join(REPO_ROOT, "scripts", "local-deploy", "vertex-secret.ts"), "--when-namespace-appears", value("namespace"), secretName,
-            ...(context ? ["--context", context] : [])], { env: { ...process.env, ...env }, stdio: "ignore" });
+        const watcher = spawn(
+            process.execPath,
+            [
+                path.join(REPO_ROOT, "node_modules", "ts-node", "dist", "bin.js"),
+                "--transpile-only",
+                path.join(REPO_ROOT, "scripts", "local-deploy", "vertex-secret.ts"),
+                "--when-namespace-appears",
+                value("namespace"),
+                secretName,
+                ...(context ? ["--context", context] : []),
+            ],
+            { env: { ...process.env, ...env }, stdio: "ignore" },
+        );
         return () => watcher.kill();
     }
 
     policyArgs(policyConfig: string): string[] {
-        return ["--policy-pack", path.join(REPO_ROOT, "policy"), "--policy-pack-config", path.join(REPO_ROOT, "policy", "config", `${policyConfig}.json`)];
+        return [
+            "--policy-pack",
+            path.join(REPO_ROOT, "policy"),
+            "--policy-pack-config",
+            path.join(REPO_ROOT, "policy", "config", `${policyConfig}.json`),
+        ];
     }
 
     outputs(stack: string): Record<string, unknown> {

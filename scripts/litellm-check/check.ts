@@ -11,11 +11,25 @@ import * as path from "path";
 import * as YAML from "yaml";
 import { ProgramRun, runProgram } from "../engine/program-run";
 import { proxyFacts, ProxyFacts } from "./deployment";
-import { assertPortFree, get, HttpAnswer, LOOPBACK, ProxyProcess, startProxy, stopProxy, tail, waitUntilServing } from "./proxy";
+import {
+    assertPortFree,
+    get,
+    HttpAnswer,
+    LOOPBACK,
+    ProxyProcess,
+    startProxy,
+    stopProxy,
+    tail,
+    waitUntilServing,
+} from "./proxy";
 
 export const ENSURE_SCRIPT = path.join(__dirname, "ensure-litellm.sh");
 
-export interface CheckResult { name: string; ok: boolean; detail: string }
+export interface CheckResult {
+    name: string;
+    ok: boolean;
+    detail: string;
+}
 
 export interface LiteLLMReport {
     /** The PyPI version checked (the image tag). */
@@ -58,7 +72,11 @@ export function ensureLiteLLM(version: string): string {
 }
 
 export function installedVersion(venv: string): string {
-    return execFileSync(path.join(venv, "bin", "python"), ["-c", "import importlib.metadata as m; print(m.version('litellm'))"], { encoding: "utf8" }).trim();
+    return execFileSync(
+        path.join(venv, "bin", "python"),
+        ["-c", "import importlib.metadata as m; print(m.version('litellm'))"],
+        { encoding: "utf8" },
+    ).trim();
 }
 
 const MASTER_KEY_REF = /^os\.environ\/([A-Za-z_][A-Za-z0-9_]*)$/;
@@ -84,21 +102,38 @@ function mapStrings(value: unknown, fn: (s: string) => string): unknown {
 
 /** A service-account-shaped JSON with no real key: Vertex reads it only when a request goes upstream. */
 function dummyServiceAccount(project: string): string {
-    return JSON.stringify({
-        type: "service_account",
-        project_id: project,
-        private_key_id: "0",
-        private_key: "-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n",
-        client_email: `local-check@${project}.iam.gserviceaccount.com`,
-        client_id: "0",
-        token_uri: "https://oauth2.googleapis.com/token",
-    }, null, 2);
+    return JSON.stringify(
+        {
+            type: "service_account",
+            project_id: project,
+            private_key_id: "0",
+            private_key: "-----BEGIN PRIVATE KEY-----\nnot-a-key\n-----END PRIVATE KEY-----\n",
+            client_email: `local-check@${project}.iam.gserviceaccount.com`,
+            client_id: "0",
+            token_uri: "https://oauth2.googleapis.com/token",
+        },
+        null,
+        2,
+    );
 }
 
-interface Prepared { args: string[]; env: Record<string, string>; masterKey: string | undefined; configFile: string }
+interface Prepared {
+    args: string[];
+    env: Record<string, string>;
+    masterKey: string | undefined;
+    configFile: string;
+}
 
 /** Lays out the container's files under `root` and builds its command line and environment. */
-function prepare(facts: ProxyFacts, configText: string, venv: string, root: string, project: string, failures: string[], envOverrides: Record<string, string> = {}): Prepared {
+function prepare(
+    facts: ProxyFacts,
+    configText: string,
+    venv: string,
+    root: string,
+    project: string,
+    failures: string[],
+    envOverrides: Record<string, string> = {},
+): Prepared {
     const config = YAML.parse(configText) as Record<string, unknown> | null;
     const localConfig = mapStrings(config, (s) => {
         const local = localPath(s, facts, root);
@@ -122,12 +157,16 @@ function prepare(facts: ProxyFacts, configText: string, venv: string, root: stri
     }
 
     // The config names the env var that holds the master key; the Deployment must fill it.
-    const ref = ((config?.general_settings as Record<string, unknown> | undefined)?.master_key);
+    const ref = (config?.general_settings as Record<string, unknown> | undefined)?.master_key;
     const masterKeyEnv = typeof ref === "string" ? MASTER_KEY_REF.exec(ref)?.[1] : undefined;
     if (!masterKeyEnv) {
-        failures.push(`config.yaml: general_settings.master_key is ${JSON.stringify(ref)}, not os.environ/<VAR>; the proxy would run without a key from the Secret`);
+        failures.push(
+            `config.yaml: general_settings.master_key is ${JSON.stringify(ref)}, not os.environ/<VAR>; the proxy would run without a key from the Secret`,
+        );
     } else if (!facts.env.fromSecrets.includes(masterKeyEnv)) {
-        failures.push(`config.yaml reads the master key from ${masterKeyEnv}, which the Deployment does not set from a Secret (it sets: ${facts.env.fromSecrets.join(", ") || "none"})`);
+        failures.push(
+            `config.yaml reads the master key from ${masterKeyEnv}, which the Deployment does not set from a Secret (it sets: ${facts.env.fromSecrets.join(", ") || "none"})`,
+        );
     }
 
     const env: Record<string, string> = {
@@ -157,12 +196,23 @@ function sameSet(a: string[], b: string[]): boolean {
 }
 
 /** Runs the check for the stack values `values` (as in a stack file); never throws for a failed check. */
-export async function checkLiteLLM(values: Record<string, unknown>, options: LiteLLMCheckOptions = {}): Promise<LiteLLMReport> {
+export async function checkLiteLLM(
+    values: Record<string, unknown>,
+    options: LiteLLMCheckOptions = {},
+): Promise<LiteLLMReport> {
     const workDir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-litellm-"));
     fs.mkdirSync(workDir, { recursive: true });
     const report: LiteLLMReport = {
-        version: "", venv: "", port: NaN, probePaths: [], started: false, results: [], failures: [],
-        timings: { programMs: 0, installMs: 0, startMs: 0, checksMs: 0, stopMs: 0 }, workDir, proxyLog: path.join(workDir, "proxy.log"),
+        version: "",
+        venv: "",
+        port: NaN,
+        probePaths: [],
+        started: false,
+        results: [],
+        failures: [],
+        timings: { programMs: 0, installMs: 0, startMs: 0, checksMs: 0, stopMs: 0 },
+        workDir,
+        proxyLog: path.join(workDir, "proxy.log"),
     };
     const timed = async <T>(key: keyof LiteLLMReport["timings"], fn: () => T | Promise<T>): Promise<T> => {
         const start = Date.now();
@@ -178,7 +228,9 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
     try {
         run = await timed("programMs", () => runProgram(values));
     } catch (err) {
-        report.failures.push(`the program refuses this configuration, so the proxy was not started: ${(err as Error).message}`);
+        report.failures.push(
+            `the program refuses this configuration, so the proxy was not started: ${(err as Error).message}`,
+        );
         return report;
     }
     let facts: ProxyFacts;
@@ -197,7 +249,7 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
     }
     const expectedModels = (run.config.litellm?.models ?? []).map((m) => m.name);
 
-    report.venv = options.venv ?? await timed("installMs", () => ensureLiteLLM(facts.version));
+    report.venv = options.venv ?? (await timed("installMs", () => ensureLiteLLM(facts.version)));
     const installed = installedVersion(report.venv);
     if (installed !== facts.version) {
         report.failures.push(`the virtualenv ${report.venv} has litellm ${installed}, the image is ${facts.version}`);
@@ -206,7 +258,15 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
     const configText = options.mutateConfig ? options.mutateConfig(facts.configText) : facts.configText;
     let proc: ProxyProcess | undefined;
     try {
-        const prepared = prepare(facts, configText, report.venv, path.join(workDir, "root"), run.config.litellm?.vertexProject ?? "local-check", report.failures, options.mutateEnv);
+        const prepared = prepare(
+            facts,
+            configText,
+            report.venv,
+            path.join(workDir, "root"),
+            run.config.litellm?.vertexProject ?? "local-check",
+            report.failures,
+            options.mutateEnv,
+        );
         await assertPortFree(facts.port);
         proc = startProxy(report.venv, prepared.args, prepared.env, facts.port, report.proxyLog);
         const started = proc;
@@ -223,12 +283,24 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
             };
             for (const probe of facts.probes) {
                 const answer = await get(facts.port, probe.path);
-                check(`${probe.kind} probe GET ${probe.path} without a key answers 200`, answer.status === 200, `HTTP ${answer.status} ${answer.body.slice(0, 200)}`);
+                check(
+                    `${probe.kind} probe GET ${probe.path} without a key answers 200`,
+                    answer.status === 200,
+                    `HTTP ${answer.status} ${answer.body.slice(0, 200)}`,
+                );
             }
             const anonymous = await get(facts.port, "/v1/models");
-            check("GET /v1/models without a key is refused (401/403)", anonymous.status === 401 || anonymous.status === 403, `HTTP ${anonymous.status} ${anonymous.body.slice(0, 200)}`);
+            check(
+                "GET /v1/models without a key is refused (401/403)",
+                anonymous.status === 401 || anonymous.status === 403,
+                `HTTP ${anonymous.status} ${anonymous.body.slice(0, 200)}`,
+            );
             const wrong = await get(facts.port, "/v1/models", { Authorization: "Bearer sk-not-the-master-key" });
-            check("GET /v1/models with a wrong key is refused (4xx)", wrong.status >= 400 && wrong.status < 500, `HTTP ${wrong.status} ${wrong.body.slice(0, 200)}`);
+            check(
+                "GET /v1/models with a wrong key is refused (4xx)",
+                wrong.status >= 400 && wrong.status < 500,
+                `HTTP ${wrong.status} ${wrong.body.slice(0, 200)}`,
+            );
             const withKey = prepared.masterKey
                 ? await get(facts.port, "/v1/models", { Authorization: `Bearer ${prepared.masterKey}` })
                 : { status: 0, body: "no master key env var to send" };
@@ -238,13 +310,23 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
             } catch {
                 listed = [];
             }
-            check("GET /v1/models with the master key answers 200", withKey.status === 200, `HTTP ${withKey.status} ${withKey.body.slice(0, 200)}`);
-            check("/v1/models lists exactly the stack's litellmModels", sameSet(listed, expectedModels), `listed [${listed.join(", ")}], configured [${expectedModels.join(", ")}]`);
+            check(
+                "GET /v1/models with the master key answers 200",
+                withKey.status === 200,
+                `HTTP ${withKey.status} ${withKey.body.slice(0, 200)}`,
+            );
+            check(
+                "/v1/models lists exactly the stack's litellmModels",
+                sameSet(listed, expectedModels),
+                `listed [${listed.join(", ")}], configured [${expectedModels.join(", ")}]`,
+            );
             // A caller's image URL: the proxy must refuse the request, and fetch nothing.
             const fetched = await remoteMediaRequest(facts.port, prepared.masterKey ?? "", expectedModels[0] ?? "none");
-            check("a chat request naming a remote image URL is refused (400) and the proxy fetches nothing",
+            check(
+                "a chat request naming a remote image URL is refused (400) and the proxy fetches nothing",
                 fetched.answer.status === 400 && fetched.connections === 0,
-                `HTTP ${fetched.answer.status} ${fetched.answer.body.slice(0, 200)}; the URL's host saw ${fetched.connections} connection(s)`);
+                `HTTP ${fetched.answer.status} ${fetched.answer.body.slice(0, 200)}; the URL's host saw ${fetched.connections} connection(s)`,
+            );
         });
     } catch (err) {
         report.failures.push((err as Error).message);
@@ -253,7 +335,9 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
             const stopping = proc;
             const clean = await timed("stopMs", () => stopProxy(stopping));
             if (!clean) {
-                report.failures.push(`the proxy did not stop within the grace period after SIGTERM and was killed; log: ${report.proxyLog}\n${tail(report.proxyLog)}`);
+                report.failures.push(
+                    `the proxy did not stop within the grace period after SIGTERM and was killed; log: ${report.proxyLog}\n${tail(report.proxyLog)}`,
+                );
             }
         }
     }
@@ -269,7 +353,11 @@ export async function checkLiteLLM(values: Record<string, unknown>, options: Lit
  * (no file extension, so LiteLLM would download it itself rather than hand it to Google) and
  * counts the connections that listener gets.
  */
-export async function remoteMediaRequest(port: number, masterKey: string, model: string): Promise<{ answer: HttpAnswer; connections: number }> {
+export async function remoteMediaRequest(
+    port: number,
+    masterKey: string,
+    model: string,
+): Promise<{ answer: HttpAnswer; connections: number }> {
     let connections = 0;
     const server = net.createServer((socket) => {
         connections++;
@@ -280,7 +368,15 @@ export async function remoteMediaRequest(port: number, masterKey: string, model:
     try {
         const body = {
             model,
-            messages: [{ role: "user", content: [{ type: "text", text: "describe" }, { type: "image_url", image_url: { url: `http://${LOOPBACK}:${mediaPort}/media` } }] }],
+            messages: [
+                {
+                    role: "user",
+                    content: [
+                        { type: "text", text: "describe" },
+                        { type: "image_url", image_url: { url: `http://${LOOPBACK}:${mediaPort}/media` } },
+                    ],
+                },
+            ],
         };
         const res = await fetch(`http://${LOOPBACK}:${port}/v1/chat/completions`, {
             method: "POST",
@@ -303,6 +399,8 @@ export function formatReport(report: LiteLLMReport): string {
         `LiteLLM ${report.version || "?"} (${report.venv || "not installed"}) on ${LOOPBACK}:${report.port}, probes ${report.probePaths.join(", ")}`,
         ...report.results.map((r) => `  ${r.ok ? "ok  " : "FAIL"} ${r.name}${r.ok ? "" : ` (${r.detail})`}`),
         `  timings: program ${s(report.timings.programMs)}, install ${s(report.timings.installMs)}, start ${s(report.timings.startMs)}, checks ${s(report.timings.checksMs)}, stop ${s(report.timings.stopMs)}`,
-        ...(report.failures.length > 0 ? ["  failures:", ...report.failures.map((f) => `    - ${f}`)] : ["  no failures"]),
+        ...(report.failures.length > 0
+            ? ["  failures:", ...report.failures.map((f) => `    - ${f}`)]
+            : ["  no failures"]),
     ].join("\n");
 }

@@ -10,7 +10,10 @@ async function main(): Promise<number> {
     return report.failures.length === 0 ? 0 : 1;
 }
 
-main().then((code) => process.exit(code), (err: Error) => {
-    console.error(err.stack ?? err.message);
-    process.exit(1);
-});
+main().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+        console.error(err.stack ?? err.message);
+        process.exit(1);
+    },
+);

@@ -8,8 +8,14 @@ const DEPLOYMENT = "kubernetes:apps/v1:Deployment";
 const CONFIG_MAP = "kubernetes:core/v1:ConfigMap";
 const SERVICE = "kubernetes:core/v1:Service";
 
-interface HttpGetProbe { httpGet?: { path?: string; port?: number | string } }
-interface EnvVar { name: string; value?: string; valueFrom?: { secretKeyRef?: { name?: string; key?: string } } }
+interface HttpGetProbe {
+    httpGet?: { path?: string; port?: number | string };
+}
+interface EnvVar {
+    name: string;
+    value?: string;
+    valueFrom?: { secretKeyRef?: { name?: string; key?: string } };
+}
 interface Container {
     name: string;
     image: string;
@@ -21,10 +27,22 @@ interface Container {
     livenessProbe?: HttpGetProbe;
     readinessProbe?: HttpGetProbe;
 }
-interface Volume { name: string; configMap?: { name?: string }; secret?: { secretName?: string }; emptyDir?: unknown }
-interface PodSpec { containers: Container[]; volumes?: Volume[] }
+interface Volume {
+    name: string;
+    configMap?: { name?: string };
+    secret?: { secretName?: string };
+    emptyDir?: unknown;
+}
+interface PodSpec {
+    containers: Container[];
+    volumes?: Volume[];
+}
 
-export interface ProbeFacts { kind: "startup" | "liveness" | "readiness"; path: string; port: number }
+export interface ProbeFacts {
+    kind: "startup" | "liveness" | "readiness";
+    path: string;
+    port: number;
+}
 
 export interface ProxyFacts {
     deploymentName: string;
@@ -59,7 +77,9 @@ export interface ProxyFacts {
 export function litellmVersionOf(image: string): string {
     const tag = /:v(\d+\.\d+\.\d+)(?:@sha256:[0-9a-f]{64})?$/.exec(image);
     if (!tag) {
-        throw new Error(`cannot tell the LiteLLM version of image "${image}": expected a release tag vX.Y.Z (the PyPI package is installed at that version)`);
+        throw new Error(
+            `cannot tell the LiteLLM version of image "${image}": expected a release tag vX.Y.Z (the PyPI package is installed at that version)`,
+        );
     }
     return tag[1];
 }
@@ -75,10 +95,12 @@ function argValue(args: string[], flag: string): string | undefined {
 
 /** The LiteLLM Deployment of a run (the one whose container runs `--config`), or undefined. */
 export function findProxyDeployment(run: ProgramRun): RecordedResource | undefined {
-    return run.resources.filter((r) => r.type === DEPLOYMENT).find((r) => {
-        const spec = (r.inputs.spec as { template?: { spec?: PodSpec } } | undefined)?.template?.spec;
-        return spec?.containers.some((c) => (c.args ?? []).includes("--config")) ?? false;
-    });
+    return run.resources
+        .filter((r) => r.type === DEPLOYMENT)
+        .find((r) => {
+            const spec = (r.inputs.spec as { template?: { spec?: PodSpec } } | undefined)?.template?.spec;
+            return spec?.containers.some((c) => (c.args ?? []).includes("--config")) ?? false;
+        });
 }
 
 export function proxyFacts(run: ProgramRun): ProxyFacts {
@@ -89,7 +111,10 @@ export function proxyFacts(run: ProgramRun): ProxyFacts {
     const problems: string[] = [];
     const depName = metadataName(deployment) as string;
     const namespace = (deployment.inputs.metadata as { namespace?: string }).namespace ?? "";
-    const spec = (deployment.inputs.spec as { selector?: { matchLabels?: Record<string, string> }; template: { spec: PodSpec } });
+    const spec = deployment.inputs.spec as {
+        selector?: { matchLabels?: Record<string, string> };
+        template: { spec: PodSpec };
+    };
     const pod = spec.template.spec;
     const container = pod.containers.find((c) => (c.args ?? []).includes("--config")) as Container;
     const args = container.args ?? [];
@@ -116,7 +141,11 @@ export function proxyFacts(run: ProgramRun): ProxyFacts {
     }
 
     const probes: ProbeFacts[] = [];
-    for (const [kind, probe] of [["startup", container.startupProbe], ["liveness", container.livenessProbe], ["readiness", container.readinessProbe]] as const) {
+    for (const [kind, probe] of [
+        ["startup", container.startupProbe],
+        ["liveness", container.livenessProbe],
+        ["readiness", container.readinessProbe],
+    ] as const) {
         if (!probe?.httpGet?.path) {
             problems.push(`Deployment ${depName}: no httpGet ${kind} probe`);
             continue;
@@ -130,15 +159,20 @@ export function proxyFacts(run: ProgramRun): ProxyFacts {
 
     // The Service that selects these pods must send traffic to the port the proxy listens on.
     const selector = spec.selector?.matchLabels ?? {};
-    const services = run.resources.filter((r) => r.type === SERVICE && (r.inputs.metadata as { namespace?: string }).namespace === namespace).filter((r) => {
-        const sel = (r.inputs.spec as { selector?: Record<string, string> }).selector ?? {};
-        return Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => selector[k] === v);
-    });
+    const services = run.resources
+        .filter((r) => r.type === SERVICE && (r.inputs.metadata as { namespace?: string }).namespace === namespace)
+        .filter((r) => {
+            const sel = (r.inputs.spec as { selector?: Record<string, string> }).selector ?? {};
+            return Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => selector[k] === v);
+        });
     if (services.length === 0) {
         problems.push(`no Service selects the pods of Deployment ${depName}`);
     }
-    const serviceTargetPorts = services.flatMap((s) => ((s.inputs.spec as { ports?: { port: number; targetPort?: number | string }[] }).ports ?? [])
-        .map((p) => containerPort(p.targetPort ?? p.port, `Service ${metadataName(s)} targetPort`)));
+    const serviceTargetPorts = services.flatMap((s) =>
+        ((s.inputs.spec as { ports?: { port: number; targetPort?: number | string }[] }).ports ?? []).map((p) =>
+            containerPort(p.targetPort ?? p.port, `Service ${metadataName(s)} targetPort`),
+        ),
+    );
     for (const port of serviceTargetPorts) {
         if (!Number.isNaN(port) && port !== portArg) {
             problems.push(`a Service sends traffic to port ${port}, the proxy listens on ${portArg}`);
@@ -147,7 +181,10 @@ export function proxyFacts(run: ProgramRun): ProxyFacts {
 
     // --config must name a file that a mounted ConfigMap provides.
     const configPath = argValue(args, "--config") ?? "";
-    const mounts = (container.volumeMounts ?? []).map((m) => ({ path: m.mountPath, volume: (pod.volumes ?? []).find((v) => v.name === m.name) }));
+    const mounts = (container.volumeMounts ?? []).map((m) => ({
+        path: m.mountPath,
+        volume: (pod.volumes ?? []).find((v) => v.name === m.name),
+    }));
     const mountPaths = mounts.filter((m): m is { path: string; volume: Volume } => m.volume !== undefined);
     const configMount = mountPaths.find((m) => configPath.startsWith(`${m.path}/`) && m.volume.configMap);
     let configText = "";
@@ -156,10 +193,14 @@ export function proxyFacts(run: ProgramRun): ProxyFacts {
         problems.push(`Deployment ${depName}: --config ${configPath} is not inside a mounted ConfigMap`);
     } else {
         const key = configPath.slice(configMount.path.length + 1);
-        const cm = run.resources.find((r) => r.type === CONFIG_MAP && metadataName(r) === configMount.volume.configMap?.name);
+        const cm = run.resources.find(
+            (r) => r.type === CONFIG_MAP && metadataName(r) === configMount.volume.configMap?.name,
+        );
         const data = (cm?.inputs.data as Record<string, string> | undefined) ?? {};
         if (typeof data[key] !== "string") {
-            problems.push(`ConfigMap ${configMount.volume.configMap?.name} has no key ${key} (the file --config names)`);
+            problems.push(
+                `ConfigMap ${configMount.volume.configMap?.name} has no key ${key} (the file --config names)`,
+            );
         } else {
             configText = data[key];
             configSiblings = Object.fromEntries(Object.entries(data).filter(([k]) => k !== key));
@@ -175,7 +216,9 @@ export function proxyFacts(run: ProgramRun): ProxyFacts {
         }
     }
 
-    const parsedConfig = (configText ? YAML.parse(configText) : {}) as { model_list?: { model_name?: string }[] } | null;
+    const parsedConfig = (configText ? YAML.parse(configText) : {}) as {
+        model_list?: { model_name?: string }[];
+    } | null;
     const configuredModels = (parsedConfig?.model_list ?? []).map((m) => String(m.model_name));
 
     let version = "";
@@ -185,7 +228,20 @@ export function proxyFacts(run: ProgramRun): ProxyFacts {
         problems.push((err as Error).message);
     }
     return {
-        deploymentName: depName, namespace, image: container.image, version, args, configPath, configText, configSiblings, port: portArg,
-        probes, serviceTargetPorts, env, mountPaths, configuredModels, problems,
+        deploymentName: depName,
+        namespace,
+        image: container.image,
+        version,
+        args,
+        configPath,
+        configText,
+        configSiblings,
+        port: portArg,
+        probes,
+        serviceTargetPorts,
+        env,
+        mountPaths,
+        configuredModels,
+        problems,
     };
 }

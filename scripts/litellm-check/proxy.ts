@@ -22,18 +22,36 @@ export interface ProxyProcess {
 export function assertPortFree(port: number): Promise<void> {
     return new Promise((resolve, reject) => {
         const server = net.createServer();
-        server.once("error", (err: NodeJS.ErrnoException) => reject(new Error(
-            `port ${port} on ${LOOPBACK} is taken (${err.code}); the check runs the proxy on the Deployment's own port, so free it first`)));
+        server.once("error", (err: NodeJS.ErrnoException) =>
+            reject(
+                new Error(
+                    `port ${port} on ${LOOPBACK} is taken (${err.code}); the check runs the proxy on the Deployment's own port, so free it first`,
+                ),
+            ),
+        );
         server.listen(port, LOOPBACK, () => server.close(() => resolve()));
     });
 }
 
-export function startProxy(venv: string, args: string[], env: Record<string, string>, port: number, logFile: string): ProxyProcess {
+export function startProxy(
+    venv: string,
+    args: string[],
+    env: Record<string, string>,
+    port: number,
+    logFile: string,
+): ProxyProcess {
     const out = fs.openSync(logFile, "w");
     const child = spawn(path.join(venv, "bin", "litellm"), args, { env, stdio: ["ignore", out, out] });
     fs.closeSync(out);
     let markExited: () => void = () => undefined;
-    const proc: ProxyProcess = { child, port, logFile, exited: new Promise<void>((resolve) => { markExited = resolve; }) };
+    const proc: ProxyProcess = {
+        child,
+        port,
+        logFile,
+        exited: new Promise<void>((resolve) => {
+            markExited = resolve;
+        }),
+    };
     child.once("exit", (code, signal) => {
         proc.exit = { code, signal };
         markExited();
@@ -41,10 +59,21 @@ export function startProxy(venv: string, args: string[], env: Record<string, str
     return proc;
 }
 
-export interface HttpAnswer { status: number; body: string }
+export interface HttpAnswer {
+    status: number;
+    body: string;
+}
 
-export async function get(port: number, urlPath: string, headers: Record<string, string> = {}, timeoutMs = 10_000): Promise<HttpAnswer> {
-    const res = await fetch(`http://${LOOPBACK}:${port}${urlPath}`, { headers, signal: AbortSignal.timeout(timeoutMs) });
+export async function get(
+    port: number,
+    urlPath: string,
+    headers: Record<string, string> = {},
+    timeoutMs = 10_000,
+): Promise<HttpAnswer> {
+    const res = await fetch(`http://${LOOPBACK}:${port}${urlPath}`, {
+        headers,
+        signal: AbortSignal.timeout(timeoutMs),
+    });
     return { status: res.status, body: await res.text() };
 }
 
@@ -56,7 +85,9 @@ export async function waitUntilServing(proc: ProxyProcess, urlPath: string, time
     let last = "no answer yet";
     while (Date.now() < deadline) {
         if (proc.exit) {
-            throw new Error(`the proxy exited before serving (code ${proc.exit.code}, signal ${proc.exit.signal}); log: ${proc.logFile}\n${tail(proc.logFile)}`);
+            throw new Error(
+                `the proxy exited before serving (code ${proc.exit.code}, signal ${proc.exit.signal}); log: ${proc.logFile}\n${tail(proc.logFile)}`,
+            );
         }
         try {
             const answer = await get(proc.port, urlPath, {}, 2_000);
@@ -69,7 +100,9 @@ export async function waitUntilServing(proc: ProxyProcess, urlPath: string, time
         }
         await sleep(250);
     }
-    throw new Error(`the proxy did not answer 200 on ${urlPath} within ${timeoutMs / 1000}s (last: ${last}); log: ${proc.logFile}\n${tail(proc.logFile)}`);
+    throw new Error(
+        `the proxy did not answer 200 on ${urlPath} within ${timeoutMs / 1000}s (last: ${last}); log: ${proc.logFile}\n${tail(proc.logFile)}`,
+    );
 }
 
 /** SIGTERM, then SIGKILL after the grace period; returns whether it stopped on SIGTERM. */
@@ -81,7 +114,9 @@ export async function stopProxy(proc: ProxyProcess, graceMs = 15_000): Promise<b
     let timer: NodeJS.Timeout | undefined;
     const clean = await Promise.race([
         proc.exited.then(() => true),
-        new Promise<boolean>((resolve) => { timer = setTimeout(() => resolve(false), graceMs); }),
+        new Promise<boolean>((resolve) => {
+            timer = setTimeout(() => resolve(false), graceMs);
+        }),
     ]);
     clearTimeout(timer);
     if (!clean) {

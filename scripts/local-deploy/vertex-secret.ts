@@ -18,7 +18,11 @@ export interface Kubectl {
 }
 
 function kubectl(k: Kubectl, args: string[], input?: string): { status: number; output: string } {
-    const r = spawnSync(k.command, [...k.args, ...args], { input, encoding: "utf8", env: { ...process.env, ...k.env } });
+    const r = spawnSync(k.command, [...k.args, ...args], {
+        input,
+        encoding: "utf8",
+        env: { ...process.env, ...k.env },
+    });
     return { status: r.status ?? 1, output: `${r.stdout ?? ""}${r.stderr ?? ""}`.trim() };
 }
 
@@ -52,8 +56,13 @@ export function throwawayServiceAccount(tokenUri = "https://oauth2.googleapis.co
  * own (kube-system's uid): the stack's own guard then says so, as on any cluster. tokenUri:
  * the key's token endpoint (throwawayServiceAccount).
  */
-export function ensureVertexSecret(namespace: string, secretName: string, k: Kubectl = { command: process.env.KUBECTL || "kubectl", args: [] }, clusterId = "",
-    tokenUri?: string): boolean {
+export function ensureVertexSecret(
+    namespace: string,
+    secretName: string,
+    k: Kubectl = { command: process.env.KUBECTL || "kubectl", args: [] },
+    clusterId = "",
+    tokenUri?: string,
+): boolean {
     const uid = kubectl(k, ["get", "namespace", "kube-system", "-o", "jsonpath={.metadata.uid}"]);
     if (uid.status !== 0 || (clusterId !== "" && uid.output !== clusterId)) {
         return false;
@@ -65,7 +74,9 @@ export function ensureVertexSecret(namespace: string, secretName: string, k: Kub
         return false;
     }
     const secret = {
-        apiVersion: "v1", kind: "Secret", type: "Opaque",
+        apiVersion: "v1",
+        kind: "Secret",
+        type: "Opaque",
         metadata: { name: secretName, namespace, labels: { "abevalflow.local/throwaway": "true" } },
         data: { [LITELLM.credentialsKey]: Buffer.from(throwawayServiceAccount(tokenUri)).toString("base64") },
     };
@@ -74,7 +85,13 @@ export function ensureVertexSecret(namespace: string, secretName: string, k: Kub
 }
 
 /** Waits for the Namespace (never creating it), then creates the Secret when missing. */
-export async function vertexSecretWhenNamespaceAppears(namespace: string, secretName: string, k: Kubectl, clusterId = "", timeoutMs = 15 * 60_000): Promise<boolean> {
+export async function vertexSecretWhenNamespaceAppears(
+    namespace: string,
+    secretName: string,
+    k: Kubectl,
+    clusterId = "",
+    timeoutMs = 15 * 60_000,
+): Promise<boolean> {
     const deadline = Date.now() + timeoutMs;
     while (kubectl(k, ["get", "namespace", namespace]).status !== 0) {
         if (Date.now() > deadline) {
@@ -90,12 +107,17 @@ if (require.main === module) {
     const waiting = argv[0] === "--when-namespace-appears";
     const [namespace, secretName, ...args] = waiting ? argv.slice(1) : argv;
     if (!namespace || !secretName) {
-        console.error("usage: ts-node vertex-secret.ts [--when-namespace-appears] NAMESPACE SECRET_NAME [KUBECTL_ARGS...]");
+        console.error(
+            "usage: ts-node vertex-secret.ts [--when-namespace-appears] NAMESPACE SECRET_NAME [KUBECTL_ARGS...]",
+        );
         process.exit(2);
     }
     const k = { command: process.env.KUBECTL || "kubectl", args };
     const clusterId = process.env.ABEVALFLOW_CLUSTER_ID ?? "";
-    (waiting ? vertexSecretWhenNamespaceAppears(namespace, secretName, k, clusterId) : Promise.resolve(ensureVertexSecret(namespace, secretName, k, clusterId)))
+    (waiting
+        ? vertexSecretWhenNamespaceAppears(namespace, secretName, k, clusterId)
+        : Promise.resolve(ensureVertexSecret(namespace, secretName, k, clusterId))
+    )
         .then((created) => {
             if (created) {
                 console.error(`created Secret ${namespace}/${secretName} with a throwaway service-account key`);

@@ -15,13 +15,29 @@ import { stackConfig, stackProgram } from "../engine/program-run";
 import { manifestsOf } from "../render/manifests";
 import { Kubectl, KubectlError, resourceOf } from "./kube";
 import { legacyObjects } from "./legacy";
-import { changes, executionOrder, handOver, KubeObject, needsHandOver, Plan, planMigration, Step, StorageClassInfo } from "./plan";
+import {
+    changes,
+    executionOrder,
+    handOver,
+    KubeObject,
+    needsHandOver,
+    Plan,
+    planMigration,
+    Step,
+    StorageClassInfo,
+} from "./plan";
 
 const USAGE = "usage: npm run migrate -- <stack> [--apply] [--json] [--keep Kind/name]...";
 
 export class UsageError extends Error {}
 
-export interface Args { stack: string; apply: boolean; json: boolean; keep: Set<string>; help: boolean }
+export interface Args {
+    stack: string;
+    apply: boolean;
+    json: boolean;
+    keep: Set<string>;
+    help: boolean;
+}
 
 export function parseArgs(argv: readonly string[], projectDir: string): Args {
     const args: Args = { stack: "", apply: false, json: false, keep: new Set(), help: false };
@@ -38,7 +54,9 @@ export function parseArgs(argv: readonly string[], projectDir: string): Args {
         } else if (a === "--keep") {
             const value = words[++i];
             if (!value || !/^[A-Z][A-Za-z]*\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(value)) {
-                throw new UsageError(`--keep needs Kind/name, e.g. --keep ConfigMap/team-notes; got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
+                throw new UsageError(
+                    `--keep needs Kind/name, e.g. --keep ConfigMap/team-notes; got ${value === undefined ? "nothing" : JSON.stringify(value)}`,
+                );
             }
             args.keep.add(value);
         } else if (a.startsWith("-")) {
@@ -60,7 +78,9 @@ export function parseArgs(argv: readonly string[], projectDir: string): Args {
 export function checkStack(stack: string, projectDir: string): void {
     const stacks = committedStacks(projectDir);
     if (!stacks.includes(stack)) {
-        throw new UsageError(`unknown stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml in ${projectDir}; stacks here: ${stacks.join(", ")}`);
+        throw new UsageError(
+            `unknown stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml in ${projectDir}; stacks here: ${stacks.join(", ")}`,
+        );
     }
 }
 
@@ -74,7 +94,9 @@ export function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s
     const expected = config.cluster.id;
     if (expected === undefined) {
         // As the program: kube-system is read only to compare it with the stack's clusterId.
-        log(`warning: the stack names no cluster (abevalflow:clusterId); going on with whichever ${kubectl.target} reaches`);
+        log(
+            `warning: the stack names no cluster (abevalflow:clusterId); going on with whichever ${kubectl.target} reaches`,
+        );
         return;
     }
     let uid: string;
@@ -84,11 +106,16 @@ export function checkCluster(kubectl: Kubectl, config: AbevalflowConfig, log: (s
         throw new KubectlError(`cannot read the cluster through ${kubectl.target}: ${(e as Error).message}`);
     }
     if (uid !== expected) {
-        throw new KubectlError(`${wrongCluster(expected, kubectl.target, uid)}. Select the right context (abevalflow:kubeContext) or stack.`);
+        throw new KubectlError(
+            `${wrongCluster(expected, kubectl.target, uid)}. Select the right context (abevalflow:kubeContext) or stack.`,
+        );
     }
 }
 
-export interface Reading { plan: Plan; live: KubeObject[] }
+export interface Reading {
+    plan: Plan;
+    live: KubeObject[];
+}
 
 /**
  * The stack's configuration: the stack file as it is, or, when it holds secrets, as the
@@ -99,16 +126,26 @@ export function stackValues(stack: string, projectDir: string): Record<string, u
     if (!Object.values(file).some((v) => v !== null && typeof v === "object" && "secure" in v)) {
         return file;
     }
-    const r = spawnSync("pulumi", ["config", "--show-secrets", "--json", "-s", stack, "--cwd", projectDir], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    const r = spawnSync("pulumi", ["config", "--show-secrets", "--json", "-s", stack, "--cwd", projectDir], {
+        encoding: "utf8",
+        maxBuffer: 64 * 1024 * 1024,
+    });
     if (r.error || r.status !== 0) {
-        throw new UsageError(`stack ${stack} holds secrets, and \`pulumi config --show-secrets -s ${stack}\` could not decrypt them ` +
-            `(log in to the stack's backend and give its passphrase or key): ${r.error?.message ?? r.stderr.trim()}`);
+        throw new UsageError(
+            `stack ${stack} holds secrets, and \`pulumi config --show-secrets -s ${stack}\` could not decrypt them ` +
+                `(log in to the stack's backend and give its passphrase or key): ${r.error?.message ?? r.stderr.trim()}`,
+        );
     }
     const entries = JSON.parse(r.stdout) as Record<string, { value?: string; objectValue?: unknown }>;
     return Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, v.objectValue ?? v.value]));
 }
 
-export async function readPlan(args: Args, kubectlBin: string, log: (s: string) => void, projectDir: string): Promise<Reading & { kubectl: Kubectl; config: AbevalflowConfig }> {
+export async function readPlan(
+    args: Args,
+    kubectlBin: string,
+    log: (s: string) => void,
+    projectDir: string,
+): Promise<Reading & { kubectl: Kubectl; config: AbevalflowConfig }> {
     // The cluster check is the migration's own (checkCluster, against the real cluster); the
     // mocks that render the program's objects answer the program's with the stack's own uid.
     const values = stackValues(args.stack, projectDir);
@@ -120,23 +157,53 @@ export async function readPlan(args: Args, kubectlBin: string, log: (s: string) 
     const legacy = legacyObjects(config);
     // Every namespaced kind the program knows, in every mode: an object applied by hand that the
     // stack does not have is reported (or refused) whatever its kind, never passed over.
-    const kinds = Object.entries(KIND_RESOURCES).filter(([, k]) => k.namespaced).map(([kind]) => kind).sort();
+    const kinds = Object.entries(KIND_RESOURCES)
+        .filter(([, k]) => k.namespaced)
+        .map(([kind]) => kind)
+        .sort();
     const liveNamespace = kubectl.find("Namespace", config.namespace);
     const live = liveNamespace ? kubectl.list(kinds, config.namespace) : [];
     const classes = kubectl.run(["get", "storageclasses.storage.k8s.io", "-o", "json"]);
-    const storageClasses = classes.status === 0
-        ? (JSON.parse(classes.stdout) as { items: { metadata: { name: string }; allowVolumeExpansion?: boolean; volumeBindingMode?: string }[] }).items
-            .map((c): StorageClassInfo => ({ name: c.metadata.name, allowVolumeExpansion: c.allowVolumeExpansion, volumeBindingMode: c.volumeBindingMode }))
-        : `kubectl get storageclasses failed: ${classes.stderr || `exit ${classes.status}`}`;
-    const requiredSecrets = config.llmMode === "litellm" && config.litellm?.vertexCredentialsSecretName ? [config.litellm.vertexCredentialsSecretName] : [];
+    const storageClasses =
+        classes.status === 0
+            ? (
+                  JSON.parse(classes.stdout) as {
+                      items: {
+                          metadata: { name: string };
+                          allowVolumeExpansion?: boolean;
+                          volumeBindingMode?: string;
+                      }[];
+                  }
+              ).items.map((c): StorageClassInfo => ({
+                  name: c.metadata.name,
+                  allowVolumeExpansion: c.allowVolumeExpansion,
+                  volumeBindingMode: c.volumeBindingMode,
+              }))
+            : `kubectl get storageclasses failed: ${classes.stderr || `exit ${classes.status}`}`;
+    const requiredSecrets =
+        config.llmMode === "litellm" && config.litellm?.vertexCredentialsSecretName
+            ? [config.litellm.vertexCredentialsSecretName]
+            : [];
     // The one value the plan looks into, the key the proxy will read, read apart from `live`.
     const requiredSecretKeys: Record<string, string | undefined> = {};
     for (const name of requiredSecrets.filter((n) => live.some((o) => o.kind === "Secret" && o.metadata.name === n))) {
-        const secret = JSON.parse(kubectl.ok(["get", "secret", name, "-n", config.namespace, "-o", "json"])) as { data?: Record<string, string> };
+        const secret = JSON.parse(kubectl.ok(["get", "secret", name, "-n", config.namespace, "-o", "json"])) as {
+            data?: Record<string, string>;
+        };
         const encoded = secret.data?.[LITELLM.credentialsKey];
         requiredSecretKeys[name] = encoded === undefined ? undefined : Buffer.from(encoded, "base64").toString("utf8");
     }
-    const plan = planMigration({ namespace: config.namespace, desired, liveNamespace, live, legacy, storageClasses, keep: args.keep, requiredSecrets, requiredSecretKeys });
+    const plan = planMigration({
+        namespace: config.namespace,
+        desired,
+        liveNamespace,
+        live,
+        legacy,
+        storageClasses,
+        keep: args.keep,
+        requiredSecrets,
+        requiredSecretKeys,
+    });
     return { plan, live, kubectl, config };
 }
 
@@ -185,7 +252,10 @@ export function applyPlan(kubectl: Kubectl, plan: Plan, order: Step[], log: (s: 
         const where = namespace ? ["-n", namespace] : [];
         const label = `[${n}/${todo.length}] ${VERB[step.action]} ${step.kind}/${step.name}`;
         if (step.action === "create-first" && step.manifest) {
-            kubectl.ok(["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"], JSON.stringify(step.manifest));
+            kubectl.ok(
+                ["apply", "--server-side", `--field-manager=${FIELD_MANAGER}`, "--force-conflicts", "-f", "-"],
+                JSON.stringify(step.manifest),
+            );
         } else if (step.action === "adopt") {
             const live = kubectl.find(step.kind, step.name, namespace);
             if (!live) {
@@ -202,15 +272,33 @@ export function applyPlan(kubectl: Kubectl, plan: Plan, order: Step[], log: (s: 
                 { op: "test", path: "/metadata/resourceVersion", value: live.metadata.resourceVersion },
                 { op: "replace", path: "/metadata/managedFields", value: fields },
             ];
-            const r = kubectl.run(["patch", resourceOf(step.kind), step.name, ...where, "--type=json", "-p", JSON.stringify(patch)]);
+            const r = kubectl.run([
+                "patch",
+                resourceOf(step.kind),
+                step.name,
+                ...where,
+                "--type=json",
+                "-p",
+                JSON.stringify(patch),
+            ]);
             if (r.status !== 0) {
                 const now = kubectl.find(step.kind, step.name, namespace);
-                throw new KubectlError(now?.metadata.resourceVersion !== live.metadata.resourceVersion
-                    ? `${step.kind}/${step.name} changed while the migration ran (resourceVersion ${live.metadata.resourceVersion} -> ${now?.metadata.resourceVersion ?? "deleted"}); nothing of it was overwritten`
-                    : `handing over the field managers of ${step.kind}/${step.name} (${kubectl.target}) failed: ${r.stderr}`);
+                throw new KubectlError(
+                    now?.metadata.resourceVersion !== live.metadata.resourceVersion
+                        ? `${step.kind}/${step.name} changed while the migration ran (resourceVersion ${live.metadata.resourceVersion} -> ${now?.metadata.resourceVersion ?? "deleted"}); nothing of it was overwritten`
+                        : `handing over the field managers of ${step.kind}/${step.name} (${kubectl.target}) failed: ${r.stderr}`,
+                );
             }
         } else if (step.action === "replace" || step.action === "delete") {
-            kubectl.ok(["delete", resourceOf(step.kind), step.name, ...where, "--ignore-not-found", "--wait=true", "--timeout=120s"]);
+            kubectl.ok([
+                "delete",
+                resourceOf(step.kind),
+                step.name,
+                ...where,
+                "--ignore-not-found",
+                "--wait=true",
+                "--timeout=120s",
+            ]);
         }
         log(`${label}: done`);
     }
@@ -228,15 +316,19 @@ async function main(argv: string[]): Promise<number> {
         return 2;
     }
     if (args.help) {
-        console.log(`${USAGE}\n\nPlans the first deploy of the stack over the objects already in its namespace, and with --apply\n` +
-            "carries the plan out (docs/operations.md, section 4). Exit 0 done or nothing to do, 1 refused with nothing changed\n" +
-            "(or a step failed: run again to finish), 2 usage.");
+        console.log(
+            `${USAGE}\n\nPlans the first deploy of the stack over the objects already in its namespace, and with --apply\n` +
+                "carries the plan out (docs/operations.md, section 4). Exit 0 done or nothing to do, 1 refused with nothing changed\n" +
+                "(or a step failed: run again to finish), 2 usage.",
+        );
         return 0;
     }
     const { plan, live, kubectl, config } = await readPlan(args, process.env.KUBECTL ?? "kubectl", log, projectDir);
     const order = executionOrder(plan, live);
     if (args.json) {
-        process.stdout.write(`${JSON.stringify({ stack: args.stack, ...plan, steps: order.map(({ manifest: _m, ...s }) => s) }, null, 2)}\n`);
+        process.stdout.write(
+            `${JSON.stringify({ stack: args.stack, ...plan, steps: order.map(({ manifest: _m, ...s }) => s) }, null, 2)}\n`,
+        );
     } else {
         process.stdout.write(`${formatPlan(plan, args.stack, kubectl.target, order)}\n`);
     }
@@ -259,14 +351,20 @@ async function main(argv: string[]): Promise<number> {
         try {
             applyPlan(kubectl, plan, order, log);
         } catch (e) {
-            log(`${(e as Error).message}\nstopped; the steps above stay done and the migration can be run again to finish`);
+            log(
+                `${(e as Error).message}\nstopped; the steps above stay done and the migration can be run again to finish`,
+            );
             return 1;
         }
     }
     // The policy config is the stack's, as the workflow passes it (policy/config/<stack>.json).
     const policyConfig = `policy/config/${args.stack}.json`;
-    log(`migrated; now run: pulumi up -s ${args.stack} --policy-pack policy --policy-pack-config ${policyConfig}` +
-        (fs.existsSync(path.join(projectDir, policyConfig)) ? "" : ` (${policyConfig} does not exist yet: start from policy/config/${config.environment}.json)`));
+    log(
+        `migrated; now run: pulumi up -s ${args.stack} --policy-pack policy --policy-pack-config ${policyConfig}` +
+            (fs.existsSync(path.join(projectDir, policyConfig))
+                ? ""
+                : ` (${policyConfig} does not exist yet: start from policy/config/${config.environment}.json)`),
+    );
     return 0;
 }
 
@@ -279,8 +377,11 @@ export function failureMessage(e: Error): string {
 }
 
 if (require.main === module) {
-    main(process.argv.slice(2)).then((code) => process.exit(code), (e: Error) => {
-        process.stderr.write(`[migrate] ${failureMessage(e)}\n[migrate] nothing was changed\n`);
-        process.exit(1);
-    });
+    main(process.argv.slice(2)).then(
+        (code) => process.exit(code),
+        (e: Error) => {
+            process.stderr.write(`[migrate] ${failureMessage(e)}\n[migrate] nothing was changed\n`);
+            process.exit(1);
+        },
+    );
 }

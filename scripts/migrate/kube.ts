@@ -7,14 +7,18 @@ import { KIND_RESOURCES } from "../../components/names";
 import { KubeObject } from "./plan";
 
 /** kubectl's name of each kind the migration reads, hands over or deletes ("deployments.apps"). */
-export const RESOURCES: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(KIND_RESOURCES)
-    .map(([kind, k]) => [kind, k.group ? `${k.resource}.${k.group}` : k.resource]));
+export const RESOURCES: Readonly<Record<string, string>> = Object.fromEntries(
+    Object.entries(KIND_RESOURCES).map(([kind, k]) => [kind, k.group ? `${k.resource}.${k.group}` : k.resource]),
+);
 
 export class KubectlError extends Error {}
 
 export class Kubectl {
     /** Uses KUBECONFIG; context: the stack's kubeContext, undefined for the current one. */
-    constructor(readonly bin: string, readonly context: string | undefined) {}
+    constructor(
+        readonly bin: string,
+        readonly context: string | undefined,
+    ) {}
 
     /** Where the commands go, for messages (the same words as the program's cluster check). */
     get target(): string {
@@ -23,10 +27,19 @@ export class Kubectl {
 
     run(args: string[], input?: string): { status: number; stdout: string; stderr: string } {
         const full = [...(this.context ? ["--context", this.context] : []), ...args];
-        const r = spawnSync(this.bin, full, { encoding: "utf8", input, maxBuffer: 256 * 1024 * 1024, timeout: 5 * 60_000 });
+        const r = spawnSync(this.bin, full, {
+            encoding: "utf8",
+            input,
+            maxBuffer: 256 * 1024 * 1024,
+            timeout: 5 * 60_000,
+        });
         if (r.error) {
             const missing = (r.error as NodeJS.ErrnoException).code === "ENOENT";
-            throw new KubectlError(missing ? `${this.bin} is not on PATH (set KUBECTL to the client to use, e.g. KUBECTL=oc)` : `${this.bin}: ${r.error.message}`);
+            throw new KubectlError(
+                missing
+                    ? `${this.bin} is not on PATH (set KUBECTL to the client to use, e.g. KUBECTL=oc)`
+                    : `${this.bin}: ${r.error.message}`,
+            );
         }
         return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: (r.stderr ?? "").trim() };
     }
@@ -36,7 +49,9 @@ export class Kubectl {
         if (r.status !== 0) {
             // The command's first words name it; the rest (a patch, a manifest) would bury the error.
             const command = args.join(" ");
-            throw new KubectlError(`${this.bin} ${command.length > 120 ? `${command.slice(0, 120)}…` : command} (${this.target}) failed: ${r.stderr || `exit ${r.status}`}`);
+            throw new KubectlError(
+                `${this.bin} ${command.length > 120 ? `${command.slice(0, 120)}…` : command} (${this.target}) failed: ${r.stderr || `exit ${r.status}`}`,
+            );
         }
         return r.stdout;
     }
@@ -48,7 +63,15 @@ export class Kubectl {
 
     /** The object, or undefined when it does not exist. */
     find(kind: string, name: string, namespace?: string): KubeObject | undefined {
-        const r = this.run(["get", resourceOf(kind), name, ...(namespace ? ["-n", namespace] : []), "-o", "json", "--show-managed-fields"]);
+        const r = this.run([
+            "get",
+            resourceOf(kind),
+            name,
+            ...(namespace ? ["-n", namespace] : []),
+            "-o",
+            "json",
+            "--show-managed-fields",
+        ]);
         if (r.status !== 0) {
             if (/NotFound|not found/.test(r.stderr)) {
                 return undefined;
@@ -71,7 +94,9 @@ export class Kubectl {
 export function resourceOf(kind: string): string {
     const resource = RESOURCES[kind];
     if (!resource) {
-        throw new KubectlError(`the migration has no resource for kind ${kind}: add it to KIND_RESOURCES in components/names.ts`);
+        throw new KubectlError(
+            `the migration has no resource for kind ${kind}: add it to KIND_RESOURCES in components/names.ts`,
+        );
     }
     return resource;
 }

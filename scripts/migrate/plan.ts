@@ -62,7 +62,10 @@ export const OLD_APPLIERS: readonly { manager: string; operation: string }[] = [
 ];
 
 export function isOldApplier(entry: ManagedFieldsEntry): boolean {
-    return entry.subresource === undefined && OLD_APPLIERS.some((a) => a.manager === entry.manager && a.operation === entry.operation);
+    return (
+        entry.subresource === undefined &&
+        OLD_APPLIERS.some((a) => a.manager === entry.manager && a.operation === entry.operation)
+    );
 }
 
 /**
@@ -76,7 +79,10 @@ export function isOldApplier(entry: ManagedFieldsEntry): boolean {
 export const KEPT_MANAGER = "kept-by-migration";
 
 const isHandEdit = (e: ManagedFieldsEntry): boolean =>
-    e.subresource === undefined && e.operation === "Update" && (e.manager ?? "").startsWith("kubectl") && !isOldApplier(e);
+    e.subresource === undefined &&
+    e.operation === "Update" &&
+    (e.manager ?? "").startsWith("kubectl") &&
+    !isOldApplier(e);
 
 /** Whether the object's field managers are to be rewritten before the program's first apply. */
 export function needsHandOver(o: KubeObject): boolean {
@@ -180,11 +186,14 @@ const IMMUTABLE: Record<string, readonly (readonly string[])[]> = {
     Service: [["spec", "clusterIP"]],
 };
 
-const managersOf = (o: KubeObject): string[] => [...new Set((o.metadata.managedFields ?? []).map((e) => `${e.manager}`))];
+const managersOf = (o: KubeObject): string[] => [
+    ...new Set((o.metadata.managedFields ?? []).map((e) => `${e.manager}`)),
+];
 
 const isDenyPolicy = (o: KubeObject): boolean =>
-    o.kind === "NetworkPolicy" && ((at(o, ["spec", "egress"]) as unknown[] | undefined) ?? []).length === 0
-    && ((at(o, ["spec", "ingress"]) as unknown[] | undefined) ?? []).length === 0;
+    o.kind === "NetworkPolicy" &&
+    ((at(o, ["spec", "egress"]) as unknown[] | undefined) ?? []).length === 0 &&
+    ((at(o, ["spec", "ingress"]) as unknown[] | undefined) ?? []).length === 0;
 
 const show = (v: unknown): string => JSON.stringify(v) ?? "unset";
 
@@ -196,49 +205,89 @@ function volumeKey(claim: string, setting: "Size" | "StorageClass" | "AccessMode
 
 /** Whether the program (this field manager, or the provider's own from before it) has applied the object. */
 function appliedByProgram(o: KubeObject): boolean {
-    return (o.metadata.managedFields ?? []).some((e) => e.manager === FIELD_MANAGER || (e.manager ?? "").startsWith("pulumi-kubernetes"));
+    return (o.metadata.managedFields ?? []).some(
+        (e) => e.manager === FIELD_MANAGER || (e.manager ?? "").startsWith("pulumi-kubernetes"),
+    );
 }
 
 /** Why a live claim cannot become the program's, or undefined; and what the first apply does to it. */
-function claimCheck(live: KubeObject, desired: KubeObject, classes: readonly StorageClassInfo[] | string): { problem?: string; note: string } {
+function claimCheck(
+    live: KubeObject,
+    desired: KubeObject,
+    classes: readonly StorageClassInfo[] | string,
+): { problem?: string; note: string } {
     const name = live.metadata.name;
     const wantModes = at(desired, ["spec", "accessModes"]);
     const haveModes = at(live, ["spec", "accessModes"]);
     if (!isDeepStrictEqual(wantModes, haveModes)) {
-        return { problem: `PersistentVolumeClaim/${name}: accessModes are ${show(haveModes)} on the cluster and ${show(wantModes)} in the stack; a claim's access modes never change and a claim is never replaced: set ${volumeKey(name, "AccessMode")} to ${show(haveModes)}`, note: "" };
+        return {
+            problem: `PersistentVolumeClaim/${name}: accessModes are ${show(haveModes)} on the cluster and ${show(wantModes)} in the stack; a claim's access modes never change and a claim is never replaced: set ${volumeKey(name, "AccessMode")} to ${show(haveModes)}`,
+            note: "",
+        };
     }
     const liveClass = at(live, ["spec", "storageClassName"]) as string | undefined;
     const wantClass = at(desired, ["spec", "storageClassName"]) as string | undefined;
     if (wantClass !== undefined && wantClass !== liveClass) {
-        return { problem: `PersistentVolumeClaim/${name}: storage class is ${show(liveClass)} on the cluster and ${show(wantClass)} in the stack; a claim's class never changes and a claim is never replaced: set ${volumeKey(name, "StorageClass")} to ${show(liveClass)}`, note: "" };
+        return {
+            problem: `PersistentVolumeClaim/${name}: storage class is ${show(liveClass)} on the cluster and ${show(wantClass)} in the stack; a claim's class never changes and a claim is never replaced: set ${volumeKey(name, "StorageClass")} to ${show(liveClass)}`,
+            note: "",
+        };
     }
     const phase = at(live, ["status", "phase"]);
     const have = String(at(live, ["spec", "resources", "requests", "storage"]));
     const want = String(at(desired, ["spec", "resources", "requests", "storage"]));
     if (typeof classes === "string" && (phase === "Bound" || have !== want)) {
-        return { problem: `PersistentVolumeClaim/${name}: its storage class ${show(liveClass)} decides whether the claim can be adopted (binding mode) and grow (expansion), but the storage classes could not be read: ${classes}; the migration needs list on storageclasses.storage.k8s.io`, note: "" };
+        return {
+            problem: `PersistentVolumeClaim/${name}: its storage class ${show(liveClass)} decides whether the claim can be adopted (binding mode) and grow (expansion), but the storage classes could not be read: ${classes}; the migration needs list on storageclasses.storage.k8s.io`,
+            note: "",
+        };
     }
     const cls = typeof classes === "string" ? undefined : classes.find((c) => c.name === liveClass);
-    if (phase === "Bound" && cls?.volumeBindingMode === "WaitForFirstConsumer" && desired.metadata.annotations?.[SKIP_AWAIT_KEY] !== "true") {
-        return { problem: `PersistentVolumeClaim/${name} is Bound on class ${liveClass} (WaitForFirstConsumer), where the provider's create wait expects Pending and would time out after five minutes: set abevalflow:adoptExistingVolumes to true in the stack`, note: "" };
+    if (
+        phase === "Bound" &&
+        cls?.volumeBindingMode === "WaitForFirstConsumer" &&
+        desired.metadata.annotations?.[SKIP_AWAIT_KEY] !== "true"
+    ) {
+        return {
+            problem: `PersistentVolumeClaim/${name} is Bound on class ${liveClass} (WaitForFirstConsumer), where the provider's create wait expects Pending and would time out after five minutes: set abevalflow:adoptExistingVolumes to true in the stack`,
+            note: "",
+        };
     }
     const [haveBytes, wantBytes] = [quantityValue(have), quantityValue(want)];
     if (haveBytes === wantBytes) {
         return { note: `size ${have} kept` };
     }
     if (wantBytes < haveBytes) {
-        return { problem: `PersistentVolumeClaim/${name}: the claim requests ${have} and the stack ${want}; a claim never shrinks: set ${volumeKey(name, "Size")} to at least ${have}`, note: "" };
+        return {
+            problem: `PersistentVolumeClaim/${name}: the claim requests ${have} and the stack ${want}; a claim never shrinks: set ${volumeKey(name, "Size")} to at least ${have}`,
+            note: "",
+        };
     }
     if (phase !== "Bound" || cls?.allowVolumeExpansion !== true) {
-        const why = phase !== "Bound" ? `it is ${phase === undefined ? "not Bound" : typeof phase === "string" ? phase : show(phase)} (only a Bound claim can grow)` : `its storage class ${show(liveClass)} does not allow volume expansion`;
-        return { problem: `PersistentVolumeClaim/${name}: the stack asks ${want} but the claim has ${have} and cannot grow: ${why}; set ${volumeKey(name, "Size")} to ${have} (grow it later), or make the claim expandable first`, note: "" };
+        const why =
+            phase !== "Bound"
+                ? `it is ${phase === undefined ? "not Bound" : typeof phase === "string" ? phase : show(phase)} (only a Bound claim can grow)`
+                : `its storage class ${show(liveClass)} does not allow volume expansion`;
+        return {
+            problem: `PersistentVolumeClaim/${name}: the stack asks ${want} but the claim has ${have} and cannot grow: ${why}; set ${volumeKey(name, "Size")} to ${have} (grow it later), or make the claim expandable first`,
+            note: "",
+        };
     }
-    return { note: `grows from ${have} to ${want} on the first pulumi up (storage class ${liveClass} allows expansion)` };
+    return {
+        note: `grows from ${have} to ${want} on the first pulumi up (storage class ${liveClass} allows expansion)`,
+    };
 }
 
 export function planMigration(input: PlanInput): Plan {
     const { namespace } = input;
-    const plan: Plan = { namespace, namespaceExists: input.liveNamespace !== undefined, steps: [], problems: [], prerequisites: [], notes: [] };
+    const plan: Plan = {
+        namespace,
+        namespaceExists: input.liveNamespace !== undefined,
+        steps: [],
+        problems: [],
+        prerequisites: [],
+        notes: [],
+    };
     if (!input.liveNamespace) {
         return plan;
     }
@@ -255,8 +304,17 @@ export function planMigration(input: PlanInput): Plan {
                 return;
             }
             const edits = [...new Set((live.metadata.managedFields ?? []).filter(isHandEdit).map((e) => e.manager))];
-            const kept = edits.length > 0 ? `; changes made by hand (${edits.join(", ")}) pass to ${KEPT_MANAGER}, which pulumi up never takes over` : "";
-            plan.steps.push({ kind: live.kind, name: live.metadata.name, action: "adopt", transfer, reason: `data volume, never replaced; ${check.note}${kept}` });
+            const kept =
+                edits.length > 0
+                    ? `; changes made by hand (${edits.join(", ")}) pass to ${KEPT_MANAGER}, which pulumi up never takes over`
+                    : "";
+            plan.steps.push({
+                kind: live.kind,
+                name: live.metadata.name,
+                action: "adopt",
+                transfer,
+                reason: `data volume, never replaced; ${check.note}${kept}`,
+            });
             return;
         }
         for (const path of IMMUTABLE[live.kind] ?? []) {
@@ -264,23 +322,40 @@ export function planMigration(input: PlanInput): Plan {
             const had = at(live, path);
             if (wanted !== undefined && !isDeepStrictEqual(wanted, had)) {
                 if (live.kind === "Secret") {
-                    plan.problems.push(`${key}: its type is ${show(had)} and the program's is ${show(wanted)}; a Secret is never deleted: move its data and delete it by hand`);
+                    plan.problems.push(
+                        `${key}: its type is ${show(had)} and the program's is ${show(wanted)}; a Secret is never deleted: move its data and delete it by hand`,
+                    );
                     return;
                 }
-                plan.steps.push({ kind: live.kind, name: live.metadata.name, action: "replace",
-                    reason: `${path.join(".")} cannot change: ${show(had)} on the cluster, ${show(wanted)} in the program; deleted now, created by pulumi up` });
+                plan.steps.push({
+                    kind: live.kind,
+                    name: live.metadata.name,
+                    action: "replace",
+                    reason: `${path.join(".")} cannot change: ${show(had)} on the cluster, ${show(wanted)} in the program; deleted now, created by pulumi up`,
+                });
                 return;
             }
         }
         // Whoever made it (kubectl, the console, another tool), the program's apply would replace its data.
-        if (live.kind === "Secret" && !appliedByProgram(live) && (at(want, ["data"]) !== undefined || at(want, ["stringData"]) !== undefined)) {
-            plan.problems.push(`${key} exists and was not written by this program (field managers: ${managersOf(live).join(", ") || "none"}); the program writes its own data into it, which would overwrite what it holds: copy the data elsewhere and delete it by hand`);
+        if (
+            live.kind === "Secret" &&
+            !appliedByProgram(live) &&
+            (at(want, ["data"]) !== undefined || at(want, ["stringData"]) !== undefined)
+        ) {
+            plan.problems.push(
+                `${key} exists and was not written by this program (field managers: ${managersOf(live).join(", ") || "none"}); the program writes its own data into it, which would overwrite what it holds: copy the data elsewhere and delete it by hand`,
+            );
             return;
         }
         plan.steps.push({
-            kind: live.kind, name: live.metadata.name, action: "adopt", transfer,
+            kind: live.kind,
+            name: live.metadata.name,
+            action: "adopt",
+            transfer,
             reason: transfer
-                ? `same name; the fields set by ${managersOf(live).filter((m) => OLD_APPLIERS.some((a) => a.manager === m)).join(", ")} pass to ${FIELD_MANAGER}, so pulumi up removes what the program does not set`
+                ? `same name; the fields set by ${managersOf(live)
+                      .filter((m) => OLD_APPLIERS.some((a) => a.manager === m))
+                      .join(", ")} pass to ${FIELD_MANAGER}, so pulumi up removes what the program does not set`
                 : `same name, no fields of an old applier; pulumi up applies the program's values over it`,
         });
     };
@@ -297,11 +372,15 @@ export function planMigration(input: PlanInput): Plan {
         const want = desired.get(key);
         const old = legacy.get(key);
         if (input.keep.has(key) && want) {
-            plan.problems.push(`--keep ${key}: the program manages this object, so it cannot be left as it is; --keep is for objects the program does not have`);
+            plan.problems.push(
+                `--keep ${key}: the program manages this object, so it cannot be left as it is; --keep is for objects the program does not have`,
+            );
             continue;
         }
         if (input.keep.has(key) && live.kind === "NetworkPolicy" && !isDenyPolicy(live)) {
-            plan.problems.push(`--keep ${key}: NetworkPolicies add up, so an allow policy left beside the program's default-deny undoes it for the pods it selects; it cannot be kept`);
+            plan.problems.push(
+                `--keep ${key}: NetworkPolicies add up, so an allow policy left beside the program's default-deny undoes it for the pods it selects; it cannot be kept`,
+            );
             continue;
         }
         if (want) {
@@ -311,31 +390,52 @@ export function planMigration(input: PlanInput): Plan {
             continue;
         }
         if (input.keep.has(key)) {
-            plan.steps.push({ kind: live.kind, name: live.metadata.name, action: "keep", reason: "left as it is (--keep)" });
+            plan.steps.push({
+                kind: live.kind,
+                name: live.metadata.name,
+                action: "keep",
+                reason: "left as it is (--keep)",
+            });
         } else if (live.kind === "Secret" && required.has(live.metadata.name)) {
-            plan.steps.push({ kind: live.kind, name: live.metadata.name, action: "keep", reason: "read by the program (the Vertex credentials the proxy mounts); never touched" });
+            plan.steps.push({
+                kind: live.kind,
+                name: live.metadata.name,
+                action: "keep",
+                reason: "read by the program (the Vertex credentials the proxy mounts); never touched",
+            });
         } else if (old) {
             plan.steps.push({ kind: live.kind, name: live.metadata.name, action: old.action, reason: old.note });
         } else if (live.kind === "Secret" || live.kind === "PersistentVolumeClaim") {
             if (appliedByHand(live)) {
-                plan.steps.push({ kind: live.kind, name: live.metadata.name, action: "keep", reason: "holds data the program does not use; never deleted: remove it by hand when it is no longer needed" });
+                plan.steps.push({
+                    kind: live.kind,
+                    name: live.metadata.name,
+                    action: "keep",
+                    reason: "holds data the program does not use; never deleted: remove it by hand when it is no longer needed",
+                });
             }
         } else if (appliedByHand(live)) {
-            plan.problems.push(`${key} was applied by hand (${managersOf(live).join(", ") || LAST_APPLIED}) and is neither the program's nor a known object of the oc-applied layout; ` +
-                `move it out of namespace ${namespace}, delete it, or pass --keep ${key} to leave it as it is`);
+            plan.problems.push(
+                `${key} was applied by hand (${managersOf(live).join(", ") || LAST_APPLIED}) and is neither the program's nor a known object of the oc-applied layout; ` +
+                    `move it out of namespace ${namespace}, delete it, or pass --keep ${key} to leave it as it is`,
+            );
         }
     }
 
     const liveKeys = new Set(input.live.map(keyOf));
     for (const key of input.keep) {
         if (!liveKeys.has(key)) {
-            plan.notes.push(`--keep ${key} matches no object in namespace ${namespace} (of the kinds the migration reads)`);
+            plan.notes.push(
+                `--keep ${key} matches no object in namespace ${namespace} (of the kinds the migration reads)`,
+            );
         }
     }
     for (const name of input.requiredSecrets ?? []) {
         if (!input.live.some((o) => o.kind === "Secret" && o.metadata.name === name)) {
             // The migration deletes the old proxy; the new one would not start without it.
-            plan.prerequisites.push(`Secret/${name} does not exist yet; the program reads it and the LiteLLM pods mount it: create it before --apply (docs/operations.md, section 4)`);
+            plan.prerequisites.push(
+                `Secret/${name} does not exist yet; the program reads it and the LiteLLM pods mount it: create it before --apply (docs/operations.md, section 4)`,
+            );
             continue;
         }
         // A copy gone wrong (decoded once too often or too few times) leaves a key the proxy
@@ -343,17 +443,25 @@ export function planMigration(input: PlanInput): Plan {
         const text = input.requiredSecretKeys?.[name];
         const problem = text === undefined ? `it has no key ${VERTEX_CREDENTIALS_KEY}` : serviceAccountKeyProblem(text);
         if (problem !== undefined) {
-            plan.prerequisites.push(`Secret/${name} must hold a Google service-account key in JSON form under ${VERTEX_CREDENTIALS_KEY}, which the proxy reads, but ${problem}: ` +
-                "copy it again before --apply (docs/operations.md, section 4)");
+            plan.prerequisites.push(
+                `Secret/${name} must hold a Google service-account key in JSON form under ${VERTEX_CREDENTIALS_KEY}, which the proxy reads, but ${problem}: ` +
+                    "copy it again before --apply (docs/operations.md, section 4)",
+            );
         }
     }
 
     // Trial pods are never without a default-deny: the program's deny policies exist before
     // any old NetworkPolicy goes, and the old deny is the last policy removed.
     if (plan.steps.some((s) => s.action === "delete" && s.kind === "NetworkPolicy")) {
-        const firsts = input.desired.filter((o) => isDenyPolicy(o) && !liveKeys.has(keyOf(o)))
-            .map((o): Step => ({ kind: o.kind, name: o.metadata.name, action: "create-first", manifest: o,
-                reason: "the program's default-deny, applied before any old NetworkPolicy is removed" }));
+        const firsts = input.desired
+            .filter((o) => isDenyPolicy(o) && !liveKeys.has(keyOf(o)))
+            .map((o): Step => ({
+                kind: o.kind,
+                name: o.metadata.name,
+                action: "create-first",
+                manifest: o,
+                reason: "the program's default-deny, applied before any old NetworkPolicy is removed",
+            }));
         plan.steps.unshift(...firsts);
     }
     return plan;
@@ -367,14 +475,22 @@ const ORDER: Record<Action, number> = { "create-first": 0, adopt: 1, replace: 2,
  */
 export function executionOrder(plan: Plan, live: readonly KubeObject[]): Step[] {
     const deny = new Set(live.filter(isDenyPolicy).map(keyOf));
-    const rank = (s: Step): number => ORDER[s.action] * 10 + (s.kind === "Namespace" ? 0 : 1)
-        + (s.action === "delete" ? (s.kind !== "NetworkPolicy" ? 3 : deny.has(keyOf(s)) ? 2 : 0) : 0);
+    const rank = (s: Step): number =>
+        ORDER[s.action] * 10 +
+        (s.kind === "Namespace" ? 0 : 1) +
+        (s.action === "delete" ? (s.kind !== "NetworkPolicy" ? 3 : deny.has(keyOf(s)) ? 2 : 0) : 0);
     return [...plan.steps].sort((a, b) => rank(a) - rank(b));
 }
 
 /** Steps that change the cluster (the rest only report). */
 export const changes = (plan: Plan): Step[] =>
-    plan.steps.filter((s) => s.action === "create-first" || s.action === "replace" || s.action === "delete" || (s.action === "adopt" && s.transfer === true));
+    plan.steps.filter(
+        (s) =>
+            s.action === "create-first" ||
+            s.action === "replace" ||
+            s.action === "delete" ||
+            (s.action === "adopt" && s.transfer === true),
+    );
 
 /**
  * The object's managedFields with every old applier's entry folded into one Apply entry of
@@ -384,20 +500,39 @@ export const changes = (plan: Plan): Step[] =>
 export function handOver(o: KubeObject, now: string): ManagedFieldsEntry[] {
     const entries = o.metadata.managedFields ?? [];
     const old = entries.filter(isOldApplier);
-    const ours = entries.filter((e) => e.manager === FIELD_MANAGER && e.operation === "Apply" && e.subresource === undefined);
+    const ours = entries.filter(
+        (e) => e.manager === FIELD_MANAGER && e.operation === "Apply" && e.subresource === undefined,
+    );
     const keepEdits = o.kind === "PersistentVolumeClaim";
     const edits = keepEdits ? entries.filter(isHandEdit) : [];
     // One entry per manager, operation and apiVersion: several hand edits fold into one.
     const kept = [...new Set(edits.map((e) => e.apiVersion))].map((version): ManagedFieldsEntry => {
         const same = edits.filter((e) => e.apiVersion === version);
-        return { ...same[0], manager: KEPT_MANAGER, fieldsV1: same.reduce<Record<string, unknown>>((acc, e) => mergeFields(acc, e.fieldsV1 ?? {}), {}) };
+        return {
+            ...same[0],
+            manager: KEPT_MANAGER,
+            fieldsV1: same.reduce<Record<string, unknown>>((acc, e) => mergeFields(acc, e.fieldsV1 ?? {}), {}),
+        };
     });
     const rest = [...entries.filter((e) => !isOldApplier(e) && !ours.includes(e) && !edits.includes(e)), ...kept];
     if (old.length === 0) {
         return [...ours, ...rest];
     }
-    const fields = [...ours, ...old].reduce<Record<string, unknown>>((acc, e) => mergeFields(acc, e.fieldsV1 ?? {}), {});
-    return [...rest, { manager: FIELD_MANAGER, operation: "Apply", apiVersion: ours[0]?.apiVersion ?? old[0].apiVersion ?? o.apiVersion, time: now, fieldsType: "FieldsV1", fieldsV1: fields }];
+    const fields = [...ours, ...old].reduce<Record<string, unknown>>(
+        (acc, e) => mergeFields(acc, e.fieldsV1 ?? {}),
+        {},
+    );
+    return [
+        ...rest,
+        {
+            manager: FIELD_MANAGER,
+            operation: "Apply",
+            apiVersion: ours[0]?.apiVersion ?? old[0].apiVersion ?? o.apiVersion,
+            time: now,
+            fieldsType: "FieldsV1",
+            fieldsV1: fields,
+        },
+    ];
 }
 
 /** Union of two FieldsV1 sets (nested objects whose leaves are empty objects). */
@@ -405,9 +540,10 @@ export function mergeFields(a: Record<string, unknown>, b: Record<string, unknow
     const out: Record<string, unknown> = { ...a };
     for (const [k, v] of Object.entries(b)) {
         const prev = out[k];
-        out[k] = prev !== null && typeof prev === "object" && v !== null && typeof v === "object"
-            ? mergeFields(prev as Record<string, unknown>, v as Record<string, unknown>)
-            : v;
+        out[k] =
+            prev !== null && typeof prev === "object" && v !== null && typeof v === "object"
+                ? mergeFields(prev as Record<string, unknown>, v as Record<string, unknown>)
+                : v;
     }
     return out;
 }

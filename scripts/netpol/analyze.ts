@@ -13,15 +13,18 @@ import { buildManifests, ManifestSet, WorkloadId, writeManifests } from "./manif
 import { expectedVerdict, Matrix, Probe, probeName, Protocol, resolvePort, Verdict } from "./matrix";
 
 /** One line of `netpolicy list -o json`. */
-export interface Connection { src: string; dst: string; conn: string }
+export interface Connection {
+    src: string;
+    dst: string;
+    conn: string;
+}
 
 type Range = [number, number];
 /** A set of connections: everything, or port ranges per protocol. */
 export type ConnSet = "all" | Map<Protocol, Range[]>;
 
 export type Endpoint =
-    | { kind: "workload"; namespace: string; name: string }
-    | { kind: "range"; first: number; last: number };
+    { kind: "workload"; namespace: string; name: string } | { kind: "range"; first: number; last: number };
 
 export function ipToNumber(ip: string): number {
     const parts = ip.split(".").map(Number);
@@ -103,8 +106,18 @@ function sameWorkload(e: Endpoint, w: { namespace: string; name: string }): bool
 }
 
 /** Holds the analyzer's connections to the matrix for one mode; pure, so unit tests can feed it. */
-export function evaluate(matrix: Matrix, mode: LlmMode, set: ManifestSet, connections: Connection[]): Omit<ModeReport, "warnings" | "dir"> {
-    const parsed = connections.map((c) => ({ raw: c, src: parseEndpoint(c.src), dst: parseEndpoint(c.dst), conn: parseConn(c.conn) }));
+export function evaluate(
+    matrix: Matrix,
+    mode: LlmMode,
+    set: ManifestSet,
+    connections: Connection[],
+): Omit<ModeReport, "warnings" | "dir"> {
+    const parsed = connections.map((c) => ({
+        raw: c,
+        src: parseEndpoint(c.src),
+        dst: parseEndpoint(c.dst),
+        conn: parseConn(c.conn),
+    }));
     const destinationMatches = (to: string, e: Endpoint): boolean => {
         const address = matrix.external[to];
         if (address) {
@@ -122,7 +135,12 @@ export function evaluate(matrix: Matrix, mode: LlmMode, set: ManifestSet, connec
             continue;
         }
         const port = resolvePort(probe.port, set.ports);
-        const allowed = parsed.some((c) => sameWorkload(c.src, set.workloads[probe.from]) && destinationMatches(probe.to, c.dst) && connAllows(c.conn, probe.protocol, port));
+        const allowed = parsed.some(
+            (c) =>
+                sameWorkload(c.src, set.workloads[probe.from]) &&
+                destinationMatches(probe.to, c.dst) &&
+                connAllows(c.conn, probe.protocol, port),
+        );
         const measured: Verdict = allowed ? "allowed" : "denied";
         const name = probeName(probe, set.ports);
         results.push({ probe, name, expected, measured });
@@ -141,15 +159,26 @@ export function evaluate(matrix: Matrix, mode: LlmMode, set: ManifestSet, connec
             // The analyzer splits the address space at every policy boundary; the named
             // addresses are samples, so any external row covers every range, and the
             // denied samples catch a range that should not be there.
-            const covering = allowedRows.filter((r) => (c.dst.kind === "range" ? r.probe.to in matrix.external : destinationMatches(r.probe.to, c.dst)));
-            const covered = c.conn !== "all" && [...c.conn.entries()].every(([protocol, ranges]) => ranges.every(([lo, hi]) => {
-                for (let port = lo; port <= hi; port++) {
-                    if (!covering.some((r) => r.probe.protocol === protocol && resolvePort(r.probe.port, set.ports) === port)) {
-                        return false;
-                    }
-                }
-                return true;
-            }));
+            const covering = allowedRows.filter((r) =>
+                c.dst.kind === "range" ? r.probe.to in matrix.external : destinationMatches(r.probe.to, c.dst),
+            );
+            const covered =
+                c.conn !== "all" &&
+                [...c.conn.entries()].every(([protocol, ranges]) =>
+                    ranges.every(([lo, hi]) => {
+                        for (let port = lo; port <= hi; port++) {
+                            if (
+                                !covering.some(
+                                    (r) =>
+                                        r.probe.protocol === protocol && resolvePort(r.probe.port, set.ports) === port,
+                                )
+                            ) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    }),
+                );
             if (!covered) {
                 unexpected.push(`${c.raw.src} => ${c.raw.dst} : ${c.raw.conn}`);
             }
@@ -165,16 +194,28 @@ export function runNetpolicy(binary: string, dir: string): { connections: Connec
     const fd = fs.openSync(stderrFile, "w");
     let stdout: string;
     try {
-        stdout = execFileSync(binary, ["list", "--dirpath", dir, "-o", "json"], { encoding: "utf8", stdio: ["ignore", "pipe", fd], maxBuffer: 64 * 1024 * 1024 });
+        stdout = execFileSync(binary, ["list", "--dirpath", dir, "-o", "json"], {
+            encoding: "utf8",
+            stdio: ["ignore", "pipe", fd],
+            maxBuffer: 64 * 1024 * 1024,
+        });
     } catch (err) {
-        throw new Error(`netpolicy list --dirpath ${dir} failed: ${(err as Error).message}\n${fs.readFileSync(stderrFile, "utf8")}`, { cause: err });
+        throw new Error(
+            `netpolicy list --dirpath ${dir} failed: ${(err as Error).message}\n${fs.readFileSync(stderrFile, "utf8")}`,
+            { cause: err },
+        );
     } finally {
         fs.closeSync(fd);
     }
     const stderr = fs.readFileSync(stderrFile, "utf8");
     const connections = JSON.parse(stdout) as Connection[];
-    if (!Array.isArray(connections) || connections.some((c) => typeof c.src !== "string" || typeof c.dst !== "string" || typeof c.conn !== "string")) {
-        throw new Error(`netpolicy list -o json printed something other than [{src, dst, conn}]: ${stdout.slice(0, 200)}`);
+    if (
+        !Array.isArray(connections) ||
+        connections.some((c) => typeof c.src !== "string" || typeof c.dst !== "string" || typeof c.conn !== "string")
+    ) {
+        throw new Error(
+            `netpolicy list -o json printed something other than [{src, dst, conn}]: ${stdout.slice(0, 200)}`,
+        );
     }
     return { connections, stderr };
 }
@@ -190,7 +231,12 @@ export interface AnalyzeOptions {
 }
 
 /** Program run -> manifests on disk -> netpolicy -> comparison with the matrix. */
-export function analyzeRun(run: ProgramRun, matrix: Matrix, binary: string, options: AnalyzeOptions = {}): ModeReport & { source: ManifestSource } {
+export function analyzeRun(
+    run: ProgramRun,
+    matrix: Matrix,
+    binary: string,
+    options: AnalyzeOptions = {},
+): ModeReport & { source: ManifestSource } {
     const mode = run.config.llmMode;
     const base = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-netpol-"));
     const dir = path.join(base, mode);
@@ -205,7 +251,12 @@ export function analyzeRun(run: ProgramRun, matrix: Matrix, binary: string, opti
     }
     writeManifests(set, dir);
     const { connections, stderr } = runNetpolicy(binary, dir);
-    const report = { ...evaluate(matrix, mode, set, connections), warnings: stderr, dir, source: useApiServer ? "api-server" as const : "program" as const };
+    const report = {
+        ...evaluate(matrix, mode, set, connections),
+        warnings: stderr,
+        dir,
+        source: useApiServer ? ("api-server" as const) : ("program" as const),
+    };
     // A failing run keeps its manifests for a look; a passing one leaves nothing behind.
     if (!options.workDir && report.failures.length === 0) {
         fs.rmSync(base, { recursive: true, force: true });
@@ -215,16 +266,23 @@ export function analyzeRun(run: ProgramRun, matrix: Matrix, binary: string, opti
 
 /** The measured matrix: one row per probe, one column per mode; a mismatch is marked. */
 export function formatReports(matrix: Matrix, reports: ModeReport[]): string {
-    const lines = [`| probe | ${reports.map((r) => r.mode).join(" | ")} |`, `|---|${reports.map(() => "---").join("|")}|`];
+    const lines = [
+        `| probe | ${reports.map((r) => r.mode).join(" | ")} |`,
+        `|---|${reports.map(() => "---").join("|")}|`,
+    ];
     for (const probe of matrix.probes) {
         const cells = reports.map((r) => {
             const result = r.results.find((x) => x.probe === probe);
             if (!result) {
                 return "n/a";
             }
-            return result.measured === result.expected ? result.measured : `${result.measured} (EXPECTED ${result.expected})`;
+            return result.measured === result.expected
+                ? result.measured
+                : `${result.measured} (EXPECTED ${result.expected})`;
         });
-        const name = reports.map((r) => r.results.find((x) => x.probe === probe)?.name).find((n) => n !== undefined) ?? probeName(probe);
+        const name =
+            reports.map((r) => r.results.find((x) => x.probe === probe)?.name).find((n) => n !== undefined) ??
+            probeName(probe);
         lines.push(`| ${name} | ${cells.join(" | ")} |`);
     }
     for (const r of reports) {

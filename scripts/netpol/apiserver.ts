@@ -20,7 +20,14 @@ function kubectl(args: string[], input?: string): { status: number; stdout: stri
 
 /** Drops what the server adds for its own bookkeeping; keeps what shapes connectivity. */
 function clean(stored: Manifest): Manifest {
-    const { uid: _uid, resourceVersion: _rv, creationTimestamp: _ct, managedFields: _mf, generation: _g, ...metadata } = stored.metadata as Manifest["metadata"] & Record<string, unknown>;
+    const {
+        uid: _uid,
+        resourceVersion: _rv,
+        creationTimestamp: _ct,
+        managedFields: _mf,
+        generation: _g,
+        ...metadata
+    } = stored.metadata as Manifest["metadata"] & Record<string, unknown>;
     const { status: _status, ...rest } = stored;
     return { ...rest, metadata };
 }
@@ -37,7 +44,9 @@ function dryRunCreate(m: Manifest): Manifest {
                 return clean(JSON.parse(got.stdout) as Manifest);
             }
         }
-        throw new Error(`the API server refused ${m.kind} ${m.metadata.namespace ?? ""}/${m.metadata.name}: ${r.stderr.trim()}`);
+        throw new Error(
+            `the API server refused ${m.kind} ${m.metadata.namespace ?? ""}/${m.metadata.name}: ${r.stderr.trim()}`,
+        );
     }
     const stored = clean(JSON.parse(r.stdout) as Manifest);
     return namespaced ? { ...stored, metadata: { ...stored.metadata, namespace: m.metadata.namespace } } : stored;

@@ -37,7 +37,10 @@ export function widenDns(set: ManifestSet): ManifestSet {
         if (TRIAL_ALLOW_POLICIES.some((name) => isPolicy(m, name))) {
             const dns = (specOf(m).egress ?? [])[0];
             dns.to = [{ namespaceSelector: {} }];
-            dns.ports = [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }];
+            dns.ports = [
+                { protocol: "UDP", port: 53 },
+                { protocol: "TCP", port: 53 },
+            ];
         }
         return m;
     });
@@ -79,5 +82,7 @@ export function cleanupServicePort(set: ManifestSet): ManifestSet {
 
 /** The cleanup job's pods lose their egress policies altogether, as before issue 14. */
 export function dropCleanupEgress(set: ManifestSet): ManifestSet {
-    return editPolicies(set, (m) => (isPolicy(m, NETWORK_POLICIES.cleanupDefaultDeny) || isPolicy(m, NETWORK_POLICIES.cleanupAllow) ? undefined : m));
+    return editPolicies(set, (m) =>
+        isPolicy(m, NETWORK_POLICIES.cleanupDefaultDeny) || isPolicy(m, NETWORK_POLICIES.cleanupAllow) ? undefined : m,
+    );
 }

@@ -15,7 +15,9 @@ async function main(): Promise<number> {
     for (const mode of LLM_MODES) {
         const start = Date.now();
         const report = analyzeRun(await runProgram(withMode(stack, mode)), matrix, binary);
-        console.error(`[netpol] ${mode}: ${report.source} manifests, ${report.results.length} probes, ${Date.now() - start} ms (${report.dir})`);
+        console.error(
+            `[netpol] ${mode}: ${report.source} manifests, ${report.results.length} probes, ${Date.now() - start} ms (${report.dir})`,
+        );
         if (report.warnings.trim()) {
             console.error(`[netpol] ${mode}: netpolicy warnings:\n${report.warnings}`);
         }
@@ -24,13 +26,18 @@ async function main(): Promise<number> {
     console.log(formatReports(matrix, reports));
     const failures = reports.flatMap((r) => r.failures);
     if (failures.length > 0) {
-        console.error(`\n${failures.length} difference(s) from docs/reachability.yaml:\n  - ${failures.join("\n  - ")}`);
+        console.error(
+            `\n${failures.length} difference(s) from docs/reachability.yaml:\n  - ${failures.join("\n  - ")}`,
+        );
         return 1;
     }
     return 0;
 }
 
-main().then((code) => process.exit(code), (err: Error) => {
-    console.error(err.stack ?? err.message);
-    process.exit(1);
-});
+main().then(
+    (code) => process.exit(code),
+    (err: Error) => {
+        console.error(err.stack ?? err.message);
+        process.exit(1);
+    },
+);

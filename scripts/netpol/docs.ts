@@ -5,7 +5,9 @@ import { expectedVerdict, loadMatrix, Matrix, NAMED_PORTS, Probe } from "./matri
 
 function endpointCell(id: string, matrix: Matrix): string {
     const address = matrix.external[id];
-    return address ? `${address.description} (\`${address.ip}\`)` : WORKLOAD_DESCRIPTIONS[id as keyof typeof WORKLOAD_DESCRIPTIONS];
+    return address
+        ? `${address.description} (\`${address.ip}\`)`
+        : WORKLOAD_DESCRIPTIONS[id as keyof typeof WORKLOAD_DESCRIPTIONS];
 }
 
 function portCell(probe: Probe): string {
@@ -25,8 +27,10 @@ export function reachabilityMatrix(matrix: Matrix = loadMatrix()): string {
         const verdict = expectedVerdict(probe, mode);
         return verdict === undefined ? "n/a" : verdict === "allowed" ? "**allowed**" : "denied";
     };
-    const rows = matrix.probes.map((p) =>
-        `| ${endpointCell(p.from, matrix)} | ${endpointCell(p.to, matrix)} | ${portCell(p)} | ${LLM_MODES.map((m) => verdictCell(p, m)).join(" | ")} |`);
+    const rows = matrix.probes.map(
+        (p) =>
+            `| ${endpointCell(p.from, matrix)} | ${endpointCell(p.to, matrix)} | ${portCell(p)} | ${LLM_MODES.map((m) => verdictCell(p, m)).join(" | ")} |`,
+    );
     const confined = matrix.confined.map((c) => {
         const where = c.modes.length === LLM_MODES.length ? "every mode" : c.modes.map((m) => `\`${m}\``).join(", ");
         return `- ${WORKLOAD_DESCRIPTIONS[c.source]} (${where}): nothing beyond its **allowed** rows.`;

@@ -17,7 +17,11 @@ export function netpolicyVersion(): string {
 
 /** Builds netpolicy into the toolchain cache on first use; returns the binary's path. */
 export function ensureNetpolicy(): string {
-    const out = execFileSync(ENSURE_SCRIPT, [], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 30 * 60_000 });
+    const out = execFileSync(ENSURE_SCRIPT, [], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+        timeout: 30 * 60_000,
+    });
     const binary = out.trim().split("\n").pop() ?? "";
     if (!fs.existsSync(binary)) {
         throw new Error(`${ENSURE_SCRIPT} printed "${binary}", which does not exist`);

@@ -9,12 +9,20 @@ import { declarations, Labels } from "../../components/config";
 import { CLEANUP, LITELLM, PART_OF } from "../../components/names";
 import { ProgramRun, RecordedResource } from "../engine/program-run";
 
-export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Labels } };
+export type Manifest = Record<string, unknown> & {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string; labels?: Labels };
+};
 
 /** The label the API server puts on every Namespace; policies select namespaces by it. */
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
-export interface ContainerPort { containerPort: number; protocol: "TCP" | "UDP"; name?: string }
+export interface ContainerPort {
+    containerPort: number;
+    protocol: "TCP" | "UDP";
+    name?: string;
+}
 
 /** A pod-backed endpoint of the matrix, found in the analyzer's output as namespace/name. */
 export interface Workload {
@@ -55,7 +63,9 @@ const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet", "Repli
 
 function recordedManifest(r: RecordedResource): Manifest | undefined {
     const m = r.inputs as Partial<Manifest>;
-    return typeof m.apiVersion === "string" && typeof m.kind === "string" && m.metadata?.name ? (m as Manifest) : undefined;
+    return typeof m.apiVersion === "string" && typeof m.kind === "string" && m.metadata?.name
+        ? (m as Manifest)
+        : undefined;
 }
 
 function pod(namespace: string, name: string, labels: Labels, ports: ContainerPort[]): Manifest {
@@ -68,7 +78,11 @@ function pod(namespace: string, name: string, labels: Labels, ports: ContainerPo
 }
 
 function namespace(name: string, labels: Labels = {}): Manifest {
-    return { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { ...labels, [NAMESPACE_NAME_LABEL]: name } } };
+    return {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name, labels: { ...labels, [NAMESPACE_NAME_LABEL]: name } },
+    };
 }
 
 function declaredDefault(key: string): unknown {
@@ -109,8 +123,12 @@ export function buildManifests(run: ProgramRun): ManifestSet {
     // With manageNamespace=false the program only patches labels on an existing Namespace.
     addNamespace(namespace(cfg.namespace));
 
-    const programDeployment = recorded.find((m) => m.kind === "Deployment" && m.metadata.name === LITELLM.name && m.metadata.namespace === cfg.namespace);
-    const programCleanup = recorded.find((m) => m.kind === "CronJob" && m.metadata.name === CLEANUP.name && m.metadata.namespace === cfg.namespace);
+    const programDeployment = recorded.find(
+        (m) => m.kind === "Deployment" && m.metadata.name === LITELLM.name && m.metadata.namespace === cfg.namespace,
+    );
+    const programCleanup = recorded.find(
+        (m) => m.kind === "CronJob" && m.metadata.name === CLEANUP.name && m.metadata.namespace === cfg.namespace,
+    );
     const litellmPort = cfg.litellm?.port ?? (declaredDefault("litellmPort") as number);
     const ports = { litellmPort, selfHostedPort: cfg.selfHosted.port };
     const tcp = (port: number): ContainerPort[] => [{ containerPort: port, protocol: "TCP" }];
@@ -118,17 +136,29 @@ export function buildManifests(run: ProgramRun): ManifestSet {
     const representative: { id: WorkloadId; ns: string; name: string; labels: Labels; ports: ContainerPort[] }[] = [
         { id: "trial", ns: cfg.namespace, name: "trial", labels: cfg.trial.podLabels, ports: tcp(8080) },
         {
-            id: "pipeline", ns: cfg.namespace, name: "pipeline-task",
+            id: "pipeline",
+            ns: cfg.namespace,
+            name: "pipeline-task",
             // Tekton puts this label on every TaskRun pod; the proxy admits pods that have it.
-            labels: { "tekton.dev/pipelineRun": "run-1" }, ports: tcp(8080),
+            labels: { "tekton.dev/pipelineRun": "run-1" },
+            ports: tcp(8080),
         },
         {
-            id: "model-server", ns: cfg.selfHosted.namespace, name: "model-server", labels: cfg.selfHosted.podLabels,
+            id: "model-server",
+            ns: cfg.selfHosted.namespace,
+            name: "model-server",
+            labels: cfg.selfHosted.podLabels,
             ports: tcp(cfg.selfHosted.port),
         },
         {
-            id: "dns", ns: cfg.dns.namespace, name: "dns-default", labels: cfg.dns.podLabels,
-            ports: cfg.dns.ports.flatMap((p): ContainerPort[] => [{ containerPort: p, protocol: "UDP" }, { containerPort: p, protocol: "TCP" }]),
+            id: "dns",
+            ns: cfg.dns.namespace,
+            name: "dns-default",
+            labels: cfg.dns.podLabels,
+            ports: cfg.dns.ports.flatMap((p): ContainerPort[] => [
+                { containerPort: p, protocol: "UDP" },
+                { containerPort: p, protocol: "TCP" },
+            ]),
         },
         { id: "same-namespace", ns: cfg.namespace, name: "unrelated", labels: { app: "unrelated" }, ports: tcp(8080) },
         { id: "other-namespace", ns: OTHER_NAMESPACE, name: "tenant", labels: { app: "tenant" }, ports: tcp(8080) },
@@ -136,24 +166,54 @@ export function buildManifests(run: ProgramRun): ManifestSet {
     if (!programDeployment) {
         // No proxy in this mode: a pod that carries the proxy's labels stands in for one
         // started by hand, which the trial pods must not reach either.
-        representative.push({ id: "litellm", ns: cfg.namespace, name: LITELLM.name, labels: LITELLM.podLabels, ports: tcp(litellmPort) });
+        representative.push({
+            id: "litellm",
+            ns: cfg.namespace,
+            name: LITELLM.name,
+            labels: LITELLM.podLabels,
+            ports: tcp(litellmPort),
+        });
     }
 
     if (!programCleanup) {
-        representative.push({ id: "cleanup", ns: cfg.namespace, name: CLEANUP.name, labels: { ...PART_OF, ...CLEANUP.podLabels }, ports: tcp(8080) });
+        representative.push({
+            id: "cleanup",
+            ns: cfg.namespace,
+            name: CLEANUP.name,
+            labels: { ...PART_OF, ...CLEANUP.podLabels },
+            ports: tcp(8080),
+        });
     }
 
     const workloads = {} as Record<WorkloadId, Workload>;
     for (const r of representative) {
         addNamespace(namespace(r.ns));
         manifests.push(pod(r.ns, r.name, r.labels, r.ports));
-        workloads[r.id] = { id: r.id, namespace: r.ns, name: r.name, description: WORKLOAD_DESCRIPTIONS[r.id], fromProgram: false };
+        workloads[r.id] = {
+            id: r.id,
+            namespace: r.ns,
+            name: r.name,
+            description: WORKLOAD_DESCRIPTIONS[r.id],
+            fromProgram: false,
+        };
     }
     if (programDeployment) {
-        workloads.litellm = { id: "litellm", namespace: cfg.namespace, name: LITELLM.name, description: WORKLOAD_DESCRIPTIONS.litellm, fromProgram: true };
+        workloads.litellm = {
+            id: "litellm",
+            namespace: cfg.namespace,
+            name: LITELLM.name,
+            description: WORKLOAD_DESCRIPTIONS.litellm,
+            fromProgram: true,
+        };
     }
     if (programCleanup) {
-        workloads.cleanup = { id: "cleanup", namespace: cfg.namespace, name: CLEANUP.name, description: WORKLOAD_DESCRIPTIONS.cleanup, fromProgram: true };
+        workloads.cleanup = {
+            id: "cleanup",
+            namespace: cfg.namespace,
+            name: CLEANUP.name,
+            description: WORKLOAD_DESCRIPTIONS.cleanup,
+            fromProgram: true,
+        };
     }
     return { manifests: [...namespaces.values(), ...manifests], workloads, ports, recorded: origins };
 }

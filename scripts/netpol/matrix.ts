@@ -17,7 +17,11 @@ export const NAMED_PORTS = ["litellmPort", "selfHostedPort"] as const;
 export type NamedPort = (typeof NAMED_PORTS)[number];
 export type PortRef = number | NamedPort;
 
-export interface ExternalAddress { id: string; ip: string; description: string }
+export interface ExternalAddress {
+    id: string;
+    ip: string;
+    description: string;
+}
 
 export interface Probe {
     from: WorkloadId;
@@ -31,7 +35,10 @@ export interface Probe {
     modes: LlmMode[];
 }
 
-export interface Confinement { source: WorkloadId; modes: LlmMode[] }
+export interface Confinement {
+    source: WorkloadId;
+    modes: LlmMode[];
+}
 
 export interface Matrix {
     external: Record<string, ExternalAddress>;
@@ -63,7 +70,11 @@ function modeList(value: unknown, where: string, problems: string[]): LlmMode[] 
 
 /** Parses the matrix; every malformed row is reported at once. */
 export function parseMatrix(text: string, file = MATRIX_FILE): Matrix {
-    const raw = YAML.parse(text) as { external?: Record<string, { ip?: unknown; description?: unknown }>; confined?: unknown[]; probes?: unknown[] } | null;
+    const raw = YAML.parse(text) as {
+        external?: Record<string, { ip?: unknown; description?: unknown }>;
+        confined?: unknown[];
+        probes?: unknown[];
+    } | null;
     const problems: string[] = [];
     const external: Record<string, ExternalAddress> = {};
     for (const [id, entry] of Object.entries(raw?.external ?? {})) {
@@ -79,14 +90,19 @@ export function parseMatrix(text: string, file = MATRIX_FILE): Matrix {
     const confined: Confinement[] = (raw?.confined ?? []).map((c, i) => {
         const entry = c as { source?: unknown; modes?: unknown };
         if (!isWorkload(entry.source)) {
-            problems.push(`confined[${i}].source: unknown workload ${JSON.stringify(entry.source)}; known: ${WORKLOAD_IDS.join(", ")}`);
+            problems.push(
+                `confined[${i}].source: unknown workload ${JSON.stringify(entry.source)}; known: ${WORKLOAD_IDS.join(", ")}`,
+            );
         }
         return { source: entry.source as WorkloadId, modes: modeList(entry.modes, `confined[${i}].modes`, problems) };
     });
     // Each mode's own connection from trial pods is its entry's `reaches`: allowed in that mode
     // and in no other. The rows are checked like the file's own.
     const rows: { where: string; row: Record<string, unknown> }[] = [
-        ...LLM_MODES.map((mode) => ({ where: `${MODES_FILE} ${mode}.reaches`, row: { from: "trial", ...llmMode(mode).reaches, allowed: [mode] } })),
+        ...LLM_MODES.map((mode) => ({
+            where: `${MODES_FILE} ${mode}.reaches`,
+            row: { from: "trial", ...llmMode(mode).reaches, allowed: [mode] },
+        })),
         ...(raw?.probes ?? []).map((p, i) => ({ where: `probes[${i}]`, row: p as Record<string, unknown> })),
     ];
     const seen = new Map<string, string>();
@@ -98,7 +114,9 @@ export function parseMatrix(text: string, file = MATRIX_FILE): Matrix {
             }
         }
         if (!isWorkload(row.from)) {
-            problems.push(`${where}.from: unknown workload ${JSON.stringify(row.from)}; known: ${WORKLOAD_IDS.join(", ")}`);
+            problems.push(
+                `${where}.from: unknown workload ${JSON.stringify(row.from)}; known: ${WORKLOAD_IDS.join(", ")}`,
+            );
         }
         if (!isWorkload(row.to) && !(typeof row.to === "string" && row.to in external)) {
             problems.push(`${where}.to: ${JSON.stringify(row.to)} is neither a workload nor an external address`);
@@ -107,9 +125,13 @@ export function parseMatrix(text: string, file = MATRIX_FILE): Matrix {
             problems.push(`${where}.protocol: expected one of ${PROTOCOLS.join(", ")}`);
         }
         const port = row.port;
-        const portOk = (typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535) || (NAMED_PORTS as readonly unknown[]).includes(port);
+        const portOk =
+            (typeof port === "number" && Number.isInteger(port) && port >= 1 && port <= 65535) ||
+            (NAMED_PORTS as readonly unknown[]).includes(port);
         if (!portOk) {
-            problems.push(`${where}.port: expected 1-65535 or one of ${NAMED_PORTS.join(", ")}; got ${JSON.stringify(port)}`);
+            problems.push(
+                `${where}.port: expected 1-65535 or one of ${NAMED_PORTS.join(", ")}; got ${JSON.stringify(port)}`,
+            );
         }
         const connection = `${String(row.from)} -> ${String(row.to)} ${String(row.protocol)}/${String(port)}`;
         const first = seen.get(connection);
@@ -117,14 +139,24 @@ export function parseMatrix(text: string, file = MATRIX_FILE): Matrix {
             problems.push(`${where}: ${connection} is already expected by ${first}`);
         }
         seen.set(connection, where);
-        const allowed = row.allowed === undefined ? (problems.push(`${where}.allowed: missing`), []) : modeList(row.allowed, `${where}.allowed`, problems);
+        const allowed =
+            row.allowed === undefined
+                ? (problems.push(`${where}.allowed: missing`), [])
+                : modeList(row.allowed, `${where}.allowed`, problems);
         const modes = modeList(row.modes, `${where}.modes`, problems);
         for (const m of allowed) {
             if (!modes.includes(m)) {
                 problems.push(`${where}: allowed in ${m}, but the row does not apply to ${m}`);
             }
         }
-        return { from: row.from as WorkloadId, to: row.to as string, protocol: row.protocol as Protocol, port: port as PortRef, allowed, modes };
+        return {
+            from: row.from as WorkloadId,
+            to: row.to as string,
+            protocol: row.protocol as Protocol,
+            port: port as PortRef,
+            allowed,
+            modes,
+        };
     });
     if (probes.length === 0) {
         problems.push("no probes");

@@ -14,7 +14,18 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
-    filesUnder, h1, isVendored, LEVELS, MODULE, MODULE_FILE, pinnedModule, sha256Hex, sumsText, SUMS_FILE, VENDOR_DIR, VendoredModule,
+    filesUnder,
+    h1,
+    isVendored,
+    LEVELS,
+    MODULE,
+    MODULE_FILE,
+    pinnedModule,
+    sha256Hex,
+    sumsText,
+    SUMS_FILE,
+    VENDOR_DIR,
+    VendoredModule,
 } from "./vendor";
 
 function goBinary(): string {
@@ -32,7 +43,9 @@ function goBinary(): string {
 /** `go mod download -json module@version`, run outside any module so no go.mod is touched. */
 function download(version: string): { dir: string; sum: string } {
     const out = execFileSync(goBinary(), ["mod", "download", "-json", `${MODULE}@${version}`], {
-        cwd: os.tmpdir(), encoding: "utf8", env: { ...process.env, GOTOOLCHAIN: "local" },
+        cwd: os.tmpdir(),
+        encoding: "utf8",
+        env: { ...process.env, GOTOOLCHAIN: "local" },
     });
     const info = JSON.parse(out) as { Dir?: string; Sum?: string; Error?: string };
     if (info.Error || !info.Dir || !info.Sum) {
@@ -74,9 +87,13 @@ function main(): void {
     const digests = new Map(filesUnder(dir).map((rel) => [rel, sha256Hex(fs.readFileSync(path.join(dir, rel)))]));
     const sums = sumsText(pinned.version, digests);
     if (h1(sums) !== sum) {
-        throw new Error(`the module cache's ${dir} hashes to ${h1(sums)}, not its checksum ${sum}: run \`go clean -modcache\` and retry`);
+        throw new Error(
+            `the module cache's ${dir} hashes to ${h1(sums)}, not its checksum ${sum}: run \`go clean -modcache\` and retry`,
+        );
     }
-    const versions = fs.readdirSync(path.join(dir, "test", "testdata", "baseline")).filter((v) => /^v1\.\d+$/.test(v))
+    const versions = fs
+        .readdirSync(path.join(dir, "test", "testdata", "baseline"))
+        .filter((v) => /^v1\.\d+$/.test(v))
         .sort((a, b) => Number(a.slice(3)) - Number(b.slice(3)));
     const newest = versions[versions.length - 1];
     if (newest !== pinned.fixturesVersion) {
@@ -100,7 +117,9 @@ function main(): void {
     fs.writeFileSync(path.join(VENDOR_DIR, SUMS_FILE), sums);
     fs.writeFileSync(path.join(VENDOR_DIR, MODULE_FILE), `${JSON.stringify(vendored, null, 2)}\n`);
     fs.writeFileSync(path.join(VENDOR_DIR, "README.md"), readme(vendored, pinned.kubernetes, counts));
-    console.error(`[pod-security] vendored ${Object.values(counts).reduce((a, b) => a + b, 0)} fixtures of ${newest} into ${VENDOR_DIR}`);
+    console.error(
+        `[pod-security] vendored ${Object.values(counts).reduce((a, b) => a + b, 0)} fixtures of ${newest} into ${VENDOR_DIR}`,
+    );
 }
 
 try {

@@ -60,7 +60,10 @@ export function byteOrder(a: string, b: string): number {
 /** SHA256SUMS text for files given by module-relative path: `<hex>  <module>@<version>/<path>` lines in Go's order. */
 export function sumsText(version: string, files: ReadonlyMap<string, string>): string {
     // Every name shares the `<module>@<version>/` prefix, so sorting the paths sorts the names.
-    return [...files.keys()].sort(byteOrder).map((rel) => `${files.get(rel)}  ${MODULE}@${version}/${rel}\n`).join("");
+    return [...files.keys()]
+        .sort(byteOrder)
+        .map((rel) => `${files.get(rel)}  ${MODULE}@${version}/${rel}\n`)
+        .join("");
 }
 
 /** SHA256SUMS parsed back: module-relative path to hex digest. */
@@ -103,7 +106,7 @@ export function readVendoredModule(): VendoredModule {
     return JSON.parse(fs.readFileSync(path.join(VENDOR_DIR, MODULE_FILE), "utf8")) as VendoredModule;
 }
 
-export type Level = typeof LEVELS[number];
+export type Level = (typeof LEVELS)[number];
 
 /** One upstream fixture: a pod that Pod Security admission admits (pass) or refuses (fail) at its level. */
 export interface Fixture {
@@ -123,7 +126,10 @@ export function loadFixtures(): Fixture[] {
     for (const level of LEVELS) {
         for (const verdict of ["pass", "fail"] as const) {
             const dir = path.join(VENDOR_DIR, "test", "testdata", level, fixturesVersion, verdict);
-            for (const file of fs.readdirSync(dir).filter((f) => f.endsWith(".yaml")).sort()) {
+            for (const file of fs
+                .readdirSync(dir)
+                .filter((f) => f.endsWith(".yaml"))
+                .sort()) {
                 const name = file.slice(0, -".yaml".length);
                 const check = /^base(_linux|_windows)?$/.test(name) ? "base" : name.replace(/\d+$/, "");
                 const pod = YAML.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Fixture["pod"];

@@ -9,17 +9,38 @@ import { committedStacks, LLM_MODES } from "../../components/config";
 import { isLlmMode, LlmMode } from "../../components/llmModes";
 import { ProgramRun, stackConfig, stackProgram, withMode } from "../engine/program-run";
 
-export type Manifest = Record<string, unknown> & { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+export type Manifest = Record<string, unknown> & {
+    apiVersion: string;
+    kind: string;
+    metadata: { name: string; namespace?: string };
+};
 
 /** Objects in the order an apply needs them: namespaces first, workloads last. */
-const KIND_ORDER = ["Namespace", "ResourceQuota", "LimitRange", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Secret",
-    "PersistentVolumeClaim", "NetworkPolicy", "Service", "Deployment", "PodDisruptionBudget", "CronJob"];
+const KIND_ORDER = [
+    "Namespace",
+    "ResourceQuota",
+    "LimitRange",
+    "ServiceAccount",
+    "Role",
+    "RoleBinding",
+    "ConfigMap",
+    "Secret",
+    "PersistentVolumeClaim",
+    "NetworkPolicy",
+    "Service",
+    "Deployment",
+    "PodDisruptionBudget",
+    "CronJob",
+];
 
 export function manifestsOf(run: ProgramRun): Manifest[] {
     const manifests = run.resources
         .filter((r) => r.type.startsWith("kubernetes:") && !r.type.endsWith("Patch"))
         .map((r) => r.inputs as Manifest)
-        .filter((m) => typeof m.apiVersion === "string" && typeof m.kind === "string" && typeof m.metadata?.name === "string");
+        .filter(
+            (m) =>
+                typeof m.apiVersion === "string" && typeof m.kind === "string" && typeof m.metadata?.name === "string",
+        );
     const rank = (m: Manifest) => {
         const i = KIND_ORDER.indexOf(m.kind);
         return i === -1 ? KIND_ORDER.length : i;
@@ -54,10 +75,16 @@ export function forPeople(stack: string, mode: string | undefined, manifests: Ma
         if (m.kind !== "Secret") {
             return m;
         }
-        const hide = (values: unknown) => (values && typeof values === "object"
-            ? Object.fromEntries(Object.keys(values).map((k) => [k, NOT_SHOWN])) : values);
+        const hide = (values: unknown) =>
+            values && typeof values === "object"
+                ? Object.fromEntries(Object.keys(values).map((k) => [k, NOT_SHOWN]))
+                : values;
         const { data, stringData, ...rest } = m;
-        return { ...rest, ...(data === undefined ? {} : { data: hide(data) }), ...(stringData === undefined ? {} : { stringData: hide(stringData) }) };
+        return {
+            ...rest,
+            ...(data === undefined ? {} : { data: hide(data) }),
+            ...(stringData === undefined ? {} : { stringData: hide(stringData) }),
+        };
     });
     return header + toYaml(redacted);
 }
@@ -66,8 +93,12 @@ async function main(): Promise<void> {
     const [stack, mode] = process.argv.slice(2);
     const stacks = committedStacks();
     if (!stack || !stacks.includes(stack) || (mode !== undefined && !isLlmMode(mode))) {
-        console.error(`usage: npm run --silent render -- <${stacks.join("|")}> [${LLM_MODES.join("|")}]` +
-            (stack && !stacks.includes(stack) ? `\nno stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml beside Pulumi.yaml` : ""));
+        console.error(
+            `usage: npm run --silent render -- <${stacks.join("|")}> [${LLM_MODES.join("|")}]` +
+                (stack && !stacks.includes(stack)
+                    ? `\nno stack ${JSON.stringify(stack)}: there is no Pulumi.${stack}.yaml beside Pulumi.yaml`
+                    : ""),
+        );
         process.exit(2);
     }
     process.stdout.write(forPeople(stack, mode, await renderStack(stack, mode)));

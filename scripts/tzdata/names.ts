@@ -62,7 +62,9 @@ export function goZoneList(go = process.env.GO ?? "go"): ZoneList | undefined {
     if (!tzdata) {
         throw new Error(`${timeDir}/update.bash names no DATA= release`);
     }
-    const names = zipEntryNames(fs.readFileSync(path.join(timeDir, "zoneinfo.zip"))).filter((n) => !n.endsWith("/")).sort();
+    const names = zipEntryNames(fs.readFileSync(path.join(timeDir, "zoneinfo.zip")))
+        .filter((n) => !n.endsWith("/"))
+        .sort();
     return { go: version, tzdata, names };
 }
 
@@ -76,7 +78,9 @@ function main(): void {
     if (process.argv.includes("--check")) {
         const committed = fs.readFileSync(ZONE_FILE, "utf8");
         if (committed !== text) {
-            console.error(`${path.relative(process.cwd(), ZONE_FILE)} differs from ${list.go}'s zoneinfo.zip (tzdata ${list.tzdata}); run npx ts-node --transpile-only scripts/tzdata/names.ts`);
+            console.error(
+                `${path.relative(process.cwd(), ZONE_FILE)} differs from ${list.go}'s zoneinfo.zip (tzdata ${list.tzdata}); run npx ts-node --transpile-only scripts/tzdata/names.ts`,
+            );
             process.exit(1);
         }
         return;

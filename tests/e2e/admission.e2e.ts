@@ -60,82 +60,209 @@ function variant(spec: Spec, labels?: (l: Record<string, string>) => Record<stri
     };
 }
 
-const withContainerEnv = (env: unknown[], key: "env" | "envFrom" = "env") => (base: Pod): Pod => {
-    const pod = JSON.parse(JSON.stringify(base)) as Pod;
-    const [agent] = pod.spec.containers as Record<string, unknown>[];
-    agent[key] = env;
-    return pod;
-};
-const withVolume = (volume: Record<string, unknown>) => (base: Pod): Pod => {
-    const pod = JSON.parse(JSON.stringify(base)) as Pod;
-    pod.spec.volumes = [...(pod.spec.volumes as unknown[]), volume];
-    return pod;
-};
-const secretEnv = (secret: string) => [{ name: "CREDENTIAL", valueFrom: { secretKeyRef: { name: secret, key: "value" } } }];
+const withContainerEnv =
+    (env: unknown[], key: "env" | "envFrom" = "env") =>
+    (base: Pod): Pod => {
+        const pod = JSON.parse(JSON.stringify(base)) as Pod;
+        const [agent] = pod.spec.containers as Record<string, unknown>[];
+        agent[key] = env;
+        return pod;
+    };
+const withVolume =
+    (volume: Record<string, unknown>) =>
+    (base: Pod): Pod => {
+        const pod = JSON.parse(JSON.stringify(base)) as Pod;
+        pod.spec.volumes = [...(pod.spec.volumes as unknown[]), volume];
+        return pod;
+    };
+const secretEnv = (secret: string) => [
+    { name: "CREDENTIAL", valueFrom: { secretKeyRef: { name: secret, key: "value" } } },
+];
 
 const CASES: Case[] = [
     { name: "the trial pod built from the published baseline", pod: (p) => p, expected: "admitted" },
-    { name: "no labels", pod: variant({}, () => ({})), expected: "trial-labels", names: "missing: abevalflow/role=trial" },
-    { name: "the trial label with another value", pod: variant({}, () => ({ "abevalflow/role": "builder" })), expected: "trial-labels", names: "missing: abevalflow/role=trial" },
-    { name: "a name without the trial prefix (the proxy's pod names)", pod: (p) => p, podName: "litellm-5d8f7c9b4-x2x7q", expected: "trial-pod-name", names: "it is named litellm-5d8f7c9b4-x2x7q" },
-    { name: "the trial labels plus the LiteLLM proxy's pod labels", pod: variant({}, (l) => ({ ...l, ...LITELLM.podLabels })), expected: "own-pod-labels", names: "the LiteLLM proxy" },
-    { name: "the trial labels plus the cleanup job's pod labels", pod: variant({}, (l) => ({ ...l, ...CLEANUP.podLabels })), expected: "own-pod-labels", names: "the cleanup job" },
-    { name: "serviceAccountName abevalflow-cleanup (its token can delete)", pod: variant({ serviceAccountName: CLEANUP.name }), expected: "service-account", names: `it names ${CLEANUP.name}` },
-    { name: "serviceAccountName litellm", pod: variant({ serviceAccountName: LITELLM.name }), expected: "service-account", names: `it names ${LITELLM.name}` },
-    { name: "serviceAccountName pipeline (its own, which may create pods)", pod: variant({ serviceAccountName: "pipeline" }), expected: "service-account", names: "it names pipeline" },
-    { name: "automountServiceAccountToken: true", pod: variant({ automountServiceAccountToken: true }), expected: "no-token-automount", names: "it sets true" },
-    { name: "automountServiceAccountToken unset", pod: variant({ automountServiceAccountToken: undefined }), expected: "no-token-automount", names: "it leaves it unset" },
+    {
+        name: "no labels",
+        pod: variant({}, () => ({})),
+        expected: "trial-labels",
+        names: "missing: abevalflow/role=trial",
+    },
+    {
+        name: "the trial label with another value",
+        pod: variant({}, () => ({ "abevalflow/role": "builder" })),
+        expected: "trial-labels",
+        names: "missing: abevalflow/role=trial",
+    },
+    {
+        name: "a name without the trial prefix (the proxy's pod names)",
+        pod: (p) => p,
+        podName: "litellm-5d8f7c9b4-x2x7q",
+        expected: "trial-pod-name",
+        names: "it is named litellm-5d8f7c9b4-x2x7q",
+    },
+    {
+        name: "the trial labels plus the LiteLLM proxy's pod labels",
+        pod: variant({}, (l) => ({ ...l, ...LITELLM.podLabels })),
+        expected: "own-pod-labels",
+        names: "the LiteLLM proxy",
+    },
+    {
+        name: "the trial labels plus the cleanup job's pod labels",
+        pod: variant({}, (l) => ({ ...l, ...CLEANUP.podLabels })),
+        expected: "own-pod-labels",
+        names: "the cleanup job",
+    },
+    {
+        name: "serviceAccountName abevalflow-cleanup (its token can delete)",
+        pod: variant({ serviceAccountName: CLEANUP.name }),
+        expected: "service-account",
+        names: `it names ${CLEANUP.name}`,
+    },
+    {
+        name: "serviceAccountName litellm",
+        pod: variant({ serviceAccountName: LITELLM.name }),
+        expected: "service-account",
+        names: `it names ${LITELLM.name}`,
+    },
+    {
+        name: "serviceAccountName pipeline (its own, which may create pods)",
+        pod: variant({ serviceAccountName: "pipeline" }),
+        expected: "service-account",
+        names: "it names pipeline",
+    },
+    {
+        name: "automountServiceAccountToken: true",
+        pod: variant({ automountServiceAccountToken: true }),
+        expected: "no-token-automount",
+        names: "it sets true",
+    },
+    {
+        name: "automountServiceAccountToken unset",
+        pod: variant({ automountServiceAccountToken: undefined }),
+        expected: "no-token-automount",
+        names: "it leaves it unset",
+    },
     {
         name: "a projected serviceAccountToken volume",
-        pod: withVolume({ name: "token", projected: { sources: [{ serviceAccountToken: { path: "token", expirationSeconds: 3600 } }] } }),
-        expected: "no-projected-token", names: "volumes with a serviceAccountToken source: token",
+        pod: withVolume({
+            name: "token",
+            projected: { sources: [{ serviceAccountToken: { path: "token", expirationSeconds: 3600 } }] },
+        }),
+        expected: "no-projected-token",
+        names: "volumes with a serviceAccountToken source: token",
     },
-    { name: "hostNetwork", pod: variant({ hostNetwork: true }), expected: "no-host-namespaces", names: "it sets hostNetwork" },
+    {
+        name: "hostNetwork",
+        pod: variant({ hostNetwork: true }),
+        expected: "no-host-namespaces",
+        names: "it sets hostNetwork",
+    },
     { name: "hostPID", pod: variant({ hostPID: true }), expected: "no-host-namespaces", names: "it sets hostPID" },
     { name: "hostIPC", pod: variant({ hostIPC: true }), expected: "no-host-namespaces", names: "it sets hostIPC" },
-    { name: "a hostPath volume", pod: withVolume({ name: "host-etc", hostPath: { path: "/etc" } }), expected: "no-host-path", names: "hostPath volumes: host-etc" },
     {
-        name: `the dead-letter claim ${VOLUMES.deadLetter} (the cleanup's records)`, pod: withVolume({ name: "records", persistentVolumeClaim: { claimName: VOLUMES.deadLetter } }),
-        expected: "claim-allow-list", names: `volume records claim ${VOLUMES.deadLetter}`,
+        name: "a hostPath volume",
+        pod: withVolume({ name: "host-etc", hostPath: { path: "/etc" } }),
+        expected: "no-host-path",
+        names: "hostPath volumes: host-etc",
     },
-    { name: "a claim outside trialClaimNames", pod: withVolume({ name: "other", persistentVolumeClaim: { claimName: "someone-elses-data" } }), expected: "claim-allow-list", names: "volume other claim someone-elses-data" },
-    { name: `the workspace claim ${VOLUMES.workspace} (trialClaimNames)`, pod: withVolume({ name: "ws", persistentVolumeClaim: { claimName: VOLUMES.workspace } }), expected: "admitted" },
     {
-        name: "an ephemeral volume (a claim of its own)",
-        pod: withVolume({ name: "scratch", ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } } } } } }),
+        name: `the dead-letter claim ${VOLUMES.deadLetter} (the cleanup's records)`,
+        pod: withVolume({ name: "records", persistentVolumeClaim: { claimName: VOLUMES.deadLetter } }),
+        expected: "claim-allow-list",
+        names: `volume records claim ${VOLUMES.deadLetter}`,
+    },
+    {
+        name: "a claim outside trialClaimNames",
+        pod: withVolume({ name: "other", persistentVolumeClaim: { claimName: "someone-elses-data" } }),
+        expected: "claim-allow-list",
+        names: "volume other claim someone-elses-data",
+    },
+    {
+        name: `the workspace claim ${VOLUMES.workspace} (trialClaimNames)`,
+        pod: withVolume({ name: "ws", persistentVolumeClaim: { claimName: VOLUMES.workspace } }),
         expected: "admitted",
     },
     {
-        name: `a secret volume of ${LITELLM.credentialsSecret} (the Vertex key)`, pod: withVolume({ name: "vertex", secret: { secretName: LITELLM.credentialsSecret } }),
-        expected: "secret-allow-list", names: `volume vertex Secret ${LITELLM.credentialsSecret}`,
+        name: "an ephemeral volume (a claim of its own)",
+        pod: withVolume({
+            name: "scratch",
+            ephemeral: {
+                volumeClaimTemplate: {
+                    spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Mi" } } },
+                },
+            },
+        }),
+        expected: "admitted",
     },
     {
-        name: "a secret volume of vertex-service-account", pod: withVolume({ name: "vertex", secret: { secretName: "vertex-service-account" } }),
-        expected: "secret-allow-list", names: "volume vertex Secret vertex-service-account",
+        name: `a secret volume of ${LITELLM.credentialsSecret} (the Vertex key)`,
+        pod: withVolume({ name: "vertex", secret: { secretName: LITELLM.credentialsSecret } }),
+        expected: "secret-allow-list",
+        names: `volume vertex Secret ${LITELLM.credentialsSecret}`,
     },
-    { name: "env secretKeyRef to a Secret outside the list", pod: withContainerEnv(secretEnv("unrelated-secret")), expected: "secret-allow-list", names: "container agent env CREDENTIAL from Secret unrelated-secret" },
     {
-        name: `envFrom secretRef to ${LITELLM.credentialsSecret}`, pod: withContainerEnv([{ secretRef: { name: LITELLM.credentialsSecret } }], "envFrom"),
-        expected: "secret-allow-list", names: `container agent envFrom Secret ${LITELLM.credentialsSecret}`,
+        name: "a secret volume of vertex-service-account",
+        pod: withVolume({ name: "vertex", secret: { secretName: "vertex-service-account" } }),
+        expected: "secret-allow-list",
+        names: "volume vertex Secret vertex-service-account",
+    },
+    {
+        name: "env secretKeyRef to a Secret outside the list",
+        pod: withContainerEnv(secretEnv("unrelated-secret")),
+        expected: "secret-allow-list",
+        names: "container agent env CREDENTIAL from Secret unrelated-secret",
+    },
+    {
+        name: `envFrom secretRef to ${LITELLM.credentialsSecret}`,
+        pod: withContainerEnv([{ secretRef: { name: LITELLM.credentialsSecret } }], "envFrom"),
+        expected: "secret-allow-list",
+        names: `container agent envFrom Secret ${LITELLM.credentialsSecret}`,
     },
     {
         name: "a projected volume with a Secret outside the list beside the master key",
-        pod: withVolume({ name: "bundle", projected: { sources: [{ secret: { name: LITELLM.masterKeySecret } }, { secret: { name: "vertex-service-account" } }] } }),
-        expected: "secret-allow-list", names: "projected volume bundle Secret vertex-service-account",
+        pod: withVolume({
+            name: "bundle",
+            projected: {
+                sources: [
+                    { secret: { name: LITELLM.masterKeySecret } },
+                    { secret: { name: "vertex-service-account" } },
+                ],
+            },
+        }),
+        expected: "secret-allow-list",
+        names: "projected volume bundle Secret vertex-service-account",
     },
     {
         name: "an init container with env secretKeyRef outside the list",
         pod: variant({ initContainers: [{ name: "setup", image: IMAGE, env: secretEnv(LITELLM.credentialsSecret) }] }),
-        expected: "secret-allow-list", names: `init container setup env CREDENTIAL from Secret ${LITELLM.credentialsSecret}`,
+        expected: "secret-allow-list",
+        names: `init container setup env CREDENTIAL from Secret ${LITELLM.credentialsSecret}`,
     },
-    { name: `env secretKeyRef to ${LITELLM.masterKeySecret} (litellm mode)`, pod: withContainerEnv(secretEnv(LITELLM.masterKeySecret)), expected: "admitted" },
-    { name: `a secret volume of ${TRIAL_SECRET} (trialSecretNames)`, pod: withVolume({ name: "db", secret: { secretName: TRIAL_SECRET } }), expected: "admitted" },
-    { name: `envFrom secretRef to ${TRIAL_SECRET} (trialSecretNames)`, pod: withContainerEnv([{ secretRef: { name: TRIAL_SECRET } }], "envFrom"), expected: "admitted" },
+    {
+        name: `env secretKeyRef to ${LITELLM.masterKeySecret} (litellm mode)`,
+        pod: withContainerEnv(secretEnv(LITELLM.masterKeySecret)),
+        expected: "admitted",
+    },
+    {
+        name: `a secret volume of ${TRIAL_SECRET} (trialSecretNames)`,
+        pod: withVolume({ name: "db", secret: { secretName: TRIAL_SECRET } }),
+        expected: "admitted",
+    },
+    {
+        name: `envFrom secretRef to ${TRIAL_SECRET} (trialSecretNames)`,
+        pod: withContainerEnv([{ secretRef: { name: TRIAL_SECRET } }], "envFrom"),
+        expected: "admitted",
+    },
     {
         name: "by the cluster admin: no labels, the cleanup account, its token, a Secret outside the list",
-        pod: (base) => withVolume({ name: "vertex", secret: { secretName: LITELLM.credentialsSecret } })(
-            variant({ serviceAccountName: CLEANUP.name, automountServiceAccountToken: undefined }, () => ({}))(base)),
-        expected: "admitted", as: "admin",
+        pod: (base) =>
+            withVolume({ name: "vertex", secret: { secretName: LITELLM.credentialsSecret } })(
+                variant({ serviceAccountName: CLEANUP.name, automountServiceAccountToken: undefined }, () => ({}))(
+                    base,
+                ),
+            ),
+        expected: "admitted",
+        as: "admin",
     },
 ];
 
@@ -144,7 +271,17 @@ function toYaml(pod: Pod): string {
 }
 
 function createPod(pod: Pod, as: "pipeline" | "admin", dryRun = false): Result {
-    return run("kubectl", ["create", "-f", "-", ...(as === "pipeline" ? ["--as", PIPELINE] : []), ...(dryRun ? ["--dry-run=server"] : [])], { input: toYaml(pod) });
+    return run(
+        "kubectl",
+        [
+            "create",
+            "-f",
+            "-",
+            ...(as === "pipeline" ? ["--as", PIPELINE] : []),
+            ...(dryRun ? ["--dry-run=server"] : []),
+        ],
+        { input: toYaml(pod) },
+    );
 }
 
 function denial(rule: string): string {
@@ -179,11 +316,17 @@ describe("admission of the pods the pipeline creates, on the real API server", f
         created.push(name);
         return name;
     };
-    const unlabelled = (): Pod => ({ ...variant({}, () => ({}))(base), metadata: { ...base.metadata, name: "probe", labels: {} } });
+    const unlabelled = (): Pod => ({
+        ...variant({}, () => ({}))(base),
+        metadata: { ...base.metadata, name: "probe", labels: {} },
+    });
 
     before(async () => {
         requireCluster();
-        ws.initStack(STACK, "dev", { "abevalflow:namespace": NAMESPACE, "abevalflow:podSecurityEnforce": "privileged" });
+        ws.initStack(STACK, "dev", {
+            "abevalflow:namespace": NAMESPACE,
+            "abevalflow:podSecurityEnforce": "privileged",
+        });
         // A list value, as a stack file holds it.
         const file = path.join(REPO_ROOT, `Pulumi.${STACK}.yaml`);
         const doc = YAML.parse(fs.readFileSync(file, "utf8")) as { config: Record<string, unknown> };
@@ -193,19 +336,45 @@ describe("admission of the pods the pipeline creates, on the real API server", f
         console.log(`      up: ${r.ms} ms`);
         for (const secret of TEST_SECRETS) {
             // vertex-service-account exists already: the stack names it, so it is there before the proxy starts.
-            const r = run("kubectl", ["create", "secret", "generic", secret, "-n", NAMESPACE, "--from-literal=value=e2e"]);
+            const r = run("kubectl", [
+                "create",
+                "secret",
+                "generic",
+                secret,
+                "-n",
+                NAMESPACE,
+                "--from-literal=value=e2e",
+            ]);
             expect(r.status === 0 || /already exists/.test(r.output), r.output).to.equal(true);
         }
         // The legitimate trial pod, as the pod launcher builds it from what the program publishes.
-        const published = kubectlJson<{ data: Record<string, string> }>(["get", "configmap", TRIAL_BASELINE_CONFIGMAP, "-n", NAMESPACE]).data;
+        const published = kubectlJson<{ data: Record<string, string> }>([
+            "get",
+            "configmap",
+            TRIAL_BASELINE_CONFIGMAP,
+            "-n",
+            NAMESPACE,
+        ]).data;
         const b = JSON.parse(published["baseline.json"]) as TrialPodBaseline;
         expect(published[TRIAL_POD_NAME_PREFIX_KEY]).to.equal(TRIAL_PREFIX);
         base = {
-            metadata: { name: "", namespace: NAMESPACE, labels: JSON.parse(published["podLabels.json"]) as Record<string, string> },
+            metadata: {
+                name: "",
+                namespace: NAMESPACE,
+                labels: JSON.parse(published["podLabels.json"]) as Record<string, string>,
+            },
             spec: {
                 automountServiceAccountToken: b.automountServiceAccountToken,
                 securityContext: b.podSecurityContext,
-                containers: [{ name: "agent", image: IMAGE, securityContext: b.containerSecurityContext, resources: b.resources, volumeMounts: b.volumeMounts }],
+                containers: [
+                    {
+                        name: "agent",
+                        image: IMAGE,
+                        securityContext: b.containerSecurityContext,
+                        resources: b.resources,
+                        volumeMounts: b.volumeMounts,
+                    },
+                ],
                 volumes: b.volumes,
             },
         };
@@ -214,7 +383,13 @@ describe("admission of the pods the pipeline creates, on the real API server", f
 
     after(() => {
         if (observed.length > 0) {
-            console.log(["      | pod | by | expected | observed |", "      |---|---|---|---|", ...observed.map((row) => `      | ${row.join(" | ")} |`)].join("\n"));
+            console.log(
+                [
+                    "      | pod | by | expected | observed |",
+                    "      |---|---|---|---|",
+                    ...observed.map((row) => `      | ${row.join(" | ")} |`),
+                ].join("\n"),
+            );
         }
         ws.pulumi(["destroy", "--yes", "--skip-preview", "-s", STACK]);
         // The Namespace is retained on destroy (the volumes live there); this suite's is not needed.
@@ -223,14 +398,23 @@ describe("admission of the pods the pipeline creates, on the real API server", f
     });
 
     it("up creates the policy and its binding, cluster-scoped, for the pipeline's requests in this namespace only", () => {
-        const policy = kubectlJson<{ metadata: { annotations: Record<string, string> }; spec: { failurePolicy: string; matchConditions: { expression: string }[] }; status?: { typeChecking?: { expressionWarnings?: unknown[] } } }>(
-            ["get", "validatingadmissionpolicy", POLICY]);
+        const policy = kubectlJson<{
+            metadata: { annotations: Record<string, string> };
+            spec: { failurePolicy: string; matchConditions: { expression: string }[] };
+            status?: { typeChecking?: { expressionWarnings?: unknown[] } };
+        }>(["get", "validatingadmissionpolicy", POLICY]);
         expect(policy.spec.failurePolicy).to.equal("Fail");
-        expect(policy.spec.matchConditions.map((c) => c.expression)).to.deep.equal([`request.userInfo.username == "${PIPELINE}"`]);
+        expect(policy.spec.matchConditions.map((c) => c.expression)).to.deep.equal([
+            `request.userInfo.username == "${PIPELINE}"`,
+        ]);
         expect(policy.metadata.annotations).to.include({ "pulumi.com/patchForce": "true" });
         // The API server type-checks every expression against the Pod schema and reports here.
         expect(policy.status?.typeChecking?.expressionWarnings ?? [], JSON.stringify(policy.status)).to.deep.equal([]);
-        const binding = kubectlJson<{ spec: Record<string, unknown> }>(["get", "validatingadmissionpolicybinding", POLICY]);
+        const binding = kubectlJson<{ spec: Record<string, unknown> }>([
+            "get",
+            "validatingadmissionpolicybinding",
+            POLICY,
+        ]);
         expect(binding.spec).to.deep.equal({
             policyName: POLICY,
             validationActions: ["Deny"],
@@ -249,15 +433,31 @@ describe("admission of the pods the pipeline creates, on the real API server", f
             pod.metadata.name = c.podName ?? nextName();
             const r = createPod(pod, as);
             const denied = /denied request: rule ([a-z-]+):/.exec(r.output)?.[1];
-            observed.push([c.name, as, c.expected === "admitted" ? "admitted" : `denied: ${c.expected}`, r.status === 0 ? "admitted" : `denied: ${denied ?? r.output.trim()}`]);
+            observed.push([
+                c.name,
+                as,
+                c.expected === "admitted" ? "admitted" : `denied: ${c.expected}`,
+                r.status === 0 ? "admitted" : `denied: ${denied ?? r.output.trim()}`,
+            ]);
             if (c.expected === "admitted") {
                 expect(r.status, r.output).to.equal(0);
                 if (as === "pipeline") {
-                    expect(r.stderr, "meets restricted too: no Pod Security warning").to.not.match(/violate PodSecurity/);
+                    expect(r.stderr, "meets restricted too: no Pod Security warning").to.not.match(
+                        /violate PodSecurity/,
+                    );
                 }
                 // Only the first (the UPDATE cases patch it) stays: the others would fill the quota.
                 if (pod.metadata.name !== created[0]) {
-                    ok("kubectl", ["delete", "pod", pod.metadata.name, "-n", NAMESPACE, "--grace-period=0", "--force", "--wait=false"]);
+                    ok("kubectl", [
+                        "delete",
+                        "pod",
+                        pod.metadata.name,
+                        "-n",
+                        NAMESPACE,
+                        "--grace-period=0",
+                        "--force",
+                        "--wait=false",
+                    ]);
                 }
             } else {
                 expect(r.status, r.output).to.not.equal(0);
@@ -272,8 +472,24 @@ describe("admission of the pods the pipeline creates, on the real API server", f
     describe("after creation (UPDATE), should the pipeline ever be allowed to change pods", () => {
         // The pipeline's Role has no update or patch on pods; this suite grants them for a moment.
         before(() => {
-            ok("kubectl", ["create", "role", "e2e-pod-patch", "-n", NAMESPACE, "--verb=get,patch", "--resource=pods,pods/ephemeralcontainers"]);
-            ok("kubectl", ["create", "rolebinding", "e2e-pod-patch", "-n", NAMESPACE, "--role=e2e-pod-patch", `--serviceaccount=${NAMESPACE}:pipeline`]);
+            ok("kubectl", [
+                "create",
+                "role",
+                "e2e-pod-patch",
+                "-n",
+                NAMESPACE,
+                "--verb=get,patch",
+                "--resource=pods,pods/ephemeralcontainers",
+            ]);
+            ok("kubectl", [
+                "create",
+                "rolebinding",
+                "e2e-pod-patch",
+                "-n",
+                NAMESPACE,
+                "--role=e2e-pod-patch",
+                `--serviceaccount=${NAMESPACE}:pipeline`,
+            ]);
         });
         after(() => {
             run("kubectl", ["delete", "rolebinding,role", "e2e-pod-patch", "-n", NAMESPACE, "--ignore-not-found"]);
@@ -283,7 +499,12 @@ describe("admission of the pods the pipeline creates, on the real API server", f
             // The first case's pod: the legitimate trial pod, admitted.
             const name = created[0];
             const off = run("kubectl", ["label", "pod", name, "-n", NAMESPACE, "abevalflow/role-", "--as", PIPELINE]);
-            observed.push(["remove the trial label (patch)", "pipeline", "denied: trial-labels", off.status === 0 ? "admitted" : "denied: trial-labels"]);
+            observed.push([
+                "remove the trial label (patch)",
+                "pipeline",
+                "denied: trial-labels",
+                off.status === 0 ? "admitted" : "denied: trial-labels",
+            ]);
             expect(off.status, off.output).to.not.equal(0);
             expect(off.output).to.contain(denial("trial-labels"));
             const other = run("kubectl", ["label", "pod", name, "-n", NAMESPACE, "e2e/marker=1", "--as", PIPELINE]);
@@ -291,11 +512,36 @@ describe("admission of the pods the pipeline creates, on the real API server", f
         });
 
         it(`an ephemeral container reading ${LITELLM.credentialsSecret} is denied`, () => {
-            const patch = { spec: { ephemeralContainers: [{ name: "debug", image: IMAGE, env: secretEnv(LITELLM.credentialsSecret) }] } };
-            const r = run("kubectl", ["patch", "pod", created[0], "-n", NAMESPACE, "--subresource", "ephemeralcontainers", "--type", "strategic", "-p", JSON.stringify(patch), "--as", PIPELINE]);
-            observed.push(["ephemeral container with env from the Vertex key (patch)", "pipeline", "denied: secret-allow-list", r.status === 0 ? "admitted" : "denied: secret-allow-list"]);
+            const patch = {
+                spec: {
+                    ephemeralContainers: [{ name: "debug", image: IMAGE, env: secretEnv(LITELLM.credentialsSecret) }],
+                },
+            };
+            const r = run("kubectl", [
+                "patch",
+                "pod",
+                created[0],
+                "-n",
+                NAMESPACE,
+                "--subresource",
+                "ephemeralcontainers",
+                "--type",
+                "strategic",
+                "-p",
+                JSON.stringify(patch),
+                "--as",
+                PIPELINE,
+            ]);
+            observed.push([
+                "ephemeral container with env from the Vertex key (patch)",
+                "pipeline",
+                "denied: secret-allow-list",
+                r.status === 0 ? "admitted" : "denied: secret-allow-list",
+            ]);
             expect(r.status, r.output).to.not.equal(0);
-            expect(r.output).to.contain(denial("secret-allow-list")).and.contain(`ephemeral container debug env CREDENTIAL from Secret ${LITELLM.credentialsSecret}`);
+            expect(r.output)
+                .to.contain(denial("secret-allow-list"))
+                .and.contain(`ephemeral container debug env CREDENTIAL from Secret ${LITELLM.credentialsSecret}`);
         });
     });
 
@@ -303,10 +549,13 @@ describe("admission of the pods the pipeline creates, on the real API server", f
         const trialPod = `${TRIAL_PREFIX}exec-target`;
         let proxyPod = "";
         const cleanupJob = `${CLEANUP.name}-e2e-exec`;
-        const asPipeline = (args: string[]): Result => run("kubectl", ["-n", NAMESPACE, "--as", PIPELINE, ...args], { timeoutMs: 30_000 });
+        const asPipeline = (args: string[]): Result =>
+            run("kubectl", ["-n", NAMESPACE, "--as", PIPELINE, ...args], { timeoutMs: 30_000 });
         const refused = (r: Result, sub: string, pod: string): void => {
             expect(r.status, r.output).to.not.equal(0);
-            expect(r.output).to.contain(denial("connect-trial-pods-only")).and.contain(`it asked for pods/${sub} of pod ${pod}`);
+            expect(r.output)
+                .to.contain(denial("connect-trial-pods-only"))
+                .and.contain(`it asked for pods/${sub} of pod ${pod}`);
         };
 
         before(() => {
@@ -314,62 +563,148 @@ describe("admission of the pods the pipeline creates, on the real API server", f
             const pod = JSON.parse(JSON.stringify(base)) as Pod;
             const meta = { generateName: trialPod + "-", namespace: NAMESPACE, labels: base.metadata.labels };
             const [agent] = pod.spec.containers as Record<string, unknown>[];
-            Object.assign(agent, { image: clusterState().probeImage, imagePullPolicy: "IfNotPresent", command: ["sleep", "3600"] });
+            Object.assign(agent, {
+                image: clusterState().probeImage,
+                imagePullPolicy: "IfNotPresent",
+                command: ["sleep", "3600"],
+            });
             // busybox runs as root unless told: the baseline's runAsNonRoot needs a user id.
             pod.spec.securityContext = { ...(pod.spec.securityContext as object), runAsUser: 65532, runAsGroup: 65532 };
             pod.spec.terminationGracePeriodSeconds = 0;
-            const r = run("kubectl", ["create", "-f", "-", "-o", "name", "--as", PIPELINE], { input: YAML.stringify({ apiVersion: "v1", kind: "Pod", metadata: meta, spec: pod.spec }) });
+            const r = run("kubectl", ["create", "-f", "-", "-o", "name", "--as", PIPELINE], {
+                input: YAML.stringify({ apiVersion: "v1", kind: "Pod", metadata: meta, spec: pod.spec }),
+            });
             expect(r.status, r.output).to.equal(0);
             const created = r.stdout.trim().replace(/^pod\//, "");
             expect(created.startsWith(`${trialPod}-`), `generateName gives the prefix: ${created}`).to.equal(true);
             ok("kubectl", ["-n", NAMESPACE, "label", "pod", created, "e2e/exec-target=1"]);
             ok("kubectl", ["-n", NAMESPACE, "wait", "--for=condition=Ready", `pod/${created}`, "--timeout=120s"]);
-            proxyPod = ok("kubectl", ["-n", NAMESPACE, "get", "pod", "-l", Object.entries(LITELLM.podLabels).map(([k, v]) => `${k}=${v}`).join(","),
-                "--field-selector=status.phase=Running", "-o", "jsonpath={.items[0].metadata.name}"]).stdout.trim();
+            proxyPod = ok("kubectl", [
+                "-n",
+                NAMESPACE,
+                "get",
+                "pod",
+                "-l",
+                Object.entries(LITELLM.podLabels)
+                    .map(([k, v]) => `${k}=${v}`)
+                    .join(","),
+                "--field-selector=status.phase=Running",
+                "-o",
+                "jsonpath={.items[0].metadata.name}",
+            ]).stdout.trim();
             expect(proxyPod.startsWith(`${LITELLM.name}-`), "the proxy runs").to.equal(true);
             ok("kubectl", ["create", "job", cleanupJob, `--from=cronjob/${CLEANUP.name}`, "-n", NAMESPACE]);
             // attach and port-forward are not in the pipeline's Role; granted here for a moment so that the policy, not RBAC, is what refuses.
-            ok("kubectl", ["create", "role", "e2e-connect", "-n", NAMESPACE, "--verb=create,get", "--resource=pods/attach,pods/portforward"]);
-            ok("kubectl", ["create", "rolebinding", "e2e-connect", "-n", NAMESPACE, "--role=e2e-connect", `--serviceaccount=${NAMESPACE}:pipeline`]);
+            ok("kubectl", [
+                "create",
+                "role",
+                "e2e-connect",
+                "-n",
+                NAMESPACE,
+                "--verb=create,get",
+                "--resource=pods/attach,pods/portforward",
+            ]);
+            ok("kubectl", [
+                "create",
+                "rolebinding",
+                "e2e-connect",
+                "-n",
+                NAMESPACE,
+                "--role=e2e-connect",
+                `--serviceaccount=${NAMESPACE}:pipeline`,
+            ]);
         });
         after(() => {
             run("kubectl", ["delete", "rolebinding,role", "e2e-connect", "-n", NAMESPACE, "--ignore-not-found"]);
             run("kubectl", ["delete", "job", cleanupJob, "-n", NAMESPACE, "--ignore-not-found", "--wait=false"]);
-            run("kubectl", ["delete", "pod", "-l", "e2e/exec-target=1", "-n", NAMESPACE, "--grace-period=0", "--force", "--wait=false"]);
+            run("kubectl", [
+                "delete",
+                "pod",
+                "-l",
+                "e2e/exec-target=1",
+                "-n",
+                NAMESPACE,
+                "--grace-period=0",
+                "--force",
+                "--wait=false",
+            ]);
         });
 
-        const target = (): string => ok("kubectl", ["-n", NAMESPACE, "get", "pod", "-l", "e2e/exec-target=1", "-o", "jsonpath={.items[0].metadata.name}"]).stdout.trim();
+        const target = (): string =>
+            ok("kubectl", [
+                "-n",
+                NAMESPACE,
+                "get",
+                "pod",
+                "-l",
+                "e2e/exec-target=1",
+                "-o",
+                "jsonpath={.items[0].metadata.name}",
+            ]).stdout.trim();
 
         it("a trial pod the pipeline creates from the published baseline is scheduled and runs to completion, as a non-root user, with no token", () => {
             const pod = JSON.parse(JSON.stringify(base)) as Pod;
             const [agent] = pod.spec.containers as Record<string, unknown>[];
             const token = "/var/run/secrets/kubernetes.io/serviceaccount/token";
-            Object.assign(agent, { image: clusterState().probeImage, imagePullPolicy: "IfNotPresent",
-                command: ["sh", "-c", `echo uid=$(id -u); test -e ${token} && echo token=present || echo token=absent`] });
+            Object.assign(agent, {
+                image: clusterState().probeImage,
+                imagePullPolicy: "IfNotPresent",
+                command: ["sh", "-c", `echo uid=$(id -u); test -e ${token} && echo token=present || echo token=absent`],
+            });
             pod.spec.securityContext = { ...(pod.spec.securityContext as object), runAsUser: 65532, runAsGroup: 65532 };
             pod.spec.restartPolicy = "Never";
             const r = run("kubectl", ["create", "-f", "-", "-o", "name", "--as", PIPELINE], {
-                input: YAML.stringify({ apiVersion: "v1", kind: "Pod", metadata: { generateName: `${TRIAL_PREFIX}run-`, namespace: NAMESPACE, labels: base.metadata.labels }, spec: pod.spec }),
+                input: YAML.stringify({
+                    apiVersion: "v1",
+                    kind: "Pod",
+                    metadata: {
+                        generateName: `${TRIAL_PREFIX}run-`,
+                        namespace: NAMESPACE,
+                        labels: base.metadata.labels,
+                    },
+                    spec: pod.spec,
+                }),
             });
             expect(r.status, r.output).to.equal(0);
             const name = r.stdout.trim().replace(/^pod\//, "");
-            ok("kubectl", ["-n", NAMESPACE, "wait", "--for=jsonpath={.status.phase}=Succeeded", `pod/${name}`, "--timeout=120s"]);
-            const placed = kubectlJson<{ spec: { nodeName?: string } }>(["get", "pod", name, "-n", NAMESPACE]).spec.nodeName;
+            ok("kubectl", [
+                "-n",
+                NAMESPACE,
+                "wait",
+                "--for=jsonpath={.status.phase}=Succeeded",
+                `pod/${name}`,
+                "--timeout=120s",
+            ]);
+            const placed = kubectlJson<{ spec: { nodeName?: string } }>(["get", "pod", name, "-n", NAMESPACE]).spec
+                .nodeName;
             expect(placed, "scheduled onto a node").to.match(/^node-\d$/);
-            expect(ok("kubectl", ["-n", NAMESPACE, "logs", name]).stdout.trim().split("\n")).to.deep.equal(["uid=65532", "token=absent"]);
+            expect(ok("kubectl", ["-n", NAMESPACE, "logs", name]).stdout.trim().split("\n")).to.deep.equal([
+                "uid=65532",
+                "token=absent",
+            ]);
             ok("kubectl", ["-n", NAMESPACE, "delete", "pod", name, "--wait=false"]);
         });
 
         it("exec into the trial pod it created: allowed, and the command runs", () => {
             const r = asPipeline(["exec", target(), "--", "id", "-u"]);
-            observed.push(["exec into its trial pod", "pipeline", "admitted", r.status === 0 ? "admitted" : `denied: ${r.output.trim()}`]);
+            observed.push([
+                "exec into its trial pod",
+                "pipeline",
+                "admitted",
+                r.status === 0 ? "admitted" : `denied: ${r.output.trim()}`,
+            ]);
             expect(r.status, r.output).to.equal(0);
             expect(r.stdout.trim()).to.equal("65532");
         });
 
         it("exec into the LiteLLM proxy's pod (Vertex key, master key): refused, while the admin's exec runs", () => {
             const r = asPipeline(["exec", proxyPod, "--", "true"]);
-            observed.push(["exec into the proxy's pod", "pipeline", "denied: connect-trial-pods-only", r.status === 0 ? "admitted" : "denied"]);
+            observed.push([
+                "exec into the proxy's pod",
+                "pipeline",
+                "denied: connect-trial-pods-only",
+                r.status === 0 ? "admitted" : "denied",
+            ]);
             refused(r, "exec", proxyPod);
             // The control: the pod can be exec'ed into, so the refusal is the policy's.
             const admin = run("kubectl", ["-n", NAMESPACE, "exec", proxyPod, "--", "true"], { timeoutMs: 30_000 });
@@ -378,17 +713,44 @@ describe("admission of the pods the pipeline creates, on the real API server", f
 
         it("exec into the cleanup job's pod (a token that can delete): refused", () => {
             // The Job controller creates the pod shortly after the Job.
-            const pod = eventually(() => ok("kubectl", ["-n", NAMESPACE, "get", "pod", "-l", `job-name=${cleanupJob}`, "-o", "jsonpath={.items[0].metadata.name}"]).stdout.trim(), (name) => name !== "", 60);
+            const pod = eventually(
+                () =>
+                    ok("kubectl", [
+                        "-n",
+                        NAMESPACE,
+                        "get",
+                        "pod",
+                        "-l",
+                        `job-name=${cleanupJob}`,
+                        "-o",
+                        "jsonpath={.items[0].metadata.name}",
+                    ]).stdout.trim(),
+                (name) => name !== "",
+                60,
+            );
             const r = asPipeline(["exec", pod, "--", "true"]);
-            observed.push(["exec into the cleanup's pod", "pipeline", "denied: connect-trial-pods-only", r.status === 0 ? "admitted" : "denied"]);
+            observed.push([
+                "exec into the cleanup's pod",
+                "pipeline",
+                "denied: connect-trial-pods-only",
+                r.status === 0 ? "admitted" : "denied",
+            ]);
             refused(r, "exec", pod);
         });
 
         it("attach to and port-forward to the proxy's pod: refused; port-forward to the trial pod: allowed", () => {
             refused(asPipeline(["attach", proxyPod]), "attach", proxyPod);
-            refused(asPipeline(["port-forward", `pod/${proxyPod}`, ":4000", "--pod-running-timeout=5s"]), "portforward", proxyPod);
+            refused(
+                asPipeline(["port-forward", `pod/${proxyPod}`, ":4000", "--pod-running-timeout=5s"]),
+                "portforward",
+                proxyPod,
+            );
             // Admitted: kubectl keeps forwarding until stopped, so it is cut off once it says so.
-            const r = run("timeout", ["5", "kubectl", "-n", NAMESPACE, "port-forward", `pod/${target()}`, ":8080", "--as", PIPELINE], { timeoutMs: 30_000 });
+            const r = run(
+                "timeout",
+                ["5", "kubectl", "-n", NAMESPACE, "port-forward", `pod/${target()}`, ":8080", "--as", PIPELINE],
+                { timeoutMs: 30_000 },
+            );
             expect(r.output, r.output).to.match(/Forwarding from 127\.0\.0\.1:\d+ -> 8080/);
         });
     });
@@ -405,7 +767,12 @@ describe("admission of the pods the pipeline creates, on the real API server", f
             const pod = unlabelled();
             pod.metadata.name = nextName();
             const r = createPod(pod, "pipeline");
-            observed.push(["no labels, admissionPolicy false", "pipeline", "admitted (unprotected)", r.status === 0 ? "admitted" : "denied"]);
+            observed.push([
+                "no labels, admissionPolicy false",
+                "pipeline",
+                "admitted (unprotected)",
+                r.status === 0 ? "admitted" : "denied",
+            ]);
             expect(r.status, r.output).to.equal(0);
         });
     });

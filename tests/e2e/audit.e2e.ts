@@ -14,7 +14,8 @@ const NAMESPACE = "abevalflow-e2e-audit";
 describe("npm run audit: the live namespace against the stack's promises", function () {
     this.timeout(15 * 60_000);
     const ws = new PulumiWorkspace();
-    const audit = (...args: string[]): Result => run("npx", ["ts-node", "--transpile-only", "scripts/audit/cli.ts", STACK, ...args], { env: ws.env });
+    const audit = (...args: string[]): Result =>
+        run("npx", ["ts-node", "--transpile-only", "scripts/audit/cli.ts", STACK, ...args], { env: ws.env });
     const findings = (): { check: string; problem: string }[] => {
         const r = audit("--json");
         expect([0, 1], r.output).to.include(r.status);
@@ -37,27 +38,51 @@ describe("npm run audit: the live namespace against the stack's promises", funct
     it("finds nothing in the namespace as deployed (exit 0), and says what it checked", () => {
         const r = audit();
         expect(r.status, r.output).to.equal(0);
-        expect(r.stdout).to.contain(`audit of stack ${STACK}: namespace ${NAMESPACE}`)
-            .and.contain("ok    network-policies").and.contain("ok    pipeline-rights").and.contain("ok    admission-policy");
+        expect(r.stdout)
+            .to.contain(`audit of stack ${STACK}: namespace ${NAMESPACE}`)
+            .and.contain("ok    network-policies")
+            .and.contain("ok    pipeline-rights")
+            .and.contain("ok    admission-policy");
     });
 
     it("names a hand-made NetworkPolicy that selects trial pods (exit 1), and not one that selects other pods", () => {
-        const policy = (name: string, selector: object) => JSON.stringify({ apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy",
-            metadata: { name, namespace: NAMESPACE }, spec: { podSelector: selector, policyTypes: ["Egress"], egress: [{}] } });
-        ok("kubectl", ["apply", "-f", "-"], { input: [policy("allow-all-egress", {}), policy("web-egress", { matchLabels: { app: "web" } })].join("\n") });
+        const policy = (name: string, selector: object) =>
+            JSON.stringify({
+                apiVersion: "networking.k8s.io/v1",
+                kind: "NetworkPolicy",
+                metadata: { name, namespace: NAMESPACE },
+                spec: { podSelector: selector, policyTypes: ["Egress"], egress: [{}] },
+            });
+        ok("kubectl", ["apply", "-f", "-"], {
+            input: [policy("allow-all-egress", {}), policy("web-egress", { matchLabels: { app: "web" } })].join("\n"),
+        });
         const r = audit();
         expect(r.status, r.output).to.equal(1);
-        expect(r.stdout).to.contain(`FAIL  network-policies: NetworkPolicy ${NAMESPACE}/allow-all-egress selects trial pods and is not the program's`).and.not.contain("web-egress");
+        expect(r.stdout)
+            .to.contain(
+                `FAIL  network-policies: NetworkPolicy ${NAMESPACE}/allow-all-egress selects trial pods and is not the program's`,
+            )
+            .and.not.contain("web-egress");
         ok("kubectl", ["delete", "networkpolicy", "allow-all-egress", "web-egress", "-n", NAMESPACE]);
         expect(findings()).to.deep.equal([]);
     });
 
     it("names the pipeline's rights beyond its Role, asked of the authorizer, and the binding that grants them", () => {
-        ok("kubectl", ["create", "rolebinding", "e2e-pipelines-edit", "-n", NAMESPACE, "--clusterrole=edit", `--serviceaccount=${NAMESPACE}:pipeline`]);
+        ok("kubectl", [
+            "create",
+            "rolebinding",
+            "e2e-pipelines-edit",
+            "-n",
+            NAMESPACE,
+            "--clusterrole=edit",
+            `--serviceaccount=${NAMESPACE}:pipeline`,
+        ]);
         const [finding, ...more] = findings();
         expect(more).to.deep.equal([]);
         expect(finding.check).to.equal("pipeline-rights");
-        expect(finding.problem).to.contain(`granted by RoleBinding ${NAMESPACE}/e2e-pipelines-edit (ClusterRole edit)`).and.match(/[:;] secrets \([^)]*\blist\b/);
+        expect(finding.problem)
+            .to.contain(`granted by RoleBinding ${NAMESPACE}/e2e-pipelines-edit (ClusterRole edit)`)
+            .and.match(/[:;] secrets \([^)]*\blist\b/);
         ok("kubectl", ["delete", "rolebinding", "e2e-pipelines-edit", "-n", NAMESPACE]);
         expect(findings()).to.deep.equal([]);
     });
@@ -72,7 +97,9 @@ describe("npm run audit: the live namespace against the stack's promises", funct
     });
 
     it("refuses bad arguments with exit 2", () => {
-        const unknownStack = run("npx", ["ts-node", "--transpile-only", "scripts/audit/cli.ts", "staging"], { env: ws.env });
+        const unknownStack = run("npx", ["ts-node", "--transpile-only", "scripts/audit/cli.ts", "staging"], {
+            env: ws.env,
+        });
         expect(unknownStack.status).to.equal(2);
         expect(unknownStack.stderr).to.contain('unknown stack "staging"').and.contain("usage: npm run audit");
         const option = audit("--fix");

@@ -69,30 +69,51 @@ class RecordingProxy {
             const chunks: Buffer[] = [];
             req.on("data", (c: Buffer) => chunks.push(c));
             req.on("end", () => {
-                const entry = { method: req.method ?? "", path: req.url ?? "", body: Buffer.concat(chunks).toString("utf8") };
+                const entry = {
+                    method: req.method ?? "",
+                    path: req.url ?? "",
+                    body: Buffer.concat(chunks).toString("utf8"),
+                };
                 this.log.push(entry);
                 // A hook that fails (its concurrent delete refused) answers 500 with the reason,
                 // so the program sees a server error at once rather than waiting for its timeout.
-                Promise.resolve(this.hook(entry)).then((reply) => {
-                    if (reply) {
-                        res.writeHead(reply.status, { "Content-Type": "application/json", ...reply.headers });
-                        res.end(JSON.stringify({ kind: "Status", code: reply.status, message: "injected by the test proxy" }));
-                        return;
-                    }
-                    const upstream = https.request(new URL(entry.path, this.api.url), {
-                        method: entry.method, agent: this.api.agent, headers: { ...req.headers, host: new URL(this.api.url).host },
-                    }, (up) => {
-                        res.writeHead(up.statusCode ?? 502, up.headers);
-                        up.pipe(res);
-                    });
-                    upstream.on("error", () => res.destroy());
-                    upstream.end(chunks.length > 0 ? Buffer.concat(chunks) : undefined);
-                }, (err: unknown) => {
-                    const why = `${entry.method} ${entry.path}: ${err instanceof Error ? err.message : JSON.stringify(err)}`;
-                    this.hookFailures.push(why);
-                    res.writeHead(500, { "Content-Type": "application/json" });
-                    res.end(JSON.stringify({ kind: "Status", code: 500, message: `test proxy hook failed: ${why}` }));
-                });
+                Promise.resolve(this.hook(entry)).then(
+                    (reply) => {
+                        if (reply) {
+                            res.writeHead(reply.status, { "Content-Type": "application/json", ...reply.headers });
+                            res.end(
+                                JSON.stringify({
+                                    kind: "Status",
+                                    code: reply.status,
+                                    message: "injected by the test proxy",
+                                }),
+                            );
+                            return;
+                        }
+                        const upstream = https.request(
+                            new URL(entry.path, this.api.url),
+                            {
+                                method: entry.method,
+                                agent: this.api.agent,
+                                headers: { ...req.headers, host: new URL(this.api.url).host },
+                            },
+                            (up) => {
+                                res.writeHead(up.statusCode ?? 502, up.headers);
+                                up.pipe(res);
+                            },
+                        );
+                        upstream.on("error", () => res.destroy());
+                        upstream.end(chunks.length > 0 ? Buffer.concat(chunks) : undefined);
+                    },
+                    (err: unknown) => {
+                        const why = `${entry.method} ${entry.path}: ${err instanceof Error ? err.message : JSON.stringify(err)}`;
+                        this.hookFailures.push(why);
+                        res.writeHead(500, { "Content-Type": "application/json" });
+                        res.end(
+                            JSON.stringify({ kind: "Status", code: 500, message: `test proxy hook failed: ${why}` }),
+                        );
+                    },
+                );
             });
         });
         await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
@@ -127,27 +148,64 @@ describe("cleanup on the local control plane", function () {
         const today = new Date(now).toISOString().slice(0, 10);
 
         const env = (): Record<string, string> => ({
-            ...POLICY, NAMESPACE: ns, DEAD_LETTER_DIR: deadLetter, DEAD_LETTER_RETENTION_DAYS: "30", ...connectionEnv(api, token),
+            ...POLICY,
+            NAMESPACE: ns,
+            DEAD_LETTER_DIR: deadLetter,
+            DEAD_LETTER_RETENTION_DAYS: "30",
+            ...connectionEnv(api, token),
         });
 
         before(async () => {
             token = await namespaceWithCleanupAccount(api, ns, true);
             deadLetter = fs.mkdtempSync(path.join(os.tmpdir(), "cleanup-dead-letter-"));
-            for (const [entry, written] of [["2000-01-01/ancient-run-1", new Date("2000-01-01T12:00:00Z")], [`${today}/recent-run-2`, new Date(now)]] as const) {
+            for (const [entry, written] of [
+                ["2000-01-01/ancient-run-1", new Date("2000-01-01T12:00:00Z")],
+                [`${today}/recent-run-2`, new Date(now)],
+            ] as const) {
                 fs.mkdirSync(path.join(deadLetter, "pipelineruns", entry), { recursive: true });
                 fs.writeFileSync(path.join(deadLetter, "pipelineruns", entry, "pipelinerun.json"), "{}");
                 fs.utimesSync(path.join(deadLetter, "pipelineruns", entry, "pipelinerun.json"), written, written);
             }
             const uids = await createAll(api, [
-                trialPod(ns, "trial-old-succeeded", { phase: "Succeeded", finishedHoursAgo: 48, startedHoursAgo: 50 }, now),
+                trialPod(
+                    ns,
+                    "trial-old-succeeded",
+                    { phase: "Succeeded", finishedHoursAgo: 48, startedHoursAgo: 50 },
+                    now,
+                ),
                 trialPod(ns, "trial-old-failed", { phase: "Failed", finishedHoursAgo: 30, startedHoursAgo: 31 }, now),
                 trialPod(ns, "trial-old-failed-no-finish", { phase: "Failed", startedHoursAgo: 40 }, now),
-                trialPod(ns, "trial-young-succeeded", { phase: "Succeeded", finishedHoursAgo: 2, startedHoursAgo: 3 }, now),
+                trialPod(
+                    ns,
+                    "trial-young-succeeded",
+                    { phase: "Succeeded", finishedHoursAgo: 2, startedHoursAgo: 3 },
+                    now,
+                ),
                 trialPod(ns, "trial-old-running", { phase: "Running", startedHoursAgo: 100 }, now),
                 trialPod(ns, "trial-old-pending", { phase: "Pending" }, now),
-                trialPod(ns, "trial-finished-in-future", { phase: "Succeeded", finishedHoursAgo: -3, startedHoursAgo: -2 }, now),
-                trialPod(ns, "unlabelled-old-succeeded", { phase: "Succeeded", finishedHoursAgo: 500, startedHoursAgo: 501, labels: { app: "other" } }, now),
-                trialPod(ns, "other-role-old-failed", { phase: "Failed", finishedHoursAgo: 500, startedHoursAgo: 501, labels: { "abevalflow/role": "builder" } }, now),
+                trialPod(
+                    ns,
+                    "trial-finished-in-future",
+                    { phase: "Succeeded", finishedHoursAgo: -3, startedHoursAgo: -2 },
+                    now,
+                ),
+                trialPod(
+                    ns,
+                    "unlabelled-old-succeeded",
+                    { phase: "Succeeded", finishedHoursAgo: 500, startedHoursAgo: 501, labels: { app: "other" } },
+                    now,
+                ),
+                trialPod(
+                    ns,
+                    "other-role-old-failed",
+                    {
+                        phase: "Failed",
+                        finishedHoursAgo: 500,
+                        startedHoursAgo: 501,
+                        labels: { "abevalflow/role": "builder" },
+                    },
+                    now,
+                ),
                 pipelineRun(ns, "pr-old-succeeded", 200, false, now),
                 pipelineRun(ns, "pr-old-failed", 300, true, now),
                 pipelineRun(ns, "pr-young-failed", 10, true, now),
@@ -165,7 +223,12 @@ describe("cleanup on the local control plane", function () {
             await createAll(api, [
                 taskRun(ns, "pr-old-failed-build", { name: "pr-old-failed", uid: failedUid }, now),
                 taskRun(ns, "pr-old-failed-trial", { name: "pr-old-failed", uid: failedUid }, now),
-                taskRun(ns, "pr-young-failed-build", { name: "pr-young-failed", uid: uids.get("pr-young-failed") ?? "" }, now),
+                taskRun(
+                    ns,
+                    "pr-young-failed-build",
+                    { name: "pr-young-failed", uid: uids.get("pr-young-failed") ?? "" },
+                    now,
+                ),
             ]);
             first = await runCleanup(env());
         });
@@ -174,11 +237,25 @@ describe("cleanup on the local control plane", function () {
         it("deletes exactly the stale set, as the cleanup ServiceAccount", async () => {
             expect(first.code, first.stdout + first.stderr).to.equal(0);
             expect(await api.names(p.pods)).to.deep.equal([
-                "other-role-old-failed", "trial-finished-in-future", "trial-old-pending", "trial-old-running",
-                "trial-young-succeeded", "unlabelled-old-succeeded",
+                "other-role-old-failed",
+                "trial-finished-in-future",
+                "trial-old-pending",
+                "trial-old-running",
+                "trial-young-succeeded",
+                "unlabelled-old-succeeded",
             ]);
-            expect(await api.names(p.pipelineRuns)).to.deep.equal(["pr-completed-in-future", "pr-running", "pr-young-failed"]);
-            expect(await api.names(p.imageStreams)).to.deep.equal(["is-fresh", "is-imported-base", "is-new-and-empty", "is-old-other-label", "is-one-fresh-tag"]);
+            expect(await api.names(p.pipelineRuns)).to.deep.equal([
+                "pr-completed-in-future",
+                "pr-running",
+                "pr-young-failed",
+            ]);
+            expect(await api.names(p.imageStreams)).to.deep.equal([
+                "is-fresh",
+                "is-imported-base",
+                "is-new-and-empty",
+                "is-old-other-label",
+                "is-one-fresh-tag",
+            ]);
         });
 
         it("ends with one summary line per kind and the duration", () => {
@@ -196,7 +273,9 @@ describe("cleanup on the local control plane", function () {
             const before = await api.names(p.imageStreams);
             const run = await runCleanup({ ...env(), IMAGESTREAM_SELECTOR: "", CLEANUP_KINDS: "imagestreams" });
             expect(run.code, run.stdout + run.stderr).to.equal(0);
-            expect(run.stdout).to.match(/^summary imagestream: examined=0 deleted=0 kept=0 failed=0 \(skipped: IMAGESTREAM_SELECTOR is empty, so no ImageStream is pruned\)$/m);
+            expect(run.stdout).to.match(
+                /^summary imagestream: examined=0 deleted=0 kept=0 failed=0 \(skipped: IMAGESTREAM_SELECTOR is empty, so no ImageStream is pruned\)$/m,
+            );
             expect(run.requests, "not even a list").to.equal(0);
             expect(await api.names(p.imageStreams)).to.deep.equal(before);
             await api.must("DELETE", `${p.imageStreams}/is-old-again`);
@@ -204,12 +283,25 @@ describe("cleanup on the local control plane", function () {
 
         it("keeps the failed run's record, with its own TaskRuns, in the dead letter and expires old entries", () => {
             // Filed under the day it was written, so it is kept for the retention from today.
-            const entry = path.join(deadLetter, "pipelineruns", new Date().toISOString().slice(0, 10), `pr-old-failed-${failedUid}`);
-            const record = JSON.parse(fs.readFileSync(path.join(entry, "pipelinerun.json"), "utf8")) as { metadata: { uid: string }; status: { conditions: { status: string }[] } };
+            const entry = path.join(
+                deadLetter,
+                "pipelineruns",
+                new Date().toISOString().slice(0, 10),
+                `pr-old-failed-${failedUid}`,
+            );
+            const record = JSON.parse(fs.readFileSync(path.join(entry, "pipelinerun.json"), "utf8")) as {
+                metadata: { uid: string };
+                status: { conditions: { status: string }[] };
+            };
             expect(record.metadata.uid).to.equal(failedUid);
             expect(record.status.conditions[0].status).to.equal("False");
-            const taskRuns = JSON.parse(fs.readFileSync(path.join(entry, "taskruns.json"), "utf8")) as { items: { metadata: { name: string } }[] };
-            expect(taskRuns.items.map((t) => t.metadata.name).sort()).to.deep.equal(["pr-old-failed-build", "pr-old-failed-trial"]);
+            const taskRuns = JSON.parse(fs.readFileSync(path.join(entry, "taskruns.json"), "utf8")) as {
+                items: { metadata: { name: string } }[];
+            };
+            expect(taskRuns.items.map((t) => t.metadata.name).sort()).to.deep.equal([
+                "pr-old-failed-build",
+                "pr-old-failed-trial",
+            ]);
             expect(fs.existsSync(path.join(deadLetter, "pipelineruns", "2000-01-01"))).to.equal(false);
             expect(fs.existsSync(path.join(deadLetter, "pipelineruns", today, "recent-run-2"))).to.equal(true);
             expect(fs.readdirSync(path.join(deadLetter, "pipelineruns", ".incoming"))).to.deep.equal([]);
@@ -229,15 +321,29 @@ describe("cleanup on the local control plane", function () {
                 pipelineRun(ns, "dry-old-failed", 400, true, now),
             ]);
             fs.mkdirSync(path.join(deadLetter, "pipelineruns", "2001-01-01", "ancient-run-3"), { recursive: true });
-            const before = { pods: await api.names(p.pods), runs: await api.names(p.pipelineRuns), streams: await api.names(p.imageStreams) };
+            const before = {
+                pods: await api.names(p.pods),
+                runs: await api.names(p.pipelineRuns),
+                streams: await api.names(p.imageStreams),
+            };
             const dry = await runCleanup({ ...env(), DRY_RUN: "true" });
             expect(dry.code, dry.stdout + dry.stderr).to.equal(0);
-            expect(dry.stdout).to.contain("would delete pod/dry-old-pod").and.contain("would delete pipelinerun/dry-old-failed")
+            expect(dry.stdout)
+                .to.contain("would delete pod/dry-old-pod")
+                .and.contain("would delete pipelinerun/dry-old-failed")
                 .and.contain("would remove 1 of 1 dead-letter entries of day 2001-01-01");
             expect(dry.summaries.pod).to.include({ deleted: 0, wouldDelete: 1 });
-            expect({ pods: await api.names(p.pods), runs: await api.names(p.pipelineRuns), streams: await api.names(p.imageStreams) }).to.deep.equal(before);
+            expect({
+                pods: await api.names(p.pods),
+                runs: await api.names(p.pipelineRuns),
+                streams: await api.names(p.imageStreams),
+            }).to.deep.equal(before);
             expect(fs.existsSync(path.join(deadLetter, "pipelineruns", "2001-01-01"))).to.equal(true);
-            expect(fs.readdirSync(path.join(deadLetter, "pipelineruns")).filter((d) => d.startsWith(new Date(now - 400 * 3_600_000).toISOString().slice(0, 10)))).to.deep.equal([]);
+            expect(
+                fs
+                    .readdirSync(path.join(deadLetter, "pipelineruns"))
+                    .filter((d) => d.startsWith(new Date(now - 400 * 3_600_000).toISOString().slice(0, 10))),
+            ).to.deep.equal([]);
         });
     });
 
@@ -246,11 +352,23 @@ describe("cleanup on the local control plane", function () {
         const p = paths(ns);
         let token = "";
         let proxy: RecordingProxy;
-        const env = (): Record<string, string> => ({ ...POLICY, NAMESPACE: ns, KUBE_API_URL: proxy.url, KUBE_TOKEN: token, CLEANUP_KINDS: "pods,pipelineruns" });
-        const staleSet = (tag: string, count: number): Seed[] => Array.from({ length: count }, (_, i) => [
-            trialPod(ns, `${tag}-pod-${i}`, { phase: "Failed", finishedHoursAgo: 30 + i, startedHoursAgo: 31 + i }, now),
-            pipelineRun(ns, `${tag}-run-${i}`, 200 + i, false, now),
-        ]).flat();
+        const env = (): Record<string, string> => ({
+            ...POLICY,
+            NAMESPACE: ns,
+            KUBE_API_URL: proxy.url,
+            KUBE_TOKEN: token,
+            CLEANUP_KINDS: "pods,pipelineruns",
+        });
+        const staleSet = (tag: string, count: number): Seed[] =>
+            Array.from({ length: count }, (_, i) => [
+                trialPod(
+                    ns,
+                    `${tag}-pod-${i}`,
+                    { phase: "Failed", finishedHoursAgo: 30 + i, startedHoursAgo: 31 + i },
+                    now,
+                ),
+                pipelineRun(ns, `${tag}-run-${i}`, 200 + i, false, now),
+            ]).flat();
 
         before(async () => {
             token = await namespaceWithCleanupAccount(api, ns, false);
@@ -265,16 +383,23 @@ describe("cleanup on the local control plane", function () {
         });
 
         it("lists each kind once and deletes object by object with Background propagation and the listed uid: no per-object get", async () => {
-            const uids = await createAll(api, [...staleSet("calls", 3), trialPod(ns, "calls-young", { phase: "Succeeded", finishedHoursAgo: 1, startedHoursAgo: 2 }, now)]);
+            const uids = await createAll(api, [
+                ...staleSet("calls", 3),
+                trialPod(ns, "calls-young", { phase: "Succeeded", finishedHoursAgo: 1, startedHoursAgo: 2 }, now),
+            ]);
             const run = await runCleanup(env());
             expect(run.code, run.stdout + run.stderr).to.equal(0);
             expect(run.requests).to.equal(proxy.log.length);
             const lists = proxy.log.filter((r) => r.method === "GET");
             expect(lists.map((r) => r.path.split("?")[0])).to.deep.equal([p.pods, p.pipelineRuns]);
-            expect(lists[0].path).to.contain(`labelSelector=${encodeURIComponent("abevalflow/role=trial")}`).and.contain("limit=");
+            expect(lists[0].path)
+                .to.contain(`labelSelector=${encodeURIComponent("abevalflow/role=trial")}`)
+                .and.contain("limit=");
             const deletes = proxy.log.filter((r) => r.method === "DELETE");
             expect(deletes).to.have.length(proxy.log.length - 2);
-            expect(deletes.map((r) => r.path).sort()).to.deep.equal([0, 1, 2].flatMap((i) => [`${p.pipelineRuns}/calls-run-${i}`, `${p.pods}/calls-pod-${i}`]).sort());
+            expect(deletes.map((r) => r.path).sort()).to.deep.equal(
+                [0, 1, 2].flatMap((i) => [`${p.pipelineRuns}/calls-run-${i}`, `${p.pods}/calls-pod-${i}`]).sort(),
+            );
             for (const d of deletes) {
                 const options = JSON.parse(d.body) as { propagationPolicy: string; preconditions: { uid: string } };
                 expect(options.propagationPolicy).to.equal("Background");
@@ -289,7 +414,8 @@ describe("cleanup on the local control plane", function () {
             proxy.hook = async (req) => {
                 // On the first delete of each kind, another actor removes the last listed object of that kind.
                 const collection = req.path.slice(0, req.path.lastIndexOf("/"));
-                const victim = collection === p.pods ? "race-pod-3" : collection === p.pipelineRuns ? "race-run-3" : undefined;
+                const victim =
+                    collection === p.pods ? "race-pod-3" : collection === p.pipelineRuns ? "race-run-3" : undefined;
                 if (req.method === "DELETE" && victim && !raced.has(victim)) {
                     raced.add(victim);
                     await api.must("DELETE", `${collection}/${victim}`, undefined, undefined, [404]);
@@ -299,7 +425,10 @@ describe("cleanup on the local control plane", function () {
             const run = await runCleanup(env());
             expect(proxy.hookFailures, "the concurrent deletes").to.deep.equal([]);
             expect([...raced]).to.have.members(["race-pod-3", "race-run-3"]);
-            expect(proxy.log.filter((r) => r.method === "DELETE" && /\/race-(pod|run)-3$/.test(r.path)), "the program still tried them").to.have.length(2);
+            expect(
+                proxy.log.filter((r) => r.method === "DELETE" && /\/race-(pod|run)-3$/.test(r.path)),
+                "the program still tried them",
+            ).to.have.length(2);
             expect(run.code, run.stdout + run.stderr).to.equal(0);
             expect(run.summaries.pod).to.include({ examined: 5, deleted: 4, failed: 0 });
             expect(run.summaries.pipelinerun).to.include({ deleted: 4, failed: 0 });
@@ -333,7 +462,10 @@ describe("cleanup on the local control plane", function () {
 
         it("exits 1 when a delete keeps failing for a transient reason, after deleting everything else", async () => {
             await createAll(api, staleSet("flaky", 3));
-            proxy.hook = (req) => (req.method === "DELETE" && req.path.endsWith("/flaky-run-1") ? { status: 503, headers: { "Retry-After": "0" } } : undefined);
+            proxy.hook = (req) =>
+                req.method === "DELETE" && req.path.endsWith("/flaky-run-1")
+                    ? { status: 503, headers: { "Retry-After": "0" } }
+                    : undefined;
             const run = await runCleanup(env());
             expect(run.code, run.stdout + run.stderr).to.equal(1);
             expect(run.summaries.pipelinerun).to.include({ deleted: 2, failed: 1 });
@@ -353,31 +485,65 @@ describe("cleanup on the local control plane", function () {
         before(async () => {
             token = await namespaceWithCleanupAccount(api, ns, false);
             const cronJob = await api.must("POST", `/apis/batch/v1/namespaces/${ns}/cronjobs`, {
-                apiVersion: "batch/v1", kind: "CronJob", metadata: { name: CLEANUP.name },
-                spec: { schedule: "0 0 1 1 *", suspend: true, jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] } } } } },
+                apiVersion: "batch/v1",
+                kind: "CronJob",
+                metadata: { name: CLEANUP.name },
+                spec: {
+                    schedule: "0 0 1 1 *",
+                    suspend: true,
+                    jobTemplate: {
+                        spec: {
+                            template: { spec: { restartPolicy: "Never", containers: [{ name: "c", image: "x" }] } },
+                        },
+                    },
+                },
             });
             cronJobUid = (cronJob.body.metadata as { uid: string }).uid;
             for (const name of [CLEANUP.lastRunConfigMap, "another-configmap"]) {
-                await api.must("POST", `/api/v1/namespaces/${ns}/configmaps`, { apiVersion: "v1", kind: "ConfigMap", metadata: { name } });
+                await api.must("POST", `/api/v1/namespaces/${ns}/configmaps`, {
+                    apiVersion: "v1",
+                    kind: "ConfigMap",
+                    metadata: { name },
+                });
             }
-            await createAll(api, [trialPod(ns, "trial-old", { phase: "Succeeded", finishedHoursAgo: 48, startedHoursAgo: 49 }, now)]);
+            await createAll(api, [
+                trialPod(ns, "trial-old", { phase: "Succeeded", finishedHoursAgo: 48, startedHoursAgo: 49 }, now),
+            ]);
         });
 
         it("patches its ConfigMap and leaves an Event on its CronJob, with the grants of its Role alone", async () => {
-            const run = await runCleanup({ ...POLICY, NAMESPACE: ns, CLEANUP_KINDS: "pods", ...NAMES, ...connectionEnv(api, token) });
+            const run = await runCleanup({
+                ...POLICY,
+                NAMESPACE: ns,
+                CLEANUP_KINDS: "pods",
+                ...NAMES,
+                ...connectionEnv(api, token),
+            });
             expect(run.code, run.stdout + run.stderr).to.equal(0);
-            const data = ((await api.must("GET", `/api/v1/namespaces/${ns}/configmaps/${CLEANUP.lastRunConfigMap}`)).body.data ?? {}) as Record<string, string>;
+            const data = ((await api.must("GET", `/api/v1/namespaces/${ns}/configmaps/${CLEANUP.lastRunConfigMap}`))
+                .body.data ?? {}) as Record<string, string>;
             const last = JSON.parse(data[LAST_RUN_KEY]) as RunRecord;
             expect(last.kinds.pod).to.include({ examined: 1, deleted: 1, failed: 0 });
             expect(JSON.parse(data[RUNS_KEY])).to.deep.equal([last]);
-            const events = ((await api.must("GET", `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent(`involvedObject.uid=${cronJobUid}`)}`)).body.items ?? []) as
-                { reason: string; message: string }[];
+            const events = ((
+                await api.must(
+                    "GET",
+                    `/api/v1/namespaces/${ns}/events?fieldSelector=${encodeURIComponent(`involvedObject.uid=${cronJobUid}`)}`,
+                )
+            ).body.items ?? []) as { reason: string; message: string }[];
             expect(events.map((e) => e.reason)).to.deep.equal(["CleanupSucceeded"]);
             expect(events[0].message).to.contain(`pod: ${run.stdout.match(/^summary pod: (.*)$/m)?.[1]}`);
         });
 
         it("may patch no other ConfigMap: recording there fails with 403, logged, and the run exits 1", async () => {
-            const run = await runCleanup({ ...POLICY, NAMESPACE: ns, CLEANUP_KINDS: "pods", ...NAMES, LAST_RUN_CONFIGMAP: "another-configmap", ...connectionEnv(api, token) });
+            const run = await runCleanup({
+                ...POLICY,
+                NAMESPACE: ns,
+                CLEANUP_KINDS: "pods",
+                ...NAMES,
+                LAST_RUN_CONFIGMAP: "another-configmap",
+                ...connectionEnv(api, token),
+            });
             expect(run.code, run.stdout + run.stderr).to.equal(1);
             expect(run.stderr).to.match(/^recording the run failed: reading ConfigMap another-configmap: 403 /m);
         });
@@ -387,16 +553,29 @@ describe("cleanup on the local control plane", function () {
         it("exits 2 when the ServiceAccount lacks the Role", async () => {
             const ns = `cleanup-e2e-norole-${suffix()}`;
             await namespaceWithCleanupAccount(api, ns, false);
-            await api.must("POST", `/api/v1/namespaces/${ns}/serviceaccounts`, { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "unprivileged" } });
+            await api.must("POST", `/api/v1/namespaces/${ns}/serviceaccounts`, {
+                apiVersion: "v1",
+                kind: "ServiceAccount",
+                metadata: { name: "unprivileged" },
+            });
             await create(api, pipelineRun(ns, "old", 500, false, now));
-            const run = await runCleanup({ ...POLICY, NAMESPACE: ns, ...connectionEnv(api, await serviceAccountToken(api, ns, "unprivileged")) });
+            const run = await runCleanup({
+                ...POLICY,
+                NAMESPACE: ns,
+                ...connectionEnv(api, await serviceAccountToken(api, ns, "unprivileged")),
+            });
             expect(run.code, run.stdout + run.stderr).to.equal(2);
             expect(run.stdout).to.match(/failed list pipelinerun: 403/);
             expect(await api.names(paths(ns).pipelineRuns)).to.deep.equal(["old"]);
         });
 
         it("exits 2 on bad configuration, naming the variable, the value and the expected form", async () => {
-            const run = await runCleanup({ ...POLICY, NAMESPACE: "x", TRIAL_POD_MAX_AGE_HOURS: "1d", ...connectionEnv(api, "t") });
+            const run = await runCleanup({
+                ...POLICY,
+                NAMESPACE: "x",
+                TRIAL_POD_MAX_AGE_HOURS: "1d",
+                ...connectionEnv(api, "t"),
+            });
             expect(run.code).to.equal(2);
             expect(run.stderr).to.contain('TRIAL_POD_MAX_AGE_HOURS="1d": expected an integer >= 1');
         });

@@ -38,7 +38,11 @@ describe("the stack's cluster guard on the local control plane", function () {
         for (const command of [["preview"], ["up", "--yes", "--skip-preview"]]) {
             const r = ws.pulumi([...command, "-s", stack]);
             expect(r.status, r.output).to.not.equal(0);
-            expect(r.output).to.contain("00000000-0000-4000-8000-000000000000").and.contain(uid).and.contain("context local").and.contain("nothing was changed");
+            expect(r.output)
+                .to.contain("00000000-0000-4000-8000-000000000000")
+                .and.contain(uid)
+                .and.contain("context local")
+                .and.contain("nothing was changed");
         }
         expect(namespaceExists()).to.equal(false);
     });

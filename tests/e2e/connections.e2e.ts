@@ -25,7 +25,15 @@ import { analyzeRun, ModeReport } from "../../scripts/netpol/analyze";
 import { dropCleanupEgress, widenDns } from "../../scripts/netpol/breaks";
 import { ensureNetpolicy } from "../../scripts/netpol/ensure";
 import { buildManifests, ManifestSet, OTHER_NAMESPACE, WorkloadId } from "../../scripts/netpol/manifests";
-import { expectedVerdict, loadMatrix, Matrix, Probe, probeName, resolvePort, Verdict } from "../../scripts/netpol/matrix";
+import {
+    expectedVerdict,
+    loadMatrix,
+    Matrix,
+    Probe,
+    probeName,
+    resolvePort,
+    Verdict,
+} from "../../scripts/netpol/matrix";
 import { storedByApiServer } from "../../scripts/netpol/apiserver";
 import { clusterState, NETWORK, ProbePod, startProbePods } from "./nodes";
 import { kubectlJson, ok, requireCluster, run } from "./support";
@@ -44,8 +52,20 @@ const PROBE_SECONDS = 2;
 const DNS_NAME = "kubernetes.default.svc.cluster.local";
 
 type Observed = "allowed" | "denied";
-interface Target { host: string; port: number; kind: "tcp" | "tcp-dns" | "udp-dns"; via: string }
-interface Row { probe: Probe; name: string; target: Target; expected: Verdict; npGuard?: Verdict; observed?: Observed }
+interface Target {
+    host: string;
+    port: number;
+    kind: "tcp" | "tcp-dns" | "udp-dns";
+    via: string;
+}
+interface Row {
+    probe: Probe;
+    name: string;
+    target: Target;
+    expected: Verdict;
+    npGuard?: Verdict;
+    observed?: Observed;
+}
 
 /** A DNS query for DNS_NAME (type A), with the two-byte length TCP puts in front. */
 function dnsQuery(tcp: boolean): Buffer {
@@ -68,7 +88,10 @@ function probeLine(i: number, t: Target): string {
 }
 
 /** Runs the rows of one source pod at once; returns each row's verdict by its index. */
-function probeFrom(pod: { namespace: string; name: string }, rows: { i: number; target: Target }[]): Map<number, Observed> {
+function probeFrom(
+    pod: { namespace: string; name: string },
+    rows: { i: number; target: Target }[],
+): Map<number, Observed> {
     const script = [...rows.map((r) => probeLine(r.i, r.target)), "wait"].join("\n");
     const r = run("kubectl", ["-n", pod.namespace, "exec", pod.name, "--", "sh", "-c", script], { timeoutMs: 60_000 });
     expect(r.status, `probes from ${pod.namespace}/${pod.name}: ${r.output}`).to.equal(0);
@@ -98,7 +121,9 @@ function localAddress(id: string, ip: string, api: { serviceIp: string; endpoint
     }
     const host = [NETWORK.METADATA_HOST, ...NETWORK.PRIVATE_HOSTS.split(" ")].find((h) => within(range, h));
     if (!host) {
-        throw new Error(`no test host of the sealed network (scripts/local-control-plane/nodes/network.env) lies in ${range}, as ${id} (${ip}) does`);
+        throw new Error(
+            `no test host of the sealed network (scripts/local-control-plane/nodes/network.env) lies in ${range}, as ${id} (${ip}) does`,
+        );
     }
     return host;
 }
@@ -106,15 +131,24 @@ function localAddress(id: string, ip: string, api: { serviceIp: string; endpoint
 function applyPolicies(set: ManifestSet): void {
     run("kubectl", ["delete", "networkpolicy", "--all", "-n", NAMESPACE, "--wait=true"]);
     const policies = set.manifests.filter((m) => m.kind === "NetworkPolicy");
-    expect(policies.every((p) => p.metadata.namespace === NAMESPACE), "every policy lands in the suite's namespace").to.equal(true);
+    expect(
+        policies.every((p) => p.metadata.namespace === NAMESPACE),
+        "every policy lands in the suite's namespace",
+    ).to.equal(true);
     ok("kubectl", ["apply", "-f", "-"], { input: policies.map((p) => JSON.stringify(p)).join("\n") });
 }
 
 function table(mode: string, rows: Row[], control: Map<string, Observed>): string {
-    const lines = [`${mode}:`, "| probe | through | expected | np-guard | observed | control (no policy) |", "|---|---|---|---|---|---|"];
+    const lines = [
+        `${mode}:`,
+        "| probe | through | expected | np-guard | observed | control (no policy) |",
+        "|---|---|---|---|---|---|",
+    ];
     for (const r of rows) {
         const mark = (v: string | undefined) => (v === undefined ? "n/a" : v === r.expected ? v : `${v} (MISMATCH)`);
-        lines.push(`| ${r.name} | ${r.target.via} | ${r.expected} | ${mark(r.npGuard)} | ${mark(r.observed)} | ${control.get(r.name) ?? "n/a"} |`);
+        lines.push(
+            `| ${r.name} | ${r.target.via} | ${r.expected} | ${mark(r.npGuard)} | ${mark(r.observed)} | ${control.get(r.name) ?? "n/a"} |`,
+        );
     }
     return lines.join("\n");
 }
@@ -131,32 +165,48 @@ describe("reachability by real connections on the nodes", function () {
     const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "abevalflow-reach-"));
     let listeners: ChildProcess[] = [];
 
-    const programRun = (mode: LlmMode) => runProgram(withMode("dev", mode, {
-        namespace: NAMESPACE,
-        // The endpoints the cluster advertises for the API server, as apiServerCidrs would name them on a real cluster.
-        apiServerCidrs: [`${local.external["apiserver-endpoint"].ip}/32`],
-        apiServerPorts: [Number(NETWORK.API_FORWARD_PORT)],
-    }));
+    const programRun = (mode: LlmMode) =>
+        runProgram(
+            withMode("dev", mode, {
+                namespace: NAMESPACE,
+                // The endpoints the cluster advertises for the API server, as apiServerCidrs would name them on a real cluster.
+                apiServerCidrs: [`${local.external["apiserver-endpoint"].ip}/32`],
+                apiServerPorts: [Number(NETWORK.API_FORWARD_PORT)],
+            }),
+        );
 
     /** Every row that applies in a mode, with its expected verdict and its target in this cluster. */
-    const rowsOf = (mode: LlmMode, set: ManifestSet): Row[] => matrix.probes.flatMap((probe) => {
-        const expected = expectedVerdict(probe, mode);
-        return expected ? [{ probe, name: probeName(probe, set.ports), target: targetOf(probe, set), expected }] : [];
-    });
+    const rowsOf = (mode: LlmMode, set: ManifestSet): Row[] =>
+        matrix.probes.flatMap((probe) => {
+            const expected = expectedVerdict(probe, mode);
+            return expected
+                ? [{ probe, name: probeName(probe, set.ports), target: targetOf(probe, set), expected }]
+                : [];
+        });
 
     const targetOf = (probe: Probe, set: ManifestSet): Target => {
         const port = resolvePort(probe.port, set.ports);
         if (probe.to === "dns") {
             const kind = probe.protocol === "UDP" ? "udp-dns" : "tcp-dns";
             // Port 53 is the Service's (translated to the pods' 5353); any other port, a DNS pod directly.
-            return port === 53 ? { host: dns.serviceIp, port, kind, via: `Service ${dns.serviceIp}:53` } : { host: dns.podIp, port, kind, via: `DNS pod ${dns.podIp}:${port}` };
+            return port === 53
+                ? { host: dns.serviceIp, port, kind, via: `Service ${dns.serviceIp}:53` }
+                : { host: dns.podIp, port, kind, via: `DNS pod ${dns.podIp}:${port}` };
         }
         const external = local.external[probe.to];
         if (external) {
             return { host: external.ip, port, kind: "tcp", via: `${external.description} ${external.ip}:${port}` };
         }
         const pod = pods.get(probe.to as WorkloadId)!;
-        const ip = ok("kubectl", ["-n", pod.namespace, "get", "pod", pod.name, "-o", "jsonpath={.status.podIP}"]).stdout.trim();
+        const ip = ok("kubectl", [
+            "-n",
+            pod.namespace,
+            "get",
+            "pod",
+            pod.name,
+            "-o",
+            "jsonpath={.status.podIP}",
+        ]).stdout.trim();
         return { host: ip, port, kind: "tcp", via: `pod ${pod.namespace}/${pod.name} ${ip}:${port}` };
     };
 
@@ -166,7 +216,10 @@ describe("reachability by real connections on the nodes", function () {
         const bySource = new Map<WorkloadId, number[]>();
         rows.forEach((r, i) => bySource.set(r.probe.from, [...(bySource.get(r.probe.from) ?? []), i]));
         for (const [source, indexes] of bySource) {
-            const verdicts = probeFrom(pods.get(source)!, indexes.map((i) => ({ i, target: rows[i].target })));
+            const verdicts = probeFrom(
+                pods.get(source)!,
+                indexes.map((i) => ({ i, target: rows[i].target })),
+            );
             indexes.forEach((i) => out.set(rows[i].name, verdicts.get(i)!));
         }
         return out;
@@ -188,30 +241,75 @@ describe("reachability by real connections on the nodes", function () {
         requireCluster();
         const state = clusterState();
         binary = ensureNetpolicy();
-        const serviceIp = ok("kubectl", ["get", "service", "kubernetes", "-n", "default", "-o", "jsonpath={.spec.clusterIP}"]).stdout.trim();
-        const endpointIp = ok("kubectl", ["get", "endpointslice", "kubernetes", "-n", "default", "-o", "jsonpath={.endpoints[0].addresses[0]}"]).stdout.trim();
+        const serviceIp = ok("kubectl", [
+            "get",
+            "service",
+            "kubernetes",
+            "-n",
+            "default",
+            "-o",
+            "jsonpath={.spec.clusterIP}",
+        ]).stdout.trim();
+        const endpointIp = ok("kubectl", [
+            "get",
+            "endpointslice",
+            "kubernetes",
+            "-n",
+            "default",
+            "-o",
+            "jsonpath={.endpoints[0].addresses[0]}",
+        ]).stdout.trim();
         local = {
             ...matrix,
-            external: Object.fromEntries(Object.entries(matrix.external).map(([id, e]) =>
-                [id, { ...e, ip: localAddress(id, e.ip, { serviceIp, endpointIp }) }])),
+            external: Object.fromEntries(
+                Object.entries(matrix.external).map(([id, e]) => [
+                    id,
+                    { ...e, ip: localAddress(id, e.ip, { serviceIp, endpointIp }) },
+                ]),
+            ),
         };
-        const dnsPods = kubectlJson<{ items: { status: { podIP: string } }[] }>(["-n", "openshift-dns", "get", "pods", "-l", "dns.operator.openshift.io/daemonset-dns=default"]).items;
+        const dnsPods = kubectlJson<{ items: { status: { podIP: string } }[] }>([
+            "-n",
+            "openshift-dns",
+            "get",
+            "pods",
+            "-l",
+            "dns.operator.openshift.io/daemonset-dns=default",
+        ]).items;
         dns = { serviceIp: NETWORK.DNS_SERVICE_IP, podIp: dnsPods[0].status.podIP };
 
         // Listeners on every test host address (they all live on the hosts namespace's loopback).
-        const ports = [...new Set(matrix.probes.filter((p) => p.to in matrix.external).map((p) => p.port))].filter((p): p is number => typeof p === "number");
-        listeners = ports.map((p) => spawn("nsenter", [`--net=${HOSTS_NETNS}`, "socat", `TCP-LISTEN:${p},reuseaddr,fork`, "SYSTEM:echo test-host"], { stdio: "ignore" }));
+        const ports = [...new Set(matrix.probes.filter((p) => p.to in matrix.external).map((p) => p.port))].filter(
+            (p): p is number => typeof p === "number",
+        );
+        listeners = ports.map((p) =>
+            spawn(
+                "nsenter",
+                [`--net=${HOSTS_NETNS}`, "socat", `TCP-LISTEN:${p},reuseaddr,fork`, "SYSTEM:echo test-host"],
+                { stdio: "ignore" },
+            ),
+        );
 
         // The stand-ins, with the labels the litellm-mode run gives each kind (the proxy's and the
         // cleanup's from the program's own pod templates).
         const set = buildManifests(await programRun("litellm"));
         const labelsOf = (id: WorkloadId): { namespace: string; labels: Record<string, string> } => {
             const w = set.workloads[id];
-            const owner = set.manifests.find((m) => m.metadata.name === w.name && m.metadata.namespace === w.namespace && m.kind !== "NetworkPolicy")!;
+            const owner = set.manifests.find(
+                (m) => m.metadata.name === w.name && m.metadata.namespace === w.namespace && m.kind !== "NetworkPolicy",
+            )!;
             type Template = { metadata: { labels: Record<string, string> } };
             const spec = owner.spec as { template?: Template; jobTemplate?: { spec: { template: Template } } };
-            const template = owner.kind === "Deployment" ? spec.template : owner.kind === "CronJob" ? spec.jobTemplate?.spec.template : undefined;
-            return { namespace: w.namespace, labels: template ? template.metadata.labels : owner.metadata.labels ?? {} };
+            const template =
+                owner.kind === "Deployment"
+                    ? spec.template
+                    : owner.kind === "CronJob"
+                      ? spec.jobTemplate?.spec.template
+                      : undefined;
+            return {
+                namespace: w.namespace,
+                labels: template ? template.metadata.labels : (owner.metadata.labels ?? {}),
+            };
         };
         for (const ns of [NAMESPACE, OTHER_NAMESPACE]) {
             run("kubectl", ["create", "namespace", ns]);
@@ -219,16 +317,47 @@ describe("reachability by real connections on the nodes", function () {
         // The DNS stand-in lives among the real DNS pods, owned by a ConfigMap of this suite.
         const dnsNamespace = labelsOf("dns").namespace;
         ok("kubectl", ["create", "configmap", DNS_OWNER, "-n", dnsNamespace]);
-        const ownerUid = ok("kubectl", ["get", "configmap", DNS_OWNER, "-n", dnsNamespace, "-o", "jsonpath={.metadata.uid}"]).stdout.trim();
+        const ownerUid = ok("kubectl", [
+            "get",
+            "configmap",
+            DNS_OWNER,
+            "-n",
+            dnsNamespace,
+            "-o",
+            "jsonpath={.metadata.uid}",
+        ]).stdout.trim();
         const standIns: ProbePod[] = (Object.keys(set.workloads) as WorkloadId[]).map((id) => {
             const { namespace, labels } = labelsOf(id);
             const name = `reach-${id}`;
-            const listen = [...new Set([STAND_IN_PORT, ...matrix.probes.filter((p) => p.to === id).map((p) => resolvePort(p.port, set.ports))])];
+            const listen = [
+                ...new Set([
+                    STAND_IN_PORT,
+                    ...matrix.probes.filter((p) => p.to === id).map((p) => resolvePort(p.port, set.ports)),
+                ]),
+            ];
             pods.set(id, { namespace, name });
             // The DNS stand-in carries the DNS pods' labels: never Ready, it never joins their Service.
-            const dns = id === "dns" ? { owner: { apiVersion: "v1", kind: "ConfigMap", name: DNS_OWNER, uid: ownerUid, controller: true }, neverReady: true } : {};
-            return { name, namespace, labels: { ...labels, [STAND_IN_LABEL]: "true" }, ports: listen,
-                command: ["sh", "-c", `${listen.map((p) => `nc -ll -p ${p} -e echo ${name} &`).join(" ")} wait`], ...dns };
+            const dns =
+                id === "dns"
+                    ? {
+                          owner: {
+                              apiVersion: "v1",
+                              kind: "ConfigMap",
+                              name: DNS_OWNER,
+                              uid: ownerUid,
+                              controller: true,
+                          },
+                          neverReady: true,
+                      }
+                    : {};
+            return {
+                name,
+                namespace,
+                labels: { ...labels, [STAND_IN_LABEL]: "true" },
+                ports: listen,
+                command: ["sh", "-c", `${listen.map((p) => `nc -ll -p ${p} -e echo ${name} &`).join(" ")} wait`],
+                ...dns,
+            };
         });
         startProbePods(state.probeImage, standIns);
     });
@@ -241,7 +370,16 @@ describe("reachability by real connections on the nodes", function () {
         for (const l of listeners) {
             l.kill();
         }
-        run("kubectl", ["delete", "pod", "-A", "-l", `${STAND_IN_LABEL}=true`, "--grace-period=0", "--force", "--wait=false"]);
+        run("kubectl", [
+            "delete",
+            "pod",
+            "-A",
+            "-l",
+            `${STAND_IN_LABEL}=true`,
+            "--grace-period=0",
+            "--force",
+            "--wait=false",
+        ]);
         run("kubectl", ["delete", "configmap", DNS_OWNER, "-n", "openshift-dns", "--ignore-not-found"]);
         run("kubectl", ["delete", "namespace", NAMESPACE, OTHER_NAMESPACE, "--wait=false"]);
         fs.rmSync(scratch, { recursive: true, force: true });
@@ -257,18 +395,23 @@ describe("reachability by real connections on the nodes", function () {
         }
         // The sealed fabric forwards to the API server's host only its forwarder's port: other
         // ports of the endpoint have no path at all, so no probe can tell a policy there.
-        const pathless = (r: Row) => r.probe.to === "apiserver-endpoint" && r.target.port !== Number(NETWORK.API_FORWARD_PORT);
+        const pathless = (r: Row) =>
+            r.probe.to === "apiserver-endpoint" && r.target.port !== Number(NETWORK.API_FORWARD_PORT);
         const probeable = [...rows.values()].filter((r) => !pathless(r));
         // A cluster just started may still be writing its Service rules: up to 30 s, as for a policy change.
         const seen = observeSettled(probeable, () => "allowed");
         for (const [name, verdict] of seen) {
             control.set(name, verdict);
         }
-        const dead = probeable.filter((r) => seen.get(r.name) !== "allowed").map((r) => `${r.name} via ${r.target.via}`);
+        const dead = probeable
+            .filter((r) => seen.get(r.name) !== "allowed")
+            .map((r) => `${r.name} via ${r.target.via}`);
         expect(dead, "probes that found no listener without any policy").to.deep.equal([]);
         for (const r of [...rows.values()].filter(pathless)) {
             control.set(r.name, "denied");
-            console.log(`      not probeable here (no path in the sealed fabric to ${r.target.host}:${r.target.port}): ${r.name}`);
+            console.log(
+                `      not probeable here (no path in the sealed fabric to ${r.target.host}:${r.target.port}): ${r.name}`,
+            );
         }
     });
 
@@ -276,7 +419,10 @@ describe("reachability by real connections on the nodes", function () {
         it(`${mode}: every row observed as expected, and as np-guard says for the same objects`, async () => {
             const programmed = await programRun(mode);
             const set = storedByApiServer(buildManifests(programmed));
-            const report: ModeReport = analyzeRun(programmed, local, binary, { apiServer: true, workDir: path.join(scratch, mode) });
+            const report: ModeReport = analyzeRun(programmed, local, binary, {
+                apiServer: true,
+                workDir: path.join(scratch, mode),
+            });
             const rows = rowsOf(mode, set).filter((r) => control.get(r.name) === "allowed");
             for (const r of rows) {
                 r.npGuard = report.results.find((x) => x.name === r.name)?.measured;
@@ -286,8 +432,12 @@ describe("reachability by real connections on the nodes", function () {
             rows.forEach((r) => (r.observed = seen.get(r.name)));
             tables.push(table(mode, rows, control));
             const differences = rows.flatMap((r) => [
-                ...(r.observed !== r.expected ? [`${r.name}: expected ${r.expected}, observed ${r.observed} (via ${r.target.via})`] : []),
-                ...(r.npGuard !== r.observed ? [`${r.name}: np-guard says ${r.npGuard}, the connection was ${r.observed}`] : []),
+                ...(r.observed !== r.expected
+                    ? [`${r.name}: expected ${r.expected}, observed ${r.observed} (via ${r.target.via})`]
+                    : []),
+                ...(r.npGuard !== r.observed
+                    ? [`${r.name}: np-guard says ${r.npGuard}, the connection was ${r.observed}`]
+                    : []),
             ]);
             expect(differences).to.deep.equal([]);
             expect(report.failures, "np-guard against the matrix").to.deep.equal([]);
@@ -297,7 +447,11 @@ describe("reachability by real connections on the nodes", function () {
 
     describe("a broken policy is caught by the probes", () => {
         for (const [what, mutate, row] of [
-            ["DNS widened to port 53 in every namespace, the default-deny dropped (the original's mistake)", widenDns, "trial -> dns UDP/5353"],
+            [
+                "DNS widened to port 53 in every namespace, the default-deny dropped (the original's mistake)",
+                widenDns,
+                "trial -> dns UDP/5353",
+            ],
             ["the cleanup's egress policies deleted", dropCleanupEgress, "cleanup -> public TCP/443"],
         ] as const) {
             it(`${what}: ${row} turns`, async () => {
@@ -306,8 +460,12 @@ describe("reachability by real connections on the nodes", function () {
                 applyPolicies(set);
                 const flipped = rows.find((r) => r.name === row);
                 assert.exists(flipped, row);
-                const seen = observeSettled(rows, (r) => (r === flipped ? (r.expected === "allowed" ? "denied" : "allowed") : r.expected));
-                const wrong = rows.filter((r) => seen.get(r.name) !== r.expected).map((r) => `${r.name}: observed ${seen.get(r.name)}, expected ${r.expected}`);
+                const seen = observeSettled(rows, (r) =>
+                    r === flipped ? (r.expected === "allowed" ? "denied" : "allowed") : r.expected,
+                );
+                const wrong = rows
+                    .filter((r) => seen.get(r.name) !== r.expected)
+                    .map((r) => `${r.name}: observed ${seen.get(r.name)}, expected ${r.expected}`);
                 console.log(`      ${what}: ${wrong.length} rows differ: ${wrong.join("; ")}`);
                 expect(wrong.map((w) => w.split(":")[0])).to.include(row);
             });

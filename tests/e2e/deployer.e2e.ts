@@ -21,15 +21,29 @@ import { TOKEN_SECRET_PREFIX } from "../../scripts/deployer/cli";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, run } from "./support";
 
 interface Case {
-    base: "dev" | "prod"; namespace: string; stack: string; extra: Record<string, string>; destroyArgs: string[];
+    base: "dev" | "prod";
+    namespace: string;
+    stack: string;
+    extra: Record<string, string>;
+    destroyArgs: string[];
     /** A stack of its own, with policy/config/<stack>.json, as "Adding a cluster" makes one; otherwise it takes its base's policy config. */
     newCluster: boolean;
 }
 
 const CASES: Case[] = [
-    { base: "dev", namespace: "abevalflow-e2e-deploy-third", stack: "e2e_third", extra: { "abevalflow:environment": "dev" }, destroyArgs: [], newCluster: true },
     {
-        base: "prod", namespace: "abevalflow-e2e-deploy-prod", stack: "e2e-deploy-prod", newCluster: false,
+        base: "dev",
+        namespace: "abevalflow-e2e-deploy-third",
+        stack: "e2e_third",
+        extra: { "abevalflow:environment": "dev" },
+        destroyArgs: [],
+        newCluster: true,
+    },
+    {
+        base: "prod",
+        namespace: "abevalflow-e2e-deploy-prod",
+        stack: "e2e-deploy-prod",
+        newCluster: false,
         // Three replicas, each small enough for the local nodes (as the HA suite has them).
         extra: { "abevalflow:manageNamespace": "false", "abevalflow:litellmCpuRequest": "200m" },
         destroyArgs: ["--exclude-protected"],
@@ -47,14 +61,32 @@ for (const c of CASES) {
         const policyArgs = () => ws.policyArgs(c.newCluster ? c.stack : c.base);
         let adminKubeconfig = "";
         /** npm run deployer, as the administrator, with the stack's backend (for its secrets). */
-        const deployerCli = (args: string[]) => ok("npx", ["ts-node", "--transpile-only", path.join(REPO_ROOT, "scripts", "deployer", "cli.ts"), c.stack, ...args],
-            { env: { ...process.env, ...ws.env, KUBECONFIG: adminKubeconfig } });
-        const asDeployer = (args: string[]) => run("kubectl", args, { env: { ...process.env, KUBECONFIG: deployerKubeconfig } });
+        const deployerCli = (args: string[]) =>
+            ok(
+                "npx",
+                [
+                    "ts-node",
+                    "--transpile-only",
+                    path.join(REPO_ROOT, "scripts", "deployer", "cli.ts"),
+                    c.stack,
+                    ...args,
+                ],
+                { env: { ...process.env, ...ws.env, KUBECONFIG: adminKubeconfig } },
+            );
+        const asDeployer = (args: string[]) =>
+            run("kubectl", args, { env: { ...process.env, KUBECONFIG: deployerKubeconfig } });
         /** target: resource[/name], or resource/subresource for a subresource (kubectl's own form would read it as a name). */
         const canI = (verb: string, target: string, namespace?: string): boolean => {
             const [resource, rest] = target.split("/");
             const sub = ["token", "exec", "log"].includes(rest ?? "") ? ["--subresource", rest] : [];
-            const r = asDeployer(["auth", "can-i", verb, sub.length > 0 ? resource : target, ...sub, ...(namespace ? ["-n", namespace] : [])]);
+            const r = asDeployer([
+                "auth",
+                "can-i",
+                verb,
+                sub.length > 0 ? resource : target,
+                ...sub,
+                ...(namespace ? ["-n", namespace] : []),
+            ]);
             if (r.status !== 0 && r.status !== 1) {
                 throw new Error(`kubectl auth can-i ${verb} ${target}: ${r.output}`);
             }
@@ -64,7 +96,11 @@ for (const c of CASES) {
         before(() => {
             adminKubeconfig = requireCluster();
             const uid = kubectlJson<{ metadata: { uid: string } }>(["get", "namespace", "kube-system"]).metadata.uid;
-            ws.initStack(c.stack, c.base, { "abevalflow:namespace": c.namespace, "abevalflow:clusterId": uid, ...c.extra });
+            ws.initStack(c.stack, c.base, {
+                "abevalflow:namespace": c.namespace,
+                "abevalflow:clusterId": uid,
+                ...c.extra,
+            });
             if (c.newCluster) {
                 fs.copyFileSync(path.join(REPO_ROOT, "policy", "config", `${c.base}.json`), policyConfig);
             }
@@ -74,7 +110,9 @@ for (const c of CASES) {
             }
             const rbac = deployerCli(["rbac"]).stdout;
             expect(rbac).to.match(/^# The deploy identity of stack /);
-            ok("kubectl", ["apply", "--server-side", "--field-manager", "abevalflow-bootstrap", "-f", "-"], { input: rbac });
+            ok("kubectl", ["apply", "--server-side", "--field-manager", "abevalflow-bootstrap", "-f", "-"], {
+                input: rbac,
+            });
             const minted = deployerCli(["kubeconfig", "--out", deployerKubeconfig, "--duration", "1h"]);
             console.log(`      ${minted.stderr.trim().split("\n").join("\n      ")}`);
             // The provider keeps the KUBECONFIG path in its state: the deployer's path is the only one this stack knows.
@@ -87,14 +125,27 @@ for (const c of CASES) {
                 fs.rmSync(policyConfig, { force: true });
             }
             const clusterName = `${DEPLOYER.clusterPrefix}${c.namespace}`;
-            run("kubectl", ["delete", "clusterrolebinding,clusterrole", clusterName, previewClusterName(c.namespace), "--ignore-not-found"]);
-            run("kubectl", ["delete", "validatingadmissionpolicybinding,validatingadmissionpolicy", trialAdmissionName(c.namespace), "--ignore-not-found"]);
+            run("kubectl", [
+                "delete",
+                "clusterrolebinding,clusterrole",
+                clusterName,
+                previewClusterName(c.namespace),
+                "--ignore-not-found",
+            ]);
+            run("kubectl", [
+                "delete",
+                "validatingadmissionpolicybinding,validatingadmissionpolicy",
+                trialAdmissionName(c.namespace),
+                "--ignore-not-found",
+            ]);
             run("kubectl", ["delete", "namespace", c.namespace, "--wait=false", "--ignore-not-found"]);
             fs.rmSync(dir, { recursive: true, force: true });
         });
 
         it("the kubeconfig holds the ServiceAccount's token and nothing of the administrator's", () => {
-            const whoami = JSON.parse(asDeployer(["auth", "whoami", "-o", "json"]).stdout) as { status: { userInfo: { username: string } } };
+            const whoami = JSON.parse(asDeployer(["auth", "whoami", "-o", "json"]).stdout) as {
+                status: { userInfo: { username: string } };
+            };
             expect(whoami.status.userInfo.username).to.equal(sa);
             const text = fs.readFileSync(deployerKubeconfig, "utf8");
             expect(text).to.not.match(/client-key-data|client-certificate-data/);
@@ -103,16 +154,35 @@ for (const c of CASES) {
 
         it("is no administrator: the authorizer refuses what the stack does not need", () => {
             const refused: [string, string, string?][] = [
-                ["create", "namespaces"], ["delete", `namespaces/${c.namespace}`], ["delete", "namespaces/kube-system"],
-                ["get", "secrets", "kube-system"], ["list", "pods", "default"], ["create", "deployments.apps", "default"],
-                ["delete", "persistentvolumeclaims", c.namespace], ["get", "nodes"], ["create", "serviceaccounts/token", c.namespace],
-                ["escalate", "clusterroles"], ["bind", "clusterroles/cluster-admin"], ["impersonate", "serviceaccounts", c.namespace],
-                ["patch", "clusterroles/system:image-builder"], ["delete", "validatingadmissionpolicies/some-other-policy"],
+                ["create", "namespaces"],
+                ["delete", `namespaces/${c.namespace}`],
+                ["delete", "namespaces/kube-system"],
+                ["get", "secrets", "kube-system"],
+                ["list", "pods", "default"],
+                ["create", "deployments.apps", "default"],
+                ["delete", "persistentvolumeclaims", c.namespace],
+                ["get", "nodes"],
+                ["create", "serviceaccounts/token", c.namespace],
+                ["escalate", "clusterroles"],
+                ["bind", "clusterroles/cluster-admin"],
+                ["impersonate", "serviceaccounts", c.namespace],
+                ["patch", "clusterroles/system:image-builder"],
+                ["delete", "validatingadmissionpolicies/some-other-policy"],
             ];
-            const wrong = refused.filter(([verb, target, ns]) => canI(verb, target, ns)).map(([verb, target, ns]) => `${verb} ${target}${ns ? ` in ${ns}` : ""}`);
+            const wrong = refused
+                .filter(([verb, target, ns]) => canI(verb, target, ns))
+                .map(([verb, target, ns]) => `${verb} ${target}${ns ? ` in ${ns}` : ""}`);
             expect(wrong, `allowed although not needed:\n${wrong.join("\n")}`).to.deep.equal([]);
             // A ClusterRole it may create holds only rights it has itself: cluster-admin's are refused.
-            const grab = asDeployer(["create", "clusterrolebinding", `${DEPLOYER.name}-grab`, "--clusterrole", "cluster-admin", "--serviceaccount", `${c.namespace}:${DEPLOYER.name}`]);
+            const grab = asDeployer([
+                "create",
+                "clusterrolebinding",
+                `${DEPLOYER.name}-grab`,
+                "--clusterrole",
+                "cluster-admin",
+                "--serviceaccount",
+                `${c.namespace}:${DEPLOYER.name}`,
+            ]);
             expect(grab.status).to.not.equal(0);
             expect(grab.output).to.match(/forbidden/i);
         });
@@ -132,13 +202,23 @@ for (const c of CASES) {
             it("the new stack is every script's: render, the workflow's stack list, and an audit of its live namespace", () => {
                 const rendered = ok("npm", ["run", "--silent", "render", "--", c.stack], { cwd: REPO_ROOT }).stdout;
                 expect(rendered).to.contain(`namespace: ${c.namespace}`);
-                const workflow = YAML.parse(fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", "infrastructure.yml"), "utf8")) as { jobs: { stacks: { steps: { id?: string; run?: string }[] } } };
+                const workflow = YAML.parse(
+                    fs.readFileSync(path.join(REPO_ROOT, ".github", "workflows", "infrastructure.yml"), "utf8"),
+                ) as { jobs: { stacks: { steps: { id?: string; run?: string }[] } } };
                 const script = workflow.jobs.stacks.steps.find((st) => st.id === "list")?.run ?? "exit 1";
                 const output = path.join(dir, "stacks-output");
-                ok("bash", ["-euo", "pipefail", "-c", script], { cwd: REPO_ROOT, env: { ...process.env, GITHUB_OUTPUT: output } });
-                expect(JSON.parse(fs.readFileSync(output, "utf8").replace(/^stacks=/, "")) as string[]).to.include(c.stack);
+                ok("bash", ["-euo", "pipefail", "-c", script], {
+                    cwd: REPO_ROOT,
+                    env: { ...process.env, GITHUB_OUTPUT: output },
+                });
+                expect(JSON.parse(fs.readFileSync(output, "utf8").replace(/^stacks=/, "")) as string[]).to.include(
+                    c.stack,
+                );
                 // As the scheduled audit job runs it, with the environment's (here the administrator's) credentials.
-                const audit = run("npm", ["run", "--silent", "audit", "--", c.stack], { cwd: REPO_ROOT, env: { ...process.env, ...ws.env, KUBECONFIG: adminKubeconfig } });
+                const audit = run("npm", ["run", "--silent", "audit", "--", c.stack], {
+                    cwd: REPO_ROOT,
+                    env: { ...process.env, ...ws.env, KUBECONFIG: adminKubeconfig },
+                });
                 expect(audit.status, audit.output).to.equal(0);
                 expect(audit.stdout).to.contain(`audit of stack ${c.stack}: namespace ${c.namespace}`);
             });
@@ -147,7 +227,12 @@ for (const c of CASES) {
         it("an update goes through, and a second up changes nothing", () => {
             ws.config(c.stack, "abevalflow:quotaPods", "23");
             ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", c.stack, ...policyArgs()]);
-            const quota = kubectlJson<{ items: { spec: { hard: Record<string, string> } }[] }>(["get", "resourcequota", "-n", c.namespace]).items;
+            const quota = kubectlJson<{ items: { spec: { hard: Record<string, string> } }[] }>([
+                "get",
+                "resourcequota",
+                "-n",
+                c.namespace,
+            ]).items;
             expect(quota.map((q) => q.spec.hard.pods)).to.include("23");
             ws.pulumiOk(["preview", "--expect-no-changes", "-s", c.stack, ...policyArgs()]);
         });
@@ -155,15 +240,27 @@ for (const c of CASES) {
         it("destroy removes the stack's objects and keeps the namespace and the volumes, which the identity may not delete", () => {
             const destroy = ws.pulumiOk(["destroy", "--yes", "--skip-preview", "-s", c.stack, ...c.destroyArgs]);
             console.log(`      destroy as ${DEPLOYER.name}: ${destroy.ms} ms`);
-            expect(run("kubectl", ["get", "validatingadmissionpolicy", trialAdmissionName(c.namespace)]).output).to.match(/NotFound/);
+            expect(
+                run("kubectl", ["get", "validatingadmissionpolicy", trialAdmissionName(c.namespace)]).output,
+            ).to.match(/NotFound/);
             expect(run("kubectl", ["get", "deployment", "-n", c.namespace, "-o", "name"]).stdout.trim()).to.equal("");
             ok("kubectl", ["get", "namespace", c.namespace]);
-            const claims = ok("kubectl", ["get", "pvc", "-n", c.namespace, "-o", "jsonpath={.items[*].metadata.name}"]).stdout.split(" ").sort();
+            const claims = ok("kubectl", ["get", "pvc", "-n", c.namespace, "-o", "jsonpath={.items[*].metadata.name}"])
+                .stdout.split(" ")
+                .sort();
             expect(claims).to.include.members([VOLUMES.workspace, VOLUMES.deadLetter]);
         });
 
         it("deleting the Secret the token is bound to revokes the token", () => {
-            const secrets = ok("kubectl", ["get", "secrets", "-n", c.namespace, "-o", "jsonpath={.items[*].metadata.name}"]).stdout.split(" ")
+            const secrets = ok("kubectl", [
+                "get",
+                "secrets",
+                "-n",
+                c.namespace,
+                "-o",
+                "jsonpath={.items[*].metadata.name}",
+            ])
+                .stdout.split(" ")
                 .filter((s) => s.startsWith(TOKEN_SECRET_PREFIX));
             expect(secrets).to.have.length(1);
             ok("kubectl", ["delete", "secret", secrets[0], "-n", c.namespace]);

@@ -19,8 +19,19 @@ import { auditLogFile, eventually, NETWORK, readyPods, withPortForward } from ".
 import { canI, rbacTable } from "./rbac-table";
 import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, Result, run, runAsync } from "./support";
 
-interface Meta { name: string; uid?: string; labels?: Record<string, string>; annotations?: Record<string, string>; managedFields?: { manager: string }[] }
-interface Obj { metadata: Meta; spec?: Record<string, unknown>; rules?: Record<string, unknown>[]; data?: Record<string, string> }
+interface Meta {
+    name: string;
+    uid?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    managedFields?: { manager: string }[];
+}
+interface Obj {
+    metadata: Meta;
+    spec?: Record<string, unknown>;
+    rules?: Record<string, unknown>[];
+    data?: Record<string, string>;
+}
 
 const TRIAL_LABELS = { "abevalflow/role": "trial" };
 
@@ -33,12 +44,18 @@ function exists(kind: string, name: string, namespace?: string): boolean {
 }
 
 function networkPolicyNames(namespace: string): string[] {
-    return kubectlJson<{ items: Obj[] }>(["get", "networkpolicy", "-n", namespace]).items.map((p) => p.metadata.name).sort();
+    return kubectlJson<{ items: Obj[] }>(["get", "networkpolicy", "-n", namespace])
+        .items.map((p) => p.metadata.name)
+        .sort();
 }
 
 /** "+ 3 to create" style counts from the engine's summary (preview or update). */
 function planned(output: string, op: "create" | "update" | "delete" | "replace"): number {
-    const m = new RegExp(`(\\d+) to ${op}`).exec(output) ?? new RegExp(`(\\d+) ${op === "create" ? "created" : op === "update" ? "updated" : op === "delete" ? "deleted" : "replaced"}`).exec(output);
+    const m =
+        new RegExp(`(\\d+) to ${op}`).exec(output) ??
+        new RegExp(
+            `(\\d+) ${op === "create" ? "created" : op === "update" ? "updated" : op === "delete" ? "deleted" : "replaced"}`,
+        ).exec(output);
     return m ? Number(m[1]) : 0;
 }
 
@@ -93,63 +110,162 @@ describe("the real Pulumi engine on the local control plane", function () {
                     "pod-security.kubernetes.io/audit": "restricted",
                     "security.openshift.io/scc.podSecurityLabelSync": "false",
                 });
-                const quota = kubectlJson<{ spec: { hard: Record<string, string> }; status?: { hard?: Record<string, string> } }>(["get", "resourcequota", "abevalflow-quota", "-n", namespace]);
-                expect(quota.spec.hard.pods).to.equal(String((cfg["abevalflow:quotaPods"] as number | undefined) ?? 50));
-                expect(quota.status?.hard, "the quota controller has taken the quota up").to.deep.equal(quota.spec.hard);
-                const limits = kubectlJson<{ spec: { limits: Record<string, unknown>[] } }>(["get", "limitrange", "abevalflow-container-defaults", "-n", namespace]);
-                expect(limits.spec.limits[0]).to.deep.include({ type: "Container", defaultRequest: { cpu: "100m", memory: "128Mi" } });
+                const quota = kubectlJson<{
+                    spec: { hard: Record<string, string> };
+                    status?: { hard?: Record<string, string> };
+                }>(["get", "resourcequota", "abevalflow-quota", "-n", namespace]);
+                expect(quota.spec.hard.pods).to.equal(
+                    String((cfg["abevalflow:quotaPods"] as number | undefined) ?? 50),
+                );
+                expect(quota.status?.hard, "the quota controller has taken the quota up").to.deep.equal(
+                    quota.spec.hard,
+                );
+                const limits = kubectlJson<{ spec: { limits: Record<string, unknown>[] } }>([
+                    "get",
+                    "limitrange",
+                    "abevalflow-container-defaults",
+                    "-n",
+                    namespace,
+                ]);
+                expect(limits.spec.limits[0]).to.deep.include({
+                    type: "Container",
+                    defaultRequest: { cpu: "100m", memory: "128Mi" },
+                });
 
-                expect(networkPolicyNames(namespace)).to.deep.equal([NETWORK_POLICIES.litellmDefaultDeny, NETWORK_POLICIES.litellmProxy,
-                    NETWORK_POLICIES.trialDefaultDeny, llmMode("litellm").allowPolicy, NETWORK_POLICIES.trialIngressDefaultDeny,
-                    NETWORK_POLICIES.cleanupDefaultDeny, NETWORK_POLICIES.cleanupAllow].sort());
-                const deny = kubectlJson<Obj>(["get", "networkpolicy", NETWORK_POLICIES.trialDefaultDeny, "-n", namespace]);
-                expect(deny.spec).to.deep.equal({ podSelector: { matchLabels: TRIAL_LABELS }, policyTypes: ["Egress"] });
+                expect(networkPolicyNames(namespace)).to.deep.equal(
+                    [
+                        NETWORK_POLICIES.litellmDefaultDeny,
+                        NETWORK_POLICIES.litellmProxy,
+                        NETWORK_POLICIES.trialDefaultDeny,
+                        llmMode("litellm").allowPolicy,
+                        NETWORK_POLICIES.trialIngressDefaultDeny,
+                        NETWORK_POLICIES.cleanupDefaultDeny,
+                        NETWORK_POLICIES.cleanupAllow,
+                    ].sort(),
+                );
+                const deny = kubectlJson<Obj>([
+                    "get",
+                    "networkpolicy",
+                    NETWORK_POLICIES.trialDefaultDeny,
+                    "-n",
+                    namespace,
+                ]);
+                expect(deny.spec).to.deep.equal({
+                    podSelector: { matchLabels: TRIAL_LABELS },
+                    policyTypes: ["Egress"],
+                });
                 // apiServerCidrs is empty, so the program read EndpointSlice default/kubernetes: the nodes' path to the API server.
-                const cleanupAllow = kubectlJson<Obj>(["get", "networkpolicy", NETWORK_POLICIES.cleanupAllow, "-n", namespace]);
-                expect((cleanupAllow.spec?.egress as unknown[])[1]).to.deep.equal({ to: [{ ipBlock: { cidr: `${NETWORK.FORWARDER_ADDR}/32` } }], ports: [{ protocol: "TCP", port: Number(NETWORK.API_FORWARD_PORT) }] });
+                const cleanupAllow = kubectlJson<Obj>([
+                    "get",
+                    "networkpolicy",
+                    NETWORK_POLICIES.cleanupAllow,
+                    "-n",
+                    namespace,
+                ]);
+                expect((cleanupAllow.spec?.egress as unknown[])[1]).to.deep.equal({
+                    to: [{ ipBlock: { cidr: `${NETWORK.FORWARDER_ADDR}/32` } }],
+                    ports: [{ protocol: "TCP", port: Number(NETWORK.API_FORWARD_PORT) }],
+                });
 
                 const role = kubectlJson<Obj>(["get", "role", "pipeline-trial-manager", "-n", namespace]);
-                expect(role.rules).to.deep.include({ apiGroups: [""], resources: ["secrets"], verbs: ["get"], resourceNames: ["ab-eval-db-credentials"] });
+                expect(role.rules).to.deep.include({
+                    apiGroups: [""],
+                    resources: ["secrets"],
+                    verbs: ["get"],
+                    resourceNames: ["ab-eval-db-credentials"],
+                });
                 expect(JSON.stringify(role.rules)).to.not.match(/"list"[^}]*secrets|secrets[^}]*"list"/);
 
-                const cron = kubectlJson<{ spec: { schedule: string; timeZone: string; concurrencyPolicy: string; jobTemplate: { spec: { template: { spec: { serviceAccountName: string } } } } } }>(
-                    ["get", "cronjob", CLEANUP_NAME, "-n", namespace]);
-                expect(cron.spec).to.include({ schedule: "0 3 * * *", timeZone: "Etc/UTC", concurrencyPolicy: "Forbid" });
+                const cron = kubectlJson<{
+                    spec: {
+                        schedule: string;
+                        timeZone: string;
+                        concurrencyPolicy: string;
+                        jobTemplate: { spec: { template: { spec: { serviceAccountName: string } } } };
+                    };
+                }>(["get", "cronjob", CLEANUP_NAME, "-n", namespace]);
+                expect(cron.spec).to.include({
+                    schedule: "0 3 * * *",
+                    timeZone: "Etc/UTC",
+                    concurrencyPolicy: "Forbid",
+                });
                 expect(cron.spec.jobTemplate.spec.template.spec.serviceAccountName).to.equal(CLEANUP_NAME);
 
-                const claims = kubectlJson<{ items: (Obj & { status: { phase: string } })[] }>(["get", "pvc", "-n", namespace]).items;
+                const claims = kubectlJson<{ items: (Obj & { status: { phase: string } })[] }>([
+                    "get",
+                    "pvc",
+                    "-n",
+                    namespace,
+                ]).items;
                 expect(claims.map((c) => c.metadata.name)).to.have.members([VOLUMES.workspace, VOLUMES.deadLetter]);
                 for (const claim of claims) {
                     expect(claim.metadata.annotations).to.include({ "helm.sh/resource-policy": "keep" });
                     expect(claim.status.phase, "WaitForFirstConsumer: pending until a pod uses it").to.equal("Pending");
                 }
-                const deployment = kubectlJson<{ metadata: Meta; spec: { replicas: number; template: object }; status: { readyReplicas?: number } }>(["get", "deployment", LITELLM.name, "-n", namespace, "--show-managed-fields"]);
+                const deployment = kubectlJson<{
+                    metadata: Meta;
+                    spec: { replicas: number; template: object };
+                    status: { readyReplicas?: number };
+                }>(["get", "deployment", LITELLM.name, "-n", namespace, "--show-managed-fields"]);
                 expect(deployment.spec.replicas).to.equal(cfg["abevalflow:litellmReplicas"]);
-                expect(deployment.status.readyReplicas, "up waited for the proxy's readiness probes").to.equal(cfg["abevalflow:litellmReplicas"]);
-                expect(JSON.stringify(deployment.spec.template)).to.contain("/health/readiness").and.contain("@sha256:");
-                expect(deployment.metadata.annotations).to.include({ "pulumi.com/patchForce": "true" }).and.not.have.property("pulumi.com/skipAwait");
+                expect(deployment.status.readyReplicas, "up waited for the proxy's readiness probes").to.equal(
+                    cfg["abevalflow:litellmReplicas"],
+                );
+                expect(JSON.stringify(deployment.spec.template))
+                    .to.contain("/health/readiness")
+                    .and.contain("@sha256:");
+                expect(deployment.metadata.annotations)
+                    .to.include({ "pulumi.com/patchForce": "true" })
+                    .and.not.have.property("pulumi.com/skipAwait");
                 // The provider applies server-side as the field manager the annotation names, not pulumi-kubernetes-<random suffix>.
-                expect(deployment.metadata.managedFields?.filter((f) => f.manager === FIELD_MANAGER || /^pulumi-kubernetes-/.test(f.manager)).map((f) => f.manager))
-                    .to.deep.equal([FIELD_MANAGER]);
+                expect(
+                    deployment.metadata.managedFields
+                        ?.filter((f) => f.manager === FIELD_MANAGER || /^pulumi-kubernetes-/.test(f.manager))
+                        .map((f) => f.manager),
+                ).to.deep.equal([FIELD_MANAGER]);
             });
 
             it("RBAC: the API server's authorizer answers the expected table for the engine's objects", () => {
                 const table = rbacTable();
                 expect(table.length).to.be.at.least(40);
-                const wrong = table.filter((check) => canI(namespace, check) !== check.allowed)
-                    .map((c) => `${c.sa} ${c.allowed ? "should" : "should not"} ${c.verb} ${c.resource}${c.name ? "/" + c.name : ""}${c.namespace === "other" ? " in another namespace" : ""}`);
+                const wrong = table
+                    .filter((check) => canI(namespace, check) !== check.allowed)
+                    .map(
+                        (c) =>
+                            `${c.sa} ${c.allowed ? "should" : "should not"} ${c.verb} ${c.resource}${c.name ? "/" + c.name : ""}${c.namespace === "other" ? " in another namespace" : ""}`,
+                    );
                 expect(wrong, wrong.join("\n")).to.deep.equal([]);
             });
 
             it("the cleanup CronJob runs as a Job on the nodes: it completes, under its own egress policy, and binds the dead-letter claim", () => {
                 const job = `${CLEANUP_NAME}-e2e`;
                 ok("kubectl", ["create", "job", job, `--from=cronjob/${CLEANUP_NAME}`, "-n", namespace]);
-                const done = run("kubectl", ["wait", "-n", namespace, `job/${job}`, "--for=condition=Complete", "--timeout=180s"]);
+                const done = run("kubectl", [
+                    "wait",
+                    "-n",
+                    namespace,
+                    `job/${job}`,
+                    "--for=condition=Complete",
+                    "--timeout=180s",
+                ]);
                 const logs = run("kubectl", ["logs", "-n", namespace, `job/${job}`]).output;
-                expect(done.status, `${done.output}\n${logs}\n${run("kubectl", ["describe", "job", job, "-n", namespace]).output.slice(-3000)}`).to.equal(0);
-                expect(logs).to.match(/^summary pipelinerun: examined=\d+ deleted=0 kept=\d+ failed=0 deadLettered=0$/m).and.match(/exit 0/);
-                const claim = kubectlJson<{ status: { phase: string } }>(["get", "pvc", VOLUMES.deadLetter, "-n", namespace]);
-                expect(claim.status.phase, "bound when its first consumer, the cleanup pod, was scheduled").to.equal("Bound");
+                expect(
+                    done.status,
+                    `${done.output}\n${logs}\n${run("kubectl", ["describe", "job", job, "-n", namespace]).output.slice(-3000)}`,
+                ).to.equal(0);
+                expect(logs)
+                    .to.match(/^summary pipelinerun: examined=\d+ deleted=0 kept=\d+ failed=0 deadLettered=0$/m)
+                    .and.match(/exit 0/);
+                const claim = kubectlJson<{ status: { phase: string } }>([
+                    "get",
+                    "pvc",
+                    VOLUMES.deadLetter,
+                    "-n",
+                    namespace,
+                ]);
+                expect(claim.status.phase, "bound when its first consumer, the cleanup pod, was scheduled").to.equal(
+                    "Bound",
+                );
                 ok("kubectl", ["delete", "job", job, "-n", namespace, "--wait=true"]);
             });
 
@@ -165,7 +281,9 @@ describe("the real Pulumi engine on the local control plane", function () {
                     // The engine deletes what it may before it reaches the protected resources.
                     expect(exists("networkpolicy", NETWORK_POLICIES.trialDefaultDeny, namespace)).to.equal(false);
                     ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", stack, ...ws.policyArgs(base)]);
-                    expect(ws.pulumiOk(["preview", "--expect-no-changes", "-s", stack]).output).to.match(new RegExp(`${total} unchanged`));
+                    expect(ws.pulumiOk(["preview", "--expect-no-changes", "-s", stack]).output).to.match(
+                        new RegExp(`${total} unchanged`),
+                    );
                 });
 
                 it("destroy --exclude-protected removes everything but the protected volumes and their Namespace", () => {
@@ -176,9 +294,17 @@ describe("the real Pulumi engine on the local control plane", function () {
                     }
                     expect(networkPolicyNames(namespace)).to.deep.equal([]);
                     expect(exists("deployment", LITELLM.name, namespace)).to.equal(false);
-                    const left = JSON.parse(ws.pulumiOk(["stack", "export", "-s", stack]).stdout) as { deployment: { resources?: { type: string }[] } };
-                    const types = (left.deployment.resources ?? []).map((r) => r.type).filter((t) => t.startsWith("kubernetes:") && !t.startsWith("pulumi:providers"));
-                    expect(types.sort()).to.deep.equal(["kubernetes:core/v1:Namespace", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:PersistentVolumeClaim"]);
+                    const left = JSON.parse(ws.pulumiOk(["stack", "export", "-s", stack]).stdout) as {
+                        deployment: { resources?: { type: string }[] };
+                    };
+                    const types = (left.deployment.resources ?? [])
+                        .map((r) => r.type)
+                        .filter((t) => t.startsWith("kubernetes:") && !t.startsWith("pulumi:providers"));
+                    expect(types.sort()).to.deep.equal([
+                        "kubernetes:core/v1:Namespace",
+                        "kubernetes:core/v1:PersistentVolumeClaim",
+                        "kubernetes:core/v1:PersistentVolumeClaim",
+                    ]);
                 });
             }
         });
@@ -187,7 +313,11 @@ describe("the real Pulumi engine on the local control plane", function () {
     describe("admission in the namespace the engine created (dev)", () => {
         const namespace = stackFileConfig("dev")["abevalflow:namespace"] as string;
         const baseline = (): TrialPodBaseline =>
-            JSON.parse(kubectlJson<Obj>(["get", "configmap", TRIAL_BASELINE_CONFIGMAP, "-n", namespace]).data?.["baseline.json"] ?? "{}") as TrialPodBaseline;
+            JSON.parse(
+                kubectlJson<Obj>(["get", "configmap", TRIAL_BASELINE_CONFIGMAP, "-n", namespace]).data?.[
+                    "baseline.json"
+                ] ?? "{}",
+            ) as TrialPodBaseline;
 
         it("a trial pod built from the published baseline is admitted with no pod-security warning at restricted", () => {
             const b = baseline();
@@ -195,57 +325,121 @@ describe("the real Pulumi engine on the local control plane", function () {
                 serviceAccountName: "pipeline",
                 automountServiceAccountToken: b.automountServiceAccountToken,
                 securityContext: b.podSecurityContext,
-                containers: [{ name: "agent", image: "registry.example/agent@sha256:" + "a".repeat(64), securityContext: b.containerSecurityContext, resources: b.resources, volumeMounts: b.volumeMounts }],
+                containers: [
+                    {
+                        name: "agent",
+                        image: "registry.example/agent@sha256:" + "a".repeat(64),
+                        securityContext: b.containerSecurityContext,
+                        resources: b.resources,
+                        volumeMounts: b.volumeMounts,
+                    },
+                ],
                 volumes: b.volumes,
             });
             const r = run("kubectl", ["create", "-f", "-"], { input: pod });
             expect(r.status, r.output).to.equal(0);
-            expect(r.stderr, "the warn=restricted label reports any violation as a warning").to.not.match(/violate PodSecurity/i);
+            expect(r.stderr, "the warn=restricted label reports any violation as a warning").to.not.match(
+                /violate PodSecurity/i,
+            );
         });
 
         it("a container without requests gets the LimitRange defaults and passes the quota", () => {
-            const r = run("kubectl", ["create", "-f", "-"], { input: trialPod(namespace, "trial-no-requests", {
-                serviceAccountName: "pipeline", automountServiceAccountToken: false,
-                containers: [{ name: "agent", image: "registry.example/agent@sha256:" + "b".repeat(64) }],
-            }) });
+            const r = run("kubectl", ["create", "-f", "-"], {
+                input: trialPod(namespace, "trial-no-requests", {
+                    serviceAccountName: "pipeline",
+                    automountServiceAccountToken: false,
+                    containers: [{ name: "agent", image: "registry.example/agent@sha256:" + "b".repeat(64) }],
+                }),
+            });
             expect(r.status, r.output).to.equal(0);
-            const stored = kubectlJson<{ spec: { containers: { resources: { requests: Record<string, string>; limits: Record<string, string> } }[] } }>(["get", "pod", "trial-no-requests", "-n", namespace]);
+            const stored = kubectlJson<{
+                spec: {
+                    containers: { resources: { requests: Record<string, string>; limits: Record<string, string> } }[];
+                };
+            }>(["get", "pod", "trial-no-requests", "-n", namespace]);
             expect(stored.spec.containers[0].resources.requests).to.deep.equal({ cpu: "100m", memory: "128Mi" });
             expect(stored.spec.containers[0].resources.limits).to.deep.equal({ cpu: "1", memory: "1Gi" });
         });
 
         it("the enforce level refuses a privileged pod", () => {
-            const r = run("kubectl", ["create", "-f", "-"], { input: trialPod(namespace, "trial-privileged", {
-                serviceAccountName: "pipeline", automountServiceAccountToken: false,
-                containers: [{ name: "agent", image: "registry.example/agent@sha256:" + "c".repeat(64), securityContext: { privileged: true } }],
-            }) });
+            const r = run("kubectl", ["create", "-f", "-"], {
+                input: trialPod(namespace, "trial-privileged", {
+                    serviceAccountName: "pipeline",
+                    automountServiceAccountToken: false,
+                    containers: [
+                        {
+                            name: "agent",
+                            image: "registry.example/agent@sha256:" + "c".repeat(64),
+                            securityContext: { privileged: true },
+                        },
+                    ],
+                }),
+            });
             expect(r.status).to.not.equal(0);
             expect(r.output).to.match(/violates PodSecurity "baseline/);
         });
 
         it("the warn and audit levels report what they would refuse: a warning to the client, the violations in the audit log", () => {
             const labels = kubectlJson<Obj>(["get", "namespace", namespace]).metadata.labels ?? {};
-            const [warn, audit] = [labels["pod-security.kubernetes.io/warn"], labels["pod-security.kubernetes.io/audit"]];
+            const [warn, audit] = [
+                labels["pod-security.kubernetes.io/warn"],
+                labels["pod-security.kubernetes.io/audit"],
+            ];
             // Admitted by the enforce level (baseline), short of restricted: no securityContext at all.
-            const r = run("kubectl", ["create", "-f", "-"], { input: trialPod(namespace, "trial-warned", {
-                serviceAccountName: "pipeline", automountServiceAccountToken: false,
-                containers: [{ name: "agent", image: "registry.example/agent@sha256:" + "d".repeat(64) }],
-            }) });
+            const r = run("kubectl", ["create", "-f", "-"], {
+                input: trialPod(namespace, "trial-warned", {
+                    serviceAccountName: "pipeline",
+                    automountServiceAccountToken: false,
+                    containers: [{ name: "agent", image: "registry.example/agent@sha256:" + "d".repeat(64) }],
+                }),
+            });
             expect(r.status, r.output).to.equal(0);
-            expect(r.stderr).to.match(new RegExp(`Warning: would violate PodSecurity "${warn}:latest": .*allowPrivilegeEscalation != false`));
-            type AuditEvent = { verb: string; objectRef?: { namespace?: string; name?: string }; annotations?: Record<string, string> };
+            expect(r.stderr).to.match(
+                new RegExp(`Warning: would violate PodSecurity "${warn}:latest": .*allowPrivilegeEscalation != false`),
+            );
+            type AuditEvent = {
+                verb: string;
+                objectRef?: { namespace?: string; name?: string };
+                annotations?: Record<string, string>;
+            };
             const event = eventually(
-                () => fs.readFileSync(auditLogFile(), "utf8").split("\n").filter((l) => l.includes("trial-warned"))
-                    .map((l) => JSON.parse(l) as AuditEvent)
-                    .find((e) => e.verb === "create" && e.objectRef?.namespace === namespace && e.objectRef?.name === "trial-warned"),
-                (e) => e !== undefined);
-            expect(event?.annotations?.["pod-security.kubernetes.io/enforce-policy"]).to.equal(`${labels["pod-security.kubernetes.io/enforce"]}:latest`);
-            expect(event?.annotations?.["pod-security.kubernetes.io/audit-violations"]).to.match(new RegExp(`^would violate PodSecurity "${audit}:latest": `))
-                .and.contain("runAsNonRoot != true").and.contain("seccompProfile");
+                () =>
+                    fs
+                        .readFileSync(auditLogFile(), "utf8")
+                        .split("\n")
+                        .filter((l) => l.includes("trial-warned"))
+                        .map((l) => JSON.parse(l) as AuditEvent)
+                        .find(
+                            (e) =>
+                                e.verb === "create" &&
+                                e.objectRef?.namespace === namespace &&
+                                e.objectRef?.name === "trial-warned",
+                        ),
+                (e) => e !== undefined,
+            );
+            expect(event?.annotations?.["pod-security.kubernetes.io/enforce-policy"]).to.equal(
+                `${labels["pod-security.kubernetes.io/enforce"]}:latest`,
+            );
+            expect(event?.annotations?.["pod-security.kubernetes.io/audit-violations"])
+                .to.match(new RegExp(`^would violate PodSecurity "${audit}:latest": `))
+                .and.contain("runAsNonRoot != true")
+                .and.contain("seccompProfile");
         });
 
         after(() => {
-            run("kubectl", ["delete", "pod", "-n", namespace, "--grace-period=0", "--force", "--ignore-not-found", "trial-from-baseline", "trial-no-requests", "trial-privileged", "trial-warned"]);
+            run("kubectl", [
+                "delete",
+                "pod",
+                "-n",
+                namespace,
+                "--grace-period=0",
+                "--force",
+                "--ignore-not-found",
+                "trial-from-baseline",
+                "trial-no-requests",
+                "trial-privileged",
+                "trial-warned",
+            ]);
         });
     });
 
@@ -255,19 +449,39 @@ describe("the real Pulumi engine on the local control plane", function () {
         const up = (): Result => ws.pulumiOk(["up", "--yes", "--skip-preview", "-s", stack, ...ws.policyArgs("dev")]);
 
         it("changing llmMode replaces the allow policy and never leaves trial pods without their default-deny", async () => {
-            const trialPolicies = (): string[] => networkPolicyNames(namespace).filter((n) => n === NETWORK_POLICIES.trialDefaultDeny || TRIAL_ALLOW_POLICIES.includes(n));
+            const trialPolicies = (): string[] =>
+                networkPolicyNames(namespace).filter(
+                    (n) => n === NETWORK_POLICIES.trialDefaultDeny || TRIAL_ALLOW_POLICIES.includes(n),
+                );
             for (const mode of ["direct-api", "litellm"] as const) {
                 const expected = await expectedResources(withMode("dev", mode));
-                expect(trialPolicies().filter((n) => TRIAL_ALLOW_POLICIES.includes(n)), "before").to.have.length(1);
+                expect(
+                    trialPolicies().filter((n) => TRIAL_ALLOW_POLICIES.includes(n)),
+                    "before",
+                ).to.have.length(1);
                 ws.config(stack, "abevalflow:llmMode", mode);
                 const seen: string[][] = [];
                 const update = ws.pulumiAsync(["up", "--yes", "--skip-preview", "-s", stack, ...ws.policyArgs("dev")]);
                 let done = false;
                 void update.finally(() => (done = true));
                 while (!done) {
-                    const r = await runAsync("kubectl", ["get", "networkpolicy", "-n", namespace, "-o", "jsonpath={.items[*].metadata.name}"]);
+                    const r = await runAsync("kubectl", [
+                        "get",
+                        "networkpolicy",
+                        "-n",
+                        namespace,
+                        "-o",
+                        "jsonpath={.items[*].metadata.name}",
+                    ]);
                     if (r.status === 0) {
-                        seen.push(r.stdout.split(/\s+/).filter((n) => n === NETWORK_POLICIES.trialDefaultDeny || TRIAL_ALLOW_POLICIES.includes(n)).sort());
+                        seen.push(
+                            r.stdout
+                                .split(/\s+/)
+                                .filter(
+                                    (n) => n === NETWORK_POLICIES.trialDefaultDeny || TRIAL_ALLOW_POLICIES.includes(n),
+                                )
+                                .sort(),
+                        );
                     }
                 }
                 const result = await update;
@@ -277,37 +491,77 @@ describe("the real Pulumi engine on the local control plane", function () {
                 for (const names of seen) {
                     expect(names, `observed ${JSON.stringify(seen)}`).to.include(NETWORK_POLICIES.trialDefaultDeny);
                     // The engine creates the new allow policy before it deletes the old one.
-                    expect(names.filter((n) => TRIAL_ALLOW_POLICIES.includes(n)).length, `observed ${JSON.stringify(seen)}`).to.be.within(1, 2);
+                    expect(
+                        names.filter((n) => TRIAL_ALLOW_POLICIES.includes(n)).length,
+                        `observed ${JSON.stringify(seen)}`,
+                    ).to.be.within(1, 2);
                 }
-                expect(trialPolicies(), "after").to.deep.equal([llmMode(mode).allowPolicy, NETWORK_POLICIES.trialDefaultDeny].sort());
+                expect(trialPolicies(), "after").to.deep.equal(
+                    [llmMode(mode).allowPolicy, NETWORK_POLICIES.trialDefaultDeny].sort(),
+                );
                 expect(exists("deployment", LITELLM.name, namespace)).to.equal(mode === "litellm");
                 console.log(`      llmMode -> ${mode}: ${seen.length} observations, up ${result.ms} ms`);
-                expect(ws.pulumiOk(["preview", "--expect-no-changes", "-s", stack]).output).to.match(new RegExp(`${expected} unchanged`));
+                expect(ws.pulumiOk(["preview", "--expect-no-changes", "-s", stack]).output).to.match(
+                    new RegExp(`${expected} unchanged`),
+                );
             }
         });
 
         it("secrets set with --secret and the generated master key never appear in plaintext in the state or the stack file", () => {
             const credentials = JSON.stringify({
-                type: "service_account", project_id: "abevalflow-dev", client_email: "e2e@abevalflow-dev.iam.gserviceaccount.com",
+                type: "service_account",
+                project_id: "abevalflow-dev",
+                client_email: "e2e@abevalflow-dev.iam.gserviceaccount.com",
                 private_key: `-----BEGIN PRIVATE KEY-----\ne2e-private-key-${Date.now()}\n-----END PRIVATE KEY-----\n`,
             });
             ws.config(stack, "abevalflow:litellmVertexCredentials", credentials, true);
             ws.config(stack, "abevalflow:litellmVertexCredentialsSecretName", "");
             up();
-            const stored = kubectlJson<{ data: Record<string, string> }>(["get", "secret", LITELLM.credentialsSecret, "-n", namespace]);
+            const stored = kubectlJson<{ data: Record<string, string> }>([
+                "get",
+                "secret",
+                LITELLM.credentialsSecret,
+                "-n",
+                namespace,
+            ]);
             expect(Buffer.from(stored.data[LITELLM.credentialsKey], "base64").toString()).to.equal(credentials);
-            const masterKey = Buffer.from(kubectlJson<{ data: Record<string, string> }>(["get", "secret", LITELLM.masterKeySecret, "-n", namespace]).data[LITELLM.masterKeyEnv], "base64").toString();
+            const masterKey = Buffer.from(
+                kubectlJson<{ data: Record<string, string> }>([
+                    "get",
+                    "secret",
+                    LITELLM.masterKeySecret,
+                    "-n",
+                    namespace,
+                ]).data[LITELLM.masterKeyEnv],
+                "base64",
+            ).toString();
             expect(masterKey).to.match(/^sk-[A-Za-z0-9]{48}$/);
 
             const exported = ws.pulumiOk(["stack", "export", "-s", stack]).stdout;
             const stackFile = fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8");
-            for (const [what, text] of [["state", exported], ["stack file", stackFile]]) {
+            for (const [what, text] of [
+                ["state", exported],
+                ["stack file", stackFile],
+            ]) {
                 expect(text, what).to.not.contain("e2e-private-key");
                 expect(text, what).to.not.contain(masterKey.slice(3));
             }
             expect(exported).to.contain("4dabf18193072939515e22adb298388d");
             // Back to the committed form: the credentials from an existing Secret.
-            ok("pulumi", ["config", "rm", "--non-interactive", "--cwd", REPO_ROOT, "-s", stack, "abevalflow:litellmVertexCredentials"], { env: ws.env });
+            ok(
+                "pulumi",
+                [
+                    "config",
+                    "rm",
+                    "--non-interactive",
+                    "--cwd",
+                    REPO_ROOT,
+                    "-s",
+                    stack,
+                    "abevalflow:litellmVertexCredentials",
+                ],
+                { env: ws.env },
+            );
             ws.config(stack, "abevalflow:litellmVertexCredentialsSecretName", "vertex-service-account");
             up();
             expect(exists("secret", LITELLM.credentialsSecret, namespace)).to.equal(false);
@@ -315,15 +569,36 @@ describe("the real Pulumi engine on the local control plane", function () {
 
         it("rotating the master key (litellmMasterKeyRotation) rolls the proxy: the old key is refused, the new one accepted", async () => {
             const keyOf = (): string =>
-                Buffer.from(kubectlJson<{ data: Record<string, string> }>(["get", "secret", LITELLM.masterKeySecret, "-n", namespace]).data[LITELLM.masterKeyEnv], "base64").toString();
+                Buffer.from(
+                    kubectlJson<{ data: Record<string, string> }>([
+                        "get",
+                        "secret",
+                        LITELLM.masterKeySecret,
+                        "-n",
+                        namespace,
+                    ]).data[LITELLM.masterKeyEnv],
+                    "base64",
+                ).toString();
             // The Service's port is the container's (litellmPort).
-            const port = Number(ok("kubectl", ["get", "service", LITELLM.name, "-n", namespace, "-o", "jsonpath={.spec.ports[0].port}"]).stdout.trim());
+            const port = Number(
+                ok("kubectl", [
+                    "get",
+                    "service",
+                    LITELLM.name,
+                    "-n",
+                    namespace,
+                    "-o",
+                    "jsonpath={.spec.ports[0].port}",
+                ]).stdout.trim(),
+            );
             // Through a Ready proxy pod that is not on its way out.
             const models = async (key: string): Promise<{ status: number; body: string }> => {
                 const [pod] = readyPods(namespace, LITELLM.podLabels);
                 expect(pod, "a Ready proxy pod").to.be.a("string");
                 return withPortForward(namespace, pod, port, async (local) => {
-                    const res = await fetch(`http://127.0.0.1:${local}/v1/models`, { headers: { Authorization: `Bearer ${key}` } });
+                    const res = await fetch(`http://127.0.0.1:${local}/v1/models`, {
+                        headers: { Authorization: `Bearer ${key}` },
+                    });
                     return { status: res.status, body: await res.text() };
                 });
             };
@@ -333,7 +608,9 @@ describe("the real Pulumi engine on the local control plane", function () {
             ws.config(stack, "abevalflow:litellmMasterKeyRotation", "1");
             const r = up();
             const fresh = keyOf();
-            expect(fresh).to.match(/^sk-[A-Za-z0-9]{48}$/).and.not.equal(old);
+            expect(fresh)
+                .to.match(/^sk-[A-Za-z0-9]{48}$/)
+                .and.not.equal(old);
             expect(await modelsStatus(fresh), "the new key").to.equal(200);
             // LiteLLM 1.84.10 looks a key that is not the master key up in its database, and
             // without one refuses it with 400 ("No connected db"): no model list for the old key.
@@ -346,20 +623,50 @@ describe("the real Pulumi engine on the local control plane", function () {
         it("drift: a deleted default-deny, a patched CronJob image and another manager's server-side apply are put back by refresh and up", () => {
             ok("kubectl", ["delete", "networkpolicy", NETWORK_POLICIES.trialDefaultDeny, "-n", namespace]);
             const image = "registry.example/elsewhere@sha256:" + "d".repeat(64);
-            ok("kubectl", ["patch", "cronjob", CLEANUP_NAME, "-n", namespace, "--type", "json", "-p",
-                JSON.stringify([{ op: "replace", path: "/spec/jobTemplate/spec/template/spec/containers/0/image", value: image }])]);
+            ok("kubectl", [
+                "patch",
+                "cronjob",
+                CLEANUP_NAME,
+                "-n",
+                namespace,
+                "--type",
+                "json",
+                "-p",
+                JSON.stringify([
+                    { op: "replace", path: "/spec/jobTemplate/spec/template/spec/containers/0/image", value: image },
+                ]),
+            ]);
             // A second applier (a GitOps tool, or `kubectl apply --server-side`) takes the quota's pods field.
             ok("kubectl", ["apply", "--server-side", "--force-conflicts", "--field-manager=ops-tool", "-f", "-"], {
-                input: YAML.stringify({ apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "abevalflow-quota", namespace }, spec: { hard: { pods: "999" } } }),
+                input: YAML.stringify({
+                    apiVersion: "v1",
+                    kind: "ResourceQuota",
+                    metadata: { name: "abevalflow-quota", namespace },
+                    spec: { hard: { pods: "999" } },
+                }),
             });
             const refresh = ws.pulumiOk(["refresh", "--yes", "--skip-preview", "-s", stack]);
             expect(refresh.output).to.match(/deleted/);
             up();
             expect(exists("networkpolicy", NETWORK_POLICIES.trialDefaultDeny, namespace)).to.equal(true);
-            const cron = kubectlJson<{ spec: { jobTemplate: { spec: { template: { spec: { containers: { name: string; image: string }[] } } } } } }>(["get", "cronjob", CLEANUP_NAME, "-n", namespace]);
-            const container = cron.spec.jobTemplate.spec.template.spec.containers.find((c) => c.name === CLEANUP_CONTAINER);
-            expect(container?.image).to.match(/@sha256:/).and.not.equal(image);
-            const quota = kubectlJson<{ spec: { hard: Record<string, string> } }>(["get", "resourcequota", "abevalflow-quota", "-n", namespace]);
+            const cron = kubectlJson<{
+                spec: {
+                    jobTemplate: { spec: { template: { spec: { containers: { name: string; image: string }[] } } } };
+                };
+            }>(["get", "cronjob", CLEANUP_NAME, "-n", namespace]);
+            const container = cron.spec.jobTemplate.spec.template.spec.containers.find(
+                (c) => c.name === CLEANUP_CONTAINER,
+            );
+            expect(container?.image)
+                .to.match(/@sha256:/)
+                .and.not.equal(image);
+            const quota = kubectlJson<{ spec: { hard: Record<string, string> } }>([
+                "get",
+                "resourcequota",
+                "abevalflow-quota",
+                "-n",
+                namespace,
+            ]);
             expect(quota.spec.hard.pods).to.equal(String(stackFileConfig("dev")["abevalflow:quotaPods"]));
             expect(ws.pulumiOk(["preview", "--expect-no-changes", "--refresh", "-s", stack]).status).to.equal(0);
         });
@@ -381,7 +688,10 @@ describe("the real Pulumi engine on the local control plane", function () {
             expect(planned(again.output, "create")).to.equal(await expectedResources(stackConfig("dev")));
             const claimAfter = kubectlJson<Obj>(["get", "pvc", VOLUMES.deadLetter, "-n", namespace]);
             expect(claimAfter.metadata.uid).to.equal(claimBefore.metadata.uid);
-            expect(claimAfter.metadata.annotations).to.include({ "e2e/marker": "kept", "helm.sh/resource-policy": "keep" });
+            expect(claimAfter.metadata.annotations).to.include({
+                "e2e/marker": "kept",
+                "helm.sh/resource-policy": "keep",
+            });
             expect(ws.pulumiOk(["preview", "--expect-no-changes", "-s", stack]).status).to.equal(0);
         });
     });
@@ -390,11 +700,23 @@ describe("the real Pulumi engine on the local control plane", function () {
         it("fails the preview with the one validation message and creates nothing", () => {
             const stack = "e2e-bad";
             const namespace = "abevalflow-e2e-bad";
-            ws.initStack(stack, "dev", { "abevalflow:namespace": namespace, "abevalflow:quotaPods": "-3", "abevalflow:litellmPort": "70000" });
+            ws.initStack(stack, "dev", {
+                "abevalflow:namespace": namespace,
+                "abevalflow:quotaPods": "-3",
+                "abevalflow:litellmPort": "70000",
+            });
             for (const command of ["preview", "up"]) {
-                const r = ws.pulumi([command, ...(command === "up" ? ["--yes", "--skip-preview"] : []), "-s", stack, ...ws.policyArgs("dev")]);
+                const r = ws.pulumi([
+                    command,
+                    ...(command === "up" ? ["--yes", "--skip-preview"] : []),
+                    "-s",
+                    stack,
+                    ...ws.policyArgs("dev"),
+                ]);
                 expect(r.status, r.output).to.not.equal(0);
-                expect(r.output).to.contain("Invalid abevalflow stack configuration (2 problems); nothing was deployed");
+                expect(r.output).to.contain(
+                    "Invalid abevalflow stack configuration (2 problems); nothing was deployed",
+                );
                 expect(r.output.match(/- abevalflow:quotaPods = "-3": expected/g), r.output).to.have.length(1);
                 expect(r.output.match(/- abevalflow:litellmPort = "70000": expected/g), r.output).to.have.length(1);
             }
@@ -407,7 +729,11 @@ describe("the real Pulumi engine on the local control plane", function () {
         const fws = new PulumiWorkspace(fixture);
         after(() => fws.dispose());
 
-        for (const [violation, policy] of [["unpinned-image", "pinned-images"], ["secret-list", "scoped-secret-access"], ["allow-without-deny", "default-deny-plus-allow"]]) {
+        for (const [violation, policy] of [
+            ["unpinned-image", "pinned-images"],
+            ["secret-list", "scoped-secret-access"],
+            ["allow-without-deny", "default-deny-plus-allow"],
+        ]) {
             it(`${violation}: preview fails and names ${policy}`, () => {
                 fws.initStack(violation, undefined, { "abevalflow-violations:violation": violation });
                 const r = fws.pulumi(["preview", "-s", violation, ...fws.policyArgs("prod")]);

@@ -44,30 +44,45 @@ describe("LiteLLM proxy for real (litellm[proxy,google] from PyPI)", function ()
     });
 
     it("a model list change shows up in the proxy", async () => {
-        const report = await checkLiteLLM(withMode("dev", "litellm", { litellmModels: ["gemini-2.5-flash", "pro=gemini-2.5-pro"] }), { venv, workDir: workDir() });
+        const report = await checkLiteLLM(
+            withMode("dev", "litellm", { litellmModels: ["gemini-2.5-flash", "pro=gemini-2.5-pro"] }),
+            { venv, workDir: workDir() },
+        );
         passed(report);
-        expect(report.results.find((r) => r.name.startsWith("/v1/models lists"))?.detail).to.contain("listed [").and.contain("pro");
+        expect(report.results.find((r) => r.name.startsWith("/v1/models lists"))?.detail)
+            .to.contain("listed [")
+            .and.contain("pro");
     });
 
     it("a configuration the program refuses never reaches the proxy", async () => {
-        const report = await checkLiteLLM(withMode("dev", "litellm", { litellmImage: "ghcr.io/berriai/litellm:main-latest" }), { venv, workDir: workDir() });
+        const report = await checkLiteLLM(
+            withMode("dev", "litellm", { litellmImage: "ghcr.io/berriai/litellm:main-latest" }),
+            { venv, workDir: workDir() },
+        );
         expect(report.started).to.equal(false);
-        expect(report.failures.join("\n")).to.match(/the program refuses this configuration, so the proxy was not started: .*litellmImage/s);
+        expect(report.failures.join("\n")).to.match(
+            /the program refuses this configuration, so the proxy was not started: .*litellmImage/s,
+        );
     });
 
     describe("a deliberately broken generated config is reported", () => {
         it("a model dropped from model_list", async () => {
-            const report = await checkLiteLLM(withMode("dev", "litellm", { litellmModels: ["gemini-2.5-flash", "pro=gemini-2.5-pro"] }), {
-                venv,
-                workDir: workDir(),
-                mutateConfig: (text) => {
-                    const doc = YAML.parse(text) as { model_list: unknown[] };
-                    doc.model_list = doc.model_list.slice(0, 1);
-                    return YAML.stringify(doc);
+            const report = await checkLiteLLM(
+                withMode("dev", "litellm", { litellmModels: ["gemini-2.5-flash", "pro=gemini-2.5-pro"] }),
+                {
+                    venv,
+                    workDir: workDir(),
+                    mutateConfig: (text) => {
+                        const doc = YAML.parse(text) as { model_list: unknown[] };
+                        doc.model_list = doc.model_list.slice(0, 1);
+                        return YAML.stringify(doc);
+                    },
                 },
-            });
+            );
             expect(report.started).to.equal(true);
-            expect(report.failures.join("\n")).to.match(/lists exactly the stack's litellmModels: listed \[gemini-2.5-flash\], configured \[gemini-2.5-flash, pro\]/);
+            expect(report.failures.join("\n")).to.match(
+                /lists exactly the stack's litellmModels: listed \[gemini-2.5-flash\], configured \[gemini-2.5-flash, pro\]/,
+            );
         });
 
         /**
@@ -76,29 +91,52 @@ describe("LiteLLM proxy for real (litellm[proxy,google] from PyPI)", function ()
          * the machine, the same Gemini message transformation with an API key and an API base on
          * loopback instead of Vertex AI's OAuth (which would fail before the transformation).
          */
-        const bypassable = (guard: boolean) => (text: string): string => {
-            const doc = YAML.parse(text) as { model_list: { model_name: string }[]; litellm_settings: Record<string, unknown> };
-            if (!guard) {
-                delete doc.litellm_settings.callbacks;
-            }
-            doc.litellm_settings.user_url_allowed_hosts = ["127.0.0.1"];
-            doc.model_list = doc.model_list.map((m) => ({
-                model_name: m.model_name,
-                litellm_params: { model: "gemini/gemini-2.5-flash", api_key: "not-a-key", api_base: "http://127.0.0.1:9" },
-            }));
-            return YAML.stringify(doc);
-        };
+        const bypassable =
+            (guard: boolean) =>
+            (text: string): string => {
+                const doc = YAML.parse(text) as {
+                    model_list: { model_name: string }[];
+                    litellm_settings: Record<string, unknown>;
+                };
+                if (!guard) {
+                    delete doc.litellm_settings.callbacks;
+                }
+                doc.litellm_settings.user_url_allowed_hosts = ["127.0.0.1"];
+                doc.model_list = doc.model_list.map((m) => ({
+                    model_name: m.model_name,
+                    litellm_params: {
+                        model: "gemini/gemini-2.5-flash",
+                        api_key: "not-a-key",
+                        api_base: "http://127.0.0.1:9",
+                    },
+                }));
+                return YAML.stringify(doc);
+            };
 
         it("without the URL guard the proxy fetches the image a caller names: the egress bypass", async () => {
-            const report = await checkLiteLLM(withMode("dev", "litellm"), { venv, workDir: workDir(), mutateEnv: { MAX_IMAGE_URL_DOWNLOAD_SIZE_MB: "50" }, mutateConfig: bypassable(false) });
+            const report = await checkLiteLLM(withMode("dev", "litellm"), {
+                venv,
+                workDir: workDir(),
+                mutateEnv: { MAX_IMAGE_URL_DOWNLOAD_SIZE_MB: "50" },
+                mutateConfig: bypassable(false),
+            });
             expect(report.started).to.equal(true);
-            expect(report.failures.join("\n")).to.match(/naming a remote image URL is refused \(400\) and the proxy fetches nothing: HTTP 500 .*the URL's host saw [1-9]\d* connection/s);
+            expect(report.failures.join("\n")).to.match(
+                /naming a remote image URL is refused \(400\) and the proxy fetches nothing: HTTP 500 .*the URL's host saw [1-9]\d* connection/s,
+            );
         });
 
         it("the URL guard alone, with LiteLLM's download limit and loopback let through, refuses the request before any fetch", async () => {
-            const report = await checkLiteLLM(withMode("dev", "litellm"), { venv, workDir: workDir(), mutateEnv: { MAX_IMAGE_URL_DOWNLOAD_SIZE_MB: "50" }, mutateConfig: bypassable(true) });
+            const report = await checkLiteLLM(withMode("dev", "litellm"), {
+                venv,
+                workDir: workDir(),
+                mutateEnv: { MAX_IMAGE_URL_DOWNLOAD_SIZE_MB: "50" },
+                mutateConfig: bypassable(true),
+            });
             passed(report);
-            expect(report.results.find((r) => r.name.startsWith("a chat request naming a remote image URL"))?.detail).to.match(/^HTTP 400 .*url guard.*saw 0 connection/s);
+            expect(
+                report.results.find((r) => r.name.startsWith("a chat request naming a remote image URL"))?.detail,
+            ).to.match(/^HTTP 400 .*url guard.*saw 0 connection/s);
         });
 
         it("master_key read from an env var the Deployment does not set", async () => {

@@ -47,7 +47,10 @@ describe("reachability through the API server (np-guard netpolicy)", function ()
     for (const mode of LLM_MODES) {
         it(`${mode}: the stored policies give exactly the matrix`, async () => {
             const start = Date.now();
-            const report = analyzeRun(await runProgram(withMode("dev", mode)), matrix, binary, { apiServer: true, workDir: path.join(scratch, "matrix") });
+            const report = analyzeRun(await runProgram(withMode("dev", mode)), matrix, binary, {
+                apiServer: true,
+                workDir: path.join(scratch, "matrix"),
+            });
             reports.push(report);
             expect(report.source).to.equal("api-server");
             expect(report.failures, `manifests in ${report.dir}`).to.deep.equal([]);
@@ -56,7 +59,11 @@ describe("reachability through the API server (np-guard netpolicy)", function ()
     }
 
     it("reports a broken policy here too", async () => {
-        const report = analyzeRun(await runProgram(withMode("dev", "litellm")), matrix, binary, { apiServer: true, mutate: widenDns, workDir: path.join(scratch, "broken") });
+        const report = analyzeRun(await runProgram(withMode("dev", "litellm")), matrix, binary, {
+            apiServer: true,
+            mutate: widenDns,
+            workDir: path.join(scratch, "broken"),
+        });
         expect(report.failures).to.include("litellm: trial -> dns UDP/5353: expected allowed, netpolicy says denied");
     });
 });

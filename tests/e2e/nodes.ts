@@ -44,9 +44,16 @@ export function clusterState(): ClusterState {
     }
     const s = keyValues(file);
     if (!s.NODES_DIR) {
-        throw new Error(`the local cluster (${file}) has no nodes: start it with scripts/local-control-plane/start.sh --nodes`);
+        throw new Error(
+            `the local cluster (${file}) has no nodes: start it with scripts/local-control-plane/start.sh --nodes`,
+        );
     }
-    return { nodesDir: s.NODES_DIR, nodeCount: Number(s.NODE_COUNT), probeImage: s.PROBE_IMAGE, pauseImage: s.PAUSE_IMAGE };
+    return {
+        nodesDir: s.NODES_DIR,
+        nodeCount: Number(s.NODE_COUNT),
+        probeImage: s.PROBE_IMAGE,
+        pauseImage: s.PAUSE_IMAGE,
+    };
 }
 
 export interface ProbePod {
@@ -70,33 +77,54 @@ export function probePodManifest(image: string, p: ProbePod): Record<string, unk
     return {
         apiVersion: "v1",
         kind: "Pod",
-        metadata: { name: p.name, namespace: p.namespace, labels: { "abevalflow.test/probe": "true", ...(p.labels ?? {}) }, ...(p.owner ? { ownerReferences: [p.owner] } : {}) },
+        metadata: {
+            name: p.name,
+            namespace: p.namespace,
+            labels: { "abevalflow.test/probe": "true", ...(p.labels ?? {}) },
+            ...(p.owner ? { ownerReferences: [p.owner] } : {}),
+        },
         spec: {
             // Through the scheduler (not nodeName), as any workload is placed.
             ...(p.node ? { nodeSelector: { "kubernetes.io/hostname": p.node } } : {}),
             automountServiceAccountToken: false,
             ...(p.serviceAccountName ? { serviceAccountName: p.serviceAccountName } : {}),
             terminationGracePeriodSeconds: 0,
-            securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: "RuntimeDefault" } },
-            containers: [{
-                name: "probe",
-                image,
-                imagePullPolicy: "IfNotPresent",
-                command: p.command ?? ["sleep", "86400"],
-                ports: (p.ports ?? []).map((port) => ({ containerPort: port, protocol: "TCP" })),
-                securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
-                resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
-                ...(p.neverReady ? { readinessProbe: { exec: { command: ["false"] }, periodSeconds: 3600 } } : {}),
-            }],
+            securityContext: {
+                runAsNonRoot: true,
+                runAsUser: 65532,
+                runAsGroup: 65532,
+                seccompProfile: { type: "RuntimeDefault" },
+            },
+            containers: [
+                {
+                    name: "probe",
+                    image,
+                    imagePullPolicy: "IfNotPresent",
+                    command: p.command ?? ["sleep", "86400"],
+                    ports: (p.ports ?? []).map((port) => ({ containerPort: port, protocol: "TCP" })),
+                    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } },
+                    resources: { requests: { cpu: "10m", memory: "16Mi" }, limits: { cpu: "100m", memory: "32Mi" } },
+                    ...(p.neverReady ? { readinessProbe: { exec: { command: ["false"] }, periodSeconds: 3600 } } : {}),
+                },
+            ],
         },
     };
 }
 
 /** Probe pods, created and waited for until Ready (Running, for one that is never Ready). */
 export function startProbePods(image: string, pods: ProbePod[], timeoutSeconds = 120): void {
-    ok("kubectl", ["apply", "-f", "-"], { input: pods.map((p) => JSON.stringify(probePodManifest(image, p))).join("\n") });
+    ok("kubectl", ["apply", "-f", "-"], {
+        input: pods.map((p) => JSON.stringify(probePodManifest(image, p))).join("\n"),
+    });
     for (const p of pods) {
-        ok("kubectl", ["-n", p.namespace, "wait", `--for=${p.neverReady ? "jsonpath={.status.phase}=Running" : "condition=Ready"}`, `pod/${p.name}`, `--timeout=${timeoutSeconds}s`]);
+        ok("kubectl", [
+            "-n",
+            p.namespace,
+            "wait",
+            `--for=${p.neverReady ? "jsonpath={.status.phase}=Running" : "condition=Ready"}`,
+            `pod/${p.name}`,
+            `--timeout=${timeoutSeconds}s`,
+        ]);
     }
 }
 
@@ -110,7 +138,13 @@ export function execIn(namespace: string, pod: string, command: string[], timeou
 }
 
 /** A TCP connection from a pod: true when it connected and read the listener's answer. */
-export function tcpConnects(namespace: string, pod: string, host: string, port: number, seconds = 3): { connected: boolean; output: string } {
+export function tcpConnects(
+    namespace: string,
+    pod: string,
+    host: string,
+    port: number,
+    seconds = 3,
+): { connected: boolean; output: string } {
     const r = execIn(namespace, pod, ["sh", "-c", `echo | nc -w ${seconds} ${host} ${port}`]);
     return { connected: r.status === 0 && r.stdout.trim() !== "", output: r.output.trim() };
 }
@@ -133,11 +167,31 @@ export function rolledOut(namespace: string, deployment: string): void {
 }
 
 export function readyPods(namespace: string, labels: Record<string, string>): string[] {
-    const list = JSON.parse(ok("kubectl", ["-n", namespace, "get", "pods", "-l", Object.entries(labels).map(([k, v]) => `${k}=${v}`).join(","), "-o", "json"]).stdout) as {
-        items: { metadata: { name: string; deletionTimestamp?: string }; status?: { conditions?: { type: string; status: string }[] } }[];
+    const list = JSON.parse(
+        ok("kubectl", [
+            "-n",
+            namespace,
+            "get",
+            "pods",
+            "-l",
+            Object.entries(labels)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(","),
+            "-o",
+            "json",
+        ]).stdout,
+    ) as {
+        items: {
+            metadata: { name: string; deletionTimestamp?: string };
+            status?: { conditions?: { type: string; status: string }[] };
+        }[];
     };
     return list.items
-        .filter((p) => !p.metadata.deletionTimestamp && (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"))
+        .filter(
+            (p) =>
+                !p.metadata.deletionTimestamp &&
+                (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"),
+        )
         .map((p) => p.metadata.name);
 }
 
@@ -145,12 +199,25 @@ export function readyPods(namespace: string, labels: Record<string, string>): st
  * Runs `fn` with a local port forwarded to a pod's port through the API server (the only way
  * from the host shell into the sealed network), and stops the forwarder after.
  */
-export async function withPortForward<T>(namespace: string, pod: string, port: number, fn: (localPort: number) => Promise<T>): Promise<T> {
-    const child = spawn("kubectl", ["-n", namespace, "port-forward", `pod/${pod}`, `:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+export async function withPortForward<T>(
+    namespace: string,
+    pod: string,
+    port: number,
+    fn: (localPort: number) => Promise<T>,
+): Promise<T> {
+    const child = spawn("kubectl", ["-n", namespace, "port-forward", `pod/${pod}`, `:${port}`], {
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     try {
         const localPort = await new Promise<number>((resolve, reject) => {
             let out = "";
-            const timer = setTimeout(() => reject(new Error(`kubectl port-forward to ${namespace}/${pod}:${port} did not start in 20 s: ${out}`)), 20_000);
+            const timer = setTimeout(
+                () =>
+                    reject(
+                        new Error(`kubectl port-forward to ${namespace}/${pod}:${port} did not start in 20 s: ${out}`),
+                    ),
+                20_000,
+            );
             const read = (chunk: Buffer) => {
                 out += chunk.toString();
                 const m = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out);

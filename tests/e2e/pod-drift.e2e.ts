@@ -13,14 +13,23 @@ const STACK = "e2e-pod-drift";
 const NAMESPACE = "abevalflow-e2e-pod-drift";
 const NODES_SH = path.join(REPO_ROOT, "scripts", "local-control-plane", "nodes", "nodes.sh");
 
-interface Deployment { spec: { replicas: number }; status: { readyReplicas?: number } }
+interface Deployment {
+    spec: { replicas: number };
+    status: { readyReplicas?: number };
+}
 
 function deployment(): Deployment {
     return kubectlJson<Deployment>(["get", "deployment", LITELLM.name, "-n", NAMESPACE]);
 }
 
 function nodeReady(node: string): string {
-    return run("kubectl", ["get", "node", node, "-o", "jsonpath={.status.conditions[?(@.type==\"Ready\")].status}"]).stdout.trim();
+    return run("kubectl", [
+        "get",
+        "node",
+        node,
+        "-o",
+        'jsonpath={.status.conditions[?(@.type=="Ready")].status}',
+    ]).stdout.trim();
 }
 
 describe("pod-level drift on the nodes", function () {
@@ -89,8 +98,10 @@ describe("pod-level drift on the nodes", function () {
         ok("bash", [NODES_SH, "start-node", number]);
         stoppedNode = "";
         rolledOut(NAMESPACE, LITELLM.name);
-        const after = kubectlJson<{ metadata: { name: string }; status: { containerStatuses: { restartCount: number; ready: boolean }[] } }>(
-            ["get", "pod", pod, "-n", NAMESPACE]);
+        const after = kubectlJson<{
+            metadata: { name: string };
+            status: { containerStatuses: { restartCount: number; ready: boolean }[] };
+        }>(["get", "pod", pod, "-n", NAMESPACE]);
         // The same pod, bound to the node, run again: short outages are the kubelet's to heal.
         expect(after.status.containerStatuses[0].ready).to.equal(true);
         expect(readyPods(NAMESPACE, LITELLM.podLabels)).to.have.length(replicas);

@@ -12,7 +12,12 @@
 // KUBERNETES_VERSION, with its default admission plugins and feature gates.
 import { expect } from "chai";
 import { K8sObject, podTemplateOf } from "../../policy/lib/k8s";
-import { admissionMessage, evaluatePodSecurity, forbiddenDetail, PodSecurityViolation } from "../../policy/lib/podSecurity";
+import {
+    admissionMessage,
+    evaluatePodSecurity,
+    forbiddenDetail,
+    PodSecurityViolation,
+} from "../../policy/lib/podSecurity";
 import { restrictedSecurityContext } from "../../policy/policies/restricted-security-context";
 import { Fixture, Level, LEVELS, loadFixtures } from "../../scripts/pod-security/vendor";
 import { eventually } from "./nodes";
@@ -42,7 +47,8 @@ const annotationsOf = (f: Fixture) => (f.pod.metadata?.annotations ? { annotatio
 
 function podManifest(f: Fixture): K8sObject {
     return {
-        apiVersion: "v1", kind: "Pod",
+        apiVersion: "v1",
+        kind: "Pod",
         metadata: { name: podName(f), namespace: namespaceOf(f.level), ...annotationsOf(f) },
         spec: f.pod.spec ?? {},
     };
@@ -51,10 +57,12 @@ function podManifest(f: Fixture): K8sObject {
 function deploymentManifest(f: Fixture): K8sObject {
     const labels = { "abevalflow.e2e/fixture": podName(f) };
     return {
-        apiVersion: "apps/v1", kind: "Deployment",
+        apiVersion: "apps/v1",
+        kind: "Deployment",
         metadata: { name: podName(f), namespace: namespaceOf(f.level) },
         spec: {
-            replicas: 1, selector: { matchLabels: labels },
+            replicas: 1,
+            selector: { matchLabels: labels },
             template: { metadata: { labels, ...annotationsOf(f) }, spec: f.pod.spec ?? {} },
         },
     };
@@ -79,9 +87,11 @@ function refusal(output: string): string {
     const forbidden = /is forbidden: (.*)$/m.exec(output);
     if (forbidden === null) {
         const invalid = /is invalid: .*$/m.exec(output);
-        throw new Error(invalid
-            ? `the API server refused the pod before Pod Security admission (validation): ${invalid[0]}`
-            : `the API server's answer names no refusal: ${output}`);
+        throw new Error(
+            invalid
+                ? `the API server refused the pod before Pod Security admission (validation): ${invalid[0]}`
+                : `the API server's answer names no refusal: ${output}`,
+        );
     }
     return forbidden[1];
 }
@@ -94,14 +104,29 @@ describe("Pod Security admission at latest: the API server's verdicts equal the 
         requireCluster();
         for (const level of LEVELS) {
             const ns = namespaceOf(level);
-            ok("kubectl", ["apply", "-f", "-"], { input: JSON.stringify({
-                apiVersion: "v1", kind: "Namespace",
-                metadata: { name: ns, labels: { "pod-security.kubernetes.io/enforce": level, "pod-security.kubernetes.io/warn": level } },
-            }) });
+            ok("kubectl", ["apply", "-f", "-"], {
+                input: JSON.stringify({
+                    apiVersion: "v1",
+                    kind: "Namespace",
+                    metadata: {
+                        name: ns,
+                        labels: {
+                            "pod-security.kubernetes.io/enforce": level,
+                            "pod-security.kubernetes.io/warn": level,
+                        },
+                    },
+                }),
+            });
             // ServiceAccount admission refuses a pod whose account does not exist yet, before Pod Security sees it.
-            const sa = eventually(() => run("kubectl", ["get", "serviceaccount", "default", "-n", ns, "-o", "name"]),
-                (r) => r.status === 0, 60);
-            expect(sa.status, `the controller-manager created no default ServiceAccount in ${ns}: ${sa.output}`).to.equal(0);
+            const sa = eventually(
+                () => run("kubectl", ["get", "serviceaccount", "default", "-n", ns, "-o", "name"]),
+                (r) => r.status === 0,
+                60,
+            );
+            expect(
+                sa.status,
+                `the controller-manager created no default ServiceAccount in ${ns}: ${sa.output}`,
+            ).to.equal(0);
         }
     });
 
@@ -114,14 +139,19 @@ describe("Pod Security admission at latest: the API server's verdicts equal the 
             it("a Pod: admitted or refused with the pack's message", () => {
                 const pod = podManifest(f);
                 const violations = packViolations(f.level, pod);
-                expect(violations.length === 0 ? "pass" : "fail", `the pack's verdict on ${f.name}: ${forbiddenDetail(violations)}`)
-                    .to.equal(f.verdict);
+                expect(
+                    violations.length === 0 ? "pass" : "fail",
+                    `the pack's verdict on ${f.name}: ${forbiddenDetail(violations)}`,
+                ).to.equal(f.verdict);
                 const r = dryRunCreate(pod);
                 if (violations.length === 0) {
                     expect(r.status, `admitted by the pack, refused by the API server: ${r.output}`).to.equal(0);
                     return;
                 }
-                expect(r.status, `refused by the pack (${forbiddenDetail(violations)}), admitted by the API server`).to.not.equal(0);
+                expect(
+                    r.status,
+                    `refused by the pack (${forbiddenDetail(violations)}), admitted by the API server`,
+                ).to.not.equal(0);
                 expect(refusal(r.output)).to.equal(admissionMessage(f.level, violations));
             });
 
@@ -136,12 +166,23 @@ describe("Pod Security admission at latest: the API server's verdicts equal the 
                 // container), while the warning is about the template as written. Neither changes
                 // a verdict, only which containers a message names.
                 const said = `the pack says: ${forbiddenDetail(violations) || "nothing"}; the API server: ${warnings.join("; ")}`;
-                expect(warnings.length > 0 ? "warned" : "silent", said).to.equal(violations.length > 0 ? "warned" : "silent");
+                expect(warnings.length > 0 ? "warned" : "silent", said).to.equal(
+                    violations.length > 0 ? "warned" : "silent",
+                );
                 const prefix = `Warning: would violate PodSecurity "${f.level}:latest": `;
-                expect(warnings.every((w) => w.startsWith(prefix)), said).to.equal(true);
+                expect(
+                    warnings.every((w) => w.startsWith(prefix)),
+                    said,
+                ).to.equal(true);
                 if (f.level === "restricted") {
-                    const problems = restrictedSecurityContext.check(deployment, restrictedSecurityContext.defaults, {});
-                    expect(problems.map((p) => /^Pod Security (\S+):/.exec(p)?.[1])).to.deep.equal(violations.map((v) => v.control));
+                    const problems = restrictedSecurityContext.check(
+                        deployment,
+                        restrictedSecurityContext.defaults,
+                        {},
+                    );
+                    expect(problems.map((p) => /^Pod Security (\S+):/.exec(p)?.[1])).to.deep.equal(
+                        violations.map((v) => v.control),
+                    );
                 }
             });
         });

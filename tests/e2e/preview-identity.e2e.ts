@@ -20,7 +20,11 @@ interface Kubeconfig {
     contexts: { name: string; context: { cluster: string; user: string } }[];
     "current-context": string;
 }
-interface Obj { kind: string; metadata: { name: string; namespace?: string; resourceVersion?: string; managedFields?: unknown }; status?: unknown }
+interface Obj {
+    kind: string;
+    metadata: { name: string; namespace?: string; resourceVersion?: string; managedFields?: unknown };
+    status?: unknown;
+}
 
 const NAMESPACE = "abevalflow-e2e-preview";
 const STACK = "e2e-preview";
@@ -28,17 +32,24 @@ const SA = PREVIEW_IDENTITY.name;
 
 /** Everything the program manages, without what controllers write (status, versions), by kind/name. */
 function clusterSnapshot(): Record<string, string> {
-    const kinds = Object.entries(PREVIEW_READABLE_KINDS).flatMap(([group, resources]) => resources.map((r) => (group ? `${r}.${group}` : r)));
+    const kinds = Object.entries(PREVIEW_READABLE_KINDS).flatMap(([group, resources]) =>
+        resources.map((r) => (group ? `${r}.${group}` : r)),
+    );
     const namespaced = kubectlJson<{ items: Obj[] }>(["get", [...kinds, "secrets"].join(","), "-n", NAMESPACE]).items;
     const clusterScoped = [
-        ["namespace", NAMESPACE], ["clusterrole", previewClusterName(NAMESPACE)], ["clusterrolebinding", previewClusterName(NAMESPACE)],
-        ["validatingadmissionpolicy", trialAdmissionName(NAMESPACE)], ["validatingadmissionpolicybinding", trialAdmissionName(NAMESPACE)],
+        ["namespace", NAMESPACE],
+        ["clusterrole", previewClusterName(NAMESPACE)],
+        ["clusterrolebinding", previewClusterName(NAMESPACE)],
+        ["validatingadmissionpolicy", trialAdmissionName(NAMESPACE)],
+        ["validatingadmissionpolicybinding", trialAdmissionName(NAMESPACE)],
     ].map(([kind, name]) => kubectlJson<Obj>(["get", kind, name]));
-    return Object.fromEntries([...namespaced, ...clusterScoped].map((o) => {
-        const { status: _status, ...rest } = o;
-        const { resourceVersion: _version, managedFields: _fields, ...metadata } = o.metadata;
-        return [`${o.kind}/${o.metadata.name}`, JSON.stringify({ ...rest, metadata })];
-    }));
+    return Object.fromEntries(
+        [...namespaced, ...clusterScoped].map((o) => {
+            const { status: _status, ...rest } = o;
+            const { resourceVersion: _version, managedFields: _fields, ...metadata } = o.metadata;
+            return [`${o.kind}/${o.metadata.name}`, JSON.stringify({ ...rest, metadata })];
+        }),
+    );
 }
 
 describe("the read-only preview identity through the real engine", function () {
@@ -103,8 +114,12 @@ describe("the read-only preview identity through the real engine", function () {
     });
 
     it("the kubeconfig is the ServiceAccount's and nothing more", () => {
-        const whoami = ok("kubectl", ["auth", "whoami", "-o", "json"], { env: { KUBECONFIG: previewKubeconfig } }).stdout;
-        expect((JSON.parse(whoami) as { status: { userInfo: { username: string } } }).status.userInfo.username).to.equal(`system:serviceaccount:${NAMESPACE}:${SA}`);
+        const whoami = ok("kubectl", ["auth", "whoami", "-o", "json"], {
+            env: { KUBECONFIG: previewKubeconfig },
+        }).stdout;
+        expect(
+            (JSON.parse(whoami) as { status: { userInfo: { username: string } } }).status.userInfo.username,
+        ).to.equal(`system:serviceaccount:${NAMESPACE}:${SA}`);
         const secrets = run("kubectl", ["get", "secrets", "-n", NAMESPACE], { env: { KUBECONFIG: previewKubeconfig } });
         expect(secrets.status).to.not.equal(0);
         expect(secrets.output).to.match(/forbidden/i);
@@ -120,15 +135,44 @@ describe("the read-only preview identity through the real engine", function () {
     it("preview shows the update and the create when config values changed", () => {
         admin.config(STACK, "abevalflow:quotaPods", "21");
         // A new object too: the trial ingress allow policy.
-        ok("pulumi", ["config", "set", "--non-interactive", "--cwd", REPO_ROOT, "-s", STACK, "--path", "abevalflow:trialIngressPorts[0]", "8080"], { env: admin.env });
+        ok(
+            "pulumi",
+            [
+                "config",
+                "set",
+                "--non-interactive",
+                "--cwd",
+                REPO_ROOT,
+                "-s",
+                STACK,
+                "--path",
+                "abevalflow:trialIngressPorts[0]",
+                "8080",
+            ],
+            { env: admin.env },
+        );
         // Verbose, for the provider's own log line: the server-side dry run was refused and the
         // planned state is the inputs (provider.go, Update, apierrors.IsForbidden while previewing).
-        const r = previewPulumi(["preview", "--diff", "--logtostderr", "--logflow", "-v=9", "-s", STACK, ...asPreview.policyArgs("dev")]);
-        expect(r.output).to.match(/1 to update/).and.match(/1 to create/);
+        const r = previewPulumi([
+            "preview",
+            "--diff",
+            "--logtostderr",
+            "--logflow",
+            "-v=9",
+            "-s",
+            STACK,
+            ...asPreview.policyArgs("dev"),
+        ]);
+        expect(r.output)
+            .to.match(/1 to update/)
+            .and.match(/1 to create/);
         expect(r.output).to.match(/pods\s*:\s*"20"\s*=>\s*"21"/);
         expect(r.output).to.match(/could not preview Update\([^)]*kubernetes:core\/v1:ResourceQuota::quota\)/);
         expect(r.output).to.match(/unable to compute Server-side dry-run and defaulting to client-side: .*forbidden/i);
-        const strict = previewPulumi(["preview", "--expect-no-changes", "-s", STACK, ...asPreview.policyArgs("dev")], false);
+        const strict = previewPulumi(
+            ["preview", "--expect-no-changes", "-s", STACK, ...asPreview.policyArgs("dev")],
+            false,
+        );
         expect(strict.status, "a change fails --expect-no-changes").to.not.equal(0);
         console.log(`      preview as ${SA}, one change: ${r.ms} ms`);
     });
@@ -137,15 +181,34 @@ describe("the read-only preview identity through the real engine", function () {
         const before = clusterSnapshot();
         const r = previewPulumi(["up", "--yes", "--skip-preview", "-s", STACK, ...asPreview.policyArgs("dev")], false);
         expect(r.status, r.output).to.not.equal(0);
-        expect(r.output).to.match(/forbidden/i).and.contain(`system:serviceaccount:${NAMESPACE}:${SA}`);
-        console.log(`      up as ${SA}: ${r.output.split("\n").find((l) => /forbidden/i.test(l))?.trim().slice(0, 300)}`);
+        expect(r.output)
+            .to.match(/forbidden/i)
+            .and.contain(`system:serviceaccount:${NAMESPACE}:${SA}`);
+        console.log(
+            `      up as ${SA}: ${r.output
+                .split("\n")
+                .find((l) => /forbidden/i.test(l))
+                ?.trim()
+                .slice(0, 300)}`,
+        );
         expect(clusterSnapshot()).to.deep.equal(before);
-        expect(run("kubectl", ["get", "networkpolicy", NETWORK_POLICIES.trialIngressAllow, "-n", NAMESPACE]).status, "not created").to.not.equal(0);
-        const quota = kubectlJson<{ spec: { hard: Record<string, string> } }>(["get", "resourcequota", "abevalflow-quota", "-n", NAMESPACE]);
+        expect(
+            run("kubectl", ["get", "networkpolicy", NETWORK_POLICIES.trialIngressAllow, "-n", NAMESPACE]).status,
+            "not created",
+        ).to.not.equal(0);
+        const quota = kubectlJson<{ spec: { hard: Record<string, string> } }>([
+            "get",
+            "resourcequota",
+            "abevalflow-quota",
+            "-n",
+            NAMESPACE,
+        ]);
         expect(quota.spec.hard.pods).to.equal("20");
         // The admin's up of the same change goes through, so the refusal was the identity's.
         adminPulumi(["up", "--yes", "--skip-preview", "-s", STACK, ...admin.policyArgs("dev")]);
-        expect(kubectlJson<typeof quota>(["get", "resourcequota", "abevalflow-quota", "-n", NAMESPACE]).spec.hard.pods).to.equal("21");
+        expect(
+            kubectlJson<typeof quota>(["get", "resourcequota", "abevalflow-quota", "-n", NAMESPACE]).spec.hard.pods,
+        ).to.equal("21");
         ok("kubectl", ["get", "networkpolicy", NETWORK_POLICIES.trialIngressAllow, "-n", NAMESPACE]);
         previewPulumi(["preview", "--expect-no-changes", "-s", STACK, ...asPreview.policyArgs("dev")]);
     });
@@ -162,16 +225,34 @@ describe("the read-only preview identity through the real engine", function () {
                 for (const command of [["preview"], ["up", "--yes", "--skip-preview"]]) {
                     const r = previewPulumi([...command, "-s", STACK, ...asPreview.policyArgs("dev")], false);
                     expect(r.status, r.output).to.not.equal(0);
-                    expect(r.output).to.contain(`${key} = <not shown>: expected no`).and.contain("a pull request's code runs in its preview")
-                        .and.contain(`pulumi config rm ${key}`).and.contain("nothing was deployed");
-                    expect(r.output, "no part of the kubeconfig is printed").to.not.contain(deploying.split("\n").find((l) => /data:|token:/.test(l))?.trim() ?? "-");
+                    expect(r.output)
+                        .to.contain(`${key} = <not shown>: expected no`)
+                        .and.contain("a pull request's code runs in its preview")
+                        .and.contain(`pulumi config rm ${key}`)
+                        .and.contain("nothing was deployed");
+                    expect(r.output, "no part of the kubeconfig is printed").to.not.contain(
+                        deploying
+                            .split("\n")
+                            .find((l) => /data:|token:/.test(l))
+                            ?.trim() ?? "-",
+                    );
                 }
             } finally {
-                ok("pulumi", ["config", "rm", "--non-interactive", "--cwd", REPO_ROOT, "-s", STACK, key], { env: admin.env });
+                ok("pulumi", ["config", "rm", "--non-interactive", "--cwd", REPO_ROOT, "-s", STACK, key], {
+                    env: admin.env,
+                });
             }
         }
         expect(clusterSnapshot()).to.deep.equal(before);
-        expect(kubectlJson<{ spec: { hard: Record<string, string> } }>(["get", "resourcequota", "abevalflow-quota", "-n", NAMESPACE]).spec.hard.pods).to.equal("21");
+        expect(
+            kubectlJson<{ spec: { hard: Record<string, string> } }>([
+                "get",
+                "resourcequota",
+                "abevalflow-quota",
+                "-n",
+                NAMESPACE,
+            ]).spec.hard.pods,
+        ).to.equal("21");
         admin.config(STACK, "abevalflow:quotaPods", "21");
         previewPulumi(["preview", "--expect-no-changes", "-s", STACK, ...asPreview.policyArgs("dev")]);
     });
@@ -179,8 +260,12 @@ describe("the read-only preview identity through the real engine", function () {
     it("the authorizer: reads of the managed kinds only, no Secret, no write", () => {
         const checks = rbacTable().filter((c) => c.sa === SA);
         expect(checks.length).to.be.at.least(20);
-        const wrong = checks.filter((c) => canI(NAMESPACE, c) !== c.allowed)
-            .map((c) => `${c.sa} ${c.allowed ? "should" : "should not"} ${c.verb} ${c.resource}${c.name ? "/" + c.name : ""}${c.namespace === "other" ? " in another namespace" : ""}`);
+        const wrong = checks
+            .filter((c) => canI(NAMESPACE, c) !== c.allowed)
+            .map(
+                (c) =>
+                    `${c.sa} ${c.allowed ? "should" : "should not"} ${c.verb} ${c.resource}${c.name ? "/" + c.name : ""}${c.namespace === "other" ? " in another namespace" : ""}`,
+            );
         expect(wrong, wrong.join("\n")).to.deep.equal([]);
     });
 });

@@ -17,11 +17,26 @@ describe("the real Pulumi CLI on the project files", function () {
     let ws: PulumiWorkspace;
 
     before(() => {
-        for (const file of ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "package.json", "tsconfig.json", "tsconfig.build.json", "index.ts"]) {
+        for (const file of [
+            "Pulumi.yaml",
+            "Pulumi.dev.yaml",
+            "Pulumi.prod.yaml",
+            "package.json",
+            "tsconfig.json",
+            "tsconfig.build.json",
+            "index.ts",
+        ]) {
             fs.copyFileSync(path.join(REPO_ROOT, file), path.join(dir, file));
         }
         for (const folder of ["components", "common", "cleanup", "litellm", "policy"]) {
-            fs.cpSync(path.join(REPO_ROOT, folder), path.join(dir, folder), { recursive: true, filter: (src) => !path.relative(REPO_ROOT, src).split(path.sep).some((part) => part === "node_modules" || part === "bin") });
+            fs.cpSync(path.join(REPO_ROOT, folder), path.join(dir, folder), {
+                recursive: true,
+                filter: (src) =>
+                    !path
+                        .relative(REPO_ROOT, src)
+                        .split(path.sep)
+                        .some((part) => part === "node_modules" || part === "bin"),
+            });
         }
         fs.symlinkSync(path.join(REPO_ROOT, "node_modules"), path.join(dir, "node_modules"));
         build(dir);
@@ -38,13 +53,18 @@ describe("the real Pulumi CLI on the project files", function () {
             // the kubernetes Service, which the cleanup's egress policy would otherwise read.
             ws.initStack(stack, undefined);
             const file = path.join(dir, `Pulumi.${stack}.yaml`);
-            const doc = (fs.existsSync(file) ? YAML.parse(fs.readFileSync(file, "utf8")) : null) as { config?: Record<string, unknown> } | null ?? {};
+            const doc =
+                ((fs.existsSync(file) ? YAML.parse(fs.readFileSync(file, "utf8")) : null) as {
+                    config?: Record<string, unknown>;
+                } | null) ?? {};
             doc.config = { ...doc.config, "abevalflow:apiServerCidrs": ["127.0.0.1/32"] };
             fs.writeFileSync(file, YAML.stringify(doc));
             const r = ws.pulumi(["preview", "-s", stack]);
             expect(r.status, r.output).to.equal(0);
             expect(r.output).to.not.match(/validating stack config|project file|warning/i);
-            expect(r.output).to.match(new RegExp(`\\+ ${(await runProgram(stackConfig(stack))).resources.length + 1} to create`));
+            expect(r.output).to.match(
+                new RegExp(`\\+ ${(await runProgram(stackConfig(stack))).resources.length + 1} to create`),
+            );
         });
     }
 
@@ -57,7 +77,7 @@ describe("the real Pulumi CLI on the project files", function () {
     });
 
     it("accepts the Vertex credentials only as the secret the program requires", () => {
-        ws.config("dev", "abevalflow:litellmVertexCredentials", "{\"type\":\"service_account\"}", true);
+        ws.config("dev", "abevalflow:litellmVertexCredentials", '{"type":"service_account"}', true);
         const r = ws.pulumi(["preview", "-s", "dev"]);
         expect(r.output).to.not.match(/validating stack config/);
         const stackFile = fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8");

@@ -10,7 +10,9 @@ export type { Result } from "../../scripts/engine/workspace";
 export function requireCluster(): string {
     const kubeconfig = process.env.KUBECONFIG;
     if (!kubeconfig || !fs.existsSync(kubeconfig)) {
-        throw new Error("KUBECONFIG is not set to a running control plane: run the e2e suites through `npm run test:e2e`");
+        throw new Error(
+            "KUBECONFIG is not set to a running control plane: run the e2e suites through `npm run test:e2e`",
+        );
     }
     return kubeconfig;
 }
@@ -18,7 +20,6 @@ export function requireCluster(): string {
 export function kubectlJson<T>(args: string[]): T {
     return JSON.parse(ok("kubectl", [...args, "-o", "json"]).stdout) as T;
 }
-
 
 export interface Kubeconfig {
     clusters: { name: string; cluster: Record<string, unknown> }[];
@@ -37,7 +38,10 @@ export function twoContextKubeconfig(current: "local" | "unreachable"): Kubeconf
     if (!local) {
         throw new Error("the local kubeconfig has no current context");
     }
-    config.clusters.push({ name: "nowhere", cluster: { server: "https://127.0.0.1:9", "insecure-skip-tls-verify": true } });
+    config.clusters.push({
+        name: "nowhere",
+        cluster: { server: "https://127.0.0.1:9", "insecure-skip-tls-verify": true },
+    });
     config.contexts = [
         { name: "local", context: { ...local.context } },
         { name: "unreachable", context: { cluster: "nowhere", user: local.context.user } },

@@ -25,6 +25,8 @@ describe(NAME, () => {
     it("takes the reserved names from config", () => {
         const workload = WORKLOADS.Pod();
         podSpecOf(workload).serviceAccountName = "pipeline";
-        expect(checkResource(dedicatedServiceAccount, workload, { reservedServiceAccounts: ["root-like"] })).to.deep.equal([]);
+        expect(
+            checkResource(dedicatedServiceAccount, workload, { reservedServiceAccounts: ["root-like"] }),
+        ).to.deep.equal([]);
     });
 });

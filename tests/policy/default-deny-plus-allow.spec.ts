@@ -2,7 +2,18 @@ import { expect } from "chai";
 import { NON_PUBLIC_CIDRS } from "../../common/cidr";
 import { K8sObject } from "../../policy/lib/k8s";
 import { defaultDenyPlusAllow } from "../../policy/policies/default-deny-plus-allow";
-import { allowPolicy, checkStack, defaultDeny, dnsRule, egressOf, firing, httpsRule, LITELLM, NS, TRIAL } from "./fixtures";
+import {
+    allowPolicy,
+    checkStack,
+    defaultDeny,
+    dnsRule,
+    egressOf,
+    firing,
+    httpsRule,
+    LITELLM,
+    NS,
+    TRIAL,
+} from "./fixtures";
 
 const NAME = "default-deny-plus-allow";
 
@@ -28,7 +39,10 @@ describe(NAME, () => {
     it("passes a default-deny that selects more pods than the allow policy", () => {
         expect(messages([defaultDeny({}), allowPolicy()])).to.deep.equal([]);
         const byExpression = defaultDeny();
-        byExpression.spec = { podSelector: { matchExpressions: [{ key: "abevalflow/role", operator: "Exists" }] }, policyTypes: ["Egress"] };
+        byExpression.spec = {
+            podSelector: { matchExpressions: [{ key: "abevalflow/role", operator: "Exists" }] },
+            policyTypes: ["Egress"],
+        };
         expect(messages([byExpression, allowPolicy()])).to.deep.equal([]);
     });
 
@@ -72,8 +86,13 @@ describe(NAME, () => {
 
     it("fails two mode allow policies for trial pods, naming both", () => {
         const objects = [...compliant(), allowPolicy(TRIAL, "trial-egress-litellm")];
-        const found = checkStack(defaultDenyPlusAllow, objects).filter((f) => /2 egress allow policies/.test(f.message));
-        expect(found.map((f) => f.subject?.metadata?.name)).to.deep.equal(["trial-egress-direct-api", "trial-egress-litellm"]);
+        const found = checkStack(defaultDenyPlusAllow, objects).filter((f) =>
+            /2 egress allow policies/.test(f.message),
+        );
+        expect(found.map((f) => f.subject?.metadata?.name)).to.deep.equal([
+            "trial-egress-direct-api",
+            "trial-egress-litellm",
+        ]);
         expect(firing(objects)).to.deep.equal([NAME]);
     });
 
@@ -95,7 +114,18 @@ describe(NAME, () => {
         for (const cidr of ["::/0", "0::/0", "::0/0", "0:0:0:0:0:0:0:0/0", "0.0.0.0/00"]) {
             it(`written ${cidr}`, () => {
                 const objects = compliant();
-                egressOf(objects[1]).push({ to: [{ ipBlock: { cidr, except: cidr.includes(":") ? ipv6Excepts : [...NON_PUBLIC_CIDRS.filter((c) => !c.includes(":"))] } }] });
+                egressOf(objects[1]).push({
+                    to: [
+                        {
+                            ipBlock: {
+                                cidr,
+                                except: cidr.includes(":")
+                                    ? ipv6Excepts
+                                    : [...NON_PUBLIC_CIDRS.filter((c) => !c.includes(":"))],
+                            },
+                        },
+                    ],
+                });
                 expect(messages(objects)).to.deep.equal([`egress[2] allows ${cidr} on every port`]);
                 expect(firing(objects)).to.deep.equal([NAME]);
             });
@@ -103,7 +133,10 @@ describe(NAME, () => {
 
         it("but not on named ports, nor a narrower IPv6 block on every port", () => {
             const objects = compliant();
-            egressOf(objects[1]).push({ to: [{ ipBlock: { cidr: "::/0", except: ipv6Excepts } }], ports: [{ protocol: "TCP", port: 443 }] });
+            egressOf(objects[1]).push({
+                to: [{ ipBlock: { cidr: "::/0", except: ipv6Excepts } }],
+                ports: [{ protocol: "TCP", port: 443 }],
+            });
             egressOf(objects[1]).push({ to: [{ ipBlock: { cidr: "2001:db8::/32" } }] });
             expect(messages(objects)).to.deep.equal([]);
         });
@@ -128,24 +161,34 @@ describe(NAME, () => {
         });
         it("fails DNS to another namespace", () => {
             const objects = compliant();
-            egressOf(objects[1])[0].to = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }];
+            egressOf(objects[1])[0].to = [
+                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } },
+            ];
             expectCaught(objects, /not limited to namespace/);
         });
         it("fails DNS to the right namespace but any pod, unless configured so", () => {
             const objects = compliant();
-            egressOf(objects[1])[0].to = [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "openshift-dns" } } }];
+            egressOf(objects[1])[0].to = [
+                { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "openshift-dns" } } },
+            ];
             expectCaught(objects, /does not select the DNS pods/);
             expect(messages(objects, { dnsPodLabels: {} })).to.deep.equal([]);
         });
         it("follows a configured DNS namespace", () => {
             const objects = compliant();
-            expect(messages(objects, { dnsNamespace: "kube-system" }).join("\n")).to.include('not limited to namespace "kube-system"');
+            expect(messages(objects, { dnsNamespace: "kube-system" }).join("\n")).to.include(
+                'not limited to namespace "kube-system"',
+            );
         });
     });
 
     it("fails an annotation telling operators to apply the allow policy instead of default-deny", () => {
         const objects = compliant();
-        objects[1].metadata = { name: "trial-egress-litellm", namespace: NS, annotations: { "abevalflow/note": "Apply this policy INSTEAD OF default-deny." } };
+        objects[1].metadata = {
+            name: "trial-egress-litellm",
+            namespace: NS,
+            annotations: { "abevalflow/note": "Apply this policy INSTEAD OF default-deny." },
+        };
         expectCaught(objects, /instead of the default-deny/);
         objects[1].metadata.annotations = { "abevalflow/note": "Apply IN ADDITION TO default-deny." };
         expect(messages(objects)).to.deep.equal([]);

@@ -44,7 +44,11 @@ describe(NAME, () => {
         expect(checkResource(deploymentProbes, job)).to.deep.equal([]);
     });
 
-    for (const [probe, path] of [["livenessProbe", "/health"], ["readinessProbe", "/health/"], ["startupProbe", "/health?x=1"]] as const) {
+    for (const [probe, path] of [
+        ["livenessProbe", "/health"],
+        ["readinessProbe", "/health/"],
+        ["startupProbe", "/health?x=1"],
+    ] as const) {
         it(`fails LiteLLM's ${probe} on ${path} (the review's probes)`, () => {
             const deployment = litellm();
             firstContainer(deployment)[probe] = { httpGet: { path, port: 4000 } };

@@ -11,8 +11,13 @@ describe(NAME, () => {
 
     it("fails DNS on port 53 only (the review's rule), which OVN-Kubernetes drops", () => {
         const np = allowPolicy();
-        egressOf(np)[0].ports = [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }];
-        expect(checkResource(dnsEgressPorts, np)).to.deep.equal(["DNS rule egress[0] does not allow 5353/UDP, 5353/TCP"]);
+        egressOf(np)[0].ports = [
+            { protocol: "UDP", port: 53 },
+            { protocol: "TCP", port: 53 },
+        ];
+        expect(checkResource(dnsEgressPorts, np)).to.deep.equal([
+            "DNS rule egress[0] does not allow 5353/UDP, 5353/TCP",
+        ]);
         expect(firing([defaultDeny(), np])).to.deep.equal([NAME]);
     });
 

@@ -43,7 +43,9 @@ export function pod(name = "app"): K8sObject {
 function templated(apiVersion: string, kind: string, name: string, extra: Record<string, unknown> = {}): K8sObject {
     const labels = { "app.kubernetes.io/name": name };
     return {
-        apiVersion, kind, metadata: meta(name),
+        apiVersion,
+        kind,
+        metadata: meta(name),
         spec: { ...extra, selector: { matchLabels: labels }, template: { metadata: { labels }, spec: podSpec() } },
     };
 }
@@ -55,27 +57,50 @@ export function deployment(name = "app", replicas = 1): K8sObject {
 /** OpenShift's DeploymentConfig (apps.openshift.io/v1): its selector is a plain label map. */
 export function deploymentConfig(name = "app"): K8sObject {
     const labels = { "app.kubernetes.io/name": name };
-    return { apiVersion: "apps.openshift.io/v1", kind: "DeploymentConfig", metadata: meta(name), spec: { replicas: 1, selector: labels, template: { metadata: { labels }, spec: podSpec() } } };
+    return {
+        apiVersion: "apps.openshift.io/v1",
+        kind: "DeploymentConfig",
+        metadata: meta(name),
+        spec: { replicas: 1, selector: labels, template: { metadata: { labels }, spec: podSpec() } },
+    };
 }
 
-export const statefulSet = (name = "app"): K8sObject => templated("apps/v1", "StatefulSet", name, { serviceName: name });
+export const statefulSet = (name = "app"): K8sObject =>
+    templated("apps/v1", "StatefulSet", name, { serviceName: name });
 export const daemonSet = (name = "app"): K8sObject => templated("apps/v1", "DaemonSet", name);
 export const replicaSet = (name = "app"): K8sObject => templated("apps/v1", "ReplicaSet", name);
 
 export function job(name = "app"): K8sObject {
-    return { apiVersion: "batch/v1", kind: "Job", metadata: meta(name), spec: { template: { spec: { ...podSpec(), restartPolicy: "Never" } } } };
+    return {
+        apiVersion: "batch/v1",
+        kind: "Job",
+        metadata: meta(name),
+        spec: { template: { spec: { ...podSpec(), restartPolicy: "Never" } } },
+    };
 }
 
 export function cronJob(name = "app"): K8sObject {
     return {
-        apiVersion: "batch/v1", kind: "CronJob", metadata: meta(name),
-        spec: { schedule: "0 3 * * *", jobTemplate: { spec: { template: { spec: { ...podSpec(), restartPolicy: "Never" } } } } },
+        apiVersion: "batch/v1",
+        kind: "CronJob",
+        metadata: meta(name),
+        spec: {
+            schedule: "0 3 * * *",
+            jobTemplate: { spec: { template: { spec: { ...podSpec(), restartPolicy: "Never" } } } },
+        },
     };
 }
 
 /** Every workload kind the pack knows, each compliant. */
 export const WORKLOADS: Record<string, () => K8sObject> = {
-    Pod: pod, Deployment: deployment, DeploymentConfig: deploymentConfig, StatefulSet: statefulSet, DaemonSet: daemonSet, ReplicaSet: replicaSet, Job: job, CronJob: cronJob,
+    Pod: pod,
+    Deployment: deployment,
+    DeploymentConfig: deploymentConfig,
+    StatefulSet: statefulSet,
+    DaemonSet: daemonSet,
+    ReplicaSet: replicaSet,
+    Job: job,
+    CronJob: cronJob,
 };
 
 /** The pod spec inside any workload, for editing in place. */
@@ -103,9 +128,15 @@ export function clusterRole(rules: Record<string, unknown>[], name = "viewer"): 
     return { apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRole", metadata: { name }, rules };
 }
 
-export function roleBinding(account: string, roleRef = { kind: "Role", name: "reader" }, name = `${account}-binding`): K8sObject {
+export function roleBinding(
+    account: string,
+    roleRef = { kind: "Role", name: "reader" },
+    name = `${account}-binding`,
+): K8sObject {
     return {
-        apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name, namespace: NS },
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "RoleBinding",
+        metadata: { name, namespace: NS },
         subjects: [{ kind: "ServiceAccount", name: account, namespace: NS }],
         roleRef: { apiGroup: "rbac.authorization.k8s.io", ...roleRef },
     };
@@ -113,18 +144,30 @@ export function roleBinding(account: string, roleRef = { kind: "Role", name: "re
 
 export function clusterRoleBinding(roleName: string, name = `${roleName}-binding`): K8sObject {
     return {
-        apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name },
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: { name },
         subjects: [{ kind: "ServiceAccount", name: "app", namespace: NS }],
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: roleName },
     };
 }
 
 export function serviceAccount(name: string, automount?: boolean): K8sObject {
-    return { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace: NS }, ...(automount === undefined ? {} : { automountServiceAccountToken: automount }) };
+    return {
+        apiVersion: "v1",
+        kind: "ServiceAccount",
+        metadata: { name, namespace: NS },
+        ...(automount === undefined ? {} : { automountServiceAccountToken: automount }),
+    };
 }
 
 function networkPolicy(name: string, spec: Record<string, unknown>, annotations?: Record<string, string>): K8sObject {
-    return { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace: NS, ...(annotations ? { annotations } : {}) }, spec };
+    return {
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name, namespace: NS, ...(annotations ? { annotations } : {}) },
+        spec,
+    };
 }
 
 export function defaultDeny(labels: Labels = TRIAL, name = "trial-egress-default-deny"): K8sObject {
@@ -133,23 +176,39 @@ export function defaultDeny(labels: Labels = TRIAL, name = "trial-egress-default
 
 export function dnsRule(): Record<string, unknown> {
     return {
-        to: [{
-            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "openshift-dns" } },
-            podSelector: { matchLabels: { "dns.operator.openshift.io/daemonset-dns": "default" } },
-        }],
-        ports: [5353, 53].flatMap((port) => [{ protocol: "UDP", port }, { protocol: "TCP", port }]),
+        to: [
+            {
+                namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "openshift-dns" } },
+                podSelector: { matchLabels: { "dns.operator.openshift.io/daemonset-dns": "default" } },
+            },
+        ],
+        ports: [5353, 53].flatMap((port) => [
+            { protocol: "UDP", port },
+            { protocol: "TCP", port },
+        ]),
     };
 }
 
 export function httpsRule(): Record<string, unknown> {
     return {
-        to: [{ ipBlock: { cidr: "0.0.0.0/0", except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"] } }],
+        to: [
+            {
+                ipBlock: {
+                    cidr: "0.0.0.0/0",
+                    except: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "169.254.0.0/16", "100.64.0.0/10"],
+                },
+            },
+        ],
         ports: [{ protocol: "TCP", port: 443 }],
     };
 }
 
 /** A compliant allow policy: DNS plus HTTPS to the internet. */
-export function allowPolicy(labels: Labels = TRIAL, name = "trial-egress-direct-api", egress = [dnsRule(), httpsRule()]): K8sObject {
+export function allowPolicy(
+    labels: Labels = TRIAL,
+    name = "trial-egress-direct-api",
+    egress = [dnsRule(), httpsRule()],
+): K8sObject {
     return networkPolicy(name, { podSelector: { matchLabels: labels }, policyTypes: ["Egress"], egress });
 }
 
@@ -160,22 +219,42 @@ export function egressOf(np: K8sObject): Record<string, unknown>[] {
 }
 
 export function pdb(labels: Labels, extra: Record<string, unknown> = { maxUnavailable: 1 }, name = "app"): K8sObject {
-    return { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name, namespace: NS }, spec: { ...extra, selector: { matchLabels: labels } } };
+    return {
+        apiVersion: "policy/v1",
+        kind: "PodDisruptionBudget",
+        metadata: { name, namespace: NS },
+        spec: { ...extra, selector: { matchLabels: labels } },
+    };
 }
 
 export function pvc(annotations: Record<string, string> = { "helm.sh/resource-policy": "keep" }): K8sObject {
     return {
-        apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "workspace", namespace: NS, annotations },
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "workspace", namespace: NS, annotations },
         spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
     };
 }
 
-export function resourceQuota(hard: Record<string, string> = { "requests.cpu": "4", "limits.memory": "8Gi", "pods": "10" }): K8sObject {
+export function resourceQuota(
+    hard: Record<string, string> = { "requests.cpu": "4", "limits.memory": "8Gi", pods: "10" },
+): K8sObject {
     return { apiVersion: "v1", kind: "ResourceQuota", metadata: { name: "quota", namespace: NS }, spec: { hard } };
 }
 
-export function limitRange(entry: Record<string, unknown> = { type: "Container", defaultRequest: { cpu: "100m", memory: "128Mi" }, default: { cpu: "500m", memory: "512Mi" } }): K8sObject {
-    return { apiVersion: "v1", kind: "LimitRange", metadata: { name: "defaults", namespace: NS }, spec: { limits: [entry] } };
+export function limitRange(
+    entry: Record<string, unknown> = {
+        type: "Container",
+        defaultRequest: { cpu: "100m", memory: "128Mi" },
+        default: { cpu: "500m", memory: "512Mi" },
+    },
+): K8sObject {
+    return {
+        apiVersion: "v1",
+        kind: "LimitRange",
+        metadata: { name: "defaults", namespace: NS },
+        spec: { limits: [entry] },
+    };
 }
 
 export function configMap(data: Record<string, string>): K8sObject {
@@ -183,11 +262,20 @@ export function configMap(data: Record<string, string>): K8sObject {
 }
 
 /** Runs a resource rule the way the pack does: defaults under the given config, kinds filtered. */
-export function checkResource<C extends object>(rule: ResourceRule<C>, obj: K8sObject, config: Partial<C> = {}, ctx: ResourceContext = {}): string[] {
+export function checkResource<C extends object>(
+    rule: ResourceRule<C>,
+    obj: K8sObject,
+    config: Partial<C> = {},
+    ctx: ResourceContext = {},
+): string[] {
     return rule.kinds.includes(kindKeyOf(obj)) ? rule.check(obj, configOf(rule, config), ctx) : [];
 }
 
-export function checkStack<C extends object>(rule: StackRule<C>, objects: K8sObject[], config: Partial<C> = {}): StackFinding[] {
+export function checkStack<C extends object>(
+    rule: StackRule<C>,
+    objects: K8sObject[],
+    config: Partial<C> = {},
+): StackFinding[] {
     return rule.check(objects, configOf(rule, config));
 }
 
@@ -195,6 +283,9 @@ const ALL_POLICIES = resolvePolicies(RULES, {}, "(defaults)");
 
 /** The names of every policy of the pack that objects to `objects` taken as one stack, sorted. */
 export function firing(objects: K8sObject[], ctx: ResourceContext = {}): string[] {
-    const names = checkSubjects(objects.map((object) => ({ object, context: ctx })), ALL_POLICIES).map((v) => v.policy);
+    const names = checkSubjects(
+        objects.map((object) => ({ object, context: ctx })),
+        ALL_POLICIES,
+    ).map((v) => v.policy);
     return [...new Set(names)].sort();
 }

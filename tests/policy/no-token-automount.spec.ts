@@ -27,13 +27,21 @@ describe(NAME, () => {
     });
 
     it("passes when the ServiceAccount turns automount off", () => {
-        expect(checkStack(noTokenAutomount, [withoutAutomount(WORKLOADS.Deployment), serviceAccount("app", false)])).to.deep.equal([]);
-        expect(checkStack(noTokenAutomount, [withoutAutomount(WORKLOADS.Deployment), serviceAccount("app")])).to.have.length(1);
+        expect(
+            checkStack(noTokenAutomount, [withoutAutomount(WORKLOADS.Deployment), serviceAccount("app", false)]),
+        ).to.deep.equal([]);
+        expect(
+            checkStack(noTokenAutomount, [withoutAutomount(WORKLOADS.Deployment), serviceAccount("app")]),
+        ).to.have.length(1);
     });
 
     it("passes a workload whose ServiceAccount a binding grants API access", () => {
-        expect(checkStack(noTokenAutomount, [withoutAutomount(WORKLOADS.Deployment), roleBinding("app")])).to.deep.equal([]);
-        expect(checkStack(noTokenAutomount, [withoutAutomount(WORKLOADS.Deployment), roleBinding("other")])).to.have.length(1);
+        expect(
+            checkStack(noTokenAutomount, [withoutAutomount(WORKLOADS.Deployment), roleBinding("app")]),
+        ).to.deep.equal([]);
+        expect(
+            checkStack(noTokenAutomount, [withoutAutomount(WORKLOADS.Deployment), roleBinding("other")]),
+        ).to.have.length(1);
     });
 
     it("counts a binding to the namespace's service-account group", () => {

@@ -10,8 +10,16 @@ import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { JavaScriptValue, Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { AnalyzerClient } from "@pulumi/pulumi/proto/analyzer_grpc_pb";
 import {
-    AnalyzeDiagnostic, AnalyzeRequest, AnalyzeResponse, AnalyzerInfo, AnalyzerResource, AnalyzerResourceOptions, AnalyzeStackRequest,
-    ConfigureAnalyzerRequest, EnforcementLevel, PolicyConfig,
+    AnalyzeDiagnostic,
+    AnalyzeRequest,
+    AnalyzeResponse,
+    AnalyzerInfo,
+    AnalyzerResource,
+    AnalyzerResourceOptions,
+    AnalyzeStackRequest,
+    ConfigureAnalyzerRequest,
+    EnforcementLevel,
+    PolicyConfig,
 } from "@pulumi/pulumi/proto/analyzer_pb";
 import { RULES } from "../../policy/policies";
 import prodConfig from "../../policy/config/prod.json";
@@ -23,15 +31,25 @@ const RUN_POLICY_PACK = require.resolve("@pulumi/pulumi/cmd/run-policy-pack", { 
 function startPack(): Promise<{ child: ChildProcess; port: number }> {
     return new Promise((resolve, reject) => {
         // The engine address is only used for logging back; nothing listens on it here.
-        const child = spawn(process.execPath, [RUN_POLICY_PACK, "127.0.0.1:1", "."], { cwd: path.join(ROOT, "policy"), stdio: ["ignore", "pipe", "pipe"] });
+        const child = spawn(process.execPath, [RUN_POLICY_PACK, "127.0.0.1:1", "."], {
+            cwd: path.join(ROOT, "policy"),
+            stdio: ["ignore", "pipe", "pipe"],
+        });
         let stderr = "";
-        child.stderr?.on("data", (chunk: Buffer) => { stderr += chunk.toString(); });
+        child.stderr?.on("data", (chunk: Buffer) => {
+            stderr += chunk.toString();
+        });
         child.stdout?.once("data", (chunk: Buffer) => resolve({ child, port: Number(chunk.toString().trim()) }));
-        child.once("exit", (code) => reject(new Error(`the pack exited with ${String(code)} before listening:\n${stderr}`)));
+        child.once("exit", (code) =>
+            reject(new Error(`the pack exited with ${String(code)} before listening:\n${stderr}`)),
+        );
     });
 }
 
-function call<Req, Res>(method: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void, req: Req): Promise<Res> {
+function call<Req, Res>(
+    method: (req: Req, cb: (err: grpc.ServiceError | null, res: Res) => void) => void,
+    req: Req,
+): Promise<Res> {
     return new Promise((resolve, reject) => method(req, (err, res) => (err ? reject(err) : resolve(res))));
 }
 
@@ -49,13 +67,21 @@ function struct(props: object): Struct {
 }
 
 function analyzeRequest(type: string, name: string, props: object, protect = false): AnalyzeRequest {
-    return new AnalyzeRequest().setType(type).setName(name).setUrn(urnOf(type, name))
-        .setProperties(struct(props)).setOptions(options(protect));
+    return new AnalyzeRequest()
+        .setType(type)
+        .setName(name)
+        .setUrn(urnOf(type, name))
+        .setProperties(struct(props))
+        .setOptions(options(protect));
 }
 
 function stackResource(type: string, name: string, props: object): AnalyzerResource {
-    return new AnalyzerResource().setType(type).setName(name).setUrn(urnOf(type, name))
-        .setProperties(struct(props)).setOptions(options());
+    return new AnalyzerResource()
+        .setType(type)
+        .setName(name)
+        .setUrn(urnOf(type, name))
+        .setProperties(struct(props))
+        .setOptions(options());
 }
 
 function byPolicy(response: AnalyzeResponse): Map<string, AnalyzeDiagnostic[]> {
@@ -88,9 +114,12 @@ describe("the policy pack over the analyzer protocol", function () {
         expect(policies.map((p) => p.getName())).to.deep.equal(RULES.map((r) => r.name));
         for (const [i, rule] of RULES.entries()) {
             expect(policies[i].getRemediationSteps()).to.equal(rule.remediationSteps);
-            expect(policies[i].getEnforcementlevel()).to.equal(rule.enforcementLevel === "mandatory" ? EnforcementLevel.MANDATORY : EnforcementLevel.ADVISORY);
-            expect(Object.keys(policies[i].getConfigschema()?.getProperties()?.toJavaScript() ?? {}))
-                .to.have.members(Object.keys(rule.configSchema.properties));
+            expect(policies[i].getEnforcementlevel()).to.equal(
+                rule.enforcementLevel === "mandatory" ? EnforcementLevel.MANDATORY : EnforcementLevel.ADVISORY,
+            );
+            expect(Object.keys(policies[i].getConfigschema()?.getProperties()?.toJavaScript() ?? {})).to.have.members(
+                Object.keys(rule.configSchema.properties),
+            );
         }
     });
 
@@ -98,14 +127,23 @@ describe("the policy pack over the analyzer protocol", function () {
         const request = new ConfigureAnalyzerRequest();
         for (const [name, entry] of Object.entries(prodConfig)) {
             const { enforcementLevel: _level, ...properties } = entry;
-            request.getPolicyconfigMap().set(name, new PolicyConfig().setEnforcementlevel(EnforcementLevel.MANDATORY)
-                .setProperties(struct(properties)));
+            request
+                .getPolicyconfigMap()
+                .set(
+                    name,
+                    new PolicyConfig()
+                        .setEnforcementlevel(EnforcementLevel.MANDATORY)
+                        .setProperties(struct(properties)),
+                );
         }
         await call<ConfigureAnalyzerRequest, Empty>(client.configure.bind(client), request);
 
         const proxy = deployment("litellm", 1);
         firstContainer(proxy).image = "ghcr.io/berriai/litellm:main-latest";
-        const response = await call<AnalyzeRequest, AnalyzeResponse>(client.analyze.bind(client), analyzeRequest("kubernetes:apps/v1:Deployment", "litellm", proxy));
+        const response = await call<AnalyzeRequest, AnalyzeResponse>(
+            client.analyze.bind(client),
+            analyzeRequest("kubernetes:apps/v1:Deployment", "litellm", proxy),
+        );
         const pinned = byPolicy(response).get("pinned-images") ?? [];
         expect(pinned).to.have.length(1);
         expect(pinned[0].getEnforcementlevel()).to.equal(EnforcementLevel.MANDATORY);
@@ -114,8 +152,14 @@ describe("the policy pack over the analyzer protocol", function () {
     });
 
     it("passes opts.protect through to the PVC rule", async () => {
-        const unprotected = await call<AnalyzeRequest, AnalyzeResponse>(client.analyze.bind(client), analyzeRequest("kubernetes:core/v1:PersistentVolumeClaim", "ws", pvc({})));
-        const protectedClaim = await call<AnalyzeRequest, AnalyzeResponse>(client.analyze.bind(client), analyzeRequest("kubernetes:core/v1:PersistentVolumeClaim", "ws", pvc({}), true));
+        const unprotected = await call<AnalyzeRequest, AnalyzeResponse>(
+            client.analyze.bind(client),
+            analyzeRequest("kubernetes:core/v1:PersistentVolumeClaim", "ws", pvc({})),
+        );
+        const protectedClaim = await call<AnalyzeRequest, AnalyzeResponse>(
+            client.analyze.bind(client),
+            analyzeRequest("kubernetes:core/v1:PersistentVolumeClaim", "ws", pvc({}), true),
+        );
         expect([...byPolicy(unprotected).keys()]).to.deep.equal(["pvc-retained"]);
         expect(protectedClaim.getDiagnosticsList()).to.deep.equal([]);
     });

@@ -8,10 +8,27 @@ import * as fs from "fs";
 import * as path from "path";
 import { expect } from "chai";
 import {
-    ControlId, CONTROLS, controlsFor, evaluatePodSecurity, forbiddenDetail, POD_SECURITY_LEVELS, POD_SECURITY_VERSION, PodSecurityLevel,
+    ControlId,
+    CONTROLS,
+    controlsFor,
+    evaluatePodSecurity,
+    forbiddenDetail,
+    POD_SECURITY_LEVELS,
+    POD_SECURITY_VERSION,
+    PodSecurityLevel,
 } from "../../policy/lib/podSecurity";
 import {
-    filesUnder, h1, isVendored, loadFixtures, OWN_FILES, parseSums, pinnedModule, readVendoredModule, sha256Hex, SUMS_FILE, VENDOR_DIR,
+    filesUnder,
+    h1,
+    isVendored,
+    loadFixtures,
+    OWN_FILES,
+    parseSums,
+    pinnedModule,
+    readVendoredModule,
+    sha256Hex,
+    SUMS_FILE,
+    VENDOR_DIR,
 } from "../../scripts/pod-security/vendor";
 
 const vendored = readVendoredModule();
@@ -34,10 +51,14 @@ const FIXTURES = loadFixtures();
 describe(`Pod Security fixtures of ${vendored.module}@${vendored.version} (${vendored.fixturesVersion})`, () => {
     it("are of the module version the pinned Kubernetes implies, and the version the controls implement", () => {
         const pinned = pinnedModule();
-        expect(vendored.version, "KUBERNETES_VERSION changed: run `npm run pod-security:fixtures`").to.equal(pinned.version);
+        expect(vendored.version, "KUBERNETES_VERSION changed: run `npm run pod-security:fixtures`").to.equal(
+            pinned.version,
+        );
         expect(vendored.fixturesVersion).to.equal(pinned.fixturesVersion);
-        expect(POD_SECURITY_VERSION, "policy/lib/podSecurity.ts implements another version than the fixtures'")
-            .to.equal(vendored.fixturesVersion);
+        expect(
+            POD_SECURITY_VERSION,
+            "policy/lib/podSecurity.ts implements another version than the fixtures'",
+        ).to.equal(vendored.fixturesVersion);
     });
 
     it("are byte for byte the module's files: SHA256SUMS hashes to the module checksum, each file to its line, none missing", () => {
@@ -46,7 +67,9 @@ describe(`Pod Security fixtures of ${vendored.module}@${vendored.version} (${ven
         const sums = parseSums(sumsText, vendored.version);
         const kept = filesUnder(VENDOR_DIR).filter((rel) => !OWN_FILES.includes(rel));
         for (const rel of kept) {
-            expect(sha256Hex(fs.readFileSync(path.join(VENDOR_DIR, rel))), `${rel} differs from the module's`).to.equal(sums.get(rel));
+            expect(sha256Hex(fs.readFileSync(path.join(VENDOR_DIR, rel))), `${rel} differs from the module's`).to.equal(
+                sums.get(rel),
+            );
         }
         expect(kept).to.deep.equal([...sums.keys()].filter((rel) => isVendored(rel, vendored.fixturesVersion)).sort());
         expect(FIXTURES.length).to.equal(kept.length - 1);
@@ -56,14 +79,22 @@ describe(`Pod Security fixtures of ${vendored.module}@${vendored.version} (${ven
         describe(`${level}: each pod gets its directory's verdict`, () => {
             for (const f of FIXTURES.filter((x) => x.level === level)) {
                 it(`${f.verdict}/${f.name}`, () => {
-                    const violations = evaluatePodSecurity(level, { annotations: f.pod.metadata?.annotations, spec: f.pod.spec });
+                    const violations = evaluatePodSecurity(level, {
+                        annotations: f.pod.metadata?.annotations,
+                        spec: f.pod.spec,
+                    });
                     if (f.verdict === "pass") {
                         expect(forbiddenDetail(violations), "admitted upstream").to.equal("");
                         return;
                     }
                     const control = refusingControl(level, f.check);
-                    expect(control, `no control here answers to the fixture's check "${f.check}"`).to.not.equal(undefined);
-                    expect(violations.map((v) => v.control), `refused upstream by ${String(control)}`).to.include(control);
+                    expect(control, `no control here answers to the fixture's check "${f.check}"`).to.not.equal(
+                        undefined,
+                    );
+                    expect(
+                        violations.map((v) => v.control),
+                        `refused upstream by ${String(control)}`,
+                    ).to.include(control);
                 });
             }
         });
@@ -74,19 +105,27 @@ describe(`Pod Security fixtures of ${vendored.module}@${vendored.version} (${ven
         for (const level of POD_SECURITY_LEVELS) {
             const counts = new Map<string, { pass: number; fail: number }>();
             for (const f of FIXTURES.filter((x) => x.level === level)) {
-                const key = f.check === "base" ? "base" : refusingControl(level, f.check) ?? `unknown check "${f.check}"`;
+                const key =
+                    f.check === "base" ? "base" : (refusingControl(level, f.check) ?? `unknown check "${f.check}"`);
                 const count = counts.get(key) ?? { pass: 0, fail: 0 };
                 count[f.verdict]++;
                 counts.set(key, count);
             }
             for (const control of controlsFor(level)) {
-                expect(counts.get(control.id)?.fail ?? 0, `${level}: no refused fixture for ${control.id}`).to.be.greaterThan(0);
+                expect(
+                    counts.get(control.id)?.fail ?? 0,
+                    `${level}: no refused fixture for ${control.id}`,
+                ).to.be.greaterThan(0);
             }
             expect([...counts.keys()].filter((k) => k.startsWith("unknown"))).to.deep.equal([]);
             for (const [control, { pass, fail }] of [...counts].sort(([a], [b]) => a.localeCompare(b))) {
-                rows.push(`${level.padEnd(10)} ${control.padEnd(26)} pass ${String(pass).padStart(2)}  fail ${String(fail).padStart(2)}`);
+                rows.push(
+                    `${level.padEnd(10)} ${control.padEnd(26)} pass ${String(pass).padStart(2)}  fail ${String(fail).padStart(2)}`,
+                );
             }
         }
-        console.log(`      fixtures per control (${FIXTURES.length} pods):\n${rows.map((r) => `        ${r}`).join("\n")}`);
+        console.log(
+            `      fixtures per control (${FIXTURES.length} pods):\n${rows.map((r) => `        ${r}`).join("\n")}`,
+        );
     });
 });

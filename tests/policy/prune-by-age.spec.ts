@@ -6,15 +6,19 @@ const NAME = "prune-by-age";
 
 describe(NAME, () => {
     it("passes --keep-since and a count-named --keep", () => {
-        const script = 'tkn pipelinerun delete -n ns --keep-since="${MAX_AGE_MINUTES}" -f\ntkn pr delete --keep=${PIPELINERUN_KEEP_COUNT} -f\n';
+        const script =
+            'tkn pipelinerun delete -n ns --keep-since="${MAX_AGE_MINUTES}" -f\ntkn pr delete --keep=${PIPELINERUN_KEEP_COUNT} -f\n';
         expect(checkResource(pruneByAge, configMap({ "cleanup.sh": script }))).to.deep.equal([]);
         expect(firing([configMap({ "cleanup.sh": script })])).to.deep.equal([]);
     });
 
     it("fails --keep fed with an age (the review's cleanup script)", () => {
-        const cm = configMap({ "cleanup.sh": 'tkn pipelinerun delete -n "${NAMESPACE}" --keep="${PIPELINERUN_AGE_DAYS}" --force' });
+        const cm = configMap({
+            "cleanup.sh": 'tkn pipelinerun delete -n "${NAMESPACE}" --keep="${PIPELINERUN_AGE_DAYS}" --force',
+        });
         expect(checkResource(pruneByAge, cm)).to.deep.equal([
-            'data["cleanup.sh"] passes "${PIPELINERUN_AGE_DAYS}" to --keep, which keeps that many runs rather than runs younger than an age']);
+            'data["cleanup.sh"] passes "${PIPELINERUN_AGE_DAYS}" to --keep, which keeps that many runs rather than runs younger than an age',
+        ]);
         expect(firing([cm])).to.deep.equal([NAME]);
     });
 

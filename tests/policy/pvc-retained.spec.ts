@@ -16,7 +16,9 @@ describe(NAME, () => {
     });
 
     it("fails a claim neither protected nor annotated", () => {
-        expect(checkResource(pvcRetained, pvc({}), {}, { protect: false })[0]).to.include("helm.sh/resource-policy: keep");
+        expect(checkResource(pvcRetained, pvc({}), {}, { protect: false })[0]).to.include(
+            "helm.sh/resource-policy: keep",
+        );
         expect(firing([pvc({})])).to.deep.equal([NAME]);
     });
 
@@ -25,7 +27,11 @@ describe(NAME, () => {
     });
 
     it("takes the retain annotations and the protect switch from config", () => {
-        expect(checkResource(pvcRetained, pvc({ "example.com/keep": "yes" }), { retainAnnotations: { "example.com/keep": "yes" } })).to.deep.equal([]);
+        expect(
+            checkResource(pvcRetained, pvc({ "example.com/keep": "yes" }), {
+                retainAnnotations: { "example.com/keep": "yes" },
+            }),
+        ).to.deep.equal([]);
         expect(checkResource(pvcRetained, pvc({}), { acceptProtect: false }, { protect: true })).to.have.length(1);
     });
 });

@@ -21,7 +21,9 @@ describe(NAME, () => {
 
     it("fails a LimitRange that supplies requests but no limits", () => {
         const partial = limitRange({ type: "Container", defaultRequest: { cpu: "100m", memory: "1Gi" } });
-        expect(checkStack(quotaHasLimitRange, [resourceQuota(), partial])[0].message).to.include("limits.memory").and.not.include("requests.cpu");
+        expect(checkStack(quotaHasLimitRange, [resourceQuota(), partial])[0].message)
+            .to.include("limits.memory")
+            .and.not.include("requests.cpu");
     });
 
     it("ignores LimitRange entries for pods or claims", () => {

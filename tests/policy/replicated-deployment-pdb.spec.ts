@@ -29,8 +29,11 @@ describe(NAME, () => {
         expect(checkStack(replicatedDeploymentPdb, [deployment("proxy", 2), elsewhere])).to.have.length(1);
     });
 
-    for (const [label, budget] of [["maxUnavailable: 0", { maxUnavailable: 0 }], ["minAvailable equal to replicas", { minAvailable: 2 }],
-        ["minAvailable: 100%", { minAvailable: "100%" }]] as const) {
+    for (const [label, budget] of [
+        ["maxUnavailable: 0", { maxUnavailable: 0 }],
+        ["minAvailable equal to replicas", { minAvailable: 2 }],
+        ["minAvailable: 100%", { minAvailable: "100%" }],
+    ] as const) {
         it(`fails a PDB with ${label}, which blocks node drains`, () => {
             const objects = [deployment("proxy", 2), pdb(LABELS, budget)];
             const findings = checkStack(replicatedDeploymentPdb, objects);

@@ -10,8 +10,9 @@ describe(NAME, () => {
             expect(checkResource(resourceRequestsLimits, make())).to.deep.equal([]);
             const workload = make();
             delete firstContainer(workload).resources;
-            expect(checkResource(resourceRequestsLimits, workload)).to.deep.equal(
-                ['container "app" has no requests for cpu, memory and no limits for cpu, memory']);
+            expect(checkResource(resourceRequestsLimits, workload)).to.deep.equal([
+                'container "app" has no requests for cpu, memory and no limits for cpu, memory',
+            ]);
             expect(firing([workload])).to.deep.equal([NAME]);
         });
     }
@@ -19,7 +20,9 @@ describe(NAME, () => {
     it("fails a missing memory limit alone", () => {
         const workload = WORKLOADS.Deployment();
         firstContainer(workload).resources = { requests: { cpu: "1", memory: "1Gi" }, limits: { cpu: "1" } };
-        expect(checkResource(resourceRequestsLimits, workload)).to.deep.equal(['container "app" has no limits for memory']);
+        expect(checkResource(resourceRequestsLimits, workload)).to.deep.equal([
+            'container "app" has no limits for memory',
+        ]);
     });
 
     it("checks init containers but not ephemeral ones, which cannot declare resources", () => {

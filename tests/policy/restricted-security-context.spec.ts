@@ -38,38 +38,93 @@ describe(NAME, () => {
 
         it(`${kind}: reads the pod's AppArmor annotations and its spec (sysctls)`, () => {
             const workload = make();
-            podMetadataOf(workload).annotations = { "container.apparmor.security.beta.kubernetes.io/app": "unconfined" };
-            Object.assign(podSpecOf(workload), { securityContext: { sysctls: [{ name: "kernel.msgmax", value: "65536" }] } });
+            podMetadataOf(workload).annotations = {
+                "container.apparmor.security.beta.kubernetes.io/app": "unconfined",
+            };
+            Object.assign(podSpecOf(workload), {
+                securityContext: { sysctls: [{ name: "kernel.msgmax", value: "65536" }] },
+            });
             expect(checkResource(restrictedSecurityContext, workload)).to.deep.equal([
-                'Pod Security appArmorProfile: forbidden AppArmor profiles (container "app" and annotation must not set AppArmor profile type to '
-                    + '"Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined"")',
+                'Pod Security appArmorProfile: forbidden AppArmor profiles (container "app" and annotation must not set AppArmor profile type to ' +
+                    '"Unconfined", "container.apparmor.security.beta.kubernetes.io/app="unconfined"")',
                 "Pod Security sysctls: forbidden sysctls (kernel.msgmax)",
             ]);
         });
     }
 
     for (const [label, edit, control, detail] of [
-        ["privileged", (sc: SecurityContext) => { sc.privileged = true; }, "privileged",
-            'container "app" must not set securityContext.privileged=true'],
-        ["privilege escalation allowed", (sc: SecurityContext) => { sc.allowPrivilegeEscalation = true; }, "allowPrivilegeEscalation",
-            'container "app" must set securityContext.allowPrivilegeEscalation=false'],
-        ["privilege escalation unset", (sc: SecurityContext) => { delete sc.allowPrivilegeEscalation; }, "allowPrivilegeEscalation",
-            'container "app" must set securityContext.allowPrivilegeEscalation=false'],
-        ["capabilities not dropped", (sc: SecurityContext) => { sc.capabilities = { drop: ["NET_RAW"] }; }, "capabilities_restricted",
-            'container "app" must set securityContext.capabilities.drop=["ALL"]'],
-        ["a capability added", (sc: SecurityContext) => { sc.capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] }; }, "capabilities_restricted",
-            'container "app" must not include "SYS_ADMIN" in securityContext.capabilities.add'],
-        ["runAsNonRoot unset", (sc: SecurityContext) => { delete sc.runAsNonRoot; }, "runAsNonRoot",
-            'pod or container "app" must set securityContext.runAsNonRoot=true'],
-        ["runAsUser 0", (sc: SecurityContext) => { sc.runAsUser = 0; }, "runAsUser", 'container "app" must not set runAsUser=0'],
-        ["seccomp unconfined", (sc: SecurityContext) => { sc.seccompProfile = { type: "Unconfined" }; }, "seccompProfile_restricted",
-            'container "app" must not set securityContext.seccompProfile.type to "Unconfined"'],
+        [
+            "privileged",
+            (sc: SecurityContext) => {
+                sc.privileged = true;
+            },
+            "privileged",
+            'container "app" must not set securityContext.privileged=true',
+        ],
+        [
+            "privilege escalation allowed",
+            (sc: SecurityContext) => {
+                sc.allowPrivilegeEscalation = true;
+            },
+            "allowPrivilegeEscalation",
+            'container "app" must set securityContext.allowPrivilegeEscalation=false',
+        ],
+        [
+            "privilege escalation unset",
+            (sc: SecurityContext) => {
+                delete sc.allowPrivilegeEscalation;
+            },
+            "allowPrivilegeEscalation",
+            'container "app" must set securityContext.allowPrivilegeEscalation=false',
+        ],
+        [
+            "capabilities not dropped",
+            (sc: SecurityContext) => {
+                sc.capabilities = { drop: ["NET_RAW"] };
+            },
+            "capabilities_restricted",
+            'container "app" must set securityContext.capabilities.drop=["ALL"]',
+        ],
+        [
+            "a capability added",
+            (sc: SecurityContext) => {
+                sc.capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] };
+            },
+            "capabilities_restricted",
+            'container "app" must not include "SYS_ADMIN" in securityContext.capabilities.add',
+        ],
+        [
+            "runAsNonRoot unset",
+            (sc: SecurityContext) => {
+                delete sc.runAsNonRoot;
+            },
+            "runAsNonRoot",
+            'pod or container "app" must set securityContext.runAsNonRoot=true',
+        ],
+        [
+            "runAsUser 0",
+            (sc: SecurityContext) => {
+                sc.runAsUser = 0;
+            },
+            "runAsUser",
+            'container "app" must not set runAsUser=0',
+        ],
+        [
+            "seccomp unconfined",
+            (sc: SecurityContext) => {
+                sc.seccompProfile = { type: "Unconfined" };
+            },
+            "seccompProfile_restricted",
+            'container "app" must not set securityContext.seccompProfile.type to "Unconfined"',
+        ],
     ] as const) {
         it(`fails ${label}, naming the control and the container`, () => {
             const workload = withContext(edit);
             const [problem, ...more] = checkResource(restrictedSecurityContext, workload);
             expect(more).to.deep.equal([]);
-            expect(problem).to.match(new RegExp(`^Pod Security ${control}: `)).and.include(detail);
+            expect(problem)
+                .to.match(new RegExp(`^Pod Security ${control}: `))
+                .and.include(detail);
             expect(firing([workload])).to.deep.equal([NAME]);
         });
     }
@@ -112,8 +167,9 @@ describe(NAME, () => {
         firstContainer(workload).securityContext = { runAsNonRoot: true };
         expect(checkResource(restrictedSecurityContext, workload)).to.deep.equal([]);
         spec.hostNetwork = true;
-        expect(checkResource(restrictedSecurityContext, workload))
-            .to.deep.equal(["Pod Security hostNamespaces: host namespaces (hostNetwork=true)"]);
+        expect(checkResource(restrictedSecurityContext, workload)).to.deep.equal([
+            "Pod Security hostNamespaces: host namespaces (hostNetwork=true)",
+        ]);
     });
 
     it("checks init and ephemeral containers", () => {
@@ -124,8 +180,12 @@ describe(NAME, () => {
         debug.securityContext = { ...debug.securityContext, privileged: true };
         Object.assign(podSpecOf(workload), { initContainers: [init], ephemeralContainers: [debug] });
         const problems = checkResource(restrictedSecurityContext, workload).join("\n");
-        expect(problems).to.include('Pod Security privileged: privileged (container "debug" must not set securityContext.privileged=true)');
-        expect(problems).to.include('Pod Security allowPrivilegeEscalation: allowPrivilegeEscalation != false (container "setup" must set');
+        expect(problems).to.include(
+            'Pod Security privileged: privileged (container "debug" must not set securityContext.privileged=true)',
+        );
+        expect(problems).to.include(
+            'Pod Security allowPrivilegeEscalation: allowPrivilegeEscalation != false (container "setup" must set',
+        );
     });
 
     it("fails host namespaces and hostPath volumes", () => {
@@ -140,30 +200,53 @@ describe(NAME, () => {
 
     describe("settings", () => {
         it("requireSeccompProfile: false leaves the profile to the platform, but still refuses Unconfined", () => {
-            const unset = withContext((sc) => { delete sc.seccompProfile; });
+            const unset = withContext((sc) => {
+                delete sc.seccompProfile;
+            });
             expect(checkResource(restrictedSecurityContext, unset)).to.deep.equal([
-                'Pod Security seccompProfile_restricted: seccompProfile (pod or container "app" must set securityContext.seccompProfile.type '
-                + 'to "RuntimeDefault" or "Localhost")']);
+                'Pod Security seccompProfile_restricted: seccompProfile (pod or container "app" must set securityContext.seccompProfile.type ' +
+                    'to "RuntimeDefault" or "Localhost")',
+            ]);
             expect(checkResource(restrictedSecurityContext, unset, { requireSeccompProfile: false })).to.deep.equal([]);
-            const unconfined = withContext((sc) => { sc.seccompProfile = { type: "Unconfined" }; });
-            expect(checkResource(restrictedSecurityContext, unconfined, { requireSeccompProfile: false })).to.deep.equal([
-                'Pod Security seccompProfile_baseline: seccompProfile (container "app" must not set securityContext.seccompProfile.type to "Unconfined")']);
+            const unconfined = withContext((sc) => {
+                sc.seccompProfile = { type: "Unconfined" };
+            });
+            expect(
+                checkResource(restrictedSecurityContext, unconfined, { requireSeccompProfile: false }),
+            ).to.deep.equal([
+                'Pod Security seccompProfile_baseline: seccompProfile (container "app" must not set securityContext.seccompProfile.type to "Unconfined")',
+            ]);
         });
 
         it("allowedCapabilities: [] refuses NET_BIND_SERVICE too, in every container", () => {
-            const workload = withContext((sc) => { sc.capabilities = { drop: ["ALL"], add: ["NET_BIND_SERVICE"] }; });
+            const workload = withContext((sc) => {
+                sc.capabilities = { drop: ["ALL"], add: ["NET_BIND_SERVICE"] };
+            });
             expect(checkResource(restrictedSecurityContext, workload, { allowedCapabilities: [] })).to.deep.equal([
-                'allowedCapabilities (this policy\'s setting): container "app" adds NET_BIND_SERVICE, which the standard allows but the setting [] does not']);
-            expect(checkResource(restrictedSecurityContext, workload, { allowedCapabilities: ["NET_BIND_SERVICE"] })).to.deep.equal([]);
+                'allowedCapabilities (this policy\'s setting): container "app" adds NET_BIND_SERVICE, which the standard allows but the setting [] does not',
+            ]);
+            expect(
+                checkResource(restrictedSecurityContext, workload, { allowedCapabilities: ["NET_BIND_SERVICE"] }),
+            ).to.deep.equal([]);
         });
 
         it("allowedCapabilities cannot widen the standard: the config is refused, and a capability slipped past it still fails", () => {
-            expect(() => resolvePolicies(RULES, { [NAME]: { allowedCapabilities: ["NET_BIND_SERVICE", "SYS_ADMIN"] } }, "bad.json"))
-                .to.throw(`${NAME}.allowedCapabilities[1] must be one of "NET_BIND_SERVICE", got "SYS_ADMIN"`);
-            const workload = withContext((sc) => { sc.capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] }; });
-            expect(checkResource(restrictedSecurityContext, workload, { allowedCapabilities: ["SYS_ADMIN"] })).to.deep.equal([
-                'Pod Security capabilities_restricted: unrestricted capabilities (container "app" must not include "SYS_ADMIN" in '
-                + "securityContext.capabilities.add)"]);
+            expect(() =>
+                resolvePolicies(
+                    RULES,
+                    { [NAME]: { allowedCapabilities: ["NET_BIND_SERVICE", "SYS_ADMIN"] } },
+                    "bad.json",
+                ),
+            ).to.throw(`${NAME}.allowedCapabilities[1] must be one of "NET_BIND_SERVICE", got "SYS_ADMIN"`);
+            const workload = withContext((sc) => {
+                sc.capabilities = { drop: ["ALL"], add: ["SYS_ADMIN"] };
+            });
+            expect(
+                checkResource(restrictedSecurityContext, workload, { allowedCapabilities: ["SYS_ADMIN"] }),
+            ).to.deep.equal([
+                'Pod Security capabilities_restricted: unrestricted capabilities (container "app" must not include "SYS_ADMIN" in ' +
+                    "securityContext.capabilities.add)",
+            ]);
         });
     });
 });

@@ -6,12 +6,24 @@ const scopedGet = { apiGroups: [""], resources: ["secrets"], verbs: ["get"], res
 
 describe("scoped-secret-access", () => {
     it("passes a Role that gets named secrets only", () => {
-        expect(checkResource(scopedSecretAccess, role([scopedGet, { apiGroups: [""], resources: ["pods"], verbs: ["*"] }]))).to.deep.equal([]);
+        expect(
+            checkResource(
+                scopedSecretAccess,
+                role([scopedGet, { apiGroups: [""], resources: ["pods"], verbs: ["*"] }]),
+            ),
+        ).to.deep.equal([]);
     });
 
     it("passes rules that do not reach secrets", () => {
-        expect(checkResource(scopedSecretAccess, role([{ apiGroups: ["apps"], resources: ["*"], verbs: ["*"] }]))).to.deep.equal([]);
-        expect(checkResource(scopedSecretAccess, clusterRole([{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }]))).to.deep.equal([]);
+        expect(
+            checkResource(scopedSecretAccess, role([{ apiGroups: ["apps"], resources: ["*"], verbs: ["*"] }])),
+        ).to.deep.equal([]);
+        expect(
+            checkResource(
+                scopedSecretAccess,
+                clusterRole([{ apiGroups: [""], resources: ["configmaps"], verbs: ["get"] }]),
+            ),
+        ).to.deep.equal([]);
     });
 
     for (const [label, rule, why] of [
@@ -33,11 +45,31 @@ describe("scoped-secret-access", () => {
 
     describe("fails a rule it cannot read instead of passing it", () => {
         for (const [label, rule, why] of [
-            ["verbs as a string", { ...scopedGet, verbs: "*" }, /rules\[0\]\.verbs is the string "\*", not a list of strings/],
-            ["resources as a string", { apiGroups: [""], resources: "secrets", verbs: ["list"] }, /rules\[0\]\.resources is the string "secrets", not a list of strings/],
-            ["apiGroups as a string", { ...scopedGet, apiGroups: "", verbs: ["list"] }, /rules\[0\]\.apiGroups is the string "", not a list/],
-            ["resourceNames as a string", { ...scopedGet, resourceNames: "db-credentials" }, /rules\[0\]\.resourceNames is the string "db-credentials"/],
-            ["a verb that is not a string", { ...scopedGet, verbs: ["get", 7] }, /rules\[0\]\.verbs is a list holding a number/],
+            [
+                "verbs as a string",
+                { ...scopedGet, verbs: "*" },
+                /rules\[0\]\.verbs is the string "\*", not a list of strings/,
+            ],
+            [
+                "resources as a string",
+                { apiGroups: [""], resources: "secrets", verbs: ["list"] },
+                /rules\[0\]\.resources is the string "secrets", not a list of strings/,
+            ],
+            [
+                "apiGroups as a string",
+                { ...scopedGet, apiGroups: "", verbs: ["list"] },
+                /rules\[0\]\.apiGroups is the string "", not a list/,
+            ],
+            [
+                "resourceNames as a string",
+                { ...scopedGet, resourceNames: "db-credentials" },
+                /rules\[0\]\.resourceNames is the string "db-credentials"/,
+            ],
+            [
+                "a verb that is not a string",
+                { ...scopedGet, verbs: ["get", 7] },
+                /rules\[0\]\.verbs is a list holding a number/,
+            ],
         ] as const) {
             it(`a Role with ${label}`, () => {
                 const problems = checkResource(scopedSecretAccess, role([rule]));
@@ -55,17 +87,28 @@ describe("scoped-secret-access", () => {
             ]);
             const odd = role([scopedGet]);
             (odd.rules as unknown[]).push("secrets:list");
-            expect(checkResource(scopedSecretAccess, odd)).to.deep.equal(['rules[1] is the string "secrets:list", not a rule, so what it grants cannot be checked']);
+            expect(checkResource(scopedSecretAccess, odd)).to.deep.equal([
+                'rules[1] is the string "secrets:list", not a rule, so what it grants cannot be checked',
+            ]);
         });
 
         it("a ClusterRole with resources as a string, unless allow-listed", () => {
             const reader = clusterRole([{ apiGroups: [""], resources: "secrets", verbs: ["get"] }], "secret-reader");
-            expect(checkResource(scopedSecretAccess, reader)[0]).to.match(/rules\[0\]\.resources is the string "secrets"/);
-            expect(checkResource(scopedSecretAccess, reader, { allowedClusterRoles: ["secret-reader"] })).to.deep.equal([]);
+            expect(checkResource(scopedSecretAccess, reader)[0]).to.match(
+                /rules\[0\]\.resources is the string "secrets"/,
+            );
+            expect(checkResource(scopedSecretAccess, reader, { allowedClusterRoles: ["secret-reader"] })).to.deep.equal(
+                [],
+            );
         });
 
         it("while absent lists still read as empty", () => {
-            expect(checkResource(scopedSecretAccess, role([{ apiGroups: [""], resources: ["pods"], verbs: ["get"], resourceNames: null }]))).to.deep.equal([]);
+            expect(
+                checkResource(
+                    scopedSecretAccess,
+                    role([{ apiGroups: [""], resources: ["pods"], verbs: ["get"], resourceNames: null }]),
+                ),
+            ).to.deep.equal([]);
             expect(checkResource(scopedSecretAccess, role([]))).to.deep.equal([]);
         });
     });
@@ -79,7 +122,9 @@ describe("scoped-secret-access", () => {
     it("fails a ClusterRoleBinding to a built-in secret-reading ClusterRole unless allow-listed", () => {
         const binding = clusterRoleBinding("edit", "ops-edit");
         expect(checkResource(scopedSecretAccess, binding)[0]).to.include('"edit"').and.include("every namespace");
-        expect(checkResource(scopedSecretAccess, binding, { allowedClusterRoleBindings: ["ops-edit"] })).to.deep.equal([]);
+        expect(checkResource(scopedSecretAccess, binding, { allowedClusterRoleBindings: ["ops-edit"] })).to.deep.equal(
+            [],
+        );
         expect(checkResource(scopedSecretAccess, clusterRoleBinding("view"))).to.deep.equal([]);
     });
 

@@ -6,8 +6,12 @@ describe("label selectors", () => {
         const labels = { app: "proxy", tier: "web" };
         expect(selects({ matchLabels: { app: "proxy" } }, labels)).to.equal(true);
         expect(selects({ matchLabels: { app: "other" } }, labels)).to.equal(false);
-        expect(selects({ matchExpressions: [{ key: "tier", operator: "In", values: ["web", "api"] }] }, labels)).to.equal(true);
-        expect(selects({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["web"] }] }, labels)).to.equal(false);
+        expect(
+            selects({ matchExpressions: [{ key: "tier", operator: "In", values: ["web", "api"] }] }, labels),
+        ).to.equal(true);
+        expect(selects({ matchExpressions: [{ key: "tier", operator: "NotIn", values: ["web"] }] }, labels)).to.equal(
+            false,
+        );
         expect(selects({ matchExpressions: [{ key: "app", operator: "Exists" }] }, labels)).to.equal(true);
         expect(selects({ matchExpressions: [{ key: "gpu", operator: "DoesNotExist" }] }, labels)).to.equal(true);
         expect(selects({}, labels)).to.equal(true);
@@ -31,8 +35,12 @@ describe("label selectors", () => {
         expect(covers(trial, trial)).to.equal(true);
         expect(covers(trial, { matchLabels: { "abevalflow/role": "trial", gpu: "yes" } })).to.equal(true);
         expect(covers({ matchLabels: { "abevalflow/role": "trial", gpu: "yes" } }, trial)).to.equal(false);
-        expect(covers({ matchExpressions: [{ key: "abevalflow/role", operator: "In", values: ["trial", "x"] }] }, trial)).to.equal(true);
-        expect(covers({ matchExpressions: [{ key: "abevalflow/role", operator: "NotIn", values: ["x"] }] }, trial)).to.equal(true);
+        expect(
+            covers({ matchExpressions: [{ key: "abevalflow/role", operator: "In", values: ["trial", "x"] }] }, trial),
+        ).to.equal(true);
+        expect(
+            covers({ matchExpressions: [{ key: "abevalflow/role", operator: "NotIn", values: ["x"] }] }, trial),
+        ).to.equal(true);
         expect(covers(trial, {})).to.equal(false);
         expect(covers(trial, undefined)).to.equal(false);
     });

@@ -49,15 +49,32 @@ export function parseArgs(argv: string[]): Args {
             fail(`${flag} needs a value`);
         }
         switch (flag) {
-            case "--rootfs": args.rootfs = value; break;
-            case "--name": args.name = value; break;
-            case "--out": args.out = value; break;
-            case "--entrypoint": args.entrypoint = jsonArray(flag, value); break;
-            case "--cmd": args.cmd = jsonArray(flag, value); break;
-            case "--user": args.user = value; break;
-            case "--env": args.env.push(value); break;
-            case "--workdir": args.workdir = value; break;
-            default: fail(`unknown option ${flag}`);
+            case "--rootfs":
+                args.rootfs = value;
+                break;
+            case "--name":
+                args.name = value;
+                break;
+            case "--out":
+                args.out = value;
+                break;
+            case "--entrypoint":
+                args.entrypoint = jsonArray(flag, value);
+                break;
+            case "--cmd":
+                args.cmd = jsonArray(flag, value);
+                break;
+            case "--user":
+                args.user = value;
+                break;
+            case "--env":
+                args.env.push(value);
+                break;
+            case "--workdir":
+                args.workdir = value;
+                break;
+            default:
+                fail(`unknown option ${flag}`);
         }
     }
     if (!args.rootfs || !fs.statSync(args.rootfs, { throwIfNoEntry: false })?.isDirectory()) {
@@ -99,9 +116,24 @@ export function buildImage(args: Args): string {
         // One uncompressed layer with fixed order, owners and times: its digest depends on
         // the files' contents and modes only.
         const layer = path.join(work, "layer.tar");
-        execFileSync("tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner",
-            "--format=posix", "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
-            "-C", args.rootfs, "-cf", layer, "."], { stdio: ["ignore", "ignore", "inherit"] });
+        execFileSync(
+            "tar",
+            [
+                "--sort=name",
+                "--mtime=@0",
+                "--owner=0",
+                "--group=0",
+                "--numeric-owner",
+                "--format=posix",
+                "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
+                "-C",
+                args.rootfs,
+                "-cf",
+                layer,
+                ".",
+            ],
+            { stdio: ["ignore", "ignore", "inherit"] },
+        );
         const layerDigest = fileSha256(layer);
         const layerSize = fs.statSync(layer).size;
         fs.renameSync(layer, path.join(blobs, layerDigest));
@@ -124,26 +156,55 @@ export function buildImage(args: Args): string {
         const manifest = JSON.stringify({
             schemaVersion: 2,
             mediaType: "application/vnd.oci.image.manifest.v1+json",
-            config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: `sha256:${configDigest}`, size: Buffer.byteLength(config) },
-            layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar", digest: `sha256:${layerDigest}`, size: layerSize }],
+            config: {
+                mediaType: "application/vnd.oci.image.config.v1+json",
+                digest: `sha256:${configDigest}`,
+                size: Buffer.byteLength(config),
+            },
+            layers: [
+                {
+                    mediaType: "application/vnd.oci.image.layer.v1.tar",
+                    digest: `sha256:${layerDigest}`,
+                    size: layerSize,
+                },
+            ],
         });
         const manifestDigest = sha256(manifest);
         fs.writeFileSync(path.join(blobs, manifestDigest), manifest);
 
         const index = {
             schemaVersion: 2,
-            manifests: [{
-                mediaType: "application/vnd.oci.image.manifest.v1+json",
-                digest: `sha256:${manifestDigest}`,
-                size: Buffer.byteLength(manifest),
-                annotations: { "io.containerd.image.name": args.name, "org.opencontainers.image.ref.name": args.name.slice(args.name.lastIndexOf(":") + 1) },
-            }],
+            manifests: [
+                {
+                    mediaType: "application/vnd.oci.image.manifest.v1+json",
+                    digest: `sha256:${manifestDigest}`,
+                    size: Buffer.byteLength(manifest),
+                    annotations: {
+                        "io.containerd.image.name": args.name,
+                        "org.opencontainers.image.ref.name": args.name.slice(args.name.lastIndexOf(":") + 1),
+                    },
+                },
+            ],
         };
         fs.writeFileSync(path.join(work, "layout", "index.json"), JSON.stringify(index));
         fs.writeFileSync(path.join(work, "layout", "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
         const partial = `${args.out}.partial`;
-        execFileSync("tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-C", path.join(work, "layout"), "-cf", partial, "."],
-            { stdio: ["ignore", "ignore", "inherit"] });
+        execFileSync(
+            "tar",
+            [
+                "--sort=name",
+                "--mtime=@0",
+                "--owner=0",
+                "--group=0",
+                "--numeric-owner",
+                "-C",
+                path.join(work, "layout"),
+                "-cf",
+                partial,
+                ".",
+            ],
+            { stdio: ["ignore", "ignore", "inherit"] },
+        );
         fs.renameSync(partial, args.out);
         return `sha256:${manifestDigest}`;
     } finally {
