@@ -14,7 +14,8 @@ interface BuildConfig {
     compilerOptions?: { rootDir?: string };
 }
 
-function filesUnder(dir: string): string[] {
+/** Every file under `dir`, recursively. */
+export function filesUnder(dir: string): string[] {
     return fs
         .readdirSync(dir, { withFileTypes: true })
         .flatMap((entry) =>

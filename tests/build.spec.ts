@@ -8,16 +8,8 @@ import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
 import * as YAML from "yaml";
-import { BUILD_CONFIG, staleSources } from "../common/freshBuild";
+import { BUILD_CONFIG, filesUnder, staleSources } from "../common/freshBuild";
 import { Compiled, compileAll, REPO_ROOT } from "../scripts/build/build";
-
-function filesUnder(dir: string): string[] {
-    return fs
-        .readdirSync(dir, { withFileTypes: true })
-        .flatMap((entry) =>
-            entry.isDirectory() ? filesUnder(path.join(dir, entry.name)) : [path.join(dir, entry.name)],
-        );
-}
 
 /** Writes `files` (relative path to text) under `root`, each modified `ageSeconds` ago. */
 function writeTree(root: string, files: Record<string, string>, ageSeconds: number): void {
@@ -40,8 +32,15 @@ function tempDir(prefix: string): string {
 describe("the compiled program and policy pack", function () {
     this.timeout(120_000);
     let fresh: Compiled[];
-    const program = (): Compiled => fresh[0];
-    const pack = (): Compiled => fresh[1];
+    const of = (dir: string): Compiled => {
+        const found = fresh.find((b) => path.dirname(b.configFile) === dir);
+        if (!found) {
+            throw new Error(`no build configuration in ${dir}`);
+        }
+        return found;
+    };
+    const program = (): Compiled => of(REPO_ROOT);
+    const pack = (): Compiled => of(path.join(REPO_ROOT, "policy"));
 
     before(() => {
         fresh = compileAll(REPO_ROOT, false);
