@@ -48,7 +48,9 @@ function main(): void {
             preload: path.join(program.outDir, "common", "sdkOverhead.js"),
         },
     ];
-    const env = { ...process.env, BENCH_CONFIG: JSON.stringify(engineConfig(stackFileConfig("dev"))) };
+    // The driver's mocks answer no read, so the API server's addresses are given, not looked up.
+    const config = engineConfig({ ...stackFileConfig("dev"), "abevalflow:apiServerCidrs": ["10.0.0.1/32"] });
+    const env = { ...process.env, BENCH_CONFIG: JSON.stringify(config) };
     // Inside the repository, so that require() finds its node_modules; removed below.
     const driver = path.join(REPO_ROOT, `.bench-startup-driver-${process.pid}.js`);
     fs.writeFileSync(driver, DRIVER);

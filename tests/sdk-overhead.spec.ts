@@ -1,13 +1,14 @@
 // common/sdkOverhead.ts against the installed Pulumi SDK: each deferred require is one the SDK
 // makes, loading the SDK with the deferral loads none of those modules, and what uses them still
-// works (function serialization, code paths, the Automation API's CLI runner). Each case runs in
-// a fresh node process, since this one has loaded the SDK already.
+// works (function serialization, code paths, the Automation API's CLI runner); each of these runs
+// in a fresh node process, since this one has loaded the SDK already. And stack traces are left
+// unmapped only by the compiled program.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { expect } from "chai";
-import { DEFERRED_REQUIRES } from "../common/sdkOverhead";
+import { DEFERRED_REQUIRES, unmappedStackTraces } from "../common/sdkOverhead";
 
 const ROOT = path.resolve(__dirname, "..");
 const NODE_MODULES = path.join(ROOT, "node_modules");
@@ -89,6 +90,21 @@ describe("common/sdkOverhead.ts against the installed Pulumi SDK", function () {
             expect(version).to.equal("3.999.0");
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    it("turns the runner's stack-trace mapping off only when the entry point runs compiled", () => {
+        const before = Error.prepareStackTrace;
+        const mapping = (error: Error): string => `mapped ${error.message}`;
+        try {
+            Error.prepareStackTrace = mapping;
+            unmappedStackTraces(path.join(ROOT, "index.ts"));
+            expect(Error.prepareStackTrace).to.equal(mapping);
+            unmappedStackTraces(path.join(ROOT, "bin", "index.js"));
+            expect(Error.prepareStackTrace).to.equal(undefined);
+            expect(new Error("plain").stack).to.match(/^Error: plain\n {4}at /);
+        } finally {
+            Error.prepareStackTrace = before;
         }
     });
 });
