@@ -2,7 +2,7 @@
 // JavaScript (bin/, policy/bin/), it refuses output older than a source it was compiled from,
 // so a preview never runs yesterday's program or rules after a pull or an edit without
 // `npm run build`. Loaded from the sources (ts-node, as the tests do) it checks nothing. It
-// compares modification times of about fifty files: a millisecond or two.
+// compares modification times of about fifty files: a few milliseconds.
 import * as fs from "fs";
 import * as path from "path";
 
