@@ -94,17 +94,19 @@ describe("common/sdkOverhead.ts against the installed Pulumi SDK", function () {
     });
 
     it("turns the runner's stack-trace mapping off only when the entry point runs compiled", () => {
-        const before = Error.prepareStackTrace;
+        // Read and restored as a property: this process's own mapping (ts-node's) stays as it was.
+        const hook = (): unknown => Reflect.get(Error, "prepareStackTrace");
+        const before = hook();
         const mapping = (error: Error): string => `mapped ${error.message}`;
         try {
             Error.prepareStackTrace = mapping;
             unmappedStackTraces(path.join(ROOT, "index.ts"));
-            expect(Error.prepareStackTrace).to.equal(mapping);
+            expect(hook()).to.equal(mapping);
             unmappedStackTraces(path.join(ROOT, "bin", "index.js"));
-            expect(Error.prepareStackTrace).to.equal(undefined);
+            expect(hook()).to.equal(undefined);
             expect(new Error("plain").stack).to.match(/^Error: plain\n {4}at /);
         } finally {
-            Error.prepareStackTrace = before;
+            Reflect.set(Error, "prepareStackTrace", before);
         }
     });
 });
