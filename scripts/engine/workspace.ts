@@ -149,7 +149,8 @@ export class PulumiWorkspace {
         }
     }
 
-    config(stack: string, key: string, value: string, secret = false): void {
+    /** path: the key is a path into a structured value, such as `abevalflow:litellmModels[2]`. */
+    config(stack: string, key: string, value: string, opts: { secret?: boolean; path?: boolean } = {}): void {
         // Flags before "--": everything after it is the key and the value, even a value that starts with "-".
         // --plaintext: the CLI refuses a value it guesses is a secret (by the key's name and the
         // value's entropy), e.g. litellmVertexCredentialsSecretName = vertex-service-account.
@@ -163,7 +164,8 @@ export class PulumiWorkspace {
                 this.cwd,
                 "-s",
                 stack,
-                ...(secret ? ["--secret"] : ["--plaintext"]),
+                ...(opts.secret ? ["--secret"] : ["--plaintext"]),
+                ...(opts.path ? ["--path"] : []),
                 "--",
                 key,
                 value,

@@ -34,7 +34,7 @@ import {
     trialPod,
 } from "../../scripts/cleanup/testbed";
 import { clusterState, eventually, execIn, startProbePods } from "./nodes";
-import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, run } from "./support";
+import { kubectlJson, ok, PulumiWorkspace, requireCluster, run } from "./support";
 
 const STACK = "e2e-cleanup-job";
 const NAMESPACE = "abevalflow-e2e-cleanup-job";
@@ -495,22 +495,7 @@ describe("the cleanup as the cluster runs it (CronJob, Job, claim, egress policy
             "-n",
             "default",
         ]).spec.clusterIP;
-        ok(
-            "pulumi",
-            [
-                "config",
-                "set",
-                "--non-interactive",
-                "--cwd",
-                REPO_ROOT,
-                "-s",
-                STACK,
-                "--path",
-                "abevalflow:apiServerCidrs[0]",
-                `${serviceIp}/32`,
-            ],
-            { env: ws.env },
-        );
+        ws.config(STACK, "abevalflow:apiServerCidrs[0]", `${serviceIp}/32`, { path: true });
         ws.config(STACK, "abevalflow:cleanupActiveDeadlineSeconds", "60");
         up();
         // The policy controller applies a changed policy within seconds, not at once: a stand-in

@@ -514,7 +514,7 @@ describe("the real Pulumi engine on the local control plane", function () {
                 client_email: "e2e@abevalflow-dev.iam.gserviceaccount.com",
                 private_key: `-----BEGIN PRIVATE KEY-----\ne2e-private-key-${Date.now()}\n-----END PRIVATE KEY-----\n`,
             });
-            ws.config(stack, "abevalflow:litellmVertexCredentials", credentials, true);
+            ws.config(stack, "abevalflow:litellmVertexCredentials", credentials, { secret: true });
             ws.config(stack, "abevalflow:litellmVertexCredentialsSecretName", "");
             up();
             const stored = kubectlJson<{ data: Record<string, string> }>([

@@ -135,22 +135,7 @@ describe("the read-only preview identity through the real engine", function () {
     it("preview shows the update and the create when config values changed", () => {
         admin.config(STACK, "abevalflow:quotaPods", "21");
         // A new object too: the trial ingress allow policy.
-        ok(
-            "pulumi",
-            [
-                "config",
-                "set",
-                "--non-interactive",
-                "--cwd",
-                REPO_ROOT,
-                "-s",
-                STACK,
-                "--path",
-                "abevalflow:trialIngressPorts[0]",
-                "8080",
-            ],
-            { env: admin.env },
-        );
+        admin.config(STACK, "abevalflow:trialIngressPorts[0]", "8080", { path: true });
         // Verbose, for the provider's own log line: the server-side dry run was refused and the
         // planned state is the inputs (provider.go, Update, apierrors.IsForbidden while previewing).
         const r = previewPulumi([
@@ -220,7 +205,7 @@ describe("the read-only preview identity through the real engine", function () {
         const before = clusterSnapshot();
         admin.config(STACK, "abevalflow:quotaPods", "22");
         for (const key of ["abevalflow:kubeconfig", "kubernetes:kubeconfig"]) {
-            admin.config(STACK, key, deploying, true);
+            admin.config(STACK, key, deploying, { secret: true });
             try {
                 for (const command of [["preview"], ["up", "--yes", "--skip-preview"]]) {
                     const r = previewPulumi([...command, "-s", STACK, ...asPreview.policyArgs("dev")], false);

@@ -17,7 +17,7 @@ import { LITELLM, TRIAL_BASELINE_CONFIGMAP } from "../../components/names";
 import { TrialPodBaseline } from "../../components/trialBaseline";
 import { ensureVertexSecret } from "../../scripts/local-deploy/vertex-secret";
 import { NETWORK, rolledOut } from "./nodes";
-import { kubectlJson, ok, PulumiWorkspace, REPO_ROOT, requireCluster, run } from "./support";
+import { kubectlJson, ok, PulumiWorkspace, requireCluster, run } from "./support";
 
 const STACK = "e2e-ha";
 const NAMESPACE = "abevalflow-e2e-ha";
@@ -273,22 +273,9 @@ describe("the proxy, highly available on the nodes (prod settings)", function ()
         const before = proxyPods().map((p) => p.name);
         const servedBefore = served();
         // A model more: a new config.yaml, so a new pod template.
-        ok(
-            "pulumi",
-            [
-                "config",
-                "set",
-                "--non-interactive",
-                "--cwd",
-                REPO_ROOT,
-                "-s",
-                STACK,
-                "--path",
-                `abevalflow:litellmModels[${PROD.litellm?.models.length}]`,
-                "gemini-2.0-flash",
-            ],
-            { env: ws.env },
-        );
+        ws.config(STACK, `abevalflow:litellmModels[${PROD.litellm?.models.length}]`, "gemini-2.0-flash", {
+            path: true,
+        });
         const upStarted = Date.now();
         up();
         const after = proxyPods();

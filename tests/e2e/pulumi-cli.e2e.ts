@@ -77,7 +77,7 @@ describe("the real Pulumi CLI on the project files", function () {
     });
 
     it("accepts the Vertex credentials only as the secret the program requires", () => {
-        ws.config("dev", "abevalflow:litellmVertexCredentials", '{"type":"service_account"}', true);
+        ws.config("dev", "abevalflow:litellmVertexCredentials", '{"type":"service_account"}', { secret: true });
         const r = ws.pulumi(["preview", "-s", "dev"]);
         expect(r.output).to.not.match(/validating stack config/);
         const stackFile = fs.readFileSync(path.join(dir, "Pulumi.dev.yaml"), "utf8");
